@@ -1,0 +1,113 @@
+/**
+ * Errors a processor throws to steer its job, and errors Docket raises. The special errors keep
+ * BullMQ's messages and names: workers recognise them by class or by name/message, so they also
+ * survive a process boundary.
+ */
+
+export const DELAYED_ERROR = 'bullmq:movedToDelayed';
+export const WAITING_CHILDREN_ERROR = 'bullmq:movedToWaitingChildren';
+export const WAITING_ERROR = 'bullmq:movedToWait';
+export const RATE_LIMIT_ERROR = 'bullmq:rateLimitExceeded';
+export const UNRECOVERABLE_ERROR = 'bullmq:unrecoverable';
+
+/** Thrown after `job.moveToDelayed(ts, token)`: the worker leaves the job delayed. */
+export class DelayedError extends Error {
+  constructor(message = DELAYED_ERROR) {
+    super(message);
+    this.name = 'DelayedError';
+  }
+}
+
+/** Thrown after `job.moveToWaitingChildren(token)` returned true. */
+export class WaitingChildrenError extends Error {
+  constructor(message = WAITING_CHILDREN_ERROR) {
+    super(message);
+    this.name = 'WaitingChildrenError';
+  }
+}
+
+/** Thrown after `job.moveToWait(token)`. */
+export class WaitingError extends Error {
+  constructor(message = WAITING_ERROR) {
+    super(message);
+    this.name = 'WaitingError';
+  }
+}
+
+/** Thrown after a rate limit was set: the worker puts the job back to waiting, no attempt spent. */
+export class RateLimitError extends Error {
+  constructor(message = RATE_LIMIT_ERROR) {
+    super(message);
+    this.name = 'RateLimitError';
+  }
+}
+
+/** Fails the job at once, whatever attempts remain. */
+export class UnrecoverableError extends Error {
+  constructor(message = UNRECOVERABLE_ERROR) {
+    super(message);
+    this.name = 'UnrecoverableError';
+  }
+}
+
+/** Raised when a connection was closed while a call was waiting on it. */
+export class ConnectionClosedError extends Error {
+  constructor(message = 'Connection is closed.') {
+    super(message);
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+/** Bad input: names the option or value at fault. Nothing was stored. */
+export class ValidationError extends TypeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+/** A move of a job refused by the store (missing or foreign lock, job gone, wrong state). */
+export class JobMoveError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly jobId: string,
+  ) {
+    super(message);
+    this.name = 'JobMoveError';
+  }
+}
+
+/** Which special error `err` is, recognised by class or by BullMQ's name/message. */
+export function specialErrorKind(err: unknown): 'delayed' | 'waiting-children' | 'waiting' | 'rate-limit' | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const { name, message } = err as { name?: string; message?: string };
+  if (err instanceof DelayedError || name === 'DelayedError' || message === DELAYED_ERROR) return 'delayed';
+  if (err instanceof WaitingChildrenError || name === 'WaitingChildrenError' || message === WAITING_CHILDREN_ERROR)
+    return 'waiting-children';
+  if (err instanceof WaitingError || name === 'WaitingError' || message === WAITING_ERROR) return 'waiting';
+  if (err instanceof RateLimitError || name === 'RateLimitError' || message === RATE_LIMIT_ERROR) return 'rate-limit';
+  return undefined;
+}
+
+export function isUnrecoverable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const { name, message } = err as { name?: string; message?: string };
+  return err instanceof UnrecoverableError || name === 'UnrecoverableError' || message === UNRECOVERABLE_ERROR;
+}
+
+/** BullMQ's wording for a refused move, so user code matching on it keeps working. */
+export function moveError(code: number, jobId: string, command: string): JobMoveError {
+  switch (code) {
+    case -1:
+      return new JobMoveError(`Missing key for job ${jobId}. ${command}`, code, jobId);
+    case -2:
+      return new JobMoveError(`Missing lock for job ${jobId}. ${command}`, code, jobId);
+    case -3:
+      return new JobMoveError(`Job ${jobId} is not in the active state. ${command}`, code, jobId);
+    case -6:
+      return new JobMoveError(`Lock mismatch for job ${jobId}. Cmd ${command} from active`, code, jobId);
+    default:
+      return new JobMoveError(`Unknown code ${code} error for ${jobId}. ${command}`, code, jobId);
+  }
+}

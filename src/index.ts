@@ -1,0 +1,19 @@
+export {
+  ConnectionClosedError,
+  DelayedError,
+  JobMoveError,
+  RateLimitError,
+  UnrecoverableError,
+  ValidationError,
+  WaitingChildrenError,
+  WaitingError,
+} from './errors.js';
+export { Job, type JobJson, type JobProgress } from './job.js';
+export type { BackoffStrategy } from './options/backoff.js';
+export type { BackoffOptions, BulkJobOptions, JobsOptions, KeepJobs, ParentOptions } from './options/job-options.js';
+export { Queue, type QueueOptions } from './queue.js';
+export type { QueueBaseOptions } from './queue-base.js';
+export { QueueEvents, type QueueEventsOptions } from './queue-events.js';
+export type { ConnectionOptions } from './store/connect.js';
+export type { JobState } from './store/store.js';
+export { type Processor, Worker, type WorkerOptions } from './worker.js';

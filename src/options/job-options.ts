@@ -1,0 +1,42 @@
+/** Job options as BullMQ names them. */
+
+export type BackoffOptions =
+  | number
+  | { type: 'fixed' | 'exponential' | (string & {}); delay?: number; jitter?: number };
+
+/** How many finished jobs to keep: true = remove at once, number = keep that many, or age (s) / count. */
+export type KeepJobs = boolean | number | { age?: number; count?: number; limit?: number };
+
+export interface ParentOptions {
+  id: string;
+  /** The parent queue's qualified name, e.g. `bull:parents` (`job.queueQualifiedName`). */
+  queue: string;
+}
+
+export interface JobsOptions {
+  timestamp?: number;
+  /** 0 = no priority; 1 runs first among prioritised jobs; up to 2 097 152. */
+  priority?: number;
+  /** ms to wait before the job may run. */
+  delay?: number;
+  /** Total tries, the first included (default 1). */
+  attempts?: number;
+  backoff?: BackoffOptions;
+  lifo?: boolean;
+  removeOnComplete?: KeepJobs;
+  removeOnFail?: KeepJobs;
+  keepLogs?: number;
+  stackTraceLimit?: number;
+  sizeLimit?: number;
+  jobId?: string;
+  parent?: ParentOptions;
+  failParentOnFailure?: boolean;
+  continueParentOnFailure?: boolean;
+  ignoreDependencyOnFailure?: boolean;
+  removeDependencyOnFailure?: boolean;
+  [key: string]: unknown;
+}
+
+export type BulkJobOptions = JobsOptions;
+
+export const MAX_PRIORITY = 2_097_152;

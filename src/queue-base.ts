@@ -1,0 +1,67 @@
+import { EventEmitter } from 'node:events';
+import { validatePrefix, validateQueueName } from './options/validate.js';
+import { type ConnectionOptions, connect } from './store/connect.js';
+import type { SqliteOptions } from './store/sqlite/database.js';
+import type { Store } from './store/store.js';
+
+export interface QueueBaseOptions {
+  /** Where the queue lives: see README "Choosing a store". Defaults to DOCKET_URL, else `sqlite:./docket.db`. */
+  connection?: ConnectionOptions;
+  /** Key prefix (Redis) / namespace (SQLite); default `bull`, as in BullMQ. */
+  prefix?: string;
+  /** SQLite settings (`synchronous: 'FULL'` to survive power loss). */
+  sqlite?: SqliteOptions;
+  skipVersionCheck?: boolean;
+  skipWaitingForReady?: boolean;
+}
+
+/** Every Queue, Worker, QueueEvents and FlowProducer still open: tests fail when one leaks. */
+export const openInstances = new Set<QueueBase>();
+
+/** What Queue, Worker and QueueEvents share: a name, a store and a lifecycle. */
+export class QueueBase extends EventEmitter {
+  readonly name: string;
+  readonly qualifiedName: string;
+  readonly prefix: string;
+  /** @internal the storage seam; the API layer talks to storage only through it. */
+  readonly store: Store;
+  protected closing?: Promise<void>;
+  private readyPromise?: Promise<void>;
+
+  constructor(name: string, opts: QueueBaseOptions, blocking: boolean) {
+    super();
+    validateQueueName(name);
+    const prefix = opts.prefix ?? 'bull';
+    validatePrefix(prefix);
+    this.name = name;
+    this.prefix = prefix;
+    this.qualifiedName = `${prefix}:${name}`;
+    this.store = connect({ connection: opts.connection, sqlite: opts.sqlite, blocking });
+    openInstances.add(this);
+  }
+
+  /** Resolves when the store is connected and the queue's schema checked. */
+  waitUntilReady(): Promise<void> {
+    this.readyPromise ??= this.store.ready(this.qualifiedName);
+    return this.readyPromise;
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** Closes the store once; subclasses stop their own work first in `shutdown`. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  protected async shutdown(): Promise<void> {
+    try {
+      await this.readyPromise?.catch(() => undefined);
+      await this.store.close();
+    } finally {
+      openInstances.delete(this);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import { Job } from './job.js';
+import { QueueBase } from './queue-base.js';
+import type { JobState } from './store/store.js';
+
+const ALL_TYPES = ['active', 'completed', 'delayed', 'failed', 'paused', 'prioritized', 'waiting', 'waiting-children'];
+
+/** Read-only views of a queue, as BullMQ's QueueGetters. */
+export class QueueGetters<DataType = any, ResultType = any, NameType extends string = string> extends QueueBase {
+  async getJob(jobId: string): Promise<Job<DataType, ResultType, NameType> | undefined> {
+    return Job.fromId<DataType, ResultType, NameType>(this, jobId);
+  }
+
+  async getJobState(jobId: string): Promise<JobState | 'unknown'> {
+    await this.waitUntilReady();
+    return this.store.getState(this.qualifiedName, jobId);
+  }
+
+  /** Counts per state; with no types, every state. */
+  async getJobCounts(...types: string[]): Promise<Record<string, number>> {
+    await this.waitUntilReady();
+    const wanted = types.flat().length > 0 ? types.flat() : ALL_TYPES;
+    return this.store.getCounts(this.qualifiedName, wanted);
+  }
+
+  async getJobCountByTypes(...types: string[]): Promise<number> {
+    const counts = await this.getJobCounts(...types);
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  /** Jobs waiting or delayed (and waiting for children), as BullMQ counts them. */
+  count(): Promise<number> {
+    return this.getJobCountByTypes('waiting', 'delayed', 'prioritized', 'waiting-children');
+  }
+
+  getCompletedCount = () => this.getJobCountByTypes('completed');
+  getFailedCount = () => this.getJobCountByTypes('failed');
+  getDelayedCount = () => this.getJobCountByTypes('delayed');
+  getActiveCount = () => this.getJobCountByTypes('active');
+  getPrioritizedCount = () => this.getJobCountByTypes('prioritized');
+  getWaitingCount = () => this.getJobCountByTypes('waiting');
+  getWaitingChildrenCount = () => this.getJobCountByTypes('waiting-children');
+
+  /** Ids of jobs of `types`, each type sliced to [start, end]; newest first unless `asc`. */
+  async getRanges(types: string | string[] = [], start = 0, end = -1, asc = false): Promise<string[]> {
+    await this.waitUntilReady();
+    const list = normaliseTypes(types);
+    return this.store.getRange(this.qualifiedName, list.length > 0 ? list : ALL_TYPES, start, end, asc);
+  }
+
+  async getJobs(
+    types: string | string[] = [],
+    start = 0,
+    end = -1,
+    asc = false,
+  ): Promise<Job<DataType, ResultType, NameType>[]> {
+    const ids = await this.getRanges(types, start, end, asc);
+    const jobs = await Promise.all(ids.map((id) => this.getJob(id)));
+    return jobs.filter((j): j is Job<DataType, ResultType, NameType> => j !== undefined);
+  }
+
+  getWaiting = (start = 0, end = -1) => this.getJobs(['waiting'], start, end, true);
+  getWaitingChildren = (start = 0, end = -1) => this.getJobs(['waiting-children'], start, end, true);
+  getPrioritized = (start = 0, end = -1) => this.getJobs(['prioritized'], start, end, true);
+  getActive = (start = 0, end = -1) => this.getJobs(['active'], start, end, true);
+  getDelayed = (start = 0, end = -1) => this.getJobs(['delayed'], start, end, true);
+  getCompleted = (start = 0, end = -1) => this.getJobs(['completed'], start, end, false);
+  getFailed = (start = 0, end = -1) => this.getJobs(['failed'], start, end, false);
+
+  async getJobLogs(jobId: string, start = 0, end = -1, asc = true): Promise<{ logs: string[]; count: number }> {
+    await this.waitUntilReady();
+    return this.store.getLogs(this.qualifiedName, jobId, start, end, asc);
+  }
+}
+
+function normaliseTypes(types: string | string[]): string[] {
+  const list = (Array.isArray(types) ? types : [types]).map((t) => (t === 'wait' ? 'waiting' : t));
+  return [...new Set(list)];
+}

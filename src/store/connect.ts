@@ -1,0 +1,62 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { ValidationError } from '../errors.js';
+import { RedisStore } from './redis/redis-store.js';
+import type { SqliteOptions } from './sqlite/database.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './store.js';
+
+/** What `connection` may be: a URL string, ioredis options, or an ioredis instance (used as is). */
+export type ConnectionOptions = string | RedisOptions | Redis;
+
+export const DEFAULT_SQLITE_FILE = './docket.db';
+
+export interface ConnectOptions {
+  connection?: ConnectionOptions;
+  sqlite?: SqliteOptions;
+  /** Workers block on the connection: ioredis must retry requests forever. */
+  blocking?: boolean;
+}
+
+function isRedisInstance(value: unknown): value is Redis {
+  return (
+    value instanceof Redis || (typeof value === 'object' && value !== null && 'duplicate' in value && 'status' in value)
+  );
+}
+
+/** DESIGN.md's table: the `connection` option → a store. */
+export function connect(opts: ConnectOptions, warn: (msg: string) => void = console.warn): Store {
+  const connection = opts.connection ?? process.env.DOCKET_URL ?? `sqlite:${DEFAULT_SQLITE_FILE}`;
+  if (typeof connection === 'string') {
+    if (connection.startsWith('sqlite:')) {
+      const path = connection.slice('sqlite:'.length);
+      if (!path)
+        throw new ValidationError('connection "sqlite:" needs a path, e.g. "sqlite:./docket.db" or "sqlite::memory:"');
+      return new SqliteStore(path, opts.sqlite);
+    }
+    if (connection.startsWith('redis://') || connection.startsWith('rediss://')) {
+      return new RedisStore(new Redis(connection, { maxRetriesPerRequest: opts.blocking ? null : 20 }), {
+        ownsClient: true,
+      });
+    }
+    throw new ValidationError(
+      `connection "${redactUrl(connection)}" is neither a sqlite: nor a redis:// / rediss:// URL`,
+    );
+  }
+  if (isRedisInstance(connection)) {
+    if (opts.blocking && connection.options.maxRetriesPerRequest !== null) {
+      warn('Docket: a worker was given an ioredis instance whose maxRetriesPerRequest is not null; set it to null.');
+    }
+    return new RedisStore(connection, { ownsClient: false });
+  }
+  if (typeof connection === 'object' && connection !== null) {
+    const options: RedisOptions = { ...connection };
+    if (opts.blocking) options.maxRetriesPerRequest = null;
+    return new RedisStore(new Redis(options), { ownsClient: true });
+  }
+  throw new ValidationError('connection must be a URL string, ioredis options or an ioredis instance');
+}
+
+/** Hides the password of a URL so it never reaches an error or a log. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}

@@ -1,0 +1,60 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Connections for blocking commands (BZPOPMIN on the marker, XREAD BLOCK on the event log),
+ * duplicated from the store's client on first use. A blocked connection serves one caller, so
+ * concurrent waits each take their own; an idle one is reused. Aborting a wait disconnects its
+ * connection (the only way to cut a blocking command short) and the pool makes a new one next time.
+ */
+export class BlockingPool {
+  private readonly idle: Redis[] = [];
+  private readonly all = new Set<Redis>();
+  private closed = false;
+
+  constructor(private readonly main: Redis) {}
+
+  /**
+   * Runs `command` on a blocking connection. Resolves `fallback` at once when `signal` aborts
+   * (or the pool closes) instead of waiting for the command's timeout.
+   */
+  async run<T>(signal: AbortSignal, fallback: T, command: (client: Redis) => Promise<T>): Promise<T> {
+    if (signal.aborted || this.closed) return fallback;
+    const client = this.idle.pop() ?? this.create();
+    let cut = false;
+    const abort = () => {
+      cut = true;
+      client.disconnect();
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      return await command(client);
+    } catch (err) {
+      if (cut || this.closed) return fallback;
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', abort);
+      if (cut || this.closed || client.status === 'end') {
+        this.all.delete(client);
+        client.disconnect();
+      } else {
+        this.idle.push(client);
+      }
+    }
+  }
+
+  private create(): Redis {
+    const client = this.main.duplicate();
+    // Errors surface through the commands; an unhandled 'error' event would crash the process.
+    client.on('error', () => {});
+    this.all.add(client);
+    return client;
+  }
+
+  /** Disconnects every connection the pool made (blocked commands end with their fallback). */
+  close(): void {
+    this.closed = true;
+    for (const client of this.all) client.disconnect();
+    this.all.clear();
+    this.idle.length = 0;
+  }
+}

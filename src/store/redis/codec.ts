@@ -1,0 +1,96 @@
+/** Conversions between the Store's types and the flat values Lua scripts take and return. */
+import type { FetchRequest, FetchResult, JobRecord, MoveCode, Retention, StoredEvent } from '../store.js';
+
+/** A hash as returned by HGETALL: either ioredis's object or Lua's flat [field, value, …] list. */
+export type RawHash = Record<string, string> | string[];
+
+function asObject(raw: RawHash): Record<string, string> {
+  if (!Array.isArray(raw)) return raw;
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) out[raw[i]] = raw[i + 1];
+  return out;
+}
+
+const optionalNumber = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+
+/** A job hash as a JobRecord; undefined when the hash is empty (no such job). */
+export function toRecord(id: string, raw: RawHash): JobRecord | undefined {
+  const h = asObject(raw);
+  if (h.name === undefined) return undefined;
+  const record: JobRecord = {
+    id,
+    name: h.name,
+    data: h.data ?? '{}',
+    opts: h.opts ?? '{}',
+    progress: h.progress ?? '0',
+    timestamp: Number(h.timestamp ?? 0),
+    delay: Number(h.delay ?? 0),
+    priority: Number(h.priority ?? 0),
+    attemptsMade: Number(h.attemptsMade ?? 0),
+    attemptsStarted: Number(h.attemptsStarted ?? 0),
+    stalledCounter: Number(h.stalledCounter ?? 0),
+  };
+  const optional = {
+    processedOn: optionalNumber(h.processedOn),
+    finishedOn: optionalNumber(h.finishedOn),
+    returnvalue: h.returnvalue,
+    failedReason: h.failedReason,
+    stacktrace: h.stacktrace,
+    processedBy: h.processedBy,
+    parent: h.parent,
+    token: h.token,
+  };
+  for (const [field, value] of Object.entries(optional)) {
+    if (value !== undefined) (record as unknown as Record<string, unknown>)[field] = value;
+  }
+  return record;
+}
+
+/** ARGV of a fetch request (layout in scripts/includes/fetch.lua); `[-1]` when there is none. */
+export function fetchArgs(req: FetchRequest | undefined): (string | number)[] {
+  if (!req) return [-1];
+  const { tokens, lockDuration, processedBy, limiter } = req;
+  return [tokens.length, lockDuration, processedBy ?? '', limiter?.max ?? 0, limiter?.duration ?? 0, ...tokens];
+}
+
+type RawFetch = [[string, string[]][], number, number, number];
+
+export function toFetchResult(raw: unknown): FetchResult {
+  const [jobs, rateLimitTtl, nextDelayedAt, paused] = raw as RawFetch;
+  const result: FetchResult = {
+    jobs: jobs.map(([id, hash]) => toRecord(id, hash) as JobRecord),
+    rateLimitTtl: Number(rateLimitTtl),
+    paused: Number(paused) === 1,
+  };
+  if (Number(nextDelayedAt) >= 0) result.nextDelayedAt = Number(nextDelayedAt);
+  return result;
+}
+
+/** complete/fail answer `{codes, next | 0}`. */
+export function toMoveResult(raw: unknown): { codes: MoveCode[]; next?: FetchResult } {
+  const [codes, next] = raw as [number[], unknown];
+  const result: { codes: MoveCode[]; next?: FetchResult } = { codes: codes.map((c) => Number(c) as MoveCode) };
+  if (Array.isArray(next)) result.next = toFetchResult(next);
+  return result;
+}
+
+/** ARGV of a retention: remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any). */
+export function retentionArgs(r: Retention): (string | number)[] {
+  return [r.remove ? '1' : '0', r.count ?? -1, r.ageMs ?? -1];
+}
+
+type StreamEntry = [string, string[]];
+
+/**
+ * XREAD's answer for one stream as StoredEvents. Under RESP2 (and RESP3 with ioredis's array
+ * mapping of maps) it is `[[key, entries]]`; a flattened map gives `[key, entries]`: accept both.
+ */
+export function toEvents(raw: unknown): StoredEvent[] {
+  if (!Array.isArray(raw) || raw.length === 0) return [];
+  const entries: StreamEntry[] = typeof raw[0] === 'string' ? raw[1] : raw[0][1];
+  return entries.map(([id, fields]) => {
+    const event: StoredEvent = { id, event: '' };
+    for (let i = 0; i + 1 < fields.length; i += 2) event[fields[i]] = fields[i + 1];
+    return event;
+  });
+}

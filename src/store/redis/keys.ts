@@ -1,0 +1,66 @@
+/**
+ * Redis key layout of one Docket queue. Every key of a queue starts with `<queue>:` (the qualified
+ * name, e.g. `bull:emails`), so a `{hash tag}` in the prefix keeps the queue in one cluster slot.
+ *
+ * | key                        | type   | content                                                     |
+ * | -------------------------- | ------ | ----------------------------------------------------------- |
+ * | `<q>:<id>`                 | HASH   | the job, in JobRecord's field names (+ `lifo`)              |
+ * | `<q>:<id>:logs`            | LIST   | the job's log rows                                          |
+ * | `<q>:wait`                 | LIST   | runnable non-prioritized ids; RPOP takes the next           |
+ * | `<q>:prioritized`          | ZSET   | score priority · 2^32 + sequence (FIFO within a priority)   |
+ * | `<q>:delayed`              | ZSET   | score due · 4096 + sequence (FIFO within one ms)            |
+ * | `<q>:active`               | ZSET   | score = lock expiry; a lapsed score is a stalled job        |
+ * | `<q>:completed`/`failed`   | ZSET   | score = finishedOn                                          |
+ * | `<q>:waiting-children`     | ZSET   | parents waiting for children (flows)                        |
+ * | `<q>:meta`                 | HASH   | docket-version, paused, rate-limit-until, limiter-*, …      |
+ * | `<q>:events`               | STREAM | event log, MAXLEN ~ 10000                                   |
+ * | `<q>:marker`               | ZSET   | wake-up signal, popped by blocked workers                   |
+ * | `<q>:id`                   | STRING | counter for auto ids                                        |
+ */
+
+/** The schema version Docket stamps into `<q>:meta` (field `docket-version`). */
+export const SCHEMA_VERSION = '1';
+
+/** Suffixes of the keys every script receives, in KEYS order after the `<q>:` prefix. */
+const SUFFIXES = [
+  'wait',
+  'prioritized',
+  'delayed',
+  'active',
+  'completed',
+  'failed',
+  'meta',
+  'events',
+  'marker',
+  'id',
+  'waiting-children',
+] as const;
+
+/** Key suffixes BullMQ writes that Docket does not: their presence means a BullMQ queue. */
+export const BULLMQ_ONLY_SUFFIXES = ['paused', 'stalled', 'limiter', 'repeat', 'pc', 'stalled-check'];
+
+/** Custom job ids that would collide with a queue key. */
+const RESERVED_IDS = new Set<string>([...SUFFIXES, ...BULLMQ_ONLY_SUFFIXES]);
+
+/** KEYS[1..12] of every script: the `<q>:` prefix, then `<q>:wait` … `<q>:waiting-children`. */
+export function queueKeys(queue: string): string[] {
+  const prefix = `${queue}:`;
+  return [prefix, ...SUFFIXES.map((suffix) => prefix + suffix)];
+}
+
+export const keyOf = {
+  meta: (queue: string) => `${queue}:meta`,
+  events: (queue: string) => `${queue}:events`,
+  marker: (queue: string) => `${queue}:marker`,
+  job: (queue: string, id: string) => `${queue}:${id}`,
+  logs: (queue: string, id: string) => `${queue}:${id}:logs`,
+};
+
+/** Throws when a custom id would land on a queue key (`meta`, `wait`, …) or another job's logs (`:`). */
+export function checkCustomId(queue: string, id: string): void {
+  if (RESERVED_IDS.has(id) || id.includes(':')) {
+    throw new Error(
+      `Job id "${id}" cannot be used in queue ${queue}: ids must not contain ":" nor be one of ${[...RESERVED_IDS].join(', ')}.`,
+    );
+  }
+}

@@ -1,0 +1,362 @@
+import type { Redis } from 'ioredis';
+import type {
+  AddResult,
+  CompleteItem,
+  FailItem,
+  FetchRequest,
+  FetchResult,
+  JobRecord,
+  JobState,
+  MoveCode,
+  MoveResult,
+  NewJob,
+  StalledResult,
+  Store,
+  StoredEvent,
+} from '../store.js';
+import { BlockingPool } from './blocking.js';
+import { fetchArgs, retentionArgs, toEvents, toFetchResult, toMoveResult, toRecord } from './codec.js';
+import { BULLMQ_ONLY_SUFFIXES, checkCustomId, keyOf, SCHEMA_VERSION } from './keys.js';
+import { defineScripts, runScript, type ScriptName } from './scripts.js';
+
+export interface RedisStoreOptions {
+  /** Quit `client` on close (true when Docket created the client from a URL or options). */
+  ownsClient?: boolean;
+}
+
+let evictionWarned = false;
+
+/**
+ * The Store on Redis: each transition is one Lua script in `scripts/` (see keys.ts for the layout).
+ * Blocking waits use duplicated connections, so the main client never blocks.
+ */
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  private readonly blocking: BlockingPool;
+  private readonly readyQueues = new Map<string, Promise<void>>();
+  private evictionChecked?: Promise<void>;
+  private closing?: Promise<void>;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly opts: RedisStoreOptions = {},
+  ) {
+    defineScripts(client);
+    this.blocking = new BlockingPool(client);
+  }
+
+  async ready(queue?: string): Promise<void> {
+    this.evictionChecked ??= this.checkEvictionPolicy();
+    await this.evictionChecked;
+    if (queue !== undefined) await this.queueReady(queue);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.blocking.close();
+      const client = this.client;
+      if (this.opts.ownsClient && client.status !== 'end') {
+        // QUIT answers before the socket closes: wait for 'end' so close() leaves nothing open.
+        const ended = new Promise<void>((resolve) => {
+          client.once('end', resolve);
+          setTimeout(() => {
+            client.disconnect();
+            resolve();
+          }, 2000).unref();
+        });
+        if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+        else client.disconnect();
+        if ((client.status as string) !== 'end') await ended;
+      }
+    })();
+    return this.closing;
+  }
+
+  // ── adding ────────────────────────────────────────────────────────────────────────
+
+  async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
+    if (jobs.length === 0) return { ids: [], duplicated: [] };
+    const args: (string | number)[] = [jobs.length];
+    for (const job of jobs) {
+      if (job.id !== undefined) checkCustomId(queue, job.id);
+      const parent = job.parent ? JSON.stringify(job.parent) : '';
+      args.push(job.id ?? '', job.name, job.data, job.opts, job.timestamp, job.delay, job.priority);
+      args.push(job.lifo ? '1' : '0', parent);
+    }
+    const flat = (await this.run('addJobs', queue, args)) as (string | number)[];
+    const result: AddResult = { ids: [], duplicated: [] };
+    for (let i = 0; i < flat.length; i += 2) {
+      result.ids.push(String(flat[i]));
+      result.duplicated.push(Number(flat[i + 1]) === 1);
+    }
+    return result;
+  }
+
+  // ── the worker path ───────────────────────────────────────────────────────────────
+
+  async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
+    return toFetchResult(await this.run('fetchNext', queue, [req.now, ...fetchArgs(req)]));
+  }
+
+  /**
+   * Blocks on `<q>:marker` (BZPOPMIN) on a connection of its own. Every transition that makes a job
+   * runnable, or adds a delayed one, puts a member in the marker; popping it wakes one waiter.
+   */
+  async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    await this.queueReady(queue);
+    if (timeoutMs <= 0) return;
+    // BZPOPMIN takes seconds (fractions allowed); 0 would mean forever.
+    const seconds = Math.max(timeoutMs, 1) / 1000;
+    await this.blocking.run(signal, undefined, async (client) => {
+      await client.bzpopmin(keyOf.marker(queue), seconds.toFixed(3));
+    });
+  }
+
+  async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
+    const args: (string | number)[] = [now, items.length];
+    for (const item of items) args.push(item.id, item.token, item.returnvalue, ...retentionArgs(item.retention));
+    return toMoveResult(await this.run('complete', queue, args.concat(fetchArgs(fetch))));
+  }
+
+  async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
+    const args: (string | number)[] = [now, items.length];
+    for (const item of items) {
+      args.push(item.id, item.token, item.failedReason, item.stacktrace, item.retryDelay ?? '');
+      args.push(...retentionArgs(item.retention), item.retriesExhausted ? '1' : '0');
+    }
+    return toMoveResult(await this.run('fail', queue, args.concat(fetchArgs(fetch))));
+  }
+
+  async extendLocks(
+    queue: string,
+    ids: string[],
+    tokens: string[],
+    durationMs: number,
+    now: number,
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const args: (string | number)[] = [now, durationMs];
+    for (const [i, id] of ids.entries()) args.push(id, tokens[i]);
+    return ((await this.run('extendLocks', queue, args)) as string[]).map(String);
+  }
+
+  async recoverStalled(
+    queue: string,
+    opts: { maxStalledCount: number; intervalMs: number; now: number; force?: boolean },
+  ): Promise<StalledResult> {
+    const args = [opts.now, opts.maxStalledCount, opts.intervalMs, opts.force ? '1' : '0'];
+    const [recovered, failed] = (await this.run('recoverStalled', queue, args)) as [string[], string[]];
+    return { recovered: recovered.map(String), failed: failed.map(String) };
+  }
+
+  async moveToDelayed(queue: string, id: string, token: string | undefined, timestamp: number, now: number) {
+    return Number(await this.run('moveToDelayed', queue, [id, token ?? '', timestamp, now])) as MoveCode;
+  }
+
+  async moveToWait(queue: string, id: string, token: string | undefined, now: number) {
+    return Number(await this.run('moveToWait', queue, [id, token ?? '', now])) as MoveCode;
+  }
+
+  // ── queue-wide controls ───────────────────────────────────────────────────────────
+
+  async pause(queue: string, paused: boolean): Promise<void> {
+    await this.run('pause', queue, [paused ? '1' : '0']);
+  }
+
+  async isPaused(queue: string): Promise<boolean> {
+    await this.queueReady(queue);
+    return (await this.client.hexists(keyOf.meta(queue), 'paused')) === 1;
+  }
+
+  async rateLimit(queue: string, ms: number, now: number): Promise<void> {
+    await this.run('rateLimit', queue, [now, ms]);
+  }
+
+  async getRateLimitTtl(queue: string, now: number): Promise<number> {
+    return Number(await this.run('getRateLimitTtl', queue, [now]));
+  }
+
+  // ── reads ─────────────────────────────────────────────────────────────────────────
+
+  async getJob(queue: string, id: string): Promise<JobRecord | undefined> {
+    await this.queueReady(queue);
+    return toRecord(id, await this.client.hgetall(keyOf.job(queue, id)));
+  }
+
+  async getState(queue: string, id: string): Promise<JobState | 'unknown'> {
+    return (await this.run('getState', queue, [id])) as JobState | 'unknown';
+  }
+
+  async getCounts(queue: string, types: string[]): Promise<Record<string, number>> {
+    const counts = types.length ? ((await this.run('getCounts', queue, types)) as number[]) : [];
+    return Object.fromEntries(types.map((type, i) => [type, Number(counts[i])]));
+  }
+
+  async getRange(queue: string, types: string[], start: number, end: number, asc: boolean): Promise<string[]> {
+    if (types.length === 0) return [];
+    const ids = (await this.run('getRange', queue, [start, end, asc ? '1' : '0', ...types])) as string[];
+    return ids.map(String);
+  }
+
+  async getLogs(queue: string, id: string, start: number, end: number, asc: boolean) {
+    await this.queueReady(queue);
+    const key = keyOf.logs(queue, id);
+    // Newest first reads the mirrored slice from the list's end.
+    const [from, to] = asc ? [start, end] : [end === -1 ? 0 : -(end + 1), -(start + 1)];
+    const replies = await this.client.multi().lrange(key, from, to).llen(key).exec();
+    if (!replies) throw new Error(`Reading the logs of job ${id} in queue ${queue} was aborted; retry.`);
+    for (const [err] of replies) if (err) throw err;
+    const logs = replies[0][1] as string[];
+    return { logs: asc ? logs : logs.reverse(), count: Number(replies[1][1]) };
+  }
+
+  // ── job updates (no lock needed) ──────────────────────────────────────────────────
+
+  async updateProgress(queue: string, id: string, progress: string): Promise<MoveCode> {
+    return Number(await this.run('updateProgress', queue, [id, progress])) as MoveCode;
+  }
+
+  async updateData(queue: string, id: string, data: string): Promise<MoveCode> {
+    return Number(await this.run('updateData', queue, [id, data])) as MoveCode;
+  }
+
+  async addLog(queue: string, id: string, row: string, keepLogs?: number): Promise<number> {
+    const count = Number(await this.run('addLog', queue, [id, row, keepLogs ?? '']));
+    if (count < 0) throw new Error(`Missing key for job ${id} in queue ${queue}: it was removed or never added.`);
+    return count;
+  }
+
+  async clearLogs(queue: string, id: string, keep: number): Promise<void> {
+    await this.queueReady(queue);
+    const key = keyOf.logs(queue, id);
+    if (keep > 0) await this.client.ltrim(key, -keep, -1);
+    else await this.client.del(key);
+  }
+
+  async remove(queue: string, id: string, now: number): Promise<number> {
+    return Number(await this.run('remove', queue, [id, now]));
+  }
+
+  // ── moving jobs outside the worker path ───────────────────────────────────────────
+
+  async promote(queue: string, id: string): Promise<MoveCode> {
+    return Number(await this.run('promote', queue, [id])) as MoveCode;
+  }
+
+  async promoteJobs(queue: string, count: number): Promise<number> {
+    return Number(await this.run('promoteJobs', queue, [count]));
+  }
+
+  async retryJob(
+    queue: string,
+    id: string,
+    state: 'completed' | 'failed',
+    reset: { attemptsMade?: boolean; attemptsStarted?: boolean },
+  ): Promise<MoveCode> {
+    const args = [id, state, reset.attemptsMade ? '1' : '0', reset.attemptsStarted ? '1' : '0'];
+    return Number(await this.run('retryJob', queue, args)) as MoveCode;
+  }
+
+  async retryJobs(queue: string, state: 'completed' | 'failed', count: number, timestamp: number): Promise<number> {
+    return Number(await this.run('retryJobs', queue, [state, count, timestamp]));
+  }
+
+  async changeDelay(queue: string, id: string, delay: number, now: number): Promise<MoveCode> {
+    return Number(await this.run('changeDelay', queue, [id, delay, now])) as MoveCode;
+  }
+
+  async changePriority(queue: string, id: string, priority: number, lifo: boolean): Promise<MoveCode> {
+    return Number(await this.run('changePriority', queue, [id, priority, lifo ? '1' : '0'])) as MoveCode;
+  }
+
+  // ── bulk housekeeping ─────────────────────────────────────────────────────────────
+
+  async clean(queue: string, graceMs: number, limit: number, type: string, now: number): Promise<string[]> {
+    const ids = (await this.run('clean', queue, [now - graceMs, limit, type, now])) as string[];
+    return ids.map(String);
+  }
+
+  async drain(queue: string, delayed: boolean): Promise<void> {
+    await this.run('drain', queue, [delayed ? '1' : '0']);
+  }
+
+  async obliterate(queue: string, force: boolean, count: number): Promise<number> {
+    const left = Number(await this.run('obliterate', queue, [force ? '1' : '0', count]));
+    // The meta stamp is gone with the queue: the next use stamps it again.
+    if (left === 0) this.readyQueues.delete(queue);
+    return left;
+  }
+
+  async trimEvents(queue: string, maxLen: number): Promise<void> {
+    await this.queueReady(queue);
+    await this.client.xtrim(keyOf.events(queue), 'MAXLEN', Math.max(0, maxLen));
+  }
+
+  // ── events ────────────────────────────────────────────────────────────────────────
+
+  async lastEventId(queue: string): Promise<string> {
+    await this.queueReady(queue);
+    const newest = await this.client.xrevrange(keyOf.events(queue), '+', '-', 'COUNT', 1);
+    return newest.length > 0 ? newest[0][0] : '0';
+  }
+
+  async readEvents(queue: string, afterId: string, blockMs: number, signal: AbortSignal): Promise<StoredEvent[]> {
+    await this.queueReady(queue);
+    const key = keyOf.events(queue);
+    if (blockMs <= 0) return toEvents(await this.client.xread('STREAMS', key, afterId));
+    return this.blocking.run(signal, [], async (client) =>
+      toEvents(await client.xread('BLOCK', blockMs, 'STREAMS', key, afterId)),
+    );
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────────────
+
+  private async run(name: ScriptName, queue: string, args: (string | number)[]): Promise<unknown> {
+    await this.queueReady(queue);
+    return runScript(this.client, name, queue, args);
+  }
+
+  /** Stamps or checks `<q>:meta` once per queue and store; every method passes through here. */
+  private queueReady(queue: string): Promise<void> {
+    let ready = this.readyQueues.get(queue);
+    if (!ready) {
+      ready = this.stampQueue(queue);
+      this.readyQueues.set(queue, ready);
+      ready.catch(() => this.readyQueues.delete(queue));
+    }
+    return ready;
+  }
+
+  private async stampQueue(queue: string): Promise<void> {
+    if (this.closing) throw new Error(`The store of queue ${queue} is closed.`);
+    const answer = await runScript(this.client, 'ready', queue, [SCHEMA_VERSION, ...BULLMQ_ONLY_SUFFIXES]);
+    if (answer === 0) return;
+    if (answer === -1) {
+      throw new Error(
+        `Queue ${queue} was written by BullMQ (or another tool): Docket will not modify it. ` +
+          'Use another queue name or prefix, or drain the queue with BullMQ first.',
+      );
+    }
+    throw new Error(
+      `Queue ${queue} has Docket schema version ${String(answer)}, but this Docket knows version ${SCHEMA_VERSION}: ` +
+        'upgrade Docket.',
+    );
+  }
+
+  /** Jobs are data: warn (once per process) when Redis may evict keys under memory pressure. */
+  private async checkEvictionPolicy(): Promise<void> {
+    if (evictionWarned) return;
+    try {
+      const reply = (await this.client.config('GET', 'maxmemory-policy')) as unknown as string[];
+      const policy = Array.isArray(reply) ? reply[1] : undefined;
+      if (policy && policy !== 'noeviction' && !evictionWarned) {
+        evictionWarned = true;
+        console.warn(
+          `Docket: Redis maxmemory-policy is "${policy}"; set it to "noeviction" or Redis may drop jobs under memory pressure.`,
+        );
+      }
+    } catch {
+      // CONFIG is often disabled on managed Redis: nothing to check then.
+    }
+  }
+}

@@ -1,0 +1,64 @@
+-- addJobs: inserts a batch of jobs, all in one step.
+-- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
+-- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
+-- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
+-- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- ARGV[1] n, the number of jobs; then 9 values per job, from ARGV[2 + 9 * (i - 1)]:
+--   id ('' = auto id from <q>:id), name, data (JSON), opts (JSON), timestamp, delay (ms),
+--   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue}, '' = none)
+-- Returns: flat list {id1, duplicated1, id2, duplicated2, ...}; duplicated = 1 when the custom id
+--          existed (the first job is kept, nothing is written, event `duplicated`).
+-- Events: added {jobId, name}, then waiting {jobId} or delayed {jobId, delay = due timestamp}.
+-- @include base
+local n = tonumber(ARGV[1])
+-- ready() stamped the queue; stamp again in case it was obliterated since (as a BullMQ queue could not be).
+redis.call('HSETNX', metaKey, 'docket-version', docketVersion)
+local out = {}
+local added = false
+for i = 0, n - 1 do
+  local b = 2 + i * 9
+  local id = ARGV[b]
+  if id == '' then
+    id = int(redis.call('INCR', idKey))
+  end
+  local jobKey = prefix .. id
+  if redis.call('EXISTS', jobKey) == 1 then
+    emit('duplicated', 'jobId', id)
+    out[#out + 1] = id
+    out[#out + 1] = 1
+  else
+    local name = ARGV[b + 1]
+    local timestamp = tonumber(ARGV[b + 4])
+    local delay = tonumber(ARGV[b + 5])
+    local priority = tonumber(ARGV[b + 6])
+    local lifo = ARGV[b + 7] == '1'
+    local parent = ARGV[b + 8]
+    redis.call('HSET', jobKey, 'name', name, 'data', ARGV[b + 2], 'opts', ARGV[b + 3], 'progress', '0',
+      'timestamp', int(timestamp), 'delay', int(delay), 'priority', int(priority),
+      'attemptsMade', 0, 'attemptsStarted', 0, 'stalledCounter', 0)
+    if lifo then
+      redis.call('HSET', jobKey, 'lifo', '1')
+    end
+    if parent ~= '' then
+      -- Flows come later: the parent link is stored; dependency bookkeeping will go here.
+      redis.call('HSET', jobKey, 'parent', parent)
+    end
+    emit('added', 'jobId', id, 'name', name)
+    if delay > 0 then
+      local due = timestamp + delay
+      addToDelayed(id, due)
+      emit('delayed', 'jobId', id, 'delay', int(due))
+    else
+      addToWaiting(id, priority, lifo)
+      emit('waiting', 'jobId', id)
+    end
+    added = true
+    out[#out + 1] = id
+    out[#out + 1] = 0
+  end
+end
+-- A delayed add signals too, so blocked workers recompute when to wake.
+if added then
+  signal()
+end
+return out

@@ -1,0 +1,69 @@
+-- clean: removes old jobs of one type, oldest first.
+-- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
+-- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
+-- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
+-- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- ARGV[1] cutoff (ms): jobs older than this, i.e. at or before now - grace (finishedOn for
+--         completed/failed, processedOn for active, timestamp otherwise)
+-- ARGV[2] limit (0 = no limit)   ARGV[3] type: completed | failed | active | delayed | wait | waiting |
+--         prioritized | paused (= wait when the queue is paused)   ARGV[4] now (ms)
+-- Returns: the removed ids. An active job whose lock is live (score >= now) is never removed.
+-- Events: cleaned {count}.
+-- @include base
+-- @include retention
+local cutoff, limit, kind, now = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local removed = {}
+local function full()
+  return limit > 0 and #removed >= limit
+end
+local function takeIfOld(id, field)
+  local at = tonumber(redis.call('HGET', prefix .. id, field))
+  if at and at <= cutoff then
+    deleteJob(id)
+    removed[#removed + 1] = id
+    return true
+  end
+  return false
+end
+
+if kind == 'completed' or kind == 'failed' then
+  local setKey = kind == 'completed' and completedKey or failedKey
+  local ids
+  if limit > 0 then
+    ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', int(cutoff), 'LIMIT', 0, limit)
+  else
+    ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', int(cutoff))
+  end
+  for _, id in ipairs(ids) do
+    redis.call('ZREM', setKey, id)
+    deleteJob(id)
+    removed[#removed + 1] = id
+  end
+elseif kind == 'active' then
+  -- Only lapsed locks: a live one belongs to a worker.
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', activeKey, '-inf', '(' .. int(now))) do
+    if full() then break end
+    if takeIfOld(id, 'processedOn') then
+      redis.call('ZREM', activeKey, id)
+    end
+  end
+elseif kind == 'delayed' or kind == 'prioritized' then
+  local setKey = kind == 'delayed' and delayedKey or prioritizedKey
+  for _, id in ipairs(redis.call('ZRANGE', setKey, 0, -1)) do
+    if full() then break end
+    if takeIfOld(id, 'timestamp') then
+      redis.call('ZREM', setKey, id)
+    end
+  end
+elseif kind == 'wait' or kind == 'waiting' or (kind == 'paused' and isPaused()) then
+  local ids = redis.call('LRANGE', waitKey, 0, -1)
+  -- The right end runs next and holds the oldest jobs.
+  for i = #ids, 1, -1 do
+    if full() then break end
+    if takeIfOld(ids[i], 'timestamp') then
+      redis.call('LREM', waitKey, 1, ids[i])
+    end
+  end
+end
+emit('cleaned', 'count', #removed)
+return removed

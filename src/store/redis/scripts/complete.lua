@@ -1,0 +1,35 @@
+-- complete: active -> completed (or deleted by retention), then optionally fetches the next jobs.
+-- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
+-- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
+-- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
+-- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- ARGV[1] now (ms)
+-- ARGV[2] n, the number of items; then 6 values per item from ARGV[3 + 6 * (i - 1)]:
+--   id, token, returnvalue (JSON), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any)
+-- ARGV[3 + 6n ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
+-- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active or no lock, -6 other token
+--          (nothing changes for that item); next = fetch result (see fetchNext.lua) or 0.
+-- Events: completed {jobId, returnvalue, prev: active}; those of the fetch; drained when the
+--         fetch found nothing and nothing waits.
+-- @include base
+-- @include retention
+-- @include fetch
+local now = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local codes = {}
+for i = 0, n - 1 do
+  local b = 3 + i * 6
+  local id = ARGV[b]
+  local jobKey = prefix .. id
+  local code = checkLock(id, jobKey, ARGV[b + 1])
+  if code == 0 then
+    leaveActive(id, jobKey)
+    redis.call('HSET', jobKey, 'returnvalue', ARGV[b + 2], 'finishedOn', int(now))
+    redis.call('HINCRBY', jobKey, 'attemptsMade', 1)
+    redis.call('ZADD', completedKey, int(now), id)
+    emit('completed', 'jobId', id, 'returnvalue', ARGV[b + 2], 'prev', 'active')
+    applyRetention(completedKey, id, ARGV[b + 3] == '1', tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), now)
+  end
+  codes[#codes + 1] = code
+end
+return { codes, fetchAfterMove(now, readFetch(3 + n * 6)) }

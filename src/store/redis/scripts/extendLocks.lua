@@ -1,0 +1,21 @@
+-- extendLocks: renews the locks of active jobs held by the given tokens.
+-- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
+-- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
+-- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
+-- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- ARGV[1] now (ms)   ARGV[2] duration (ms)   ARGV[3..] pairs: id, token
+-- Returns: the ids whose lock is gone (job missing, not active, or held by another token).
+-- A lock that lapsed but was not yet taken back by recoverStalled is still the holder's: it renews.
+-- @include base
+local untilMs = int(tonumber(ARGV[1]) + tonumber(ARGV[2]))
+local lost = {}
+for i = 3, #ARGV, 2 do
+  local id = ARGV[i]
+  local jobKey = prefix .. id
+  if checkLock(id, jobKey, ARGV[i + 1]) == 0 then
+    redis.call('ZADD', activeKey, 'XX', untilMs, id)
+  else
+    lost[#lost + 1] = id
+  end
+end
+return lost

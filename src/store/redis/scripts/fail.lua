@@ -1,0 +1,55 @@
+-- fail: ends an attempt with an error: active -> failed, or -> delayed / waiting for a retry.
+-- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
+-- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
+-- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
+-- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- ARGV[1] now (ms)
+-- ARGV[2] n, the number of items; then 9 values per item from ARGV[3 + 9 * (i - 1)]:
+--   id, token, failedReason, stacktrace (JSON array), retryDelay ('' = fail for good, 0 = retry now,
+--   > 0 = retry after ms), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any),
+--   retriesExhausted ('1'/'0')
+-- ARGV[3 + 9n ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
+-- Returns: {codes, next} as complete.lua.
+-- Events: for good: failed {jobId, failedReason, prev: active} (+ retries-exhausted {jobId, attemptsMade});
+--         retry later: delayed {jobId, delay = due}; retry now: waiting {jobId, prev: failed}.
+--         The worker-level `failed` of a retried attempt is the API layer's, not the log's (as BullMQ).
+-- @include base
+-- @include retention
+-- @include fetch
+local now = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local codes = {}
+for i = 0, n - 1 do
+  local b = 3 + i * 9
+  local id = ARGV[b]
+  local jobKey = prefix .. id
+  local code = checkLock(id, jobKey, ARGV[b + 1])
+  if code == 0 then
+    local reason = ARGV[b + 2]
+    leaveActive(id, jobKey)
+    redis.call('HSET', jobKey, 'failedReason', reason, 'stacktrace', ARGV[b + 3])
+    local attemptsMade = redis.call('HINCRBY', jobKey, 'attemptsMade', 1)
+    local retryDelay = tonumber(ARGV[b + 4])
+    if not retryDelay then
+      redis.call('HSET', jobKey, 'finishedOn', int(now))
+      redis.call('ZADD', failedKey, int(now), id)
+      emit('failed', 'jobId', id, 'failedReason', reason, 'prev', 'active')
+      if ARGV[b + 8] == '1' then
+        emit('retries-exhausted', 'jobId', id, 'attemptsMade', attemptsMade)
+      end
+      applyRetention(failedKey, id, ARGV[b + 5] == '1', tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7]), now)
+    elseif retryDelay > 0 then
+      local due = now + retryDelay
+      redis.call('HSET', jobKey, 'delay', int(retryDelay))
+      addToDelayed(id, due)
+      emit('delayed', 'jobId', id, 'delay', int(due))
+      signal()
+    else
+      addToWaiting(id, jobPriority(jobKey), isLifo(jobKey))
+      emit('waiting', 'jobId', id, 'prev', 'failed')
+      signal()
+    end
+  end
+  codes[#codes + 1] = code
+end
+return { codes, fetchAfterMove(now, readFetch(3 + n * 9)) }

@@ -1,0 +1,108 @@
+-- Shared names and helpers, inlined at load time into every script that says `-- @include base`.
+-- Every script receives the same twelve KEYS (see keys.ts `queueKeys`):
+--   KEYS[1] <q>:                   prefix of job hashes <q>:<id> and their logs <q>:<id>:logs
+--   KEYS[2] <q>:wait               LIST   runnable, non-prioritized ids (LPUSH = back, RPOP = next)
+--   KEYS[3] <q>:prioritized        ZSET   score priority * 2^32 + sequence
+--   KEYS[4] <q>:delayed            ZSET   score due * 4096 + sequence (FIFO within one ms)
+--   KEYS[5] <q>:active             ZSET   score = lock expiry (ms); the job hash holds `token`
+--   KEYS[6] <q>:completed          ZSET   score = finishedOn
+--   KEYS[7] <q>:failed             ZSET   score = finishedOn
+--   KEYS[8] <q>:meta               HASH   docket-version, paused, rate limit and sequence state
+--   KEYS[9] <q>:events             STREAM event log, MAXLEN ~ 10000
+--   KEYS[10] <q>:marker            ZSET   wake-up signal for blocked workers (BZPOPMIN)
+--   KEYS[11] <q>:id                STRING counter for auto ids
+--   KEYS[12] <q>:waiting-children  ZSET   parents waiting for their children (score = timestamp)
+local prefix = KEYS[1]
+local waitKey = KEYS[2]
+local prioritizedKey = KEYS[3]
+local delayedKey = KEYS[4]
+local activeKey = KEYS[5]
+local completedKey = KEYS[6]
+local failedKey = KEYS[7]
+local metaKey = KEYS[8]
+local eventsKey = KEYS[9]
+local markerKey = KEYS[10]
+local idKey = KEYS[11]
+local waitingChildrenKey = KEYS[12]
+
+-- Keep in step with SCHEMA_VERSION in keys.ts.
+local docketVersion = '1'
+
+-- Numbers go to Redis as plain integer text: Lua's own tostring switches to exponents past 1e14.
+local function int(n)
+  return string.format('%.0f', n)
+end
+
+local function emit(event, ...)
+  redis.call('XADD', eventsKey, 'MAXLEN', '~', 10000, '*', 'event', event, ...)
+end
+
+local function isPaused()
+  return redis.call('HEXISTS', metaKey, 'paused') == 1
+end
+
+-- Wakes one blocked worker (BZPOPMIN on the marker). A paused queue has nothing to hand out.
+local function signal()
+  if not isPaused() then
+    redis.call('ZADD', markerKey, 0, '0')
+  end
+end
+
+local function addToDelayed(id, due)
+  local seq = redis.call('HINCRBY', metaKey, 'delayed-seq', 1) % 4096
+  redis.call('ZADD', delayedKey, int(due * 4096 + seq), id)
+end
+
+-- `front` puts a non-prioritized job next in line (lifo, stalled, handed back by its worker).
+local function addToWaiting(id, priority, front)
+  if priority > 0 then
+    local seq = redis.call('HINCRBY', metaKey, 'priority-seq', 1) % 4294967296
+    redis.call('ZADD', prioritizedKey, int(priority * 4294967296 + seq), id)
+  elseif front then
+    redis.call('RPUSH', waitKey, id)
+  else
+    redis.call('LPUSH', waitKey, id)
+  end
+end
+
+local function jobPriority(jobKey)
+  return tonumber(redis.call('HGET', jobKey, 'priority')) or 0
+end
+
+local function isLifo(jobKey)
+  return redis.call('HGET', jobKey, 'lifo') == '1'
+end
+
+-- 0 when `token` holds the lock of active job `id`; else -1 (no job), -2 (no lock), -6 (other token).
+local function checkLock(id, jobKey, token)
+  if redis.call('EXISTS', jobKey) == 0 then
+    return -1
+  end
+  local held = redis.call('HGET', jobKey, 'token')
+  if not held then
+    return -2
+  end
+  if held ~= token then
+    return -6
+  end
+  if not redis.call('ZSCORE', activeKey, id) then
+    return -2
+  end
+  return 0
+end
+
+local function leaveActive(id, jobKey)
+  redis.call('ZREM', activeKey, id)
+  redis.call('HDEL', jobKey, 'token')
+end
+
+local function waitingCount()
+  return redis.call('LLEN', waitKey) + redis.call('ZCARD', prioritizedKey)
+end
+
+-- delayed -> waiting (promotion when due, promote, promoteJobs). The caller removed it from delayed.
+local function promoteToWaiting(id, jobKey)
+  redis.call('HSET', jobKey, 'delay', 0)
+  addToWaiting(id, jobPriority(jobKey), isLifo(jobKey))
+  emit('waiting', 'jobId', id, 'prev', 'delayed')
+end

@@ -1,0 +1,134 @@
+-- The fetch step shared by fetchNext, complete and fail (needs base).
+-- A fetch request sits in ARGV from index i:
+--   ARGV[i]   n: number of tokens (-1 = no fetch requested)
+--   ARGV[i+1] lockDuration (ms)
+--   ARGV[i+2] processedBy ('' = none)
+--   ARGV[i+3] limiter max (0 = no limiter)
+--   ARGV[i+4] limiter duration (ms)
+--   ARGV[i+5 .. i+4+n] the lock tokens
+-- Result: { jobs = {{id, flat hash}...}, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1) }
+
+local function readFetch(i)
+  local n = tonumber(ARGV[i])
+  if n < 0 then
+    return nil
+  end
+  local req = {
+    lockDuration = tonumber(ARGV[i + 1]),
+    processedBy = ARGV[i + 2],
+    limMax = tonumber(ARGV[i + 3]),
+    limDuration = tonumber(ARGV[i + 4]),
+    tokens = {},
+  }
+  for t = 1, n do
+    req.tokens[t] = ARGV[i + 4 + t]
+  end
+  return req
+end
+
+local function promoteDelayed(now)
+  local due = redis.call('ZRANGEBYSCORE', delayedKey, '-inf', '(' .. int((now + 1) * 4096), 'LIMIT', 0, 1000)
+  for _, id in ipairs(due) do
+    local jobKey = prefix .. id
+    redis.call('ZREM', delayedKey, id)
+    if redis.call('EXISTS', jobKey) == 1 then
+      promoteToWaiting(id, jobKey)
+    end
+  end
+end
+
+local function nextDelayedAt()
+  local first = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
+  if #first == 0 then
+    return -1
+  end
+  return math.floor(tonumber(first[2]) / 4096)
+end
+
+-- ms left of a manual rate limit (queue.rateLimit / worker.rateLimit).
+local function manualLimitTtl(now)
+  local untilMs = tonumber(redis.call('HGET', metaKey, 'rate-limit-until')) or 0
+  if untilMs > now then
+    return untilMs - now
+  end
+  return 0
+end
+
+-- The worker limiter counts job starts per fixed window kept in meta (caller clock, not PEXPIRE,
+-- so a store never reads a clock of its own). Returns room left in the window, or 0 and the ttl.
+local function limiterWindow(now, max, duration)
+  local start = tonumber(redis.call('HGET', metaKey, 'limiter-start'))
+  local count = tonumber(redis.call('HGET', metaKey, 'limiter-count')) or 0
+  if not start or now >= start + duration or now < start then
+    start = now
+    count = 0
+  end
+  if count >= max then
+    return 0, start + duration - now, start, count
+  end
+  return max - count, 0, start, count
+end
+
+local function fetch(now, req)
+  promoteDelayed(now)
+  if isPaused() then
+    return { {}, 0, nextDelayedAt(), 1 }
+  end
+  local ttl = manualLimitTtl(now)
+  if ttl > 0 then
+    return { {}, ttl, nextDelayedAt(), 0 }
+  end
+  local room = #req.tokens
+  local limStart, limCount
+  if req.limMax > 0 then
+    local limRoom, limTtl
+    limRoom, limTtl, limStart, limCount = limiterWindow(now, req.limMax, req.limDuration)
+    if limRoom == 0 then
+      return { {}, limTtl, nextDelayedAt(), 0 }
+    end
+    room = math.min(room, limRoom)
+  end
+  local jobs = {}
+  while #jobs < room do
+    local id = redis.call('RPOP', waitKey)
+    if not id then
+      local popped = redis.call('ZPOPMIN', prioritizedKey)
+      if #popped == 0 then
+        break
+      end
+      id = popped[1]
+    end
+    local jobKey = prefix .. id
+    if redis.call('EXISTS', jobKey) == 1 then
+      local token = req.tokens[#jobs + 1]
+      redis.call('ZADD', activeKey, int(now + req.lockDuration), id)
+      redis.call('HSET', jobKey, 'token', token, 'processedOn', int(now))
+      if req.processedBy ~= '' then
+        redis.call('HSET', jobKey, 'processedBy', req.processedBy)
+      end
+      redis.call('HINCRBY', jobKey, 'attemptsStarted', 1)
+      emit('active', 'jobId', id, 'prev', 'waiting')
+      jobs[#jobs + 1] = { id, redis.call('HGETALL', jobKey) }
+    end
+  end
+  if req.limMax > 0 and #jobs > 0 then
+    redis.call('HSET', metaKey, 'limiter-start', int(limStart), 'limiter-count', limCount + #jobs,
+      'limiter-max', req.limMax, 'limiter-duration', req.limDuration)
+  end
+  if waitingCount() > 0 then
+    signal()
+  end
+  return { jobs, 0, nextDelayedAt(), 0 }
+end
+
+-- The `next` part of complete/fail: fetch when asked, and say `drained` when nothing is left.
+local function fetchAfterMove(now, req)
+  if not req then
+    return 0
+  end
+  local result = fetch(now, req)
+  if #result[1] == 0 and waitingCount() == 0 then
+    emit('drained')
+  end
+  return result
+end

@@ -1,0 +1,43 @@
+-- obliterate: removes the queue: its jobs and logs, then (once no job is left) events, meta and counters.
+-- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
+-- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
+-- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
+-- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- ARGV[1] force ('1' = also active jobs)   ARGV[2] count: the most jobs to remove in this call (<= 0 = all)
+-- Returns: -1 when active jobs exist and not force (nothing removed); else the number of jobs left
+--          (0 = the queue is gone; call again while > 0).
+-- @include base
+-- @include retention
+if ARGV[1] ~= '1' and redis.call('ZCARD', activeKey) > 0 then
+  return -1
+end
+local budget = tonumber(ARGV[2])
+if budget <= 0 then
+  budget = math.huge
+end
+for _, key in ipairs({ activeKey, prioritizedKey, delayedKey, completedKey, failedKey, waitingChildrenKey }) do
+  while budget > 0 do
+    local ids = redis.call('ZRANGE', key, 0, math.min(budget, 1000) - 1)
+    if #ids == 0 then break end
+    for _, id in ipairs(ids) do
+      deleteJob(id)
+    end
+    redis.call('ZREMRANGEBYRANK', key, 0, #ids - 1)
+    budget = budget - #ids
+  end
+end
+while budget > 0 do
+  local ids = redis.call('LRANGE', waitKey, 0, math.min(budget, 1000) - 1)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    deleteJob(id)
+  end
+  redis.call('LTRIM', waitKey, #ids, -1)
+  budget = budget - #ids
+end
+local left = redis.call('ZCARD', activeKey) + waitingCount() + redis.call('ZCARD', delayedKey)
+  + redis.call('ZCARD', completedKey) + redis.call('ZCARD', failedKey) + redis.call('ZCARD', waitingChildrenKey)
+if left == 0 then
+  redis.call('DEL', metaKey, eventsKey, markerKey, idKey)
+end
+return left

@@ -1,0 +1,67 @@
+-- recoverStalled: takes back active jobs whose lock lapsed (score of <q>:active < now).
+-- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
+-- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
+-- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
+-- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- ARGV[1] now (ms)   ARGV[2] maxStalledCount   ARGV[3] intervalMs   ARGV[4] force ('1'/'0')
+-- Returns: {recovered ids, failed ids}; both empty when another caller ran the check less than
+--          intervalMs ago (meta field stalled-check-until, caller clock) and force is not set.
+-- A job whose stalledCounter + 1 exceeds maxStalledCount fails at once ("job stalled more than
+-- allowable limit", attemptsMade + 1, the job's own opts.removeOnFail applied); the others go back to
+-- the front of wait (or to prioritized) with stalledCounter + 1.
+-- Events: stalled {jobId} + waiting {jobId, prev: active}; or failed {jobId, failedReason, prev: active}.
+-- @include base
+-- @include retention
+local now = tonumber(ARGV[1])
+local maxStalled = tonumber(ARGV[2])
+if ARGV[4] ~= '1' then
+  local untilMs = tonumber(redis.call('HGET', metaKey, 'stalled-check-until')) or 0
+  if now < untilMs then
+    return { {}, {} }
+  end
+end
+redis.call('HSET', metaKey, 'stalled-check-until', int(now + tonumber(ARGV[3])))
+
+-- removeOnFail as the job was added with it: true | number | {age (s), count}.
+local function failRetention(jobKey)
+  local ok, opts = pcall(cjson.decode, redis.call('HGET', jobKey, 'opts') or '{}')
+  local keep = ok and type(opts) == 'table' and opts.removeOnFail
+  if keep == true then
+    return true, -1, -1
+  elseif type(keep) == 'number' then
+    return false, keep, -1
+  elseif type(keep) == 'table' then
+    local age = tonumber(keep.age)
+    return false, tonumber(keep.count) or -1, age and age * 1000 or -1
+  end
+  return false, -1, -1
+end
+
+local reason = 'job stalled more than allowable limit'
+local recovered, failed = {}, {}
+local lapsed = redis.call('ZRANGEBYSCORE', activeKey, '-inf', '(' .. int(now), 'LIMIT', 0, 1000)
+for _, id in ipairs(lapsed) do
+  local jobKey = prefix .. id
+  leaveActive(id, jobKey)
+  if redis.call('EXISTS', jobKey) == 1 then
+    local stalled = redis.call('HINCRBY', jobKey, 'stalledCounter', 1)
+    if stalled > maxStalled then
+      redis.call('HINCRBY', jobKey, 'attemptsMade', 1)
+      redis.call('HSET', jobKey, 'failedReason', reason, 'finishedOn', int(now))
+      redis.call('ZADD', failedKey, int(now), id)
+      emit('failed', 'jobId', id, 'failedReason', reason, 'prev', 'active')
+      local remove, count, ageMs = failRetention(jobKey)
+      applyRetention(failedKey, id, remove, count, ageMs, now)
+      failed[#failed + 1] = id
+    else
+      addToWaiting(id, jobPriority(jobKey), true)
+      emit('stalled', 'jobId', id)
+      emit('waiting', 'jobId', id, 'prev', 'active')
+      recovered[#recovered + 1] = id
+    end
+  end
+end
+if #recovered > 0 then
+  signal()
+end
+return { recovered, failed }

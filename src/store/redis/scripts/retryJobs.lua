@@ -1,0 +1,31 @@
+-- retryJobs: completed or failed jobs finished at or before a timestamp -> waiting, oldest first.
+-- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
+-- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
+-- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
+-- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- ARGV[1] state: 'completed' | 'failed'   ARGV[2] count: the most to move (<= 0 = all)
+-- ARGV[3] timestamp (ms): only jobs with finishedOn <= timestamp
+-- Returns: how many moved.  Events: waiting {jobId, prev: state} each.
+-- @include base
+-- @include retry
+local state, count = ARGV[1], tonumber(ARGV[2])
+local setKey = state == 'completed' and completedKey or failedKey
+local ids
+if count > 0 then
+  ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', ARGV[3], 'LIMIT', 0, count)
+else
+  ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', ARGV[3])
+end
+local moved = 0
+for _, id in ipairs(ids) do
+  local jobKey = prefix .. id
+  redis.call('ZREM', setKey, id)
+  if redis.call('EXISTS', jobKey) == 1 then
+    retryFinished(id, jobKey, state, false, false)
+    moved = moved + 1
+  end
+end
+if moved > 0 then
+  signal()
+end
+return moved

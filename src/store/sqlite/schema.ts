@@ -1,0 +1,84 @@
+import type Database from 'better-sqlite3';
+
+/** Bumped when the tables change; stored in SQLite's `user_version`. */
+export const SCHEMA_VERSION = 1;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS queues (
+  queue TEXT PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  next_id INTEGER NOT NULL DEFAULT 0,
+  seq INTEGER NOT NULL DEFAULT 0,
+  rate_limit_until INTEGER NOT NULL DEFAULT 0,
+  limiter_window_end INTEGER NOT NULL DEFAULT 0,
+  limiter_count INTEGER NOT NULL DEFAULT 0,
+  stalled_check_until INTEGER NOT NULL DEFAULT 0
+);
+-- One row per job. 'prioritized' is state 'waiting' with lane > 0.
+-- lane: the priority while waiting, else 0. sort: waiting = sequence (negative for lifo),
+-- delayed = due time, active = lock expiry, completed/failed = finishedOn,
+-- waiting-children = timestamp. The (queue, state, lane, sort) index serves every fetch.
+CREATE TABLE IF NOT EXISTS jobs (
+  queue TEXT NOT NULL,
+  id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  lane INTEGER NOT NULL DEFAULT 0,
+  sort INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  data TEXT NOT NULL,
+  opts TEXT NOT NULL,
+  progress TEXT NOT NULL DEFAULT '0',
+  timestamp INTEGER NOT NULL,
+  delay INTEGER NOT NULL DEFAULT 0,
+  priority INTEGER NOT NULL DEFAULT 0,
+  lifo INTEGER NOT NULL DEFAULT 0,
+  attempts_made INTEGER NOT NULL DEFAULT 0,
+  attempts_started INTEGER NOT NULL DEFAULT 0,
+  stalled_counter INTEGER NOT NULL DEFAULT 0,
+  processed_on INTEGER,
+  finished_on INTEGER,
+  returnvalue TEXT,
+  failed_reason TEXT,
+  stacktrace TEXT,
+  processed_by TEXT,
+  parent TEXT,
+  token TEXT,
+  UNIQUE (queue, id)
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (queue, state, lane, sort);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  event TEXT NOT NULL,
+  fields TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_queue ON events (queue, id);
+CREATE TABLE IF NOT EXISTS logs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  row TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_job ON logs (queue, job_id, seq);
+`;
+
+/** Creates the tables on a new file, accepts the current version, refuses others. */
+export function migrate(db: Database.Database, file: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(
+      `SQLite file ${file} has Docket schema version ${version}, newer than this Docket (${SCHEMA_VERSION}): upgrade Docket to open it.`,
+    );
+  }
+  if (version === 0) {
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+    if (tables.n > 0 && !db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'jobs'").get()) {
+      throw new Error(`SQLite file ${file} holds tables that are not Docket's; refusing to use it.`);
+    }
+  }
+  db.transaction(() => {
+    db.exec(DDL);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

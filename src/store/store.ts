@@ -1,0 +1,292 @@
+/**
+ * The one seam between Docket's API classes and storage.
+ *
+ * Every method is either one atomic state transition (one Lua script on Redis, one
+ * `BEGIN IMMEDIATE` transaction on SQLite) or one consistent read. Both stores implement
+ * exactly this contract and run the same behaviour tests.
+ *
+ * Queues are addressed by their qualified name (`<prefix>:<name>`, e.g. `bull:emails`), the
+ * same string BullMQ exposes as `queue.qualifiedName`; a job is addressed by (queue, id). All
+ * timestamps are epoch milliseconds taken from the caller's clock (`now`), so the two stores agree
+ * in tests and a transition never reads a clock of its own.
+ *
+ * Transitions that take a lock `token` check it inside the atomic unit and report a
+ * {@link MoveCode} instead of changing anything when it does not match.
+ *
+ * Events: every transition appends its events to the queue's capped event log (10 000 entries,
+ * trimmed approximately), read by QueueEvents through {@link Store.readEvents}. Names and fields
+ * are BullMQ's (all values strings):
+ *   added {jobId, name} · waiting {jobId, prev?} · delayed {jobId, delay (due timestamp)} ·
+ *   active {jobId, prev: 'waiting'} · completed {jobId, returnvalue (JSON), prev: 'active'} ·
+ *   failed {jobId, failedReason, prev: 'active'} · retries-exhausted {jobId, attemptsMade} ·
+ *   stalled {jobId} · progress {jobId, data (JSON)} · removed {jobId, prev} · duplicated {jobId} ·
+ *   drained {} · paused {} · resumed {} · waiting-children {jobId} · cleaned {count}
+ */
+
+/** A job as stored: the record both stores return, in BullMQ's field vocabulary. */
+export interface JobRecord {
+  id: string;
+  name: string;
+  /** JSON text of `job.data`. */
+  data: string;
+  /** JSON text of the job options as added (after defaults). */
+  opts: string;
+  /** JSON text of `job.progress`. */
+  progress: string;
+  timestamp: number;
+  delay: number;
+  priority: number;
+  attemptsMade: number;
+  attemptsStarted: number;
+  stalledCounter: number;
+  processedOn?: number;
+  finishedOn?: number;
+  /** JSON text of the return value. */
+  returnvalue?: string;
+  failedReason?: string;
+  /** JSON text of a string array. */
+  stacktrace?: string;
+  processedBy?: string;
+  /** Parent as `{ id, queue }` JSON text (queue = qualified name), when the job has one. */
+  parent?: string;
+  /** The lock token of the worker holding the job, when active. */
+  token?: string;
+}
+
+export type JobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | 'waiting-children' | 'completed' | 'failed';
+
+/** Where a job is listed; `prioritized` jobs are `waiting` jobs with a priority > 0. */
+export type ListType = JobState | 'paused';
+
+/** How many finished jobs to keep: BullMQ's `KeepJobs`, normalised. */
+export interface Retention {
+  /** Remove at once. */
+  remove?: boolean;
+  /** Keep at most this many finished jobs of this kind. */
+  count?: number;
+  /** Remove finished jobs older than this (ms). */
+  ageMs?: number;
+}
+
+/** A job to insert. `id` is absent for auto ids (increasing decimal strings). */
+export interface NewJob {
+  id?: string;
+  name: string;
+  data: string;
+  opts: string;
+  timestamp: number;
+  delay: number;
+  priority: number;
+  lifo: boolean;
+  parent?: { id: string; queue: string };
+}
+
+export interface AddResult {
+  /** Ids in input order; an already existing custom id yields the existing job's id. */
+  ids: string[];
+  /** For each input: true when the id already existed and nothing was written. */
+  duplicated: boolean[];
+}
+
+export interface FetchRequest {
+  /** One lock token per job wanted: fetch up to `tokens.length` jobs, job i gets `tokens[i]`. */
+  tokens: string[];
+  lockDuration: number;
+  now: number;
+  processedBy?: string;
+  /** Worker rate limiter: at most `max` job starts per `duration` ms across the queue. */
+  limiter?: { max: number; duration: number };
+}
+
+export interface FetchResult {
+  jobs: JobRecord[];
+  /** ms until the queue's rate limit lifts (0 = not limited). */
+  rateLimitTtl: number;
+  /** Due time of the earliest delayed job, if any, so a blocked worker wakes in time. */
+  nextDelayedAt?: number;
+  paused: boolean;
+}
+
+/**
+ * Outcome of a move that checks a lock. 0 = done; negative codes name the refusal
+ * (BullMQ's codes): -1 job missing, -2 lock missing, -3 job not in the expected state,
+ * -6 lock held by another token.
+ */
+export type MoveCode = 0 | -1 | -2 | -3 | -6;
+
+export interface CompleteItem {
+  id: string;
+  token: string;
+  returnvalue: string;
+  retention: Retention;
+}
+
+export interface FailItem {
+  id: string;
+  token: string;
+  failedReason: string;
+  stacktrace: string;
+  /** `null`: the job goes to `failed`. A number: retried after this many ms (0 = to waiting at once). */
+  retryDelay: number | null;
+  retention: Retention;
+  /** Event emitted when the job fails for good after its attempts ran out. */
+  retriesExhausted?: boolean;
+}
+
+export interface MoveResult {
+  codes: MoveCode[];
+  /** Jobs fetched in the same step when a FetchRequest was given. */
+  next?: FetchResult;
+}
+
+export interface StalledResult {
+  /** Jobs moved back to waiting. */
+  recovered: string[];
+  /** Jobs failed for stalling more than maxStalledCount. */
+  failed: string[];
+}
+
+export interface StoredEvent {
+  id: string;
+  event: string;
+  [field: string]: string;
+}
+
+export interface Store {
+  readonly kind: 'redis' | 'sqlite';
+
+  /** Connects, creates or checks the schema; refuses foreign (BullMQ-written) queues of `queue`. */
+  ready(queue?: string): Promise<void>;
+  /** Releases connections. Idempotent. */
+  close(): Promise<void>;
+
+  // ── adding ────────────────────────────────────────────────────────────────────────
+  /** Inserts all jobs or none. Custom ids that exist keep the first job. */
+  addJobs(queue: string, jobs: NewJob[]): Promise<AddResult>;
+
+  // ── the worker path ───────────────────────────────────────────────────────────────
+  /**
+   * Promotes due delayed jobs, then (unless paused or rate limited) moves up to
+   * `tokens.length` jobs waiting → active, in order: non-prioritised (FIFO, LIFO ones first)
+   * then prioritised (lowest priority number first, FIFO within one). Each fetched job gets its
+   * lock until `now + lockDuration`, `processedOn = now`, `attemptsStarted + 1`.
+   */
+  fetchNext(queue: string, req: FetchRequest): Promise<FetchResult>;
+  /**
+   * Waits until work may be ready: a job was added or moved to waiting, or `timeoutMs` passed,
+   * or `signal` aborted. May return early spuriously; callers re-check with fetchNext.
+   */
+  waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** active → completed (or removed by retention), optionally fetching next in the same step. */
+  complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult>;
+  /** active → failed, or back to delayed/waiting for a retry (attemptsMade + 1 either way). */
+  fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult>;
+  /** Extends the locks of active jobs held by the given tokens; returns the ids whose lock is gone. */
+  extendLocks(queue: string, ids: string[], tokens: string[], durationMs: number, now: number): Promise<string[]>;
+  /**
+   * Moves active jobs whose lock lapsed back to waiting (stalledCounter + 1), or to failed with
+   * "job stalled more than allowable limit" once stalledCounter would exceed `maxStalledCount`.
+   * Runs at most once per `intervalMs` per queue across all callers unless `force`.
+   */
+  recoverStalled(
+    queue: string,
+    opts: { maxStalledCount: number; intervalMs: number; now: number; force?: boolean },
+  ): Promise<StalledResult>;
+
+  /** active → delayed until `timestamp` (lock checked unless token is undefined). No attempt spent. */
+  moveToDelayed(
+    queue: string,
+    id: string,
+    token: string | undefined,
+    timestamp: number,
+    now: number,
+  ): Promise<MoveCode>;
+  /** active → waiting (lock checked unless token is undefined). No attempt spent. */
+  moveToWait(queue: string, id: string, token: string | undefined, now: number): Promise<MoveCode>;
+
+  // ── queue-wide controls ───────────────────────────────────────────────────────────
+  pause(queue: string, paused: boolean): Promise<void>;
+  isPaused(queue: string): Promise<boolean>;
+  /** No job of the queue is fetched for `ms` (manual rate limit). */
+  rateLimit(queue: string, ms: number, now: number): Promise<void>;
+  /** ms until fetching resumes (0 = not limited). */
+  getRateLimitTtl(queue: string, now: number): Promise<number>;
+
+  // ── reads ─────────────────────────────────────────────────────────────────────────
+  getJob(queue: string, id: string): Promise<JobRecord | undefined>;
+  getState(queue: string, id: string): Promise<JobState | 'unknown'>;
+  /**
+   * Counts per type. Types: 'waiting' (= 'wait', non-prioritised waiting), 'prioritized',
+   * 'active', 'delayed', 'waiting-children', 'completed', 'failed', 'paused' (waiting jobs when paused,
+   * 0 otherwise). Keys of the answer are the types as asked.
+   */
+  getCounts(queue: string, types: string[]): Promise<Record<string, number>>;
+  /**
+   * Ids of jobs of the given types (same names as getCounts). For each type in turn: its jobs
+   * ordered oldest first when `asc` (waiting/prioritized: in run order; delayed: by due time;
+   * completed/failed: by finishedOn; active: by start), newest first otherwise, sliced to
+   * [start, end] inclusive (end -1 = to the end); the slices are concatenated without duplicates.
+   */
+  getRange(queue: string, types: string[], start: number, end: number, asc: boolean): Promise<string[]>;
+  getLogs(
+    queue: string,
+    id: string,
+    start: number,
+    end: number,
+    asc: boolean,
+  ): Promise<{ logs: string[]; count: number }>;
+
+  // ── job updates (no lock needed) ──────────────────────────────────────────────────
+  updateProgress(queue: string, id: string, progress: string): Promise<MoveCode>;
+  updateData(queue: string, id: string, data: string): Promise<MoveCode>;
+  /** Appends a log row, trimming to the newest `keepLogs` rows when given; returns the row count. */
+  addLog(queue: string, id: string, row: string, keepLogs?: number): Promise<number>;
+  clearLogs(queue: string, id: string, keep: number): Promise<void>;
+  /** Removes a job (not while locked): 1 removed, 0 not found or locked. */
+  remove(queue: string, id: string, now: number): Promise<number>;
+
+  // ── moving jobs outside the worker path ───────────────────────────────────────────
+  /** delayed → waiting. 0, -1 missing, -3 not delayed. Event `waiting {jobId, prev: 'delayed'}`. */
+  promote(queue: string, id: string): Promise<MoveCode>;
+  /** Promotes up to `count` delayed jobs, earliest due first; returns how many moved. */
+  promoteJobs(queue: string, count: number): Promise<number>;
+  /**
+   * A finished job (in `state`) → waiting, clearing returnvalue, failedReason, finishedOn,
+   * processedOn; optionally resetting attemptsMade / attemptsStarted. 0, -1 missing, -3 not in `state`.
+   */
+  retryJob(
+    queue: string,
+    id: string,
+    state: 'completed' | 'failed',
+    reset: { attemptsMade?: boolean; attemptsStarted?: boolean },
+  ): Promise<MoveCode>;
+  /** Up to `count` jobs in `state` finished at or before `timestamp` → waiting; returns how many moved. */
+  retryJobs(queue: string, state: 'completed' | 'failed', count: number, timestamp: number): Promise<number>;
+  /** Re-times a delayed job to `now + delay`. 0, -1 missing, -3 not delayed. */
+  changeDelay(queue: string, id: string, delay: number, now: number): Promise<MoveCode>;
+  /** Sets priority (and lifo); a waiting job moves to its new place. 0 or -1 missing. */
+  changePriority(queue: string, id: string, priority: number, lifo: boolean): Promise<MoveCode>;
+  // ── bulk housekeeping ─────────────────────────────────────────────────────────────
+  /**
+   * Removes up to `limit` (0 = no limit) jobs of `type` older than `now - graceMs` (finishedOn for
+   * completed/failed, processedOn for active, timestamp otherwise); never a job whose lock is live.
+   * Types: completed, failed, active, delayed, wait/waiting, prioritized, paused. Returns the ids;
+   * event `cleaned {count}`.
+   */
+  clean(queue: string, graceMs: number, limit: number, type: string, now: number): Promise<string[]>;
+  /** Removes waiting and prioritized jobs, and delayed ones when `delayed`. */
+  drain(queue: string, delayed: boolean): Promise<void>;
+  /**
+   * Removes the queue's jobs, logs, events and meta, up to `count` jobs per call. Returns -1 (nothing
+   * removed) when active jobs exist and not `force`, else how many jobs remain (0 = done).
+   */
+  obliterate(queue: string, force: boolean, count: number): Promise<number>;
+  /** Keeps only the newest `maxLen` events. */
+  trimEvents(queue: string, maxLen: number): Promise<void>;
+
+  // ── events ────────────────────────────────────────────────────────────────────────
+  /** Id of the newest event ('0' when none), so a reader can start from "now" without gaps. */
+  lastEventId(queue: string): Promise<string>;
+  /** Events after `afterId` ('$' = only new ones), waiting up to `blockMs` when there are none. */
+  readEvents(queue: string, afterId: string, blockMs: number, signal: AbortSignal): Promise<StoredEvent[]>;
+}

@@ -1,0 +1,435 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isUnrecoverable, RateLimitError, specialErrorKind, UnrecoverableError } from './errors.js';
+import { Job, type JobSettings } from './job.js';
+import type { BackoffStrategy } from './options/backoff.js';
+import type { KeepJobs } from './options/job-options.js';
+import { toRetention } from './options/retention.js';
+import { QueueBase, type QueueBaseOptions } from './queue-base.js';
+import type { FetchRequest, FetchResult, JobRecord } from './store/store.js';
+import { LockRenewer } from './worker/lock-renewer.js';
+import { StalledChecker } from './worker/stalled-checker.js';
+
+export type Processor<T = any, R = any, N extends string = string> = (
+  job: Job<T, R, N>,
+  token?: string,
+  signal?: AbortSignal,
+) => Promise<R>;
+
+export interface WorkerOptions extends QueueBaseOptions {
+  /** Stored on each job it takes as `processedBy`. */
+  name?: string;
+  autorun?: boolean;
+  concurrency?: number;
+  limiter?: { max: number; duration: number };
+  maxStalledCount?: number;
+  maxStartedAttempts?: number;
+  stalledInterval?: number;
+  lockDuration?: number;
+  lockRenewTime?: number;
+  skipStalledCheck?: boolean;
+  skipLockRenewal?: boolean;
+  /** Seconds a worker blocks waiting for work before looking again (BullMQ's unit). */
+  drainDelay?: number;
+  removeOnComplete?: KeepJobs;
+  removeOnFail?: KeepJobs;
+  runRetryDelay?: number;
+  settings?: { backoffStrategy?: BackoffStrategy };
+}
+
+/** Runs a processor over a queue's jobs, or hands jobs out through `getNextJob`. BullMQ's `Worker`. */
+export class Worker<DataType = any, ResultType = any, NameType extends string = string> extends QueueBase {
+  readonly opts: Required<
+    Pick<WorkerOptions, 'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount' | 'drainDelay'>
+  > &
+    WorkerOptions;
+  readonly id = randomUUID();
+  private tokenCounter = 0;
+  private readonly processor?: Processor<DataType, ResultType, NameType>;
+  private readonly active = new Map<string, { job: Job; controller: AbortController }>();
+  private readonly locks: LockRenewer;
+  private readonly stalled: StalledChecker;
+  private running?: Promise<void>;
+  private paused = false;
+  private wake = new AbortController();
+  private slotWaiters: (() => void)[] = [];
+  private drained = false;
+  private limitUntil = 0;
+
+  static RateLimitError(): Error {
+    return new RateLimitError();
+  }
+
+  constructor(name: string, processor?: Processor<DataType, ResultType, NameType> | null, opts: WorkerOptions = {}) {
+    super(name, checkedOptions(opts), true);
+    this.opts = {
+      concurrency: 1,
+      lockDuration: 30_000,
+      stalledInterval: 30_000,
+      maxStalledCount: 1,
+      drainDelay: 5,
+      ...opts,
+    };
+    this.processor = processor ?? undefined;
+    const qn = this.qualifiedName;
+    this.locks = new LockRenewer(
+      this.store,
+      qn,
+      this.opts.lockDuration,
+      this.opts.lockRenewTime ?? this.opts.lockDuration / 2,
+      {
+        renewed: (jobIds) => this.emit('locksRenewed', { count: jobIds.length, jobIds }),
+        failed: (jobIds) => this.emit('lockRenewalFailed', jobIds),
+        error: (err) => this.emitError(err),
+      },
+    );
+    this.stalled = new StalledChecker(
+      this.store,
+      qn,
+      { intervalMs: this.opts.stalledInterval, maxStalledCount: this.opts.maxStalledCount },
+      (result) => {
+        for (const id of result.recovered) this.emit('stalled', id, 'active');
+      },
+      (err) => this.emitError(err),
+    );
+    this.waitUntilReady()
+      .then(() => !this.closed && this.emit('ready'))
+      .catch((err) => this.emitError(err));
+    if (this.processor && this.opts.autorun !== false) this.run().catch((err) => this.emitError(err));
+  }
+
+  get concurrency(): number {
+    return this.opts.concurrency;
+  }
+
+  set concurrency(value: number) {
+    validateConcurrency(value);
+    this.opts.concurrency = value;
+    this.freeSlot();
+  }
+
+  /** @internal */
+  jobSettings(): JobSettings {
+    return {
+      lockDuration: this.opts.lockDuration,
+      backoffStrategy: this.opts.settings?.backoffStrategy,
+      maxStartedAttempts: this.opts.maxStartedAttempts,
+      removeOnComplete: this.opts.removeOnComplete,
+      removeOnFail: this.opts.removeOnFail,
+      processedBy: this.opts.name,
+      limiter: this.opts.limiter,
+    };
+  }
+
+  private emitError(err: unknown): void {
+    if (this.closed && isClosedError(err)) return;
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else console.error(err);
+  }
+
+  private nextToken(): string {
+    return `${this.id}:${++this.tokenCounter}`;
+  }
+
+  private fetchRequest(n: number): FetchRequest {
+    const tokens = Array.from({ length: n }, () => this.nextToken());
+    return {
+      tokens,
+      lockDuration: this.opts.lockDuration,
+      now: Date.now(),
+      processedBy: this.opts.name,
+      limiter: this.opts.limiter,
+    };
+  }
+
+  isRunning(): boolean {
+    return this.running !== undefined && !this.closed;
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Starts the processing loop; resolves when the worker closes. */
+  run(): Promise<void> {
+    if (!this.processor) throw new Error('Worker has no processor: use getNextJob() to fetch jobs manually');
+    if (this.running) throw new Error('Worker is already running.');
+    this.running = this.loop();
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    await this.waitUntilReady();
+    if (!this.opts.skipStalledCheck) {
+      this.stalled.start();
+      void this.stalled.check();
+    }
+    while (!this.closed) {
+      if (this.paused || this.active.size >= this.opts.concurrency) {
+        await this.slotFreed();
+        continue;
+      }
+      let res: FetchResult;
+      try {
+        const limited = this.limitUntil - Date.now();
+        if (limited > 0) {
+          await this.idle(limited);
+          continue;
+        }
+        res = await this.store.fetchNext(
+          this.qualifiedName,
+          this.fetchRequest(this.opts.concurrency - this.active.size),
+        );
+      } catch (err) {
+        if (this.closed) break;
+        this.emitError(err);
+        await this.idle(Math.min(this.opts.runRetryDelay ?? 1000, 1000));
+        continue;
+      }
+      if (res.jobs.length > 0) {
+        this.drained = false;
+        for (const record of res.jobs) this.startJob(record);
+        continue;
+      }
+      if (res.rateLimitTtl > 0) {
+        await this.idle(res.rateLimitTtl);
+        continue;
+      }
+      if (!this.drained && !res.paused) {
+        this.drained = true;
+        this.emit('drained');
+      }
+      let wait = this.opts.drainDelay * 1000;
+      if (res.nextDelayedAt !== undefined) wait = Math.max(0, Math.min(wait, res.nextDelayedAt - Date.now()));
+      if (wait > 0) await this.store.waitForWork(this.qualifiedName, wait, this.wake.signal);
+      if (this.wake.signal.aborted) this.wake = new AbortController();
+    }
+  }
+
+  private async idle(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.wake.signal }).catch(() => undefined);
+    if (this.wake.signal.aborted) this.wake = new AbortController();
+  }
+
+  private slotFreed(): Promise<void> {
+    return new Promise((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private freeSlot(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private startJob(record: JobRecord): void {
+    const run = async () => {
+      let next: JobRecord | undefined = record;
+      while (next) next = await this.processJob(next);
+    };
+    void run().finally(() => this.freeSlot());
+  }
+
+  /** Runs one job to its end; returns the next job when the finishing step fetched one. */
+  private async processJob(record: JobRecord): Promise<JobRecord | undefined> {
+    const job = Job.fromJSON<DataType, ResultType, NameType>(this, record);
+    const token = record.token!;
+    const controller = new AbortController();
+    this.active.set(job.id!, { job, controller });
+    if (!this.opts.skipLockRenewal) this.locks.track(job.id!, token);
+    try {
+      this.emit('active', job, 'waiting');
+      const maxStarted = this.opts.maxStartedAttempts;
+      let outcome: { ok: true; value: ResultType } | { ok: false; err: Error };
+      if (maxStarted !== undefined && job.attemptsStarted > maxStarted) {
+        outcome = { ok: false, err: new UnrecoverableError('job started more than allowable limit') };
+      } else {
+        try {
+          outcome = { ok: true, value: await this.processor!(job, token, controller.signal) };
+        } catch (err) {
+          outcome = { ok: false, err: toError(err) };
+        }
+      }
+      this.locks.untrack(job.id!);
+      const wantNext =
+        !this.closed && !this.paused && this.active.size <= this.opts.concurrency && this.limitUntil <= Date.now();
+      if (outcome.ok) return await this.finishCompleted(job, token, outcome.value, wantNext);
+      return await this.finishFailed(job, token, outcome.err, wantNext);
+    } catch (err) {
+      this.emitError(err);
+      return undefined;
+    } finally {
+      this.locks.untrack(job.id!);
+      this.active.delete(job.id!);
+    }
+  }
+
+  private async finishCompleted(job: Job, token: string, value: ResultType, wantNext: boolean) {
+    const now = Date.now();
+    const item = {
+      id: job.id!,
+      token,
+      returnvalue: JSON.stringify(value ?? null),
+      retention: toRetention(job.opts.removeOnComplete ?? this.opts.removeOnComplete),
+    };
+    const res = await this.store.complete(this.qualifiedName, [item], now, wantNext ? this.fetchRequest(1) : undefined);
+    if (res.codes[0] !== 0) {
+      this.emitError(new Error(`Could not complete job ${job.id}: its lock was lost (code ${res.codes[0]})`));
+      return undefined;
+    }
+    job.returnvalue = value;
+    job.finishedOn = now;
+    job.attemptsMade += 1;
+    this.emit('completed', job, value, 'active');
+    return this.nextFrom(res.next);
+  }
+
+  private async finishFailed(job: Job, token: string, err: Error, wantNext: boolean) {
+    const kind = specialErrorKind(err);
+    if (kind === 'delayed' || kind === 'waiting' || kind === 'waiting-children') return undefined;
+    if (kind === 'rate-limit') {
+      await this.store.moveToWait(this.qualifiedName, job.id!, token, Date.now());
+      const ttl = await this.store.getRateLimitTtl(this.qualifiedName, Date.now());
+      this.limitUntil = Math.max(this.limitUntil, Date.now() + ttl);
+      return undefined;
+    }
+    const fetchNext = wantNext && !isUnrecoverable(err);
+    let next: [unknown, string] | [] | undefined;
+    try {
+      next = (await job.moveToFailed(err, token, fetchNext)) as typeof next;
+    } catch (moveErr) {
+      this.emitError(moveErr);
+      return undefined;
+    }
+    this.emit('failed', job, err, 'active');
+    return next && next.length === 2 ? (next[0] as JobRecord) : undefined;
+  }
+
+  private nextFrom(next: FetchResult | undefined): JobRecord | undefined {
+    const record = next?.jobs[0];
+    if (record) this.drained = false;
+    return record;
+  }
+
+  /**
+   * Takes the next job for `token` (manual processing), or undefined when none is ready. With
+   * `block` (default) waits up to `drainDelay` seconds for one.
+   */
+  async getNextJob(
+    token: string,
+    { block = true }: { block?: boolean } = {},
+  ): Promise<Job<DataType, ResultType, NameType> | undefined> {
+    await this.waitUntilReady();
+    const deadline = Date.now() + this.opts.drainDelay * 1000;
+    for (;;) {
+      if (this.closed || this.paused) return undefined;
+      const res = await this.store.fetchNext(this.qualifiedName, {
+        ...this.fetchRequest(1),
+        tokens: [token],
+      });
+      const record = res.jobs[0];
+      if (record) return Job.fromJSON<DataType, ResultType, NameType>(this, record);
+      const left = deadline - Date.now();
+      if (!block || res.paused || left <= 0) return undefined;
+      let wait = left;
+      if (res.rateLimitTtl > 0) wait = Math.min(wait, res.rateLimitTtl);
+      if (res.nextDelayedAt !== undefined) wait = Math.max(1, Math.min(wait, res.nextDelayedAt - Date.now()));
+      await this.store.waitForWork(this.qualifiedName, wait, this.wake.signal);
+      if (this.wake.signal.aborted && !this.closed) this.wake = new AbortController();
+    }
+  }
+
+  /** Starts the stalled-job checker for manually processed jobs. */
+  async startStalledCheckTimer(): Promise<void> {
+    await this.waitUntilReady();
+    if (this.closed || this.opts.skipStalledCheck) return;
+    this.stalled.start();
+    await this.stalled.check();
+  }
+
+  /** Stops every worker of this queue from taking jobs for `expireTimeMs`. */
+  async rateLimit(expireTimeMs: number): Promise<void> {
+    await this.waitUntilReady();
+    await this.store.rateLimit(this.qualifiedName, expireTimeMs, Date.now());
+  }
+
+  /** Stops taking new jobs; waits for running ones unless `doNotWaitActive`. */
+  async pause(doNotWaitActive = false): Promise<void> {
+    if (this.paused) return;
+    this.paused = true;
+    this.wake.abort();
+    if (!doNotWaitActive) await this.whenIdle();
+    this.emit('paused');
+  }
+
+  async resume(): Promise<void> {
+    if (!this.paused) return;
+    this.paused = false;
+    this.freeSlot();
+    this.emit('resumed');
+  }
+
+  private async whenIdle(): Promise<void> {
+    while (this.active.size > 0) await this.slotFreed();
+  }
+
+  /** Stops the worker: no new jobs; waits for running jobs unless `force`. */
+  override close(force = false): Promise<void> {
+    if (!this.closing) {
+      this.emit('closing', 'closing');
+      this.closing = this.shutdownWorker(force);
+    }
+    return this.closing;
+  }
+
+  private async shutdownWorker(force: boolean): Promise<void> {
+    this.wake.abort();
+    this.freeSlot();
+    this.stalled.stop();
+    if (!force) await this.whenIdle();
+    for (const { controller } of this.active.values()) if (force) controller.abort();
+    await this.running?.catch(() => undefined);
+    this.locks.stop();
+    await this.shutdown();
+    this.emit('closed');
+  }
+}
+
+/** Rejects bad options before the worker opens its store. */
+function checkedOptions(opts: WorkerOptions): WorkerOptions {
+  if (opts.concurrency !== undefined) validateConcurrency(opts.concurrency);
+  for (const key of ['lockDuration', 'stalledInterval', 'drainDelay'] as const) {
+    const v = opts[key];
+    if (v !== undefined && (typeof v !== 'number' || !(v > 0)))
+      throw new TypeError(`${key} must be a positive number (got ${String(v)})`);
+  }
+  return opts;
+}
+
+function validateConcurrency(value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TypeError(`concurrency must be an integer >= 1 (got ${String(value)})`);
+  }
+}
+
+function toError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  if (err && typeof err === 'object' && 'message' in err) {
+    const e = new Error(String((err as { message: unknown }).message));
+    if ('name' in err) e.name = String((err as { name: unknown }).name);
+    return e;
+  }
+  return new Error(typeof err === 'string' ? err : `Processor threw a non-Error value: ${safeString(err)}`);
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function isClosedError(err: unknown): boolean {
+  const msg = (err as Error)?.message ?? '';
+  return msg.includes('Connection is closed') || msg.includes('The database connection is not open');
+}

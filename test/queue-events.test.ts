@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { QueueEvents } from '../src/index.js';
+import { useQueues } from './support/fixture.js';
+import { stores, until } from './support/stores.js';
+
+describe.each(stores)('QueueEvents on $kind', (store) => {
+  const { setup, track } = useQueues(store);
+
+  it("delivers a job's life with BullMQ's payloads", async () => {
+    const { queue, worker, connection, name } = setup();
+    const events = track(new QueueEvents(name, { connection }));
+    await events.waitUntilReady();
+    const seen: [string, Record<string, unknown>][] = [];
+    for (const e of ['added', 'waiting', 'active', 'progress', 'completed', 'failed', 'delayed', 'retries-exhausted']) {
+      events.on(e, (args: Record<string, unknown>) => seen.push([e, args]));
+    }
+    await queue.add('ok', { n: 1 });
+    await queue.add('bad', {}, { attempts: 2, backoff: 50 });
+    worker(async (job) => {
+      if (job.name === 'bad') throw new Error('nope');
+      await job.updateProgress({ half: true });
+      return { sum: 3 };
+    });
+    await until(() => seen.some(([e]) => e === 'retries-exhausted'), 10_000, 'retries-exhausted');
+    await until(() => seen.some(([e]) => e === 'completed'), 10_000, 'completed');
+    const of = (name: string) => seen.filter(([e]) => e === name).map(([, a]) => a);
+    expect(of('added')).toEqual([
+      { jobId: '1', name: 'ok' },
+      { jobId: '2', name: 'bad' },
+    ]);
+    expect(of('progress')).toEqual([{ jobId: '1', data: { half: true } }]);
+    expect(of('completed')).toEqual([{ jobId: '1', returnvalue: { sum: 3 }, prev: 'active' }]);
+    expect(of('failed')).toEqual([{ jobId: '2', failedReason: 'nope', prev: 'active' }]);
+    expect(of('delayed').map((a) => a.jobId)).toEqual(['2']);
+    expect(of('retries-exhausted')).toEqual([{ jobId: '2', attemptsMade: '2' }]);
+    expect(of('active').every((a) => a.prev === 'waiting')).toBe(true);
+  });
+
+  it('replays from lastEventId', async () => {
+    const { queue, connection, name } = setup();
+    const first = track(new QueueEvents(name, { connection }));
+    await first.waitUntilReady();
+    const ids: string[] = [];
+    first.on('added', (_args, id: string) => ids.push(id));
+    await queue.add('a', {});
+    await queue.add('b', {});
+    await until(() => ids.length === 2, 10_000, 'two added events');
+    await first.close();
+    const replay = track(new QueueEvents(name, { connection, lastEventId: ids[0] }));
+    const names: unknown[] = [];
+    replay.on('added', (args: { name: string }) => names.push(args.name));
+    await until(() => names.length === 1, 10_000, 'replayed event');
+    expect(names).toEqual(['b']);
+  });
+
+  it('waitUntilFinished resolves with the result or rejects with the reason', async () => {
+    const { queue, worker, connection, name } = setup();
+    const events = track(new QueueEvents(name, { connection }));
+    await events.waitUntilReady();
+    const ok = await queue.add('ok', { x: 2 });
+    const bad = await queue.add('bad', {});
+    worker(async (job) => {
+      if (job.name === 'bad') throw new Error('broken');
+      return job.data.x * 21;
+    });
+    await expect(ok.waitUntilFinished(events)).resolves.toBe(42);
+    await expect(bad.waitUntilFinished(events)).rejects.toThrow('broken');
+    // Already finished: answered from the stored state.
+    await expect(ok.waitUntilFinished(events)).resolves.toBe(42);
+  });
+
+  it('reports pause, resume, removal and cleaning', async () => {
+    const { queue, connection, name } = setup();
+    const events = track(new QueueEvents(name, { connection }));
+    await events.waitUntilReady();
+    const seen: string[] = [];
+    for (const e of ['paused', 'resumed', 'removed', 'cleaned']) events.on(e, () => seen.push(e));
+    await queue.pause();
+    await queue.resume();
+    await queue.add('x', {});
+    await queue.remove('1');
+    await queue.clean(0, 0, 'completed');
+    await until(() => seen.length === 4, 10_000, 'four events');
+    expect(seen).toEqual(['paused', 'resumed', 'removed', 'cleaned']);
+  });
+});

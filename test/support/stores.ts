@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+
+export interface StoreFixture {
+  kind: 'sqlite' | 'redis';
+  /** A fresh `connection` value: a new SQLite file per call, or the run's redis-server. */
+  connection(): string;
+}
+
+const sqliteDir = mkdtempSync(join(tmpdir(), 'docket-test-'));
+
+/** Every store a behaviour test runs on: `describe.each(stores)('… on %s', …)`. */
+export const stores: StoreFixture[] = [
+  { kind: 'sqlite', connection: () => `sqlite:${join(sqliteDir, `${randomUUID()}.db`)}` },
+  { kind: 'redis', connection: () => inject('redisUrl') },
+];
+
+/** A queue name no other test uses. */
+export function queueName(label = 'q'): string {
+  return `${label}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Polls `check` until it returns a truthy value, failing after `timeoutMs`. */
+export async function until<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
