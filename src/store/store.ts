@@ -11,7 +11,9 @@
  * in tests and a transition never reads a clock of its own.
  *
  * Transitions that take a lock `token` check it inside the atomic unit and report a
- * {@link MoveCode} instead of changing anything when it does not match.
+ * {@link MoveCode} instead of changing anything when it does not match. A lock whose expiry
+ * (`lockUntil`) is before `now` counts as missing (-2), as a lapsed Redis lock key would, even
+ * before the stalled checker has moved the job; extendLocks cannot revive it either.
  *
  * Events: every transition appends its events to the queue's capped event log (10 000 entries,
  * trimmed approximately), read by QueueEvents through {@link Store.readEvents}. Names and fields

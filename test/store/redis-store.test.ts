@@ -238,7 +238,13 @@ describe('RedisStore', () => {
       '2',
       '9',
     ]);
-    // Job 1's lock now runs to T0 + 80 000; job 2's lapsed at T0 + 30 000.
+    // Job 1's lock now runs to T0 + 80 000; job 2's lapsed at T0 + 30 000: it is gone, even for its token.
+    const late = T0 + 30_001;
+    expect(await store.extendLocks(qn, ['2'], ['tok1'], 60_000, late)).toEqual(['2']);
+    const done = await store.complete(qn, [{ id: '2', token: 'tok1', returnvalue: '1', retention: keep }], late);
+    expect(done.codes).toEqual([-2]);
+    expect(await store.moveToWait(qn, '2', 'tok1', late)).toBe(-2);
+    expect(await store.getState(qn, '2')).toBe('active');
     const res = await store.recoverStalled(qn, { maxStalledCount: 1, intervalMs: 1000, now: T0 + 40_000 });
     expect(res).toEqual({ recovered: ['2'], failed: [] });
   });

@@ -88,7 +88,7 @@ export class SqliteStore implements Store {
     return this.write(queue, () => {
       const codes = items.map((item) => {
         const row = this.t.row(queue, item.id);
-        const code = this.t.lockCode(row, item.token);
+        const code = this.t.lockCode(row, item.token, now);
         if (code !== 0 || !row) return code;
         this.sdb
           .stmt(
@@ -108,7 +108,7 @@ export class SqliteStore implements Store {
     return this.write(queue, () => {
       const codes = items.map((item) => {
         const row = this.t.row(queue, item.id);
-        const code = this.t.lockCode(row, item.token);
+        const code = this.t.lockCode(row, item.token, now);
         if (code !== 0 || !row) return code;
         this.sdb
           .stmt('UPDATE jobs SET failed_reason = ?, stacktrace = ?, attempts_made = attempts_made + 1 WHERE rowid = ?')
@@ -151,10 +151,10 @@ export class SqliteStore implements Store {
     return this.sdb.transact(() => {
       const lost: string[] = [];
       const extend = this.sdb.stmt(
-        "UPDATE jobs SET sort = ? WHERE queue = ? AND id = ? AND state = 'active' AND token = ? RETURNING id",
+        "UPDATE jobs SET sort = ? WHERE queue = ? AND id = ? AND state = 'active' AND token = ? AND sort >= ? RETURNING id",
       );
       ids.forEach((id, i) => {
-        if (!extend.get(now + durationMs, queue, id, tokens[i])) lost.push(id);
+        if (!extend.get(now + durationMs, queue, id, tokens[i], now)) lost.push(id);
       });
       return lost;
     });
@@ -186,7 +186,7 @@ export class SqliteStore implements Store {
         } else {
           this.sdb.stmt('UPDATE jobs SET stalled_counter = stalled_counter + 1 WHERE rowid = ?').run(row.rowid);
           this.t.emit(queue, 'stalled', { jobId: row.id });
-          this.t.toWaiting(queue, row, 'active');
+          this.t.toWaiting(queue, row, 'active', true);
           result.recovered.push(row.id);
         }
       }
@@ -199,23 +199,23 @@ export class SqliteStore implements Store {
     id: string,
     token: string | undefined,
     timestamp: number,
-    _now: number,
+    now: number,
   ): Promise<MoveCode> {
     return this.write(queue, () => {
       const row = this.t.row(queue, id);
-      const code = this.t.lockCode(row, token);
+      const code = this.t.lockCode(row, token, now);
       if (code !== 0 || !row) return code;
       this.t.toDelayed(queue, row, timestamp);
       return 0;
     });
   }
 
-  async moveToWait(queue: string, id: string, token: string | undefined, _now: number): Promise<MoveCode> {
+  async moveToWait(queue: string, id: string, token: string | undefined, now: number): Promise<MoveCode> {
     return this.write(queue, () => {
       const row = this.t.row(queue, id);
-      const code = this.t.lockCode(row, token);
+      const code = this.t.lockCode(row, token, now);
       if (code !== 0 || !row) return code;
-      this.t.toWaiting(queue, row, 'active');
+      this.t.toWaiting(queue, row, 'active', true);
       return 0;
     });
   }

@@ -90,9 +90,12 @@ export class Transitions {
     return { state: 'waiting', lane: priority, sort: lifo && priority === 0 ? -seq : seq };
   }
 
-  /** Moves a job to waiting (its lane), clearing the lock; emits `waiting`. */
-  toWaiting(queue: string, row: JobRow, prev?: string): void {
-    const place = this.waitingPlace(queue, row.priority, row.lifo === 1);
+  /**
+   * Moves a job to waiting (its lane), clearing the lock; emits `waiting`. `front` puts a
+   * non-prioritised job next in line, as BullMQ does for jobs given back (moveToWait, stalls).
+   */
+  toWaiting(queue: string, row: JobRow, prev?: string, front = false): void {
+    const place = this.waitingPlace(queue, row.priority, front || row.lifo === 1);
     this.sdb
       .stmt("UPDATE jobs SET state = 'waiting', lane = ?, sort = ?, token = NULL WHERE rowid = ?")
       .run(place.lane, place.sort, row.rowid);
@@ -115,11 +118,11 @@ export class Transitions {
     for (const row of due) this.toWaiting(queue, row, 'delayed');
   }
 
-  /** Checks that `token` holds the active job `row` (BullMQ's codes). */
-  lockCode(row: JobRow | undefined, token: string | undefined): MoveCode {
+  /** Checks that `token` holds a live lock on the active job `row` (BullMQ's codes). */
+  lockCode(row: JobRow | undefined, token: string | undefined, now: number): MoveCode {
     if (!row) return -1;
     if (token === undefined) return row.state === 'active' ? 0 : -3;
-    if (row.state !== 'active' || row.token === null) return -2;
+    if (row.state !== 'active' || row.token === null || row.sort < now) return -2;
     if (row.token !== token) return -6;
     return 0;
   }

@@ -7,7 +7,7 @@
 -- ARGV[2] n, the number of items; then 6 values per item from ARGV[3 + 6 * (i - 1)]:
 --   id, token, returnvalue (JSON), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any)
 -- ARGV[3 + 6n ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
--- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active or no lock, -6 other token
+-- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active, no lock or a lapsed one, -6 other token
 --          (nothing changes for that item); next = fetch result (see fetchNext.lua) or 0.
 -- Events: completed {jobId, returnvalue, prev: active}; those of the fetch; drained when the
 --         fetch found nothing and nothing waits.
@@ -21,7 +21,7 @@ for i = 0, n - 1 do
   local b = 3 + i * 6
   local id = ARGV[b]
   local jobKey = prefix .. id
-  local code = checkLock(id, jobKey, ARGV[b + 1])
+  local code = checkLock(id, jobKey, ARGV[b + 1], now)
   if code == 0 then
     leaveActive(id, jobKey)
     redis.call('HSET', jobKey, 'returnvalue', ARGV[b + 2], 'finishedOn', int(now))

@@ -5,14 +5,15 @@
 -- (every script gets the same twelve keys; includes/base.lua describes each one)
 -- ARGV[1] now (ms)   ARGV[2] duration (ms)   ARGV[3..] pairs: id, token
 -- Returns: the ids whose lock is gone (job missing, not active, or held by another token).
--- A lock that lapsed but was not yet taken back by recoverStalled is still the holder's: it renews.
+-- A lock that lapsed before now is gone, even before recoverStalled takes the job back: it is not renewed.
 -- @include base
-local untilMs = int(tonumber(ARGV[1]) + tonumber(ARGV[2]))
+local now = tonumber(ARGV[1])
+local untilMs = int(now + tonumber(ARGV[2]))
 local lost = {}
 for i = 3, #ARGV, 2 do
   local id = ARGV[i]
   local jobKey = prefix .. id
-  if checkLock(id, jobKey, ARGV[i + 1]) == 0 then
+  if checkLock(id, jobKey, ARGV[i + 1], now) == 0 then
     redis.call('ZADD', activeKey, 'XX', untilMs, id)
   else
     lost[#lost + 1] = id

@@ -23,7 +23,7 @@ for i = 0, n - 1 do
   local b = 3 + i * 9
   local id = ARGV[b]
   local jobKey = prefix .. id
-  local code = checkLock(id, jobKey, ARGV[b + 1])
+  local code = checkLock(id, jobKey, ARGV[b + 1], now)
   if code == 0 then
     local reason = ARGV[b + 2]
     leaveActive(id, jobKey)

@@ -4,7 +4,7 @@
 -- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
 -- (every script gets the same twelve keys; includes/base.lua describes each one)
 -- ARGV[1] id   ARGV[2] token ('' = do not check the lock)   ARGV[3] now (ms)
--- Returns: 0 done; -1 no such job; -2 no lock; -6 lock held by another token; -3 job not active.
+-- Returns: 0 done; -1 no such job; -2 no lock (or a lapsed one); -6 lock held by another token; -3 job not active.
 -- Events: waiting {jobId, prev: active}.
 -- @include base
 local id = ARGV[1]
@@ -13,7 +13,7 @@ if redis.call('EXISTS', jobKey) == 0 then
   return -1
 end
 if ARGV[2] ~= '' then
-  local code = checkLock(id, jobKey, ARGV[2])
+  local code = checkLock(id, jobKey, ARGV[2], tonumber(ARGV[3]))
   if code ~= 0 then
     return code
   end

@@ -73,20 +73,19 @@ local function isLifo(jobKey)
   return redis.call('HGET', jobKey, 'lifo') == '1'
 end
 
--- 0 when `token` holds the lock of active job `id`; else -1 (no job), -2 (no lock), -6 (other token).
-local function checkLock(id, jobKey, token)
+-- 0 when `token` holds a live lock on active job `id`; else -1 (no job), -2 (no lock, or a lock that
+-- lapsed before `now`, as an expired Redis lock key would be), -6 (held by another token).
+local function checkLock(id, jobKey, token, now)
   if redis.call('EXISTS', jobKey) == 0 then
     return -1
   end
   local held = redis.call('HGET', jobKey, 'token')
-  if not held then
+  local lockUntil = tonumber(redis.call('ZSCORE', activeKey, id))
+  if not held or not lockUntil or lockUntil < now then
     return -2
   end
   if held ~= token then
     return -6
-  end
-  if not redis.call('ZSCORE', activeKey, id) then
-    return -2
   end
   return 0
 end

@@ -111,11 +111,15 @@ local function fetch(now, req)
       jobs[#jobs + 1] = { id, redis.call('HGETALL', jobKey) }
     end
   end
+  local limiterFull = false
   if req.limMax > 0 and #jobs > 0 then
-    redis.call('HSET', metaKey, 'limiter-start', int(limStart), 'limiter-count', limCount + #jobs,
+    limCount = limCount + #jobs
+    limiterFull = limCount >= req.limMax
+    redis.call('HSET', metaKey, 'limiter-start', int(limStart), 'limiter-count', limCount,
       'limiter-max', req.limMax, 'limiter-duration', req.limDuration)
   end
-  if waitingCount() > 0 then
+  -- More work for another blocked worker (unless the window is used up: it would only learn the ttl).
+  if not limiterFull and waitingCount() > 0 then
     signal()
   end
   return { jobs, 0, nextDelayedAt(), 0 }

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { Job } from '../src/index.js';
+import { useQueues } from './support/fixture.js';
+import { stores, until } from './support/stores.js';
+
+describe.each(stores)('manual fetching on $kind', (store) => {
+  const { setup } = useQueues(store);
+
+  it('does not start a loop without a processor', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const w = worker(null);
+    await w.waitUntilReady();
+    expect(w.isRunning()).toBe(false);
+    expect(() => w.run()).toThrow(/no processor/);
+    expect(await queue.getJobState('1')).toBe('waiting');
+  });
+
+  it('runs a FIFO fetchNext loop with Job.fromJSON', async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk(Array.from({ length: 60 }, (_, i) => ({ name: 'j', data: { i } })));
+    const w = worker(null);
+    const token = 'my-token';
+    const order: number[] = [];
+    let job = await w.getNextJob(token);
+    while (job) {
+      order.push(job.data.i);
+      const [jobData, jobId] = await job.moveToCompleted(`done ${job.data.i}`, token);
+      job = jobData ? Job.fromJSON(w, jobData, jobId) : await w.getNextJob(token, { block: false });
+    }
+    expect(order).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(await queue.getCompletedCount()).toBe(60);
+    expect((await queue.getJob('60'))?.returnvalue).toBe('done 59');
+    const done = await queue.getJob('1');
+    expect(done?.attemptsMade).toBe(1);
+  });
+
+  it('returns an empty array from moveToCompleted when nothing is waiting', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const w = worker(null);
+    const job = await w.getNextJob('t');
+    const next = await job!.moveToCompleted('ok', 't');
+    expect(next).toEqual([]);
+    const [jobData, jobId] = next;
+    expect(jobData).toBeUndefined();
+    expect(jobId).toBeUndefined();
+  });
+
+  it('returns undefined at once with block: false, and waits for a job with block', async () => {
+    const { queue, worker } = setup();
+    const w = worker(null, { drainDelay: 5 });
+    expect(await w.getNextJob('t', { block: false })).toBeUndefined();
+    const pending = w.getNextJob('t');
+    setTimeout(() => void queue.add('late', {}), 100);
+    expect((await pending)?.name).toBe('late');
+  });
+
+  it('applies attempts and backoff in moveToFailed', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {}, { attempts: 2, backoff: 100 });
+    const w = worker(null);
+    const job = await w.getNextJob('t');
+    const failedAt = Date.now();
+    await job!.moveToFailed(new Error('first'), 't');
+    expect(await queue.getJobState('1')).toBe('delayed');
+    const again = await until(() => w.getNextJob('t2', { block: false }), 10_000, 'the retry');
+    expect(Date.now() - failedAt).toBeGreaterThanOrEqual(100);
+    expect(again.attemptsMade).toBe(1);
+    await again.moveToFailed(new Error('second'), 't2');
+    const failed = await queue.getJob('1');
+    expect(await failed?.getState()).toBe('failed');
+    expect(failed?.failedReason).toBe('second');
+    expect(failed?.attemptsMade).toBe(2);
+  });
+
+  it('refuses every move with a wrong token and changes nothing', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const w = worker(null);
+    const job = (await w.getNextJob('right'))!;
+    await expect(job.moveToCompleted('x', 'wrong', false)).rejects.toThrow(/Lock mismatch for job 1/);
+    await expect(job.moveToFailed(new Error('x'), 'wrong')).rejects.toThrow(/Lock mismatch for job 1/);
+    await expect(job.moveToDelayed(Date.now() + 1000, 'wrong')).rejects.toThrow(/Lock mismatch for job 1/);
+    await expect(job.moveToWait('wrong')).rejects.toThrow(/Lock mismatch for job 1/);
+    expect(await job.extendLock('wrong', 60_000)).toBe(0);
+    const read = await queue.getJob('1');
+    expect(await read?.getState()).toBe('active');
+    expect(read?.attemptsMade).toBe(0);
+    expect(read?.returnvalue).toBeNull();
+    await job.moveToCompleted('right', 'right', false);
+    expect(await queue.getJobState('1')).toBe('completed');
+  });
+
+  it('keeps a slow job safe past lockDuration with extendLock', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const w = worker(null, { lockDuration: 200, stalledInterval: 100 });
+    const job = (await w.getNextJob('t'))!;
+    await w.startStalledCheckTimer();
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await job.extendLock('t', 200)).toBe(1);
+    }
+    expect(await queue.getJobState('1')).toBe('active');
+    await job.moveToCompleted('ok', 't', false);
+    expect((await queue.getJob('1'))?.stalledCounter).toBe(0);
+  });
+
+  it('lets another token take a job recovered from a lapsed lock', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const w = worker(null, { lockDuration: 150, stalledInterval: 100 });
+    const stale = (await w.getNextJob('old'))!;
+    await w.startStalledCheckTimer();
+    const fresh = await until(() => w.getNextJob('new', { block: false }), 10_000, 'the recovered job');
+    expect(fresh.id).toBe('1');
+    await expect(stale.moveToCompleted('x', 'old', false)).rejects.toThrow(/Lock mismatch for job 1/);
+    await fresh.moveToCompleted('y', 'new', false);
+    expect((await queue.getJob('1'))?.returnvalue).toBe('y');
+  });
+
+  it('rate limits the queue and gives a job back with moveToWait', async () => {
+    const { queue, worker } = setup();
+    await queue.add('a', {});
+    await queue.add('b', {});
+    const w = worker(null);
+    const job = (await w.getNextJob('t'))!;
+    await queue.rateLimit(500);
+    const ttl = await queue.getRateLimitTtl();
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(500);
+    await job.moveToWait('t');
+    const read = await queue.getJob('1');
+    expect(await read?.getState()).toBe('waiting');
+    expect(read?.attemptsMade).toBe(0);
+    const limitedAt = Date.now();
+    expect(await w.getNextJob('t', { block: false })).toBeUndefined();
+    const next = await until(() => w.getNextJob('t', { block: false }), 10_000, 'the end of the limit');
+    expect(Date.now() - limitedAt).toBeGreaterThanOrEqual(ttl - 50);
+    expect(next.id).toBe('1'); // given back at the front of the line, as in BullMQ
+  });
+
+  it('never lets a limiter start more than max jobs per window', async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk(Array.from({ length: 12 }, () => ({ name: 'j', data: {} })));
+    const starts: number[] = [];
+    const duration = 300;
+    const a = worker(
+      async () => {
+        starts.push(Date.now());
+      },
+      { concurrency: 4, limiter: { max: 3, duration } },
+    );
+    const b = worker(
+      async () => {
+        starts.push(Date.now());
+      },
+      { concurrency: 4, limiter: { max: 3, duration } },
+    );
+    void a;
+    void b;
+    await until(async () => (await queue.getCompletedCount()) === 12, 15_000, 'all jobs');
+    starts.sort((x, y) => x - y);
+    // Window k (0-based) opens no earlier than duration * k after the first start.
+    for (let i = 0; i < starts.length; i++) {
+      expect(starts[i] - starts[0]).toBeGreaterThanOrEqual(Math.floor(i / 3) * duration - 25);
+    }
+  });
+
+  it('returns undefined from getNextJob on a paused queue and after close', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    await queue.pause();
+    const w = worker(null);
+    expect(await w.getNextJob('t', { block: false })).toBeUndefined();
+    expect(await w.getNextJob('t')).toBeUndefined();
+    await queue.resume();
+    await w.close();
+    expect(await w.getNextJob('t')).toBeUndefined();
+    expect(await queue.getJobState('1')).toBe('waiting');
+  });
+
+  it('leaves manually locked jobs to expire when the worker closes', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const w = worker(null, { lockDuration: 150 });
+    expect(await w.getNextJob('t')).toBeDefined();
+    await w.close();
+    expect(await queue.getJobState('1')).toBe('active');
+    const rescuer = worker(null, { lockDuration: 150, stalledInterval: 100 });
+    await rescuer.startStalledCheckTimer();
+    const again = await until(() => rescuer.getNextJob('t2', { block: false }), 10_000, 'recovery');
+    expect(again.id).toBe('1');
+  });
+});
