@@ -105,6 +105,8 @@ export function moveError(code: number, jobId: string, command: string): JobMove
       return new JobMoveError(`Missing lock for job ${jobId}. ${command}`, code, jobId);
     case -3:
       return new JobMoveError(`Job ${jobId} is not in the active state. ${command}`, code, jobId);
+    case -5:
+      return new JobMoveError(`Missing key for parent job ${jobId}. ${command}`, code, jobId);
     case -6:
       return new JobMoveError(`Lock mismatch for job ${jobId}. Cmd ${command} from active`, code, jobId);
     default:

@@ -8,6 +8,7 @@ export {
   WaitingChildrenError,
   WaitingError,
 } from './errors.js';
+export { type FlowJob, type FlowOpts, FlowProducer, type JobNode, type NodeOpts } from './flow-producer.js';
 export { Job, type JobJson, type JobProgress } from './job.js';
 export type { BackoffStrategy } from './options/backoff.js';
 export type { BackoffOptions, BulkJobOptions, JobsOptions, KeepJobs, ParentOptions } from './options/job-options.js';

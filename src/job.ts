@@ -4,7 +4,7 @@ import type { JobsOptions, KeepJobs } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
 import { toJson, validateJobOptions } from './options/validate.js';
 import type { QueueBase } from './queue-base.js';
-import type { FetchRequest, JobRecord, JobState, MoveCode, NewJob } from './store/store.js';
+import type { FetchRequest, JobRecord, JobState, MoveCode, NewJob, ParentPolicy } from './store/store.js';
 
 /** What a Job consults when it moves itself; a Worker supplies its own options. */
 export interface JobSettings {
@@ -24,6 +24,15 @@ export type JobProgress = number | object | string | boolean;
 
 /** The serialised job as `toJSON`/`asJSON` return it and `fromJSON` accepts. */
 export type JobJson = { [K in keyof JobRecord]?: unknown } & { queueQualifiedName?: string };
+
+export interface JobDependencies {
+  processed?: Record<string, unknown>;
+  unprocessed?: string[];
+  failed?: string[];
+  ignored?: Record<string, string>;
+}
+
+type DependencyFilter = { processed?: unknown; unprocessed?: unknown; failed?: unknown; ignored?: unknown };
 
 /** What `waitUntilFinished` needs from QueueEvents. */
 export interface FinishedWatcher {
@@ -119,7 +128,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
       delay: opts.delay ?? 0,
       priority: opts.priority ?? 0,
       lifo: opts.lifo ?? false,
-      parent: opts.parent,
+      parent: opts.parent ? { id: opts.parent.id, queue: opts.parent.queue, policy: parentPolicy(opts) } : undefined,
     };
   }
 
@@ -424,9 +433,75 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     return lost.length === 0 ? 1 : 0;
   }
 
+  /**
+   * Parks the active job until its pending children finish: true (then throw
+   * WaitingChildrenError), or false when no child is pending and the processor should go on.
+   */
+  async moveToWaitingChildren(token: string, _opts: { child?: { id: string; queue: string } } = {}): Promise<boolean> {
+    const res = await this.store.moveToWaitingChildren(this.queue.qualifiedName, this.jobId, token, Date.now());
+    if (res < 0) throw moveError(res, this.jobId, 'moveToWaitingChildren');
+    return res === 1;
+  }
+
+  // ── children ─────────────────────────────────────────────────────────────────────
+
+  /** Return values of completed children, keyed by child key (`bull:<queue>:<id>`). */
+  async getChildrenValues<T = any>(): Promise<Record<string, T>> {
+    const deps = await this.store.getDependencies(this.queue.qualifiedName, this.jobId);
+    return Object.fromEntries(Object.entries(deps.processed).map(([k, v]) => [k, JSON.parse(v) as T]));
+  }
+
+  /** Failure reasons of children that failed with failParentOnFailure or continueParentOnFailure. */
+  async getFailedChildrenValues(): Promise<Record<string, string>> {
+    return (await this.store.getDependencies(this.queue.qualifiedName, this.jobId)).failed;
+  }
+
+  /** Failure reasons of children that failed with ignoreDependencyOnFailure. */
+  async getIgnoredChildrenFailures(): Promise<Record<string, string>> {
+    return (await this.store.getDependencies(this.queue.qualifiedName, this.jobId)).ignored;
+  }
+
+  /** Children by outcome, as BullMQ returns them (`processed` values parsed). */
+  async getDependencies(opts: DependencyFilter = {}): Promise<JobDependencies> {
+    const deps = await this.store.getDependencies(this.queue.qualifiedName, this.jobId);
+    const all = !opts.processed && !opts.unprocessed && !opts.failed && !opts.ignored;
+    const out: JobDependencies = {};
+    if (all || opts.processed) {
+      out.processed = Object.fromEntries(Object.entries(deps.processed).map(([k, v]) => [k, JSON.parse(v)]));
+    }
+    if (all || opts.unprocessed) out.unprocessed = deps.unprocessed;
+    if (all || opts.failed) out.failed = Object.keys(deps.failed);
+    if (all || opts.ignored) out.ignored = deps.ignored;
+    return out;
+  }
+
+  async getDependenciesCount(opts: DependencyFilter = {}): Promise<{
+    processed?: number;
+    unprocessed?: number;
+    failed?: number;
+    ignored?: number;
+  }> {
+    const deps = await this.store.getDependencies(this.queue.qualifiedName, this.jobId);
+    const all = !opts.processed && !opts.unprocessed && !opts.failed && !opts.ignored;
+    const out: Record<string, number> = {};
+    if (all || opts.processed) out.processed = Object.keys(deps.processed).length;
+    if (all || opts.unprocessed) out.unprocessed = deps.unprocessed.length;
+    if (all || opts.failed) out.failed = Object.keys(deps.failed).length;
+    if (all || opts.ignored) out.ignored = Object.keys(deps.ignored).length;
+    return out;
+  }
+
   private check(code: MoveCode, command: string): void {
     if (code !== 0) throw moveError(code, this.jobId, command);
   }
+}
+
+function parentPolicy(opts: JobsOptions): ParentPolicy | undefined {
+  if (opts.failParentOnFailure) return 'fail';
+  if (opts.continueParentOnFailure) return 'continue';
+  if (opts.ignoreDependencyOnFailure) return 'ignore';
+  if (opts.removeDependencyOnFailure) return 'remove';
+  return undefined;
 }
 
 function nextOf(record: JobRecord | undefined): [JobJson, string] | [] {

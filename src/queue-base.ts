@@ -16,7 +16,7 @@ export interface QueueBaseOptions {
 }
 
 /** Every Queue, Worker, QueueEvents and FlowProducer still open: tests fail when one leaks. */
-export const openInstances = new Set<QueueBase>();
+export const openInstances = new Set<{ name: string; close(): Promise<void> }>();
 
 /** What Queue, Worker and QueueEvents share: a name, a store and a lifecycle. */
 export class QueueBase extends EventEmitter {
@@ -28,7 +28,10 @@ export class QueueBase extends EventEmitter {
   protected closing?: Promise<void>;
   private readyPromise?: Promise<void>;
 
-  constructor(name: string, opts: QueueBaseOptions, blocking: boolean) {
+  private readonly ownsStore: boolean;
+
+  /** `shared`: a store owned by someone else (a FlowProducer's queue views); it is not closed here. */
+  constructor(name: string, opts: QueueBaseOptions, blocking: boolean, shared?: Store) {
     super();
     validateQueueName(name);
     const prefix = opts.prefix ?? 'bull';
@@ -36,8 +39,9 @@ export class QueueBase extends EventEmitter {
     this.name = name;
     this.prefix = prefix;
     this.qualifiedName = `${prefix}:${name}`;
-    this.store = connect({ connection: opts.connection, sqlite: opts.sqlite, blocking });
-    openInstances.add(this);
+    this.ownsStore = shared === undefined;
+    this.store = shared ?? connect({ connection: opts.connection, sqlite: opts.sqlite, blocking });
+    if (this.ownsStore) openInstances.add(this);
   }
 
   /** Resolves when the store is connected and the queue's schema checked. */
@@ -59,7 +63,7 @@ export class QueueBase extends EventEmitter {
   protected async shutdown(): Promise<void> {
     try {
       await this.readyPromise?.catch(() => undefined);
-      await this.store.close();
+      if (this.ownsStore) await this.store.close();
     } finally {
       openInstances.delete(this);
     }

@@ -82,10 +82,11 @@ describe.each(stores)('Queue API on $kind', (store) => {
     const { queue, worker } = setup();
     await queue.addBulk(Array.from({ length: 5 }, () => ({ name: 'ok', data: {} })));
     await queue.add('bad', {});
-    worker(async (job) => {
+    const w = worker(async (job) => {
       if (job.name === 'bad') throw new Error('x');
     });
     await finished(queue, 6);
+    await w.close();
     expect(await queue.clean(60_000, 0, 'completed')).toEqual([]);
     const removed = await queue.clean(0, 2, 'completed');
     expect(removed).toHaveLength(2);

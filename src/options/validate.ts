@@ -70,6 +70,17 @@ export function validateJobOptions(opts: JobsOptions, strategies: readonly strin
       nonNegativeNumber(keep.count, `opts.${field}.count`, true);
     } else throw new ValidationError(`opts.${field} must be a boolean, a number or { age, count }`);
   }
+  const policies = (
+    [
+      'failParentOnFailure',
+      'continueParentOnFailure',
+      'ignoreDependencyOnFailure',
+      'removeDependencyOnFailure',
+    ] as const
+  ).filter((k) => opts[k]);
+  if (policies.length > 1) {
+    throw new ValidationError(`The following options cannot be used together: ${policies.join(', ')}`);
+  }
   if (opts.parent !== undefined) {
     const parent = opts.parent as unknown as Record<string, unknown>;
     if (!parent || typeof parent.id !== 'string' || typeof parent.queue !== 'string') {

@@ -70,6 +70,16 @@ export interface Retention {
   ageMs?: number;
 }
 
+/** What happens to a parent when this child fails for good (BullMQ's four options; none = parent keeps waiting). */
+export type ParentPolicy = 'fail' | 'continue' | 'ignore' | 'remove';
+
+/** A child's link to its parent: the parent's id and qualified queue name, plus the failure policy. */
+export interface ParentRef {
+  id: string;
+  queue: string;
+  policy?: ParentPolicy;
+}
+
 /** A job to insert. `id` is absent for auto ids (increasing decimal strings). */
 export interface NewJob {
   id?: string;
@@ -80,7 +90,31 @@ export interface NewJob {
   delay: number;
   priority: number;
   lifo: boolean;
-  parent?: { id: string; queue: string };
+  /**
+   * The parent, which must exist (else the whole add fails with code -5 and nothing is stored).
+   * The child's key `<queue>:<id>` joins the parent's pending dependencies.
+   */
+  parent?: ParentRef;
+}
+
+/** One job of a flow: its queue and id are fixed by the caller (UUIDs where the user gave none). */
+export interface FlowJob extends NewJob {
+  id: string;
+  queue: string;
+  /** True for a node with children in this flow: it starts in `waiting-children`. */
+  hasChildren: boolean;
+}
+
+/** A parent's children, keyed by child key `<queue>:<id>`. */
+export interface Dependencies {
+  /** Completed children → JSON text of their return value. */
+  processed: Record<string, string>;
+  /** Children not finished yet. */
+  unprocessed: string[];
+  /** Children that failed under `fail` or `continue` → failed reason. */
+  failed: Record<string, string>;
+  /** Children that failed under `ignore` → failed reason. */
+  ignored: Record<string, string>;
 }
 
 export interface AddResult {
@@ -166,6 +200,13 @@ export interface Store {
   /** Inserts all jobs or none. Custom ids that exist keep the first job. */
   addJobs(queue: string, jobs: NewJob[]): Promise<AddResult>;
 
+  /**
+   * Adds a whole flow atomically: all of it or none. Nodes come parents first; a node's parent is
+   * either another node or an existing job (chaining flows); a missing parent fails the whole add
+   * with code -5. Returns, per node, whether its id existed already (then nothing is written for it).
+   */
+  addFlow(nodes: FlowJob[]): Promise<{ duplicated: boolean[] }>;
+
   // ── the worker path ───────────────────────────────────────────────────────────────
   /**
    * Promotes due delayed jobs, then (unless paused or rate limited) moves up to
@@ -179,9 +220,21 @@ export interface Store {
    * or `signal` aborted. May return early spuriously; callers re-check with fetchNext.
    */
   waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
-  /** active → completed (or removed by retention), optionally fetching next in the same step. */
+  /**
+   * active → completed (or removed by retention), optionally fetching next in the same step. A
+   * child also moves into its parent's `processed` (key `<queue>:<id>` → returnvalue); when it was
+   * the parent's last pending child, the parent leaves waiting-children for waiting (or delayed
+   * when it has a delay), in the same step, whichever queue it lives in.
+   */
   complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult>;
-  /** active → failed, or back to delayed/waiting for a retry (attemptsMade + 1 either way). */
+  /**
+   * active → failed, or back to delayed/waiting for a retry (attemptsMade + 1 either way). A child
+   * failing for good applies its ParentPolicy in the same step: `fail` fails the parent (reason
+   * `child <key> failed`, recursively up while parents also have `fail`) and records the child in
+   * `failed`; `continue` records it in `failed` and moves the parent to waiting at once; `ignore`
+   * records it in `ignored` and releases the parent when nothing else is pending; `remove` drops the
+   * dependency and releases the parent when nothing else is pending; none: the parent keeps waiting.
+   */
   fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult>;
   /** Extends the locks of active jobs held by the given tokens; returns the ids whose lock is gone. */
   extendLocks(queue: string, ids: string[], tokens: string[], durationMs: number, now: number): Promise<string[]>;
@@ -205,6 +258,14 @@ export interface Store {
   ): Promise<MoveCode>;
   /** active → waiting (lock checked unless token is undefined). No attempt spent. */
   moveToWait(queue: string, id: string, token: string | undefined, now: number): Promise<MoveCode>;
+
+  /**
+   * active → waiting-children when the job has pending children (lock checked unless token is
+   * undefined): returns 1. Returns 0 and changes nothing when none is pending; negative MoveCodes
+   * as elsewhere. Event `waiting-children {jobId}`.
+   */
+  moveToWaitingChildren(queue: string, id: string, token: string | undefined, now: number): Promise<number>;
+  getDependencies(queue: string, id: string): Promise<Dependencies>;
 
   // ── queue-wide controls ───────────────────────────────────────────────────────────
   pause(queue: string, paused: boolean): Promise<void>;

@@ -6,6 +6,10 @@
  * | -------------------------- | ------ | ----------------------------------------------------------- |
  * | `<q>:<id>`                 | HASH   | the job, in JobRecord's field names (+ `lifo`)              |
  * | `<q>:<id>:logs`            | LIST   | the job's log rows                                          |
+ * | `<q>:<id>:dependencies`    | SET    | a parent's pending child keys `<childQueue>:<childId>`      |
+ * | `<q>:<id>:processed`       | HASH   | a parent's completed child key → return value (JSON)        |
+ * | `<q>:<id>:failed`          | HASH   | child key → reason (child failed, policy fail/continue)     |
+ * | `<q>:<id>:ignored`         | HASH   | child key → reason (child failed, policy ignore)            |
  * | `<q>:wait`                 | LIST   | runnable non-prioritized ids; RPOP takes the next           |
  * | `<q>:prioritized`          | ZSET   | score priority · 2^32 + sequence (FIFO within a priority)   |
  * | `<q>:delayed`              | ZSET   | score due · 4096 + sequence (FIFO within one ms)            |
@@ -54,6 +58,10 @@ export const keyOf = {
   marker: (queue: string) => `${queue}:marker`,
   job: (queue: string, id: string) => `${queue}:${id}`,
   logs: (queue: string, id: string) => `${queue}:${id}:logs`,
+  dependencies: (queue: string, id: string) => `${queue}:${id}:dependencies`,
+  processed: (queue: string, id: string) => `${queue}:${id}:processed`,
+  failedChildren: (queue: string, id: string) => `${queue}:${id}:failed`,
+  ignoredChildren: (queue: string, id: string) => `${queue}:${id}:ignored`,
 };
 
 /** Throws when a custom id would land on a queue key (`meta`, `wait`, …) or another job's logs (`:`). */

@@ -1,10 +1,13 @@
 import type { Redis } from 'ioredis';
+import { moveError } from '../../errors.js';
 import type {
   AddResult,
   CompleteItem,
+  Dependencies,
   FailItem,
   FetchRequest,
   FetchResult,
+  FlowJob,
   JobRecord,
   JobState,
   MoveCode,
@@ -84,12 +87,30 @@ export class RedisStore implements Store {
       args.push(job.lifo ? '1' : '0', parent);
     }
     const flat = (await this.run('addJobs', queue, args)) as (string | number)[];
+    throwIfParentMissing(flat);
     const result: AddResult = { ids: [], duplicated: [] };
     for (let i = 0; i < flat.length; i += 2) {
       result.ids.push(String(flat[i]));
       result.duplicated.push(Number(flat[i + 1]) === 1);
     }
     return result;
+  }
+
+  async addFlow(nodes: FlowJob[]): Promise<{ duplicated: boolean[] }> {
+    if (nodes.length === 0) return { duplicated: [] };
+    const args: (string | number)[] = [nodes.length];
+    for (const node of nodes) {
+      checkCustomId(node.queue, node.id);
+      const parent = node.parent ? JSON.stringify(node.parent) : '';
+      args.push(node.queue, node.id, node.name, node.data, node.opts, node.timestamp, node.delay, node.priority);
+      args.push(node.lifo ? '1' : '0', parent, node.hasChildren ? '1' : '0');
+    }
+    // Every queue of the flow is checked (not a BullMQ queue) and stamped before the script runs.
+    const queues = new Set(nodes.map((node) => node.queue));
+    await Promise.all([...queues].map((queue) => this.queueReady(queue)));
+    const flat = (await this.run('addFlow', nodes[0].queue, args)) as (string | number)[];
+    throwIfParentMissing(flat);
+    return { duplicated: flat.map((d) => Number(d) === 1) };
   }
 
   // ── the worker path ───────────────────────────────────────────────────────────────
@@ -155,6 +176,30 @@ export class RedisStore implements Store {
 
   async moveToWait(queue: string, id: string, token: string | undefined, now: number) {
     return Number(await this.run('moveToWait', queue, [id, token ?? '', now])) as MoveCode;
+  }
+
+  async moveToWaitingChildren(queue: string, id: string, token: string | undefined, now: number): Promise<number> {
+    return Number(await this.run('moveToWaitingChildren', queue, [id, token ?? '', now]));
+  }
+
+  async getDependencies(queue: string, id: string): Promise<Dependencies> {
+    await this.queueReady(queue);
+    const replies = await this.client
+      .multi()
+      .hgetall(keyOf.processed(queue, id))
+      .smembers(keyOf.dependencies(queue, id))
+      .hgetall(keyOf.failedChildren(queue, id))
+      .hgetall(keyOf.ignoredChildren(queue, id))
+      .exec();
+    if (!replies) throw new Error(`Reading the dependencies of job ${id} in queue ${queue} was aborted; retry.`);
+    for (const [err] of replies) if (err) throw err;
+    const [processed, unprocessed, failed, ignored] = replies.map(([, value]) => value);
+    return {
+      processed: processed as Record<string, string>,
+      unprocessed: (unprocessed as string[]).sort(),
+      failed: failed as Record<string, string>,
+      ignored: ignored as Record<string, string>,
+    };
   }
 
   // ── queue-wide controls ───────────────────────────────────────────────────────────
@@ -359,4 +404,9 @@ export class RedisStore implements Store {
       // CONFIG is often disabled on managed Redis: nothing to check then.
     }
   }
+}
+
+/** addJobs / addFlow answer `{-5, '<parentQueue>:<parentId>'}` when a parent is missing (nothing stored). */
+function throwIfParentMissing(flat: (string | number)[]): void {
+  if (typeof flat[0] === 'number' && flat[0] === -5) throw moveError(-5, String(flat[1]), 'addJob');
 }

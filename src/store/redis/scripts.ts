@@ -6,6 +6,8 @@ import { queueKeys } from './keys.js';
 export const SCRIPT_NAMES = [
   'ready',
   'addJobs',
+  'addFlow',
+  'moveToWaitingChildren',
   'fetchNext',
   'complete',
   'fail',

@@ -60,6 +60,16 @@ CREATE TABLE IF NOT EXISTS logs (
   row TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_by_job ON logs (queue, job_id, seq);
+-- Parent/child links. child_key = '<child queue>:<child id>' as BullMQ names it.
+-- status: pending | processed (value = return value JSON) | failed | ignored (value = reason).
+CREATE TABLE IF NOT EXISTS deps (
+  parent_queue TEXT NOT NULL,
+  parent_id TEXT NOT NULL,
+  child_key TEXT NOT NULL,
+  status TEXT NOT NULL,
+  value TEXT,
+  PRIMARY KEY (parent_queue, parent_id, child_key)
+);
 `;
 
 /** Creates the tables on a new file, accepts the current version, refuses others. */

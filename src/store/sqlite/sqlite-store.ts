@@ -1,9 +1,11 @@
 import type {
   AddResult,
   CompleteItem,
+  Dependencies,
   FailItem,
   FetchRequest,
   FetchResult,
+  FlowJob,
   JobRecord,
   JobState,
   MoveCode,
@@ -14,6 +16,7 @@ import type {
   StoredEvent,
 } from '../store.js';
 import { SharedDatabase, type SqliteOptions } from './database.js';
+import { FlowLinks } from './flows.js';
 import { Housekeeping } from './housekeeping.js';
 import { type JobRow, listFilter, stateOf, toRecord } from './rows.js';
 import { Transitions } from './transitions.js';
@@ -24,12 +27,14 @@ export class SqliteStore implements Store {
   private readonly sdb: SharedDatabase;
   private readonly t: Transitions;
   private readonly h: Housekeeping;
+  private readonly f: FlowLinks;
   private closed = false;
 
   constructor(path: string, opts: SqliteOptions = {}) {
     this.sdb = SharedDatabase.acquire(path, opts);
     this.t = new Transitions(this.sdb);
     this.h = new Housekeeping(this.sdb, this.t);
+    this.f = new FlowLinks(this.sdb, this.t);
   }
 
   async ready(): Promise<void> {}
@@ -41,8 +46,17 @@ export class SqliteStore implements Store {
   }
 
   private async write<T>(queue: string, fn: () => T): Promise<T> {
-    const out = await this.sdb.transact(fn);
+    this.t.touched.clear();
+    let out: T;
+    try {
+      out = await this.sdb.transact(fn);
+    } catch (err) {
+      this.t.touched.clear();
+      throw err;
+    }
     this.sdb.notify(queue);
+    for (const other of this.t.touched) if (other !== queue) this.sdb.notify(other);
+    this.t.touched.clear();
     return out;
   }
 
@@ -67,12 +81,43 @@ export class SqliteStore implements Store {
           duplicated.push(true);
           continue;
         }
-        this.t.insert(queue, id, job, job.timestamp);
+        this.t.insert(queue, id, job);
+        if (job.parent) this.f.link(queue, id, job.parent);
         ids.push(id);
         duplicated.push(false);
       }
       return { ids, duplicated };
     });
+  }
+
+  async addFlow(nodes: FlowJob[]): Promise<{ duplicated: boolean[] }> {
+    return this.write(nodes[0]?.queue ?? '', () => {
+      const duplicated = nodes.map((node) => {
+        this.t.ensureQueue(node.queue);
+        this.t.touched.add(node.queue);
+        if (this.t.row(node.queue, node.id)) {
+          this.t.emit(node.queue, 'duplicated', { jobId: node.id });
+          return true;
+        }
+        this.t.insert(node.queue, node.id, node, node.hasChildren);
+        if (node.parent) this.f.link(node.queue, node.id, node.parent);
+        return false;
+      });
+      return { duplicated };
+    });
+  }
+
+  async moveToWaitingChildren(queue: string, id: string, token: string | undefined, now: number): Promise<number> {
+    return this.write(queue, () => {
+      const row = this.t.row(queue, id);
+      const code = this.t.lockCode(row, token, now);
+      if (code !== 0 || !row) return code;
+      return this.f.toWaitingChildren(queue, row, now);
+    });
+  }
+
+  async getDependencies(queue: string, id: string): Promise<Dependencies> {
+    return this.sdb.read(() => this.f.dependencies(queue, id));
   }
 
   async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
@@ -97,6 +142,7 @@ export class SqliteStore implements Store {
           )
           .run(now, now, item.returnvalue, row.rowid);
         this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
+        this.f.childCompleted(queue, row, item.returnvalue, now);
         this.t.applyRetention(queue, 'completed', row, item.retention, now);
         return 0 as MoveCode;
       });
@@ -121,6 +167,7 @@ export class SqliteStore implements Store {
           if (item.retriesExhausted) {
             this.t.emit(queue, 'retries-exhausted', { jobId: item.id, attemptsMade: row.attempts_made + 1 });
           }
+          this.f.childFailed(queue, row, item.failedReason, now);
           this.t.applyRetention(queue, 'failed', row, item.retention, now);
         } else if (item.retryDelay > 0) {
           this.t.toDelayed(queue, row, now + item.retryDelay);
@@ -182,6 +229,7 @@ export class SqliteStore implements Store {
             )
             .run(opts.now, opts.now, reason, row.rowid);
           this.t.emit(queue, 'failed', { jobId: row.id, failedReason: reason, prev: 'active' });
+          this.f.childFailed(queue, row, reason, opts.now);
           result.failed.push(row.id);
         } else {
           this.sdb.stmt('UPDATE jobs SET stalled_counter = stalled_counter + 1 WHERE rowid = ?').run(row.rowid);

@@ -9,6 +9,8 @@ import { type JobRow, toRecord } from './rows.js';
  */
 export class Transitions {
   private eventsSinceTrim = 0;
+  /** Other queues a transaction changed, to wake their waiters after commit. */
+  readonly touched = new Set<string>();
 
   constructor(
     private readonly sdb: SharedDatabase,
@@ -53,11 +55,13 @@ export class Transitions {
     return this.sdb.stmt('SELECT rowid, * FROM jobs WHERE queue = ? AND id = ?').get(queue, id) as JobRow | undefined;
   }
 
-  insert(queue: string, id: string, job: NewJob, now: number): void {
-    const delayed = job.delay > 0;
-    const placement = delayed
-      ? { state: 'delayed', lane: 0, sort: job.timestamp + job.delay }
-      : this.waitingPlace(queue, job.priority, job.lifo);
+  insert(queue: string, id: string, job: NewJob, waitingChildren = false): void {
+    const delayed = job.delay > 0 && !waitingChildren;
+    const placement = waitingChildren
+      ? { state: 'waiting-children', lane: 0, sort: job.timestamp }
+      : delayed
+        ? { state: 'delayed', lane: 0, sort: job.timestamp + job.delay }
+        : this.waitingPlace(queue, job.priority, job.lifo);
     this.sdb
       .stmt(
         `INSERT INTO jobs (queue, id, state, lane, sort, name, data, opts, timestamp, delay, priority, lifo, parent)
@@ -79,9 +83,9 @@ export class Transitions {
         job.parent ? JSON.stringify(job.parent) : null,
       );
     this.emit(queue, 'added', { jobId: id, name: job.name });
-    if (delayed) this.emit(queue, 'delayed', { jobId: id, delay: job.timestamp + job.delay });
+    if (waitingChildren) this.emit(queue, 'waiting-children', { jobId: id });
+    else if (delayed) this.emit(queue, 'delayed', { jobId: id, delay: job.timestamp + job.delay });
     else this.emit(queue, 'waiting', { jobId: id });
-    void now;
   }
 
   /** Where a job goes when it becomes runnable: its priority lane, FIFO (or LIFO) within it. */
@@ -206,6 +210,7 @@ export class Transitions {
   deleteJob(queue: string, id: string, rowid: number): void {
     this.sdb.stmt('DELETE FROM jobs WHERE rowid = ?').run(rowid);
     this.sdb.stmt('DELETE FROM logs WHERE queue = ? AND job_id = ?').run(queue, id);
+    this.sdb.stmt('DELETE FROM deps WHERE parent_queue = ? AND parent_id = ?').run(queue, id);
   }
 
   waitingCount(queue: string): number {

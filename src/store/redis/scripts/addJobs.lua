@@ -5,12 +5,30 @@
 -- (every script gets the same twelve keys; includes/base.lua describes each one)
 -- ARGV[1] n, the number of jobs; then 9 values per job, from ARGV[2 + 9 * (i - 1)]:
 --   id ('' = auto id from <q>:id), name, data (JSON), opts (JSON), timestamp, delay (ms),
---   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue}, '' = none)
+--   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none)
 -- Returns: flat list {id1, duplicated1, id2, duplicated2, ...}; duplicated = 1 when the custom id
 --          existed (the first job is kept, nothing is written, event `duplicated`).
+--          {-5, '<parentQueue>:<parentId>'} when a parent does not exist: nothing is stored.
+-- A child's key '<q>:<id>' joins its parent's pending dependencies (includes/flows.lua).
 -- Events: added {jobId, name}, then waiting {jobId} or delayed {jobId, delay = due timestamp}.
 -- @include base
 local n = tonumber(ARGV[1])
+-- Every parent must exist (or be a job added earlier in this batch) before anything is written.
+local batchIds = {}
+for i = 0, n - 1 do
+  local b = 2 + i * 9
+  local id = ARGV[b]
+  if ARGV[b + 8] ~= '' and (id == '' or redis.call('EXISTS', prefix .. id) == 0) then
+    local parent = cjson.decode(ARGV[b + 8])
+    local parentKey = parent.queue .. ':' .. parent.id
+    if not batchIds[parentKey] and redis.call('EXISTS', parentKey) == 0 then
+      return { -5, parentKey }
+    end
+  end
+  if id ~= '' then
+    batchIds[prefix .. id] = true
+  end
+end
 -- ready() stamped the queue; stamp again in case it was obliterated since (as a BullMQ queue could not be).
 redis.call('HSETNX', metaKey, 'docket-version', docketVersion)
 local out = {}
@@ -40,8 +58,9 @@ for i = 0, n - 1 do
       redis.call('HSET', jobKey, 'lifo', '1')
     end
     if parent ~= '' then
-      -- Flows come later: the parent link is stored; dependency bookkeeping will go here.
+      local link = cjson.decode(parent)
       redis.call('HSET', jobKey, 'parent', parent)
+      redis.call('SADD', link.queue .. ':' .. link.id .. ':dependencies', jobKey)
     end
     emit('added', 'jobId', id, 'name', name)
     if delay > 0 then

@@ -9,10 +9,14 @@
 -- ARGV[3 + 6n ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
 -- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active, no lock or a lapsed one, -6 other token
 --          (nothing changes for that item); next = fetch result (see fetchNext.lua) or 0.
--- Events: completed {jobId, returnvalue, prev: active}; those of the fetch; drained when the
---         fetch found nothing and nothing waits.
+-- A child's return value goes to its parent's processed hash; a parent left with no pending child
+-- leaves waiting-children (in whichever queue it lives): see includes/flows.lua.
+-- Events: completed {jobId, returnvalue, prev: active}; a released parent's waiting {jobId, prev:
+--         waiting-children} (or delayed) in its queue; those of the fetch; drained when the fetch
+--         found nothing and nothing waits.
 -- @include base
 -- @include retention
+-- @include flows
 -- @include fetch
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
@@ -28,6 +32,7 @@ for i = 0, n - 1 do
     redis.call('HINCRBY', jobKey, 'attemptsMade', 1)
     redis.call('ZADD', completedKey, int(now), id)
     emit('completed', 'jobId', id, 'returnvalue', ARGV[b + 2], 'prev', 'active')
+    childCompleted(queueName, id, jobKey, ARGV[b + 2], now)
     applyRetention(completedKey, id, ARGV[b + 3] == '1', tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), now)
   end
   codes[#codes + 1] = code

@@ -13,8 +13,11 @@
 -- Events: for good: failed {jobId, failedReason, prev: active} (+ retries-exhausted {jobId, attemptsMade});
 --         retry later: delayed {jobId, delay = due}; retry now: waiting {jobId, prev: failed}.
 --         The worker-level `failed` of a retried attempt is the API layer's, not the log's (as BullMQ).
+-- A child failing for good applies its parent policy (includes/flows.lua), which may fail or
+-- release its parent (events in the parent's queue).
 -- @include base
 -- @include retention
+-- @include flows
 -- @include fetch
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
@@ -37,6 +40,7 @@ for i = 0, n - 1 do
       if ARGV[b + 8] == '1' then
         emit('retries-exhausted', 'jobId', id, 'attemptsMade', attemptsMade)
       end
+      childFailed(queueName, id, jobKey, reason, now)
       applyRetention(failedKey, id, ARGV[b + 5] == '1', tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7]), now)
     elseif retryDelay > 0 then
       local due = now + retryDelay

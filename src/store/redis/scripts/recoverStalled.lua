@@ -10,8 +10,10 @@
 -- allowable limit", attemptsMade + 1, the job's own opts.removeOnFail applied); the others go back to
 -- the front of wait (or to prioritized) with stalledCounter + 1.
 -- Events: stalled {jobId} + waiting {jobId, prev: active}; or failed {jobId, failedReason, prev: active}.
+-- A child failed here applies its parent policy (includes/flows.lua).
 -- @include base
 -- @include retention
+-- @include flows
 local now = tonumber(ARGV[1])
 local maxStalled = tonumber(ARGV[2])
 if ARGV[4] ~= '1' then
@@ -50,6 +52,7 @@ for _, id in ipairs(lapsed) do
       redis.call('HSET', jobKey, 'failedReason', reason, 'finishedOn', int(now))
       redis.call('ZADD', failedKey, int(now), id)
       emit('failed', 'jobId', id, 'failedReason', reason, 'prev', 'active')
+      childFailed(queueName, id, jobKey, reason, now)
       local remove, count, ageMs = failRetention(jobKey)
       applyRetention(failedKey, id, remove, count, ageMs, now)
       failed[#failed + 1] = id

@@ -33,8 +33,17 @@ local function int(n)
   return string.format('%.0f', n)
 end
 
+-- The qualified name of this script's queue (KEYS[1] without its trailing ':').
+local queueName = string.sub(prefix, 1, -2)
+
+-- The `...In(q, ...)` helpers act on any queue `q` (qualified name): flows move jobs of other
+-- queues (a child's parent) in the same step. Keys are built from `q` as keys.ts names them.
+local function emitIn(q, event, ...)
+  redis.call('XADD', q .. ':events', 'MAXLEN', '~', 10000, '*', 'event', event, ...)
+end
+
 local function emit(event, ...)
-  redis.call('XADD', eventsKey, 'MAXLEN', '~', 10000, '*', 'event', event, ...)
+  emitIn(queueName, event, ...)
 end
 
 local function isPaused()
@@ -42,27 +51,39 @@ local function isPaused()
 end
 
 -- Wakes one blocked worker (BZPOPMIN on the marker). A paused queue has nothing to hand out.
-local function signal()
-  if not isPaused() then
-    redis.call('ZADD', markerKey, 0, '0')
+local function signalIn(q)
+  if redis.call('HEXISTS', q .. ':meta', 'paused') == 0 then
+    redis.call('ZADD', q .. ':marker', 0, '0')
   end
+end
+
+local function signal()
+  signalIn(queueName)
+end
+
+local function addToDelayedIn(q, id, due)
+  local seq = redis.call('HINCRBY', q .. ':meta', 'delayed-seq', 1) % 4096
+  redis.call('ZADD', q .. ':delayed', int(due * 4096 + seq), id)
 end
 
 local function addToDelayed(id, due)
-  local seq = redis.call('HINCRBY', metaKey, 'delayed-seq', 1) % 4096
-  redis.call('ZADD', delayedKey, int(due * 4096 + seq), id)
+  addToDelayedIn(queueName, id, due)
 end
 
 -- `front` puts a non-prioritized job next in line (lifo, stalled, handed back by its worker).
-local function addToWaiting(id, priority, front)
+local function addToWaitingIn(q, id, priority, front)
   if priority > 0 then
-    local seq = redis.call('HINCRBY', metaKey, 'priority-seq', 1) % 4294967296
-    redis.call('ZADD', prioritizedKey, int(priority * 4294967296 + seq), id)
+    local seq = redis.call('HINCRBY', q .. ':meta', 'priority-seq', 1) % 4294967296
+    redis.call('ZADD', q .. ':prioritized', int(priority * 4294967296 + seq), id)
   elseif front then
-    redis.call('RPUSH', waitKey, id)
+    redis.call('RPUSH', q .. ':wait', id)
   else
-    redis.call('LPUSH', waitKey, id)
+    redis.call('LPUSH', q .. ':wait', id)
   end
+end
+
+local function addToWaiting(id, priority, front)
+  addToWaitingIn(queueName, id, priority, front)
 end
 
 local function jobPriority(jobKey)

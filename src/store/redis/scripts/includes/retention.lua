@@ -1,7 +1,10 @@
 -- Finished-job retention (needs base). Removes job hashes and logs along with the set entries.
 
+-- A job's hash, logs and, as a parent, its dependency keys (includes/flows.lua).
 local function deleteJob(id)
-  redis.call('DEL', prefix .. id, prefix .. id .. ':logs')
+  local jobKey = prefix .. id
+  redis.call('DEL', jobKey, jobKey .. ':logs', jobKey .. ':dependencies', jobKey .. ':processed',
+    jobKey .. ':failed', jobKey .. ':ignored')
 end
 
 -- remove: boolean; count: keep the newest N (-1 = no limit); ageMs: drop jobs finished before now - ageMs (-1 = none).

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { ValidationError } from './errors.js';
+import { Job } from './job.js';
+import type { JobsOptions } from './options/job-options.js';
+import { validatePrefix, validateQueueName } from './options/validate.js';
+import { openInstances, QueueBase, type QueueBaseOptions } from './queue-base.js';
+import { connect } from './store/connect.js';
+import type { Store, FlowJob as StoredFlowJob } from './store/store.js';
+
+/** A node of a flow: a job and the children it waits for. */
+export interface FlowJob {
+  name: string;
+  queueName: string;
+  data?: any;
+  prefix?: string;
+  opts?: Omit<JobsOptions, 'repeat'>;
+  children?: FlowJob[];
+}
+
+export interface FlowOpts {
+  /** Default job options per queue name. */
+  queuesOptions?: Record<string, { defaultJobOptions?: JobsOptions }>;
+}
+
+export interface JobNode {
+  job: Job;
+  children?: JobNode[];
+}
+
+export interface NodeOpts {
+  queueName: string;
+  prefix?: string;
+  id: string;
+  /** Levels to read (default 10). */
+  depth?: number;
+  /** Children per node to read (default all). */
+  maxChildren?: number;
+}
+
+/**
+ * Adds trees of jobs whose parents wait for their children, atomically: the whole tree is stored
+ * or none of it. BullMQ's `FlowProducer`.
+ */
+export class FlowProducer extends EventEmitter {
+  readonly name = 'flow-producer';
+  private readonly store: Store;
+  private readonly views = new Map<string, QueueBase>();
+  private readonly prefix: string;
+  private closing?: Promise<void>;
+
+  constructor(readonly opts: QueueBaseOptions = {}) {
+    super();
+    this.prefix = opts.prefix ?? 'bull';
+    validatePrefix(this.prefix);
+    this.store = connect({ connection: opts.connection, sqlite: opts.sqlite });
+    openInstances.add(this);
+  }
+
+  /** A Job owner for `queueName` sharing this producer's store. */
+  private view(queueName: string, prefix = this.prefix): QueueBase {
+    const key = `${prefix}:${queueName}`;
+    let view = this.views.get(key);
+    if (!view) {
+      view = new QueueBase(queueName, { prefix }, false, this.store);
+      this.views.set(key, view);
+    }
+    return view;
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await this.store.ready();
+  }
+
+  /** Adds one tree; resolves with the stored jobs in the same shape. */
+  async add(flow: FlowJob, opts: FlowOpts = {}): Promise<JobNode> {
+    const [node] = await this.addBulk([flow], opts);
+    return node;
+  }
+
+  /** Adds several trees in one atomic step. */
+  async addBulk(flows: FlowJob[], opts: FlowOpts = {}): Promise<JobNode[]> {
+    const nodes: StoredFlowJob[] = [];
+    const trees = flows.map((flow) => this.prepare(flow, undefined, nodes, opts));
+    await Promise.all(nodes.map((n) => this.views.get(n.queue)?.waitUntilReady()));
+    if (nodes.length > 0) await this.store.addFlow(nodes);
+    return trees;
+  }
+
+  /** Flattens a tree parents-first into `out`, returning the matching JobNode tree. */
+  private prepare(
+    flow: FlowJob,
+    parent: { id: string; queue: string } | undefined,
+    out: StoredFlowJob[],
+    opts: FlowOpts,
+  ): JobNode {
+    validateQueueName(flow.queueName);
+    const view = this.view(flow.queueName, flow.prefix);
+    const defaults = opts.queuesOptions?.[flow.queueName]?.defaultJobOptions ?? {};
+    const jobOpts: JobsOptions = { ...defaults, ...flow.opts };
+    if (parent) jobOpts.parent = parent;
+    const id = jobOpts.jobId ?? randomUUID();
+    const children = flow.children ?? [];
+    if (children.length > 0 && jobOpts.deduplication !== undefined && parent) {
+      throw new ValidationError('opts.deduplication is not allowed on a parent that is itself a child');
+    }
+    const stored = Job.toNewJob(flow.name, flow.data ?? {}, { ...jobOpts, jobId: id });
+    out.push({ ...stored, id, queue: view.qualifiedName, hasChildren: children.length > 0 });
+    const job = new Job(view, flow.name, flow.data ?? {}, jobOpts, id);
+    const ref = { id, queue: view.qualifiedName };
+    const childNodes = children.map((child) => this.prepare(child, ref, out, opts));
+    return childNodes.length > 0 ? { job, children: childNodes } : { job };
+  }
+
+  /** Reads a stored tree from its root, `depth` levels deep. */
+  async getFlow(opts: NodeOpts): Promise<JobNode | undefined> {
+    const view = this.view(opts.queueName, opts.prefix);
+    return this.readNode(view, opts.id, opts.depth ?? 10, opts.maxChildren);
+  }
+
+  private async readNode(
+    view: QueueBase,
+    id: string,
+    depth: number,
+    maxChildren?: number,
+  ): Promise<JobNode | undefined> {
+    const job = await Job.fromId(view, id);
+    if (!job) return undefined;
+    if (depth <= 1) return { job };
+    const deps = await this.store.getDependencies(view.qualifiedName, id);
+    let keys = [
+      ...Object.keys(deps.processed),
+      ...deps.unprocessed,
+      ...Object.keys(deps.failed),
+      ...Object.keys(deps.ignored),
+    ];
+    if (maxChildren !== undefined) keys = keys.slice(0, maxChildren);
+    const children: JobNode[] = [];
+    for (const key of keys) {
+      const { prefix, queueName, jobId } = splitJobKey(key);
+      const child = await this.readNode(this.view(queueName, prefix), jobId, depth - 1, maxChildren);
+      if (child) children.push(child);
+    }
+    return children.length > 0 ? { job, children } : { job };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await this.store.close();
+      } finally {
+        openInstances.delete(this);
+      }
+    })();
+    return this.closing;
+  }
+
+  async disconnect(): Promise<void> {
+    await this.close();
+  }
+}
+
+/** `<prefix>:<queue>:<id>` → parts; queue names and ids never contain ':', prefixes may. */
+function splitJobKey(key: string): { prefix: string; queueName: string; jobId: string } {
+  const idAt = key.lastIndexOf(':');
+  const queueAt = key.lastIndexOf(':', idAt - 1);
+  return { prefix: key.slice(0, queueAt), queueName: key.slice(queueAt + 1, idAt), jobId: key.slice(idAt + 1) };
+}
