@@ -201,7 +201,13 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       }
       let wait = this.opts.drainDelay * 1000;
       if (res.nextDelayedAt !== undefined) wait = Math.max(0, Math.min(wait, res.nextDelayedAt - Date.now()));
-      if (wait > 0) await this.store.waitForWork(this.qualifiedName, wait, this.wake.signal);
+      try {
+        if (wait > 0) await this.store.waitForWork(this.qualifiedName, wait, this.wake.signal);
+      } catch (err) {
+        if (this.closed) break;
+        this.emitError(err);
+        await this.idle(1000);
+      }
       if (this.wake.signal.aborted) this.wake = new AbortController();
     }
   }

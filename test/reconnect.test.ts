@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue, QueueEvents, Worker } from '../src/index.js';
+import { RedisServer } from './support/redis-server.js';
+import { queueName, until } from './support/stores.js';
+
+describe('Redis restart', () => {
+  const server = new RedisServer(['--appendonly', 'yes', '--appendfsync', 'always']);
+  beforeAll(() => server.start());
+  afterAll(() => server.destroy());
+
+  it('lets a worker and QueueEvents resume on their own after redis-server restarts', async () => {
+    const name = queueName();
+    const connection = server.url;
+    const queue = new Queue(name, { connection });
+    const events = new QueueEvents(name, { connection });
+    const worker = new Worker(name, async (job) => job.data.n, { connection, drainDelay: 1 });
+    const errors: unknown[] = [];
+    for (const emitter of [queue, events, worker]) emitter.on('error', (err: unknown) => errors.push(err));
+    const completedEvents = new Set<string>();
+    events.on('completed', ({ jobId }: { jobId: string }) => completedEvents.add(jobId));
+    try {
+      await events.waitUntilReady();
+      await queue.add('before', { n: 1 });
+      await until(() => completedEvents.has('1'), 10_000, 'the first job');
+      await server.stop();
+      await server.start();
+      await until(
+        async () => {
+          try {
+            await queue.add('after', { n: 2 });
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        15_000,
+        'an add after the restart',
+      );
+      await until(() => completedEvents.size >= 2, 20_000, 'the job added after the restart');
+      expect(await queue.getJobState('1')).toBe('completed');
+      expect([...completedEvents].sort()).toEqual(['1', '2']);
+    } finally {
+      await Promise.all([worker.close(), events.close(), queue.close()]);
+    }
+  });
+});
