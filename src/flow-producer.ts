@@ -4,9 +4,10 @@ import { ValidationError } from './errors.js';
 import { Job } from './job.js';
 import type { JobsOptions } from './options/job-options.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
-import { openInstances, QueueBase, type QueueBaseOptions } from './queue-base.js';
+import { openInstances, QueueBase, type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
 import { connect } from './store/connect.js';
 import type { Store, FlowJob as StoredFlowJob } from './store/store.js';
+import { traceFlow } from './telemetry/tracing.js';
 
 /** A node of a flow: a job and the children it waits for. */
 export interface FlowJob {
@@ -49,8 +50,12 @@ export class FlowProducer extends EventEmitter {
   private readonly prefix: string;
   private closing?: Promise<void>;
 
-  constructor(readonly opts: QueueBaseOptions = {}) {
+  constructor(
+    readonly opts: QueueBaseOptions = {},
+    backendFactory?: unknown,
+  ) {
     super();
+    refuseBackendFactory(backendFactory);
     this.prefix = opts.prefix ?? 'bull';
     validatePrefix(this.prefix);
     this.store = connect({ connection: opts.connection, sqlite: opts.sqlite });
@@ -80,11 +85,13 @@ export class FlowProducer extends EventEmitter {
 
   /** Adds several trees in one atomic step. */
   async addBulk(flows: FlowJob[], opts: FlowOpts = {}): Promise<JobNode[]> {
-    const nodes: StoredFlowJob[] = [];
-    const trees = flows.map((flow) => this.prepare(flow, undefined, nodes, opts));
-    await Promise.all(nodes.map((n) => this.views.get(n.queue)?.waitUntilReady()));
-    if (nodes.length > 0) await this.store.addFlow(nodes);
-    return trees;
+    return traceFlow(flows, async (traced) => {
+      const nodes: StoredFlowJob[] = [];
+      const trees = traced.map((flow) => this.prepare(flow, undefined, nodes, opts));
+      await Promise.all(nodes.map((n) => this.views.get(n.queue)?.waitUntilReady()));
+      if (nodes.length > 0) await this.store.addFlow(nodes);
+      return trees;
+    });
   }
 
   /** Flattens a tree parents-first into `out`, returning the matching JobNode tree. */

@@ -10,11 +10,18 @@ export {
 } from './errors.js';
 export { type FlowJob, type FlowOpts, FlowProducer, type JobNode, type NodeOpts } from './flow-producer.js';
 export { Job, type JobJson, type JobProgress } from './job.js';
+export {
+  getNextMillis,
+  type JobSchedulerJson,
+  type JobSchedulerTemplate,
+  type RepeatOptions,
+} from './job-scheduler.js';
 export type { BackoffStrategy } from './options/backoff.js';
 export type { BackoffOptions, BulkJobOptions, JobsOptions, KeepJobs, ParentOptions } from './options/job-options.js';
 export { Queue, type QueueOptions } from './queue.js';
 export type { QueueBaseOptions } from './queue-base.js';
 export { QueueEvents, type QueueEventsOptions } from './queue-events.js';
-export type { ConnectionOptions } from './store/connect.js';
+export { type Metrics, MetricsTime } from './queue-getters.js';
+export { type ConnectionOptions, createIORedisClient } from './store/connect.js';
 export type { JobState } from './store/store.js';
 export { type Processor, Worker, type WorkerOptions } from './worker.js';

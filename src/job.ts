@@ -4,7 +4,7 @@ import type { JobsOptions, KeepJobs } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
 import { toJson, validateJobOptions } from './options/validate.js';
 import type { QueueBase } from './queue-base.js';
-import type { FetchRequest, JobRecord, JobState, MoveCode, NewJob, ParentPolicy } from './store/store.js';
+import type { DedupOptions, FetchRequest, JobRecord, JobState, MoveCode, NewJob, ParentPolicy } from './store/store.js';
 
 /** What a Job consults when it moves itself; a Worker supplies its own options. */
 export interface JobSettings {
@@ -15,6 +15,8 @@ export interface JobSettings {
   removeOnFail?: KeepJobs;
   processedBy?: string;
   limiter?: { max: number; duration: number };
+  /** Per-minute metrics data points to keep, when the worker records metrics. */
+  metrics?: number;
 }
 
 /** A queue-like owner of jobs (Queue or Worker) that may supply settings. */
@@ -81,6 +83,15 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     }
   }
 
+  /** The job scheduler that produced this job, if any. */
+  get repeatJobKey(): string | undefined {
+    return this.opts.repeatJobKey as string | undefined;
+  }
+
+  get deduplicationId(): string | undefined {
+    return (this.opts.deduplication as DedupOptions | undefined)?.id;
+  }
+
   get queueName(): string {
     return this.queue.name;
   }
@@ -129,6 +140,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
       priority: opts.priority ?? 0,
       lifo: opts.lifo ?? false,
       parent: opts.parent ? { id: opts.parent.id, queue: opts.parent.queue, policy: parentPolicy(opts) } : undefined,
+      dedup: opts.deduplication as DedupOptions | undefined,
     };
   }
 
@@ -398,6 +410,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
       retryDelay,
       retention: toRetention(keep),
       retriesExhausted: retryDelay === null && (this.opts.attempts ?? 1) > 1,
+      metrics: this.settings.metrics,
     };
     const res = await this.store.fail(
       this.queue.qualifiedName,
@@ -441,6 +454,28 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     const res = await this.store.moveToWaitingChildren(this.queue.qualifiedName, this.jobId, token, Date.now());
     if (res < 0) throw moveError(res, this.jobId, 'moveToWaitingChildren');
     return res === 1;
+  }
+
+  /** Frees this job's deduplication id when it still points at this job. */
+  async removeDeduplicationKey(): Promise<boolean> {
+    const id = this.deduplicationId;
+    if (!id) return false;
+    return (await this.store.removeDedupKey(this.queue.qualifiedName, id, this.jobId)) > 0;
+  }
+
+  /** Unlinks this job from its parent; the parent runs when nothing else is pending. */
+  async removeChildDependency(): Promise<boolean> {
+    const removed = await this.store.removeChildDependency(this.queue.qualifiedName, this.jobId, Date.now());
+    if (removed) {
+      this.parent = undefined;
+      this.parentKey = undefined;
+    }
+    return removed;
+  }
+
+  /** Removes this job's children that have not run yet (not active ones). */
+  async removeUnprocessedChildren(): Promise<void> {
+    await this.store.removeUnprocessedChildren(this.queue.qualifiedName, this.jobId);
   }
 
   // ── children ─────────────────────────────────────────────────────────────────────

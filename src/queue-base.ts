@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { ValidationError } from './errors.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
 import { type ConnectionOptions, connect } from './store/connect.js';
 import type { SqliteOptions } from './store/sqlite/database.js';
@@ -13,6 +14,15 @@ export interface QueueBaseOptions {
   sqlite?: SqliteOptions;
   skipVersionCheck?: boolean;
   skipWaitingForReady?: boolean;
+}
+
+/** BullMQ v6's `backendFactory` argument: Docket picks its store from `connection` instead. */
+export function refuseBackendFactory(backendFactory: unknown): void {
+  if (backendFactory !== undefined) {
+    throw new ValidationError(
+      'Docket does not take a backendFactory argument: choose the store with the `connection` option (sqlite:… or redis://…)',
+    );
+  }
 }
 
 /** Every Queue, Worker, QueueEvents and FlowProducer still open: tests fail when one leaks. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FinishedWatcher } from './job.js';
-import { QueueBase, type QueueBaseOptions } from './queue-base.js';
+import { QueueBase, type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
 
 export interface QueueEventsOptions extends QueueBaseOptions {
   autorun?: boolean;
@@ -21,7 +21,8 @@ export class QueueEvents extends QueueBase implements FinishedWatcher {
   /** Id of the last event delivered. */
   lastEventId?: string;
 
-  constructor(name: string, opts: QueueEventsOptions = {}) {
+  constructor(name: string, opts: QueueEventsOptions = {}, backendFactory?: unknown) {
+    refuseBackendFactory(backendFactory);
     super(name, opts, true);
     this.opts = { blockingTimeout: 10_000, ...opts };
     this.setMaxListeners(0);

@@ -70,6 +70,80 @@ export class QueueGetters<DataType = any, ResultType = any, NameType extends str
     await this.waitUntilReady();
     return this.store.getLogs(this.qualifiedName, jobId, start, end, asc);
   }
+
+  /** Per-minute counts of completed or failed jobs, recorded by workers with the `metrics` option. */
+  async getMetrics(type: 'completed' | 'failed', start = 0, end = -1): Promise<Metrics> {
+    await this.waitUntilReady();
+    const now = Date.now();
+    const read = await this.store.getMetrics(this.qualifiedName, type, now);
+    const data = end < 0 ? read.data.slice(start) : read.data.slice(start, end + 1);
+    return { meta: { count: read.count, prevTS: now, prevCount: read.data[0] ?? 0 }, data, count: data.length };
+  }
+
+  /** Job counts per state in Prometheus text format, as BullMQ exports them. */
+  async exportPrometheusMetrics(globalVariables: Record<string, string> = {}): Promise<string> {
+    const counts = await this.getJobCounts();
+    const extra = Object.entries(globalVariables)
+      .map(([k, v]) => `, ${k}="${escapeLabel(v)}"`)
+      .join('');
+    const lines = [
+      '# HELP bullmq_job_count Number of jobs in the queue by state',
+      '# TYPE bullmq_job_count gauge',
+      ...Object.entries(counts).map(
+        ([state, n]) => `bullmq_job_count{queue="${escapeLabel(this.name)}", state="${state}"${extra}} ${n}`,
+      ),
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+
+  async getCountsPerPriority(priorities: number[]): Promise<Record<string, number>> {
+    await this.waitUntilReady();
+    return this.store.getCountsPerPriority(this.qualifiedName, [...new Set(priorities)]);
+  }
+
+  /** Workers of this queue that sent a heartbeat recently (both stores keep a registry). */
+  async getWorkers(): Promise<{ id: string; name: string; addr: string; age: number; started: number }[]> {
+    await this.waitUntilReady();
+    const now = Date.now();
+    const workers = await this.store.getWorkers(this.qualifiedName, now);
+    return workers.map((w) => ({
+      id: w.id,
+      name: w.name,
+      addr: w.addr,
+      started: w.started,
+      age: Math.floor((now - w.started) / 1000),
+    }));
+  }
+
+  async getWorkersCount(): Promise<number> {
+    return (await this.getWorkers()).length;
+  }
+
+  /** QueueEvents listening to this queue: not tracked by Docket, always empty. */
+  async getQueueEvents(): Promise<never[]> {
+    return [];
+  }
+}
+
+/** Data points to keep for `metrics: { maxDataPoints }`, in minutes (BullMQ's values). */
+export const MetricsTime = {
+  ONE_MINUTE: 1,
+  FIFTEEN_MINUTES: 15,
+  ONE_HOUR: 60,
+  ONE_DAY: 1440,
+  ONE_WEEK: 10080,
+  TWO_WEEKS: 20160,
+  ONE_MONTH: 80640,
+} as const;
+
+export interface Metrics {
+  meta: { count: number; prevTS: number; prevCount: number };
+  data: number[];
+  count: number;
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 function normaliseTypes(types: string | string[]): string[] {

@@ -1,8 +1,11 @@
+import { ValidationError } from './errors.js';
 import { Job } from './job.js';
+import { JobScheduler, type JobSchedulerJson, type JobSchedulerTemplate, type RepeatOptions } from './job-scheduler.js';
 import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
 import { validateJobOptions } from './options/validate.js';
-import type { QueueBaseOptions } from './queue-base.js';
+import { type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
 import { QueueGetters } from './queue-getters.js';
+import { traceAdd } from './telemetry/tracing.js';
 
 export interface QueueOptions extends QueueBaseOptions {
   /** Options merged under every job added to this queue. */
@@ -18,7 +21,8 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   readonly opts: QueueOptions;
   private readonly jobsOpts: JobsOptions;
 
-  constructor(name: string, opts: QueueOptions = {}) {
+  constructor(name: string, opts: QueueOptions = {}, backendFactory?: unknown) {
+    refuseBackendFactory(backendFactory);
     super(name, opts, false);
     this.opts = opts;
     this.jobsOpts = opts.defaultJobOptions ?? {};
@@ -44,12 +48,12 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   async addBulk(
     jobs: { name: NameType; data: DataType; opts?: BulkJobOptions }[],
   ): Promise<Job<DataType, ResultType, NameType>[]> {
-    const added = await Job.createBulk<DataType, ResultType, NameType>(
-      this,
-      jobs.map((j) => ({ name: j.name, data: j.data, opts: { ...this.jobsOpts, ...j.opts } })),
-    );
-    for (const job of added) this.emit('waiting', job);
-    return added;
+    const merged = jobs.map((j) => ({ name: j.name, data: j.data, opts: { ...this.jobsOpts, ...j.opts } }));
+    return traceAdd(this.name, merged, async (traced) => {
+      const added = await Job.createBulk<DataType, ResultType, NameType>(this, traced);
+      for (const job of added) this.emit('waiting', job);
+      return added;
+    });
   }
 
   async pause(): Promise<void> {
@@ -148,5 +152,111 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     await this.waitUntilReady();
     await this.store.trimEvents(this.qualifiedName, maxLength);
     return 0;
+  }
+
+  // ── job schedulers ────────────────────────────────────────────────────────────────
+
+  /** Creates or replaces a scheduler; resolves with its first job (delayed until due). */
+  upsertJobScheduler(
+    jobSchedulerId: string,
+    repeatOpts: RepeatOptions,
+    jobTemplate: JobSchedulerTemplate<DataType, NameType> = {},
+  ): Promise<Job<DataType, ResultType, NameType> | undefined> {
+    return new JobScheduler(this).upsert(jobSchedulerId, repeatOpts, jobTemplate) as Promise<
+      Job<DataType, ResultType, NameType> | undefined
+    >;
+  }
+
+  async getJobScheduler(id: string): Promise<JobSchedulerJson<DataType> | undefined> {
+    await this.waitUntilReady();
+    const record = await this.store.getScheduler(this.qualifiedName, id);
+    return record ? JobScheduler.toJson(record) : undefined;
+  }
+
+  async getJobSchedulers(start = 0, end = -1, asc = false): Promise<JobSchedulerJson<DataType>[]> {
+    await this.waitUntilReady();
+    const records = await this.store.getSchedulers(this.qualifiedName, start, end, asc);
+    return records.map((r) => JobScheduler.toJson(r));
+  }
+
+  async getJobSchedulersCount(): Promise<number> {
+    await this.waitUntilReady();
+    return this.store.countSchedulers(this.qualifiedName);
+  }
+
+  async removeJobScheduler(jobSchedulerId: string): Promise<boolean> {
+    await this.waitUntilReady();
+    return this.store.removeScheduler(this.qualifiedName, jobSchedulerId);
+  }
+
+  // ── deduplication ─────────────────────────────────────────────────────────────────
+
+  async getDeduplicationJobId(id: string): Promise<string | null> {
+    await this.waitUntilReady();
+    return (await this.store.getDedupJobId(this.qualifiedName, id, Date.now())) ?? null;
+  }
+
+  async removeDeduplicationKey(id: string): Promise<number> {
+    await this.waitUntilReady();
+    return this.store.removeDedupKey(this.qualifiedName, id);
+  }
+
+  /** Legacy name of removeDeduplicationKey. */
+  removeDebounceKey(id: string): Promise<number> {
+    return this.removeDeduplicationKey(id);
+  }
+
+  // ── global limits ─────────────────────────────────────────────────────────────────
+
+  /** No more than `concurrency` jobs of this queue run at once, across all workers. */
+  async setGlobalConcurrency(concurrency: number): Promise<void> {
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new ValidationError(`concurrency must be an integer >= 1 (got ${String(concurrency)})`);
+    }
+    await this.waitUntilReady();
+    await this.store.setGlobalConcurrency(this.qualifiedName, concurrency);
+  }
+
+  async getGlobalConcurrency(): Promise<number | null> {
+    await this.waitUntilReady();
+    return (await this.store.getGlobalLimits(this.qualifiedName)).concurrency ?? null;
+  }
+
+  async removeGlobalConcurrency(): Promise<void> {
+    await this.waitUntilReady();
+    await this.store.setGlobalConcurrency(this.qualifiedName, undefined);
+  }
+
+  /** At most `max` jobs start per `duration` ms, across all workers (replaces worker limiters). */
+  async setGlobalRateLimit(max: number, duration: number): Promise<void> {
+    if (!Number.isInteger(max) || max < 1 || !(duration > 0)) {
+      throw new ValidationError(`global rate limit needs max >= 1 and duration > 0 (got ${max}, ${duration})`);
+    }
+    await this.waitUntilReady();
+    await this.store.setGlobalRateLimit(this.qualifiedName, { max, duration });
+  }
+
+  async getGlobalRateLimit(): Promise<{ max: number; duration: number } | null> {
+    await this.waitUntilReady();
+    return (await this.store.getGlobalLimits(this.qualifiedName)).rateLimit ?? null;
+  }
+
+  async removeGlobalRateLimit(): Promise<void> {
+    await this.waitUntilReady();
+    await this.store.setGlobalRateLimit(this.qualifiedName, undefined);
+  }
+
+  /** True when the global concurrency is reached. */
+  async isMaxed(): Promise<boolean> {
+    const concurrency = await this.getGlobalConcurrency();
+    if (concurrency === null) return false;
+    return (await this.getActiveCount()) >= concurrency;
+  }
+
+  /** Lifts a rate limit set with `rateLimit` before it expires. */
+  async removeRateLimitKey(): Promise<number> {
+    await this.waitUntilReady();
+    await this.store.rateLimit(this.qualifiedName, 0, Date.now());
+    return 1;
   }
 }

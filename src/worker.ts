@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isUnrecoverable, RateLimitError, specialErrorKind, UnrecoverableError } from './errors.js';
 import { Job, type JobSettings } from './job.js';
+import { JobScheduler } from './job-scheduler.js';
 import type { BackoffStrategy } from './options/backoff.js';
 import type { KeepJobs } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
-import { QueueBase, type QueueBaseOptions } from './queue-base.js';
+import { QueueBase, type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
+import { MetricsTime } from './queue-getters.js';
 import type { FetchRequest, FetchResult, JobRecord } from './store/store.js';
+import { traceProcess } from './telemetry/tracing.js';
 import { LockRenewer } from './worker/lock-renewer.js';
+import { createSandbox, type Sandbox } from './worker/sandbox/index.js';
 import { StalledChecker } from './worker/stalled-checker.js';
 
 export type Processor<T = any, R = any, N extends string = string> = (
@@ -35,7 +40,14 @@ export interface WorkerOptions extends QueueBaseOptions {
   removeOnFail?: KeepJobs;
   runRetryDelay?: number;
   settings?: { backoffStrategy?: BackoffStrategy };
+  /** Record per-minute completed/failed counts, keeping `maxDataPoints` minutes (see MetricsTime). */
+  metrics?: { maxDataPoints?: number };
+  /** Run a sandboxed (file) processor in worker threads instead of child processes. */
+  useWorkerThreads?: boolean;
 }
+
+/** How often a worker tells the store it is alive (getWorkers lists it for three periods). */
+const HEARTBEAT_MS = 10_000;
 
 /** Runs a processor over a queue's jobs, or hands jobs out through `getNextJob`. BullMQ's `Worker`. */
 export class Worker<DataType = any, ResultType = any, NameType extends string = string> extends QueueBase {
@@ -60,8 +72,18 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     return new RateLimitError();
   }
 
-  constructor(name: string, processor?: Processor<DataType, ResultType, NameType> | null, opts: WorkerOptions = {}) {
-    super(name, checkedOptions(opts), true);
+  private readonly scheduler = new JobScheduler(this);
+  private readonly sandbox?: Sandbox;
+  private heartbeat?: NodeJS.Timeout;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    name: string,
+    processor?: Processor<DataType, ResultType, NameType> | string | URL | null,
+    opts: WorkerOptions = {},
+    backendFactory?: unknown,
+  ) {
+    super(name, checkedOptions(opts, backendFactory), true);
     this.opts = {
       concurrency: 1,
       lockDuration: 30_000,
@@ -70,7 +92,16 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       drainDelay: 5,
       ...opts,
     };
-    this.processor = processor ?? undefined;
+    if (typeof processor === 'string' || processor instanceof URL) {
+      // A file: run it sandboxed in child processes (or worker threads).
+      this.sandbox = createSandbox(processor, {
+        useWorkerThreads: this.opts.useWorkerThreads,
+        concurrency: this.opts.concurrency,
+      });
+      this.processor = this.sandbox.processor;
+    } else {
+      this.processor = processor ?? undefined;
+    }
     const qn = this.qualifiedName;
     this.locks = new LockRenewer(
       this.store,
@@ -93,7 +124,13 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       (err) => this.emitError(err),
     );
     this.waitUntilReady()
-      .then(() => !this.closed && this.emit('ready'))
+      .then(() => {
+        if (this.closed) return;
+        this.emit('ready');
+        void this.beat();
+        this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+        this.heartbeat.unref();
+      })
       .catch((err) => this.emitError(err));
     if (this.processor && this.opts.autorun !== false) this.run().catch((err) => this.emitError(err));
   }
@@ -108,6 +145,17 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.freeSlot();
   }
 
+  private async beat(): Promise<void> {
+    const info = {
+      id: this.id,
+      name: this.opts.name ?? '',
+      addr: `${hostname()}:${process.pid}`,
+      started: this.startedAt,
+      heartbeat: Date.now(),
+    };
+    await this.store.registerWorker(this.qualifiedName, info, HEARTBEAT_MS * 3).catch((err) => this.emitError(err));
+  }
+
   /** @internal */
   jobSettings(): JobSettings {
     return {
@@ -118,6 +166,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       removeOnFail: this.opts.removeOnFail,
       processedBy: this.opts.name,
       limiter: this.opts.limiter,
+      metrics: this.opts.metrics?.maxDataPoints ?? (this.opts.metrics ? MetricsTime.ONE_WEEK * 2 : undefined),
     };
   }
 
@@ -244,13 +293,14 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     if (!this.opts.skipLockRenewal) this.locks.track(job.id!, token);
     try {
       this.emit('active', job, 'waiting');
+      if (job.repeatJobKey) await this.scheduler.scheduleNext(job).catch((err) => this.emitError(err));
       const maxStarted = this.opts.maxStartedAttempts;
       let outcome: { ok: true; value: ResultType } | { ok: false; err: Error };
       if (maxStarted !== undefined && job.attemptsStarted > maxStarted) {
         outcome = { ok: false, err: new UnrecoverableError('job started more than allowable limit') };
       } else {
         try {
-          outcome = { ok: true, value: await this.processor!(job, token, controller.signal) };
+          outcome = { ok: true, value: await traceProcess(job, () => this.processor!(job, token, controller.signal)) };
         } catch (err) {
           outcome = { ok: false, err: toError(err) };
         }
@@ -276,6 +326,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       token,
       returnvalue: JSON.stringify(value ?? null),
       retention: toRetention(job.opts.removeOnComplete ?? this.opts.removeOnComplete),
+      metrics: this.jobSettings().metrics,
     };
     const res = await this.store.complete(this.qualifiedName, [item], now, wantNext ? this.fetchRequest(1) : undefined);
     if (res.codes[0] !== 0) {
@@ -344,6 +395,23 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     }
   }
 
+  /** Aborts the signal of a running job; a processor honouring it fails the job. False when not running here. */
+  cancelJob(jobId: string, reason?: string): boolean {
+    const running = this.active.get(jobId);
+    if (!running) return false;
+    running.controller.abort(reason === undefined ? new Error('Job cancelled') : new Error(reason));
+    return true;
+  }
+
+  cancelAllJobs(reason?: string): void {
+    for (const id of [...this.active.keys()]) this.cancelJob(id, reason);
+  }
+
+  /** Waits `ms` (or until the abort controller fires). */
+  async delay(ms = 0, abortController?: AbortController): Promise<void> {
+    await sleep(ms, undefined, { signal: abortController?.signal }).catch(() => undefined);
+  }
+
   /** Starts the stalled-job checker for manually processed jobs. */
   async startStalledCheckTimer(): Promise<void> {
     await this.waitUntilReady();
@@ -391,17 +459,23 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.wake.abort();
     this.freeSlot();
     this.stalled.stop();
+    clearInterval(this.heartbeat);
     if (!force) await this.whenIdle();
     for (const { controller } of this.active.values()) if (force) controller.abort();
     await this.running?.catch(() => undefined);
+    // The loop may have started jobs from a fetch that was in flight when close began.
+    if (!force) await this.whenIdle();
+    await this.sandbox?.close().catch(() => undefined);
     this.locks.stop();
+    await this.store.unregisterWorker(this.qualifiedName, this.id).catch(() => undefined);
     await this.shutdown();
     this.emit('closed');
   }
 }
 
 /** Rejects bad options before the worker opens its store. */
-function checkedOptions(opts: WorkerOptions): WorkerOptions {
+function checkedOptions(opts: WorkerOptions, backendFactory: unknown): WorkerOptions {
+  refuseBackendFactory(backendFactory);
   if (opts.concurrency !== undefined) validateConcurrency(opts.concurrency);
   for (const key of ['lockDuration', 'stalledInterval', 'drainDelay'] as const) {
     const v = opts[key];

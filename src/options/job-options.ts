@@ -34,6 +34,11 @@ export interface JobsOptions {
   continueParentOnFailure?: boolean;
   ignoreDependencyOnFailure?: boolean;
   removeDependencyOnFailure?: boolean;
+  deduplication?: { id: string; ttl?: number; extend?: boolean; replace?: boolean; keepLastIfActive?: boolean };
+  /** OpenTelemetry: the producer's trace context travels in `metadata`. */
+  telemetry?: { metadata?: string; omitContext?: boolean };
+  /** Set on jobs produced by a job scheduler. */
+  repeatJobKey?: string;
   [key: string]: unknown;
 }
 

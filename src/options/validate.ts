@@ -81,6 +81,13 @@ export function validateJobOptions(opts: JobsOptions, strategies: readonly strin
   if (policies.length > 1) {
     throw new ValidationError(`The following options cannot be used together: ${policies.join(', ')}`);
   }
+  const dedup = opts.deduplication as Record<string, unknown> | undefined;
+  if (dedup !== undefined) {
+    if (!dedup || typeof dedup.id !== 'string' || dedup.id.length === 0) {
+      throw new ValidationError('opts.deduplication.id must be a non-empty string');
+    }
+    nonNegativeNumber(dedup.ttl, 'opts.deduplication.ttl');
+  }
   if (opts.parent !== undefined) {
     const parent = opts.parent as unknown as Record<string, unknown>;
     if (!parent || typeof parent.id !== 'string' || typeof parent.queue !== 'string') {

@@ -56,6 +56,14 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
   throw new ValidationError('connection must be a URL string, ioredis options or an ioredis instance');
 }
 
+/**
+ * BullMQ v6's adapter for an ioredis client. Docket talks to ioredis directly, so the client is
+ * used as is: `connection: createIORedisClient(redis)` equals `connection: redis`.
+ */
+export function createIORedisClient(client: Redis): Redis {
+  return client;
+}
+
 /** Hides the password of a URL so it never reaches an error or a log. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^@/]*)@/, '//***@');

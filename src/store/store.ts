@@ -90,11 +90,58 @@ export interface NewJob {
   delay: number;
   priority: number;
   lifo: boolean;
+  /** Deduplication: see {@link DedupOptions}. */
+  dedup?: DedupOptions;
   /**
    * The parent, which must exist (else the whole add fails with code -5 and nothing is stored).
    * The child's key `<queue>:<id>` joins the parent's pending dependencies.
    */
   parent?: ParentRef;
+}
+
+/**
+ * BullMQ's `opts.deduplication`. While the key `id` points at a job that is not finished (or, with
+ * `ttl`, until `ttl` ms after it was set), an add with the same id adds nothing and emits
+ * `deduplicated {jobId: existing, deduplicationId, deduplicatedJobId: the refused job's custom id or ''}`.
+ * `extend`: a refused add restarts the ttl. `replace`: when the existing job is still delayed, it is
+ * removed and the new job takes its place (key and ttl renewed). `keepLastIfActive`: when the
+ * existing job is active, the newest refused job is kept aside and added when the active job
+ * finishes. Without `ttl` the key is released when its job completes or fails for good.
+ */
+export interface DedupOptions {
+  id: string;
+  ttl?: number;
+  extend?: boolean;
+  replace?: boolean;
+  keepLastIfActive?: boolean;
+}
+
+/** A job scheduler as stored: the template and schedule as JSON, plus its progress. */
+export interface SchedulerRecord {
+  id: string;
+  /** JSON of `{ every?, pattern?, tz?, startDate?, endDate?, limit?, offset?, immediately? }`. */
+  repeat: string;
+  /** JSON of `{ name, data, opts }`. */
+  template: string;
+  /** Due time of the scheduler's pending job (the iteration it is waiting for). */
+  next?: number;
+  iterationCount: number;
+}
+
+export interface WorkerInfo {
+  id: string;
+  name: string;
+  addr: string;
+  started: number;
+  heartbeat: number;
+}
+
+/** Per-minute counts of finished jobs. */
+export interface MetricsRead {
+  /** Total finished since metrics were first recorded. */
+  count: number;
+  /** Counts per minute, the current minute first, `maxDataPoints` long (zeros where none). */
+  data: number[];
 }
 
 /** One job of a flow: its queue and id are fixed by the caller (UUIDs where the user gave none). */
@@ -155,6 +202,8 @@ export interface CompleteItem {
   token: string;
   returnvalue: string;
   retention: Retention;
+  /** Record a per-minute metric keeping this many data points (worker option `metrics`). */
+  metrics?: number;
 }
 
 export interface FailItem {
@@ -167,6 +216,8 @@ export interface FailItem {
   retention: Retention;
   /** Event emitted when the job fails for good after its attempts ran out. */
   retriesExhausted?: boolean;
+  /** Record a per-minute metric (final failures only) keeping this many data points. */
+  metrics?: number;
 }
 
 export interface MoveResult {
@@ -346,6 +397,63 @@ export interface Store {
   obliterate(queue: string, force: boolean, count: number): Promise<number>;
   /** Keeps only the newest `maxLen` events. */
   trimEvents(queue: string, maxLen: number): Promise<void>;
+
+  // ── BullMQ parity: schedulers, dedup, global limits, metrics, workers ──────────────
+  /**
+   * Creates or replaces a scheduler. Its pending job (delayed or waiting, not active) is removed
+   * and `first` added in its place (skipped when its id exists); `next` records first's due time.
+   * Returns the first job's id (undefined when none).
+   */
+  upsertScheduler(
+    queue: string,
+    scheduler: SchedulerRecord,
+    first?: NewJob & { id: string },
+  ): Promise<string | undefined>;
+  /**
+   * Advances a scheduler from the iteration due at `prevMillis` (compare-and-set on `next`, so two
+   * workers never add the same run twice and no run is skipped): adds `job` (or, when undefined,
+   * just ends the schedule's pending state) and bumps iterationCount. Returns the added job id, if any.
+   */
+  scheduleNext(
+    queue: string,
+    schedulerId: string,
+    prevMillis: number,
+    job?: NewJob & { id: string },
+  ): Promise<string | undefined>;
+  getScheduler(queue: string, id: string): Promise<SchedulerRecord | undefined>;
+  /** Schedulers ordered by next run, sliced [start, end] (end -1 = all). */
+  getSchedulers(queue: string, start: number, end: number, asc: boolean): Promise<SchedulerRecord[]>;
+  countSchedulers(queue: string): Promise<number>;
+  /** Removes a scheduler and its pending (not active) job. True when it existed. */
+  removeScheduler(queue: string, id: string): Promise<boolean>;
+
+  /** The job id a deduplication id currently points at (undefined when free or expired). */
+  getDedupJobId(queue: string, dedupId: string, now: number): Promise<string | undefined>;
+  /** Frees a deduplication id; with `jobId`, only when it points at that job. 1 removed, 0 not. */
+  removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number>;
+
+  /** Global concurrency: fetchNext never lets more than `n` jobs of the queue be active (undefined removes it). */
+  setGlobalConcurrency(queue: string, n: number | undefined): Promise<void>;
+  /** Global rate limit, used by fetchNext instead of any worker limiter (undefined removes it). */
+  setGlobalRateLimit(queue: string, limit: { max: number; duration: number } | undefined): Promise<void>;
+  getGlobalLimits(queue: string): Promise<{ concurrency?: number; rateLimit?: { max: number; duration: number } }>;
+
+  getMetrics(queue: string, type: 'completed' | 'failed', now: number): Promise<MetricsRead>;
+  /** Waiting job counts per priority (0 = not prioritised). */
+  getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>>;
+
+  /** Records a worker's heartbeat; it is listed until `now + ttlMs` passes without another. */
+  registerWorker(queue: string, info: WorkerInfo, ttlMs: number): Promise<void>;
+  unregisterWorker(queue: string, id: string): Promise<void>;
+  getWorkers(queue: string, now: number): Promise<WorkerInfo[]>;
+
+  /** Unlinks a child from its parent (releasing the parent when nothing else is pending). */
+  removeChildDependency(queue: string, id: string, now: number): Promise<boolean>;
+  /** Removes the parent's pending children that are not active, recursively with their children. */
+  removeUnprocessedChildren(queue: string, id: string): Promise<void>;
+
+  /** Names (without the prefix) of the Docket queues stored under `prefix`, sorted. */
+  listQueues(prefix: string): Promise<string[]>;
 
   // ── events ────────────────────────────────────────────────────────────────────────
   /** Id of the newest event ('0' when none), so a reader can start from "now" without gaps. */

@@ -1,5 +1,14 @@
 /** Conversions between the Store's types and the flat values Lua scripts take and return. */
-import type { FetchRequest, FetchResult, JobRecord, MoveCode, Retention, StoredEvent } from '../store.js';
+import type {
+  FetchRequest,
+  FetchResult,
+  JobRecord,
+  MoveCode,
+  NewJob,
+  Retention,
+  SchedulerRecord,
+  StoredEvent,
+} from '../store.js';
 
 /** A hash as returned by HGETALL: either ioredis's object or Lua's flat [field, value, …] list. */
 export type RawHash = Record<string, string> | string[];
@@ -93,4 +102,38 @@ export function toEvents(raw: unknown): StoredEvent[] {
     for (let i = 0; i + 1 < fields.length; i += 2) event[fields[i]] = fields[i + 1];
     return event;
   });
+}
+
+/** A job to insert as the 9 ARGV values scripts/includes/jobs.lua `readJob` reads. */
+export function jobArgs(job: NewJob): (string | number)[] {
+  const parent = job.parent ? JSON.stringify(job.parent) : '';
+  return [
+    job.id ?? '',
+    job.name,
+    job.data,
+    job.opts,
+    job.timestamp,
+    job.delay,
+    job.priority,
+    job.lifo ? '1' : '0',
+    parent,
+  ];
+}
+
+/** A job's deduplication options as the ARGV value scripts/includes/dedup.lua reads ('' = none). */
+export function dedupArg(job: NewJob): string {
+  return job.dedup ? JSON.stringify(job.dedup) : '';
+}
+
+/** A scheduler hash (`<q>:repeat:<id>`) as a SchedulerRecord; undefined when empty. */
+export function toScheduler(id: string, h: Record<string, string>): SchedulerRecord | undefined {
+  if (h.repeat === undefined) return undefined;
+  const record: SchedulerRecord = {
+    id,
+    repeat: h.repeat,
+    template: h.template ?? '{}',
+    iterationCount: Number(h.iterationCount ?? 0),
+  };
+  if (h.next !== undefined) record.next = Number(h.next);
+  return record;
 }

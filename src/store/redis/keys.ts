@@ -20,6 +20,16 @@
  * | `<q>:events`               | STREAM | event log, MAXLEN ~ 10000                                   |
  * | `<q>:marker`               | ZSET   | wake-up signal, popped by blocked workers                   |
  * | `<q>:id`                   | STRING | counter for auto ids                                        |
+ * | `<q>:repeat`               | ZSET   | job schedulers: score = next run (0 = idle), member = id    |
+ * | `<q>:repeat:<id>`          | HASH   | a scheduler: repeat, template, next, iterationCount, pendingJobId |
+ * | `<q>:de:<dedupId>`         | STRING | job id holding a deduplication id (PX ttl when given)       |
+ * | `<q>:de:<dedupId>:next`    | STRING | job kept aside by keepLastIfActive (JSON)                   |
+ * | `<q>:metrics:<type>`       | HASH   | completed/failed metrics: count, maxDataPoints, lastMinute  |
+ * | `<q>:metrics:<type>:data`  | HASH   | minute (floor(ms / 60000)) → jobs finished in it            |
+ * | `<q>:workers`              | HASH   | worker id → WorkerInfo JSON                                 |
+ * | `<q>:workers:alive`        | ZSET   | worker id, score = heartbeat + ttl                          |
+ *
+ * Meta also holds the queue-wide limits: `concurrency`, and `max` / `duration` (global rate limit).
  */
 
 /** The schema version Docket stamps into `<q>:meta` (field `docket-version`). */
@@ -44,7 +54,7 @@ const SUFFIXES = [
 export const BULLMQ_ONLY_SUFFIXES = ['paused', 'stalled', 'limiter', 'repeat', 'pc', 'stalled-check'];
 
 /** Custom job ids that would collide with a queue key. */
-const RESERVED_IDS = new Set<string>([...SUFFIXES, ...BULLMQ_ONLY_SUFFIXES]);
+const RESERVED_IDS = new Set<string>([...SUFFIXES, ...BULLMQ_ONLY_SUFFIXES, 'de', 'metrics', 'workers']);
 
 /** KEYS[1..12] of every script: the `<q>:` prefix, then `<q>:wait` … `<q>:waiting-children`. */
 export function queueKeys(queue: string): string[] {
@@ -62,6 +72,13 @@ export const keyOf = {
   processed: (queue: string, id: string) => `${queue}:${id}:processed`,
   failedChildren: (queue: string, id: string) => `${queue}:${id}:failed`,
   ignoredChildren: (queue: string, id: string) => `${queue}:${id}:ignored`,
+  schedulers: (queue: string) => `${queue}:repeat`,
+  scheduler: (queue: string, id: string) => `${queue}:repeat:${id}`,
+  dedup: (queue: string, dedupId: string) => `${queue}:de:${dedupId}`,
+  metrics: (queue: string, type: string) => `${queue}:metrics:${type}`,
+  metricsData: (queue: string, type: string) => `${queue}:metrics:${type}:data`,
+  workers: (queue: string) => `${queue}:workers`,
+  workersAlive: (queue: string) => `${queue}:workers:alive`,
 };
 
 /** Throws when a custom id would land on a queue key (`meta`, `wait`, …) or another job's logs (`:`). */

@@ -10,15 +10,28 @@ import type {
   FlowJob,
   JobRecord,
   JobState,
+  MetricsRead,
   MoveCode,
   MoveResult,
   NewJob,
+  SchedulerRecord,
   StalledResult,
   Store,
   StoredEvent,
+  WorkerInfo,
 } from '../store.js';
 import { BlockingPool } from './blocking.js';
-import { fetchArgs, retentionArgs, toEvents, toFetchResult, toMoveResult, toRecord } from './codec.js';
+import {
+  dedupArg,
+  fetchArgs,
+  jobArgs,
+  retentionArgs,
+  toEvents,
+  toFetchResult,
+  toMoveResult,
+  toRecord,
+  toScheduler,
+} from './codec.js';
 import { BULLMQ_ONLY_SUFFIXES, checkCustomId, keyOf, SCHEMA_VERSION } from './keys.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
 
@@ -82,9 +95,7 @@ export class RedisStore implements Store {
     const args: (string | number)[] = [jobs.length];
     for (const job of jobs) {
       if (job.id !== undefined) checkCustomId(queue, job.id);
-      const parent = job.parent ? JSON.stringify(job.parent) : '';
-      args.push(job.id ?? '', job.name, job.data, job.opts, job.timestamp, job.delay, job.priority);
-      args.push(job.lifo ? '1' : '0', parent);
+      args.push(...jobArgs(job), dedupArg(job));
     }
     const flat = (await this.run('addJobs', queue, args)) as (string | number)[];
     throwIfParentMissing(flat);
@@ -101,9 +112,7 @@ export class RedisStore implements Store {
     const args: (string | number)[] = [nodes.length];
     for (const node of nodes) {
       checkCustomId(node.queue, node.id);
-      const parent = node.parent ? JSON.stringify(node.parent) : '';
-      args.push(node.queue, node.id, node.name, node.data, node.opts, node.timestamp, node.delay, node.priority);
-      args.push(node.lifo ? '1' : '0', parent, node.hasChildren ? '1' : '0');
+      args.push(node.queue, node.hasChildren ? '1' : '0', ...jobArgs(node), dedupArg(node));
     }
     // Every queue of the flow is checked (not a BullMQ queue) and stamped before the script runs.
     const queues = new Set(nodes.map((node) => node.queue));
@@ -135,7 +144,9 @@ export class RedisStore implements Store {
 
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
     const args: (string | number)[] = [now, items.length];
-    for (const item of items) args.push(item.id, item.token, item.returnvalue, ...retentionArgs(item.retention));
+    for (const item of items) {
+      args.push(item.id, item.token, item.returnvalue, ...retentionArgs(item.retention), item.metrics ?? 0);
+    }
     return toMoveResult(await this.run('complete', queue, args.concat(fetchArgs(fetch))));
   }
 
@@ -143,7 +154,7 @@ export class RedisStore implements Store {
     const args: (string | number)[] = [now, items.length];
     for (const item of items) {
       args.push(item.id, item.token, item.failedReason, item.stacktrace, item.retryDelay ?? '');
-      args.push(...retentionArgs(item.retention), item.retriesExhausted ? '1' : '0');
+      args.push(...retentionArgs(item.retention), item.retriesExhausted ? '1' : '0', item.metrics ?? 0);
     }
     return toMoveResult(await this.run('fail', queue, args.concat(fetchArgs(fetch))));
   }
@@ -337,12 +348,194 @@ export class RedisStore implements Store {
     await this.client.xtrim(keyOf.events(queue), 'MAXLEN', Math.max(0, maxLen));
   }
 
+  // ── BullMQ parity: schedulers, dedup, global limits, metrics, workers ──────────────
+
+  async upsertScheduler(
+    queue: string,
+    scheduler: SchedulerRecord,
+    first?: NewJob & { id: string },
+  ): Promise<string | undefined> {
+    const args = [scheduler.id, scheduler.repeat, scheduler.template, scheduler.iterationCount];
+    args.push(...(first ? ['1', ...jobArgs(first)] : ['0']));
+    return optionalString(await this.run('upsertScheduler', queue, args));
+  }
+
+  async scheduleNext(
+    queue: string,
+    schedulerId: string,
+    prevMillis: number,
+    job?: NewJob & { id: string },
+  ): Promise<string | undefined> {
+    const args = [schedulerId, prevMillis, ...(job ? ['1', ...jobArgs(job)] : ['0'])];
+    return optionalString(await this.run('scheduleNext', queue, args));
+  }
+
+  async getScheduler(queue: string, id: string): Promise<SchedulerRecord | undefined> {
+    await this.queueReady(queue);
+    return toScheduler(id, await this.client.hgetall(keyOf.scheduler(queue, id)));
+  }
+
+  async getSchedulers(queue: string, start: number, end: number, asc: boolean): Promise<SchedulerRecord[]> {
+    await this.queueReady(queue);
+    const key = keyOf.schedulers(queue);
+    const ids = (
+      asc ? await this.client.zrange(key, start, String(end)) : await this.client.zrange(key, start, String(end), 'REV')
+    ) as string[];
+    if (ids.length === 0) return [];
+    const pipeline = this.client.pipeline();
+    for (const id of ids) pipeline.hgetall(keyOf.scheduler(queue, id));
+    const hashes = await execAll(pipeline, `Reading the schedulers of queue ${queue}`);
+    return ids.flatMap((id, i) => toScheduler(id, hashes[i] as Record<string, string>) ?? []);
+  }
+
+  async countSchedulers(queue: string): Promise<number> {
+    await this.queueReady(queue);
+    return this.client.zcard(keyOf.schedulers(queue));
+  }
+
+  async removeScheduler(queue: string, id: string): Promise<boolean> {
+    return Number(await this.run('removeScheduler', queue, [id])) === 1;
+  }
+
+  async getDedupJobId(queue: string, dedupId: string, _now: number): Promise<string | undefined> {
+    await this.queueReady(queue);
+    return (await this.client.get(keyOf.dedup(queue, dedupId))) ?? undefined;
+  }
+
+  async removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number> {
+    await this.queueReady(queue);
+    const key = keyOf.dedup(queue, dedupId);
+    if (jobId === undefined) return this.client.del(key);
+    // Compare-and-delete in one step.
+    const removed = await this.client.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+      1,
+      key,
+      jobId,
+    );
+    return Number(removed);
+  }
+
+  async setGlobalConcurrency(queue: string, n: number | undefined): Promise<void> {
+    await this.queueReady(queue);
+    const meta = keyOf.meta(queue);
+    if (n === undefined) await this.client.hdel(meta, 'concurrency');
+    else await this.client.hset(meta, 'concurrency', n);
+    // Room may have grown: wake a blocked worker (a spurious wake-up is harmless).
+    await this.client.zadd(keyOf.marker(queue), 0, '0');
+  }
+
+  async setGlobalRateLimit(queue: string, limit: { max: number; duration: number } | undefined): Promise<void> {
+    await this.queueReady(queue);
+    const meta = keyOf.meta(queue);
+    if (limit === undefined) await this.client.hdel(meta, 'max', 'duration');
+    else await this.client.hset(meta, 'max', limit.max, 'duration', limit.duration);
+    await this.client.zadd(keyOf.marker(queue), 0, '0');
+  }
+
+  async getGlobalLimits(
+    queue: string,
+  ): Promise<{ concurrency?: number; rateLimit?: { max: number; duration: number } }> {
+    await this.queueReady(queue);
+    const [concurrency, max, duration] = await this.client.hmget(keyOf.meta(queue), 'concurrency', 'max', 'duration');
+    const out: { concurrency?: number; rateLimit?: { max: number; duration: number } } = {};
+    if (concurrency !== null) out.concurrency = Number(concurrency);
+    if (max !== null && duration !== null) out.rateLimit = { max: Number(max), duration: Number(duration) };
+    return out;
+  }
+
+  async getMetrics(queue: string, type: 'completed' | 'failed', now: number): Promise<MetricsRead> {
+    await this.queueReady(queue);
+    const replies = await execAll(
+      this.client
+        .multi()
+        .hmget(keyOf.metrics(queue, type), 'count', 'maxDataPoints')
+        .hgetall(keyOf.metricsData(queue, type)),
+      `Reading the metrics of queue ${queue}`,
+    );
+    const [count, points] = (replies[0] as (string | null)[]).map(Number);
+    if (!count) return { count: 0, data: [] };
+    const perMinute = replies[1] as Record<string, string>;
+    const minute = Math.floor(now / 60_000);
+    return { count, data: Array.from({ length: points || 0 }, (_, i) => Number(perMinute[String(minute - i)] ?? 0)) };
+  }
+
+  async getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {
+    await this.queueReady(queue);
+    if (priorities.length === 0) return {};
+    const pipeline = this.client.pipeline();
+    for (const p of priorities) {
+      if (p === 0) pipeline.llen(`${queue}:wait`);
+      else pipeline.zcount(`${queue}:prioritized`, p * 2 ** 32, `(${(p + 1) * 2 ** 32}`);
+    }
+    const counts = await execAll(pipeline, `Counting the jobs per priority of queue ${queue}`);
+    return Object.fromEntries(priorities.map((p, i) => [String(p), Number(counts[i])]));
+  }
+
+  async registerWorker(queue: string, info: WorkerInfo, ttlMs: number): Promise<void> {
+    await this.queueReady(queue);
+    await execAll(
+      this.client
+        .multi()
+        .hset(keyOf.workers(queue), info.id, JSON.stringify(info))
+        .zadd(keyOf.workersAlive(queue), info.heartbeat + ttlMs, info.id),
+      `Registering worker ${info.id} of queue ${queue}`,
+    );
+  }
+
+  async unregisterWorker(queue: string, id: string): Promise<void> {
+    await this.queueReady(queue);
+    await execAll(
+      this.client.multi().hdel(keyOf.workers(queue), id).zrem(keyOf.workersAlive(queue), id),
+      `Unregistering worker ${id} of queue ${queue}`,
+    );
+  }
+
+  async getWorkers(queue: string, now: number): Promise<WorkerInfo[]> {
+    await this.queueReady(queue);
+    const alive = keyOf.workersAlive(queue);
+    const dead = await this.client.zrangebyscore(alive, '-inf', `(${now}`);
+    if (dead.length > 0) {
+      // Lazily forget workers whose heartbeat lapsed.
+      await this.forgetWorkers(queue, dead, now);
+    }
+    const ids = (await this.client.zrangebyscore(alive, now, '+inf')).sort();
+    if (ids.length === 0) return [];
+    const infos = await this.client.hmget(keyOf.workers(queue), ...ids);
+    return infos.flatMap((info) => (info ? [JSON.parse(info) as WorkerInfo] : []));
+  }
+
+  async removeChildDependency(queue: string, id: string, now: number): Promise<boolean> {
+    return Number(await this.run('removeChildDependency', queue, [id, now])) === 1;
+  }
+
+  async removeUnprocessedChildren(queue: string, id: string): Promise<void> {
+    await this.run('removeUnprocessedChildren', queue, [id]);
+  }
+
   // ── events ────────────────────────────────────────────────────────────────────────
 
   async lastEventId(queue: string): Promise<string> {
     await this.queueReady(queue);
     const newest = await this.client.xrevrange(keyOf.events(queue), '+', '-', 'COUNT', 1);
     return newest.length > 0 ? newest[0][0] : '0';
+  }
+
+  /** Names (without the prefix) of the Docket queues stored under `prefix`, sorted. */
+  async listQueues(prefix: string): Promise<string[]> {
+    const head = `${prefix}:`;
+    const pattern = `${head.replace(/[*?[\]\\]/g, '\\$&')}*:meta`;
+    const names = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const name = key.slice(head.length, -':meta'.length);
+        if (name && !name.includes(':') && (await this.client.hexists(key, 'docket-version'))) names.add(name);
+      }
+    } while (cursor !== '0');
+    return [...names].sort();
   }
 
   async readEvents(queue: string, afterId: string, blockMs: number, signal: AbortSignal): Promise<StoredEvent[]> {
@@ -355,6 +548,25 @@ export class RedisStore implements Store {
   }
 
   // ── internals ─────────────────────────────────────────────────────────────────────
+
+  /** Drops workers whose heartbeat lapsed before `now` (rechecked in one step, so a fresh heartbeat stays). */
+  private async forgetWorkers(queue: string, ids: string[], now: number): Promise<void> {
+    await this.client.eval(
+      `for i = 2, #ARGV do
+         local score = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]))
+         if score and score < tonumber(ARGV[1]) then
+           redis.call('ZREM', KEYS[1], ARGV[i])
+           redis.call('HDEL', KEYS[2], ARGV[i])
+         end
+       end
+       return 0`,
+      2,
+      keyOf.workersAlive(queue),
+      keyOf.workers(queue),
+      now,
+      ...ids,
+    );
+  }
 
   private async run(name: ScriptName, queue: string, args: (string | number)[]): Promise<unknown> {
     await this.queueReady(queue);
@@ -404,6 +616,23 @@ export class RedisStore implements Store {
       // CONFIG is often disabled on managed Redis: nothing to check then.
     }
   }
+}
+
+/** A script's optional string answer (Lua false arrives as null). */
+function optionalString(raw: unknown): string | undefined {
+  return raw === null || raw === undefined ? undefined : String(raw);
+}
+
+interface Execable {
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+/** Runs a MULTI or pipeline and returns its replies, throwing the first error. */
+async function execAll(batch: Execable, what: string): Promise<unknown[]> {
+  const replies = await batch.exec();
+  if (!replies) throw new Error(`${what} was aborted; retry.`);
+  for (const [err] of replies) if (err) throw err;
+  return replies.map(([, value]) => value);
 }
 
 /** addJobs / addFlow answer `{-5, '<parentQueue>:<parentId>'}` when a parent is missing (nothing stored). */

@@ -34,6 +34,11 @@ export const SCRIPT_NAMES = [
   'clean',
   'drain',
   'obliterate',
+  'upsertScheduler',
+  'scheduleNext',
+  'removeScheduler',
+  'removeChildDependency',
+  'removeUnprocessedChildren',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

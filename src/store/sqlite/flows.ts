@@ -36,7 +36,7 @@ export class FlowLinks {
   }
 
   /** Moves a parent out of waiting-children when nothing is pending (or at once when `force`). */
-  private release(parent: ParentRef, now: number, force = false): void {
+  releaseIfReady(parent: ParentRef, now: number, force = false): void {
     const row = this.t.row(parent.queue, parent.id);
     if (row?.state !== 'waiting-children') return;
     if (!force && this.pendingCount(parent.queue, parent.id) > 0) return;
@@ -49,7 +49,7 @@ export class FlowLinks {
     const parent = parentOf(child);
     if (!parent) return;
     this.setStatus(parent, `${queue}:${child.id}`, 'processed', returnvalue);
-    this.release(parent, now);
+    this.releaseIfReady(parent, now);
   }
 
   /** Applies the child's parent policy once it failed for good. */
@@ -75,17 +75,17 @@ export class FlowLinks {
       }
       case 'continue':
         this.setStatus(parent, key, 'failed', reason);
-        this.release(parent, now, true);
+        this.releaseIfReady(parent, now, true);
         return;
       case 'ignore':
         this.setStatus(parent, key, 'ignored', reason);
-        this.release(parent, now);
+        this.releaseIfReady(parent, now);
         return;
       case 'remove':
         this.sdb
           .stmt('DELETE FROM deps WHERE parent_queue = ? AND parent_id = ? AND child_key = ?')
           .run(parent.queue, parent.id, key);
-        this.release(parent, now);
+        this.releaseIfReady(parent, now);
         return;
       default:
         return; // the dependency stays pending: the parent keeps waiting, as in BullMQ

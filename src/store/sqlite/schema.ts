@@ -12,7 +12,11 @@ CREATE TABLE IF NOT EXISTS queues (
   rate_limit_until INTEGER NOT NULL DEFAULT 0,
   limiter_window_end INTEGER NOT NULL DEFAULT 0,
   limiter_count INTEGER NOT NULL DEFAULT 0,
-  stalled_check_until INTEGER NOT NULL DEFAULT 0
+  stalled_check_until INTEGER NOT NULL DEFAULT 0,
+  concurrency INTEGER,
+  global_max INTEGER,
+  global_duration INTEGER,
+  metrics_points INTEGER
 );
 -- One row per job. 'prioritized' is state 'waiting' with lane > 0.
 -- lane: the priority while waiting, else 0. sort: waiting = sequence (negative for lifo),
@@ -69,6 +73,40 @@ CREATE TABLE IF NOT EXISTS deps (
   status TEXT NOT NULL,
   value TEXT,
   PRIMARY KEY (parent_queue, parent_id, child_key)
+);
+CREATE TABLE IF NOT EXISTS schedulers (
+  queue TEXT NOT NULL,
+  id TEXT NOT NULL,
+  next INTEGER,
+  iteration_count INTEGER NOT NULL DEFAULT 0,
+  repeat TEXT NOT NULL,
+  template TEXT NOT NULL,
+  pending_job_id TEXT,
+  PRIMARY KEY (queue, id)
+);
+-- Deduplication ids: expires_at NULL = until the job finishes. next_job: the job kept aside by keepLastIfActive.
+CREATE TABLE IF NOT EXISTS dedup (
+  queue TEXT NOT NULL,
+  dedup_id TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  expires_at INTEGER,
+  next_job TEXT,
+  PRIMARY KEY (queue, dedup_id)
+);
+-- Finished jobs per minute; minute -1 holds the running total.
+CREATE TABLE IF NOT EXISTS metrics (
+  queue TEXT NOT NULL,
+  type TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (queue, type, minute)
+);
+CREATE TABLE IF NOT EXISTS workers (
+  queue TEXT NOT NULL,
+  id TEXT NOT NULL,
+  info TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (queue, id)
 );
 `;
 

@@ -8,16 +8,20 @@ import type {
   FlowJob,
   JobRecord,
   JobState,
+  MetricsRead,
   MoveCode,
   MoveResult,
   NewJob,
+  SchedulerRecord,
   StalledResult,
   Store,
   StoredEvent,
+  WorkerInfo,
 } from '../store.js';
 import { SharedDatabase, type SqliteOptions } from './database.js';
 import { FlowLinks } from './flows.js';
 import { Housekeeping } from './housekeeping.js';
+import { Parity } from './parity.js';
 import { type JobRow, listFilter, stateOf, toRecord } from './rows.js';
 import { Transitions } from './transitions.js';
 
@@ -28,6 +32,7 @@ export class SqliteStore implements Store {
   private readonly t: Transitions;
   private readonly h: Housekeeping;
   private readonly f: FlowLinks;
+  private readonly p: Parity;
   private closed = false;
 
   constructor(path: string, opts: SqliteOptions = {}) {
@@ -35,6 +40,7 @@ export class SqliteStore implements Store {
     this.t = new Transitions(this.sdb);
     this.h = new Housekeeping(this.sdb, this.t);
     this.f = new FlowLinks(this.sdb, this.t);
+    this.p = new Parity(this.sdb, this.t, this.f);
   }
 
   async ready(): Promise<void> {}
@@ -47,6 +53,7 @@ export class SqliteStore implements Store {
 
   private async write<T>(queue: string, fn: () => T): Promise<T> {
     this.t.touched.clear();
+    const emittedBefore = this.t.emitted;
     let out: T;
     try {
       out = await this.sdb.transact(fn);
@@ -54,40 +61,63 @@ export class SqliteStore implements Store {
       this.t.touched.clear();
       throw err;
     }
-    this.sdb.notify(queue);
-    for (const other of this.t.touched) if (other !== queue) this.sdb.notify(other);
+    // Wake waiters only when something happened (an event was written): an empty fetch that woke
+    // the other workers would have them fetch and wake each other forever.
+    if (this.t.emitted !== emittedBefore) {
+      this.sdb.notify(queue);
+      for (const other of this.t.touched) if (other !== queue) this.sdb.notify(other);
+    }
     this.t.touched.clear();
     return out;
   }
 
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
+    const now = Date.now();
     return this.write(queue, () => {
       this.t.ensureQueue(queue);
       const ids: string[] = [];
       const duplicated: boolean[] = [];
       for (const job of jobs) {
-        let id = job.id;
-        if (id === undefined) {
-          id = String(
-            (
-              this.sdb.stmt('UPDATE queues SET next_id = next_id + 1 WHERE queue = ? RETURNING next_id').get(queue) as {
-                next_id: number;
-              }
-            ).next_id,
-          );
-        } else if (this.t.row(queue, id)) {
-          this.t.emit(queue, 'duplicated', { jobId: id });
-          ids.push(id);
+        const existing = this.p.dedupBeforeAdd(queue, job, now);
+        if (existing !== undefined) {
+          ids.push(existing);
           duplicated.push(true);
           continue;
         }
-        this.t.insert(queue, id, job);
-        if (job.parent) this.f.link(queue, id, job.parent);
-        ids.push(id);
+        if (job.id !== undefined && this.t.row(queue, job.id)) {
+          this.t.emit(queue, 'duplicated', { jobId: job.id });
+          ids.push(job.id);
+          duplicated.push(true);
+          continue;
+        }
+        ids.push(this.insertJob(queue, job, now));
         duplicated.push(false);
       }
       return { ids, duplicated };
     });
+  }
+
+  /** Inserts one job (auto id when it has none), links its parent and claims its dedup id. */
+  private insertJob(queue: string, job: NewJob, now: number): string {
+    const id =
+      job.id ??
+      String(
+        (
+          this.sdb.stmt('UPDATE queues SET next_id = next_id + 1 WHERE queue = ? RETURNING next_id').get(queue) as {
+            next_id: number;
+          }
+        ).next_id,
+      );
+    this.t.insert(queue, id, job);
+    if (job.parent) this.f.link(queue, id, job.parent);
+    this.p.claimDedup(queue, job, id, now);
+    return id;
+  }
+
+  /** Bookkeeping every job finishing for good needs: its dedup id and, when asked, metrics. */
+  private afterFinish(queue: string, row: JobRow, type: 'completed' | 'failed', now: number, metrics?: number): void {
+    this.p.dedupAfterFinish(queue, row, now, (job) => this.insertJob(queue, job, now));
+    if (metrics) this.p.recordMetric(queue, type, now, metrics);
   }
 
   async addFlow(nodes: FlowJob[]): Promise<{ duplicated: boolean[] }> {
@@ -143,6 +173,7 @@ export class SqliteStore implements Store {
           .run(now, now, item.returnvalue, row.rowid);
         this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
         this.f.childCompleted(queue, row, item.returnvalue, now);
+        this.afterFinish(queue, row, 'completed', now, item.metrics);
         this.t.applyRetention(queue, 'completed', row, item.retention, now);
         return 0 as MoveCode;
       });
@@ -168,6 +199,7 @@ export class SqliteStore implements Store {
             this.t.emit(queue, 'retries-exhausted', { jobId: item.id, attemptsMade: row.attempts_made + 1 });
           }
           this.f.childFailed(queue, row, item.failedReason, now);
+          this.afterFinish(queue, row, 'failed', now, item.metrics);
           this.t.applyRetention(queue, 'failed', row, item.retention, now);
         } else if (item.retryDelay > 0) {
           this.t.toDelayed(queue, row, now + item.retryDelay);
@@ -230,6 +262,7 @@ export class SqliteStore implements Store {
             .run(opts.now, opts.now, reason, row.rowid);
           this.t.emit(queue, 'failed', { jobId: row.id, failedReason: reason, prev: 'active' });
           this.f.childFailed(queue, row, reason, opts.now);
+          this.afterFinish(queue, row, 'failed', opts.now);
           result.failed.push(row.id);
         } else {
           this.sdb.stmt('UPDATE jobs SET stalled_counter = stalled_counter + 1 WHERE rowid = ?').run(row.rowid);
@@ -481,6 +514,119 @@ export class SqliteStore implements Store {
 
   trimEvents(queue: string, maxLen: number): Promise<void> {
     return this.write(queue, () => this.t.trimEvents(queue, maxLen));
+  }
+
+  upsertScheduler(queue: string, rec: SchedulerRecord, first?: NewJob & { id: string }): Promise<string | undefined> {
+    return this.write(queue, () => this.p.upsertScheduler(queue, rec, first));
+  }
+
+  scheduleNext(
+    queue: string,
+    id: string,
+    prevMillis: number,
+    job?: NewJob & { id: string },
+  ): Promise<string | undefined> {
+    return this.write(queue, () => this.p.scheduleNext(queue, id, prevMillis, job));
+  }
+
+  getScheduler(queue: string, id: string): Promise<SchedulerRecord | undefined> {
+    return this.sdb.read(() => this.p.getScheduler(queue, id));
+  }
+
+  getSchedulers(queue: string, start: number, end: number, asc: boolean): Promise<SchedulerRecord[]> {
+    return this.sdb.read(() => this.p.getSchedulers(queue, start, end, asc));
+  }
+
+  countSchedulers(queue: string): Promise<number> {
+    return this.sdb.read(() => this.p.countSchedulers(queue));
+  }
+
+  removeScheduler(queue: string, id: string): Promise<boolean> {
+    return this.write(queue, () => this.p.removeScheduler(queue, id));
+  }
+
+  getDedupJobId(queue: string, dedupId: string, now: number): Promise<string | undefined> {
+    return this.sdb.read(() => this.p.liveDedup(queue, dedupId, now)?.row.job_id);
+  }
+
+  removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number> {
+    return this.write(queue, () => this.p.removeDedup(queue, dedupId, jobId));
+  }
+
+  setGlobalConcurrency(queue: string, n: number | undefined): Promise<void> {
+    return this.write(queue, () => {
+      this.t.ensureQueue(queue);
+      this.sdb.stmt('UPDATE queues SET concurrency = ? WHERE queue = ?').run(n ?? null, queue);
+    });
+  }
+
+  setGlobalRateLimit(queue: string, limit: { max: number; duration: number } | undefined): Promise<void> {
+    return this.write(queue, () => {
+      this.t.ensureQueue(queue);
+      this.sdb
+        .stmt('UPDATE queues SET global_max = ?, global_duration = ? WHERE queue = ?')
+        .run(limit?.max ?? null, limit?.duration ?? null, queue);
+    });
+  }
+
+  getGlobalLimits(queue: string): Promise<{ concurrency?: number; rateLimit?: { max: number; duration: number } }> {
+    return this.sdb.read(() => {
+      const row = this.sdb
+        .stmt('SELECT concurrency, global_max, global_duration FROM queues WHERE queue = ?')
+        .get(queue) as
+        | { concurrency: number | null; global_max: number | null; global_duration: number | null }
+        | undefined;
+      const out: { concurrency?: number; rateLimit?: { max: number; duration: number } } = {};
+      if (row?.concurrency != null) out.concurrency = row.concurrency;
+      if (row?.global_max != null && row.global_duration != null) {
+        out.rateLimit = { max: row.global_max, duration: row.global_duration };
+      }
+      return out;
+    });
+  }
+
+  getMetrics(queue: string, type: 'completed' | 'failed', now: number): Promise<MetricsRead> {
+    return this.sdb.read(() => this.p.getMetrics(queue, type, now));
+  }
+
+  getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {
+    return this.sdb.read(() => this.p.countsPerPriority(queue, priorities));
+  }
+
+  registerWorker(queue: string, info: WorkerInfo, ttlMs: number): Promise<void> {
+    return this.sdb.transact(() => this.p.registerWorker(queue, info, ttlMs));
+  }
+
+  unregisterWorker(queue: string, id: string): Promise<void> {
+    return this.sdb.transact(() => this.p.unregisterWorker(queue, id));
+  }
+
+  getWorkers(queue: string, now: number): Promise<WorkerInfo[]> {
+    return this.sdb.read(() => this.p.getWorkers(queue, now));
+  }
+
+  removeChildDependency(queue: string, id: string, now: number): Promise<boolean> {
+    return this.write(queue, () => this.p.removeChildDependency(queue, id, now));
+  }
+
+  removeUnprocessedChildren(queue: string, id: string): Promise<void> {
+    return this.write(queue, () => this.p.removeUnprocessedChildren(queue, id));
+  }
+
+  /** Names (without the prefix) of the queues stored under `prefix`, sorted. */
+  async listQueues(prefix: string): Promise<string[]> {
+    const head = `${prefix}:`;
+    return this.sdb.read(() =>
+      (
+        this.sdb
+          .stmt('SELECT queue FROM queues WHERE substr(queue, 1, ?) = ? ORDER BY queue')
+          .all(head.length, head) as {
+          queue: string;
+        }[]
+      )
+        .map((r) => r.queue.slice(head.length))
+        .filter((name) => name.length > 0 && !name.includes(':')),
+    );
   }
 
   async readEvents(queue: string, afterId: string, blockMs: number, signal: AbortSignal): Promise<StoredEvent[]> {

@@ -11,6 +11,8 @@ export class Transitions {
   private eventsSinceTrim = 0;
   /** Other queues a transaction changed, to wake their waiters after commit. */
   readonly touched = new Set<string>();
+  /** Events written so far: a transaction that wrote none changed nothing worth waking anyone for. */
+  emitted = 0;
 
   constructor(
     private readonly sdb: SharedDatabase,
@@ -146,17 +148,30 @@ export class Transitions {
       return result;
     }
     let wanted = req.tokens.length;
-    if (req.limiter) {
+    if (meta.concurrency !== null) {
+      const active = this.sdb
+        .stmt("SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = 'active'")
+        .get(queue) as {
+        n: number;
+      };
+      wanted = Math.min(wanted, meta.concurrency - active.n);
+      if (wanted <= 0) return result;
+    }
+    const limiter =
+      meta.global_max !== null && meta.global_duration !== null
+        ? { max: meta.global_max, duration: meta.global_duration }
+        : req.limiter;
+    if (limiter) {
       let { limiter_window_end: windowEnd, limiter_count: count } = meta;
       if (windowEnd <= now) {
-        windowEnd = now + req.limiter.duration;
+        windowEnd = now + limiter.duration;
         count = 0;
       }
-      if (count >= req.limiter.max) {
+      if (count >= limiter.max) {
         result.rateLimitTtl = windowEnd - now;
         return result;
       }
-      wanted = Math.min(wanted, req.limiter.max - count);
+      wanted = Math.min(wanted, limiter.max - count);
       const rows = this.take(queue, req, wanted);
       this.sdb
         .stmt('UPDATE queues SET limiter_window_end = ?, limiter_count = ? WHERE queue = ?')
@@ -229,4 +244,7 @@ export interface QueueRow {
   limiter_window_end: number;
   limiter_count: number;
   stalled_check_until: number;
+  concurrency: number | null;
+  global_max: number | null;
+  global_duration: number | null;
 }

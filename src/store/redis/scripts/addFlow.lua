@@ -4,11 +4,13 @@
 -- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
 -- (every script gets the same twelve keys, here of the first node's queue; includes/base.lua
 -- describes each one). The nodes' own queues come in ARGV: their keys are built from those names.
--- ARGV[1] n, the number of nodes (parents before their children); then 11 values per node, from
---   ARGV[2 + 11 * (i - 1)]: queue (qualified name), id, name, data (JSON), opts (JSON), timestamp,
---   delay (ms), priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none),
---   hasChildren ('1'/'0')
--- Returns: one 0/1 per node, 1 when its id existed (nothing is written for it, event `duplicated`);
+-- ARGV[1] n, the number of nodes (parents before their children); then 12 values per node, from
+--   ARGV[2 + 12 * (i - 1)]: queue (qualified name), hasChildren ('1'/'0'), then the job as
+--   includes/jobs.lua reads it: id, name, data (JSON), opts (JSON), timestamp, delay (ms),
+--   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none),
+--   then dedup (JSON DedupOptions, '' = none; includes/dedup.lua)
+-- Returns: one 0/1 per node, 1 when its id existed (nothing is written for it, event `duplicated`)
+--          or it was deduplicated (event `deduplicated`);
 --          {-5, '<parentQueue>:<parentId>'} when a parent is neither a node nor an existing job:
 --          nothing is stored.
 -- A node with children starts in <q>:waiting-children (score = timestamp); the others are placed
@@ -16,16 +18,18 @@
 -- Events (in each node's queue): added {jobId, name}, then waiting-children {jobId}, delayed
 -- {jobId, delay} or waiting {jobId}; duplicated {jobId}.
 -- @include base
+-- @include jobs
+-- @include dedup
 local n = tonumber(ARGV[1])
-local W = 11
+local W = 12
 
 -- Every parent must exist or be an earlier node before anything is written.
 local nodeKeys = {}
 for i = 0, n - 1 do
   local b = 2 + i * W
-  local jobKey = ARGV[b] .. ':' .. ARGV[b + 1]
-  if ARGV[b + 9] ~= '' and redis.call('EXISTS', jobKey) == 0 then
-    local parent = cjson.decode(ARGV[b + 9])
+  local jobKey = ARGV[b] .. ':' .. ARGV[b + 2]
+  if ARGV[b + 10] ~= '' and redis.call('EXISTS', jobKey) == 0 then
+    local parent = cjson.decode(ARGV[b + 10])
     local parentKey = parent.queue .. ':' .. parent.id
     if not nodeKeys[parentKey] and redis.call('EXISTS', parentKey) == 0 then
       return { -5, parentKey }
@@ -39,47 +43,26 @@ local runnable = {}
 local stamped = {}
 for i = 0, n - 1 do
   local b = 2 + i * W
-  local q, id = ARGV[b], ARGV[b + 1]
-  local jobKey = q .. ':' .. id
+  local q = ARGV[b]
+  local job = readJob(b + 2)
+  local id = job.id
   if not stamped[q] then
     -- ready() stamped the queue; stamp again in case it was obliterated since.
     redis.call('HSETNX', q .. ':meta', 'docket-version', docketVersion)
     stamped[q] = true
   end
-  if redis.call('EXISTS', jobKey) == 1 then
+  local dedup = readDedup(ARGV[b + 11])
+  if dedup and dedupBeforeAdd(q, dedup, job) then
+    out[#out + 1] = 1
+  elseif redis.call('EXISTS', q .. ':' .. id) == 1 then
     emitIn(q, 'duplicated', 'jobId', id)
     out[#out + 1] = 1
   else
-    local name = ARGV[b + 2]
-    local timestamp = tonumber(ARGV[b + 5])
-    local delay = tonumber(ARGV[b + 6])
-    local priority = tonumber(ARGV[b + 7])
-    local lifo = ARGV[b + 8] == '1'
-    local parent = ARGV[b + 9]
-    redis.call('HSET', jobKey, 'name', name, 'data', ARGV[b + 3], 'opts', ARGV[b + 4], 'progress', '0',
-      'timestamp', int(timestamp), 'delay', int(delay), 'priority', int(priority),
-      'attemptsMade', 0, 'attemptsStarted', 0, 'stalledCounter', 0)
-    if lifo then
-      redis.call('HSET', jobKey, 'lifo', '1')
-    end
-    if parent ~= '' then
-      local link = cjson.decode(parent)
-      redis.call('HSET', jobKey, 'parent', parent)
-      redis.call('SADD', link.queue .. ':' .. link.id .. ':dependencies', jobKey)
-    end
-    emitIn(q, 'added', 'jobId', id, 'name', name)
-    if ARGV[b + 10] == '1' then
-      redis.call('ZADD', q .. ':waiting-children', int(timestamp), id)
-      emitIn(q, 'waiting-children', 'jobId', id)
-    elseif delay > 0 then
-      local due = timestamp + delay
-      addToDelayedIn(q, id, due)
-      emitIn(q, 'delayed', 'jobId', id, 'delay', int(due))
+    if insertJobIn(q, id, job, ARGV[b + 1] == '1') then
       runnable[q] = true
-    else
-      addToWaitingIn(q, id, priority, lifo)
-      emitIn(q, 'waiting', 'jobId', id)
-      runnable[q] = true
+    end
+    if dedup then
+      claimDedup(q, dedup, id)
     end
     out[#out + 1] = 0
   end

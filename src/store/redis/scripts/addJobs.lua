@@ -3,20 +3,25 @@
 -- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
 -- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
 -- (every script gets the same twelve keys; includes/base.lua describes each one)
--- ARGV[1] n, the number of jobs; then 9 values per job, from ARGV[2 + 9 * (i - 1)]:
+-- ARGV[1] n, the number of jobs; then 10 values per job, from ARGV[2 + 10 * (i - 1)]:
 --   id ('' = auto id from <q>:id), name, data (JSON), opts (JSON), timestamp, delay (ms),
---   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none)
+--   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none),
+--   dedup (JSON DedupOptions, '' = none: see includes/dedup.lua)
 -- Returns: flat list {id1, duplicated1, id2, duplicated2, ...}; duplicated = 1 when the custom id
---          existed (the first job is kept, nothing is written, event `duplicated`).
+--          existed (the first job is kept, nothing is written, event `duplicated`) or the add was
+--          deduplicated (the id is the existing job's, event `deduplicated`).
 --          {-5, '<parentQueue>:<parentId>'} when a parent does not exist: nothing is stored.
 -- A child's key '<q>:<id>' joins its parent's pending dependencies (includes/flows.lua).
 -- Events: added {jobId, name}, then waiting {jobId} or delayed {jobId, delay = due timestamp}.
 -- @include base
+-- @include jobs
+-- @include dedup
 local n = tonumber(ARGV[1])
+local W = 10
 -- Every parent must exist (or be a job added earlier in this batch) before anything is written.
 local batchIds = {}
 for i = 0, n - 1 do
-  local b = 2 + i * 9
+  local b = 2 + i * W
   local id = ARGV[b]
   if ARGV[b + 8] ~= '' and (id == '' or redis.call('EXISTS', prefix .. id) == 0) then
     local parent = cjson.decode(ARGV[b + 8])
@@ -34,46 +39,31 @@ redis.call('HSETNX', metaKey, 'docket-version', docketVersion)
 local out = {}
 local added = false
 for i = 0, n - 1 do
-  local b = 2 + i * 9
-  local id = ARGV[b]
-  if id == '' then
-    id = int(redis.call('INCR', idKey))
-  end
-  local jobKey = prefix .. id
-  if redis.call('EXISTS', jobKey) == 1 then
-    emit('duplicated', 'jobId', id)
-    out[#out + 1] = id
+  local b = 2 + i * W
+  local job = readJob(b)
+  local dedup = readDedup(ARGV[b + 9])
+  local existing = dedup and dedupBeforeAdd(queueName, dedup, job)
+  if existing then
+    out[#out + 1] = existing
     out[#out + 1] = 1
   else
-    local name = ARGV[b + 1]
-    local timestamp = tonumber(ARGV[b + 4])
-    local delay = tonumber(ARGV[b + 5])
-    local priority = tonumber(ARGV[b + 6])
-    local lifo = ARGV[b + 7] == '1'
-    local parent = ARGV[b + 8]
-    redis.call('HSET', jobKey, 'name', name, 'data', ARGV[b + 2], 'opts', ARGV[b + 3], 'progress', '0',
-      'timestamp', int(timestamp), 'delay', int(delay), 'priority', int(priority),
-      'attemptsMade', 0, 'attemptsStarted', 0, 'stalledCounter', 0)
-    if lifo then
-      redis.call('HSET', jobKey, 'lifo', '1')
+    local id = job.id
+    if id == '' then
+      id = int(redis.call('INCR', idKey))
     end
-    if parent ~= '' then
-      local link = cjson.decode(parent)
-      redis.call('HSET', jobKey, 'parent', parent)
-      redis.call('SADD', link.queue .. ':' .. link.id .. ':dependencies', jobKey)
-    end
-    emit('added', 'jobId', id, 'name', name)
-    if delay > 0 then
-      local due = timestamp + delay
-      addToDelayed(id, due)
-      emit('delayed', 'jobId', id, 'delay', int(due))
+    if redis.call('EXISTS', prefix .. id) == 1 then
+      emit('duplicated', 'jobId', id)
+      out[#out + 1] = id
+      out[#out + 1] = 1
     else
-      addToWaiting(id, priority, lifo)
-      emit('waiting', 'jobId', id)
+      insertJobIn(queueName, id, job, false)
+      if dedup then
+        claimDedup(queueName, dedup, id)
+      end
+      added = true
+      out[#out + 1] = id
+      out[#out + 1] = 0
     end
-    added = true
-    out[#out + 1] = id
-    out[#out + 1] = 0
   end
 end
 -- A delayed add signals too, so blocked workers recompute when to wake.

@@ -4,13 +4,15 @@
 -- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
 -- (every script gets the same twelve keys; includes/base.lua describes each one)
 -- ARGV[1] now (ms)
--- ARGV[2] n, the number of items; then 6 values per item from ARGV[3 + 6 * (i - 1)]:
---   id, token, returnvalue (JSON), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any)
--- ARGV[3 + 6n ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
+-- ARGV[2] n, the number of items; then 7 values per item from ARGV[3 + 7 * (i - 1)]:
+--   id, token, returnvalue (JSON), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any),
+--   metrics max data points (0 = record no metric; includes/metrics.lua)
+-- ARGV[3 + 7n ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
 -- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active, no lock or a lapsed one, -6 other token
 --          (nothing changes for that item); next = fetch result (see fetchNext.lua) or 0.
 -- A child's return value goes to its parent's processed hash; a parent left with no pending child
--- leaves waiting-children (in whichever queue it lives): see includes/flows.lua.
+-- leaves waiting-children (in whichever queue it lives): see includes/flows.lua. A job holding a
+-- deduplication id frees it, or hands it to the job kept aside (includes/dedup.lua).
 -- Events: completed {jobId, returnvalue, prev: active}; a released parent's waiting {jobId, prev:
 --         waiting-children} (or delayed) in its queue; those of the fetch; drained when the fetch
 --         found nothing and nothing waits.
@@ -18,11 +20,14 @@
 -- @include retention
 -- @include flows
 -- @include fetch
+-- @include jobs
+-- @include dedup
+-- @include metrics
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local codes = {}
 for i = 0, n - 1 do
-  local b = 3 + i * 6
+  local b = 3 + i * 7
   local id = ARGV[b]
   local jobKey = prefix .. id
   local code = checkLock(id, jobKey, ARGV[b + 1], now)
@@ -33,8 +38,14 @@ for i = 0, n - 1 do
     redis.call('ZADD', completedKey, int(now), id)
     emit('completed', 'jobId', id, 'returnvalue', ARGV[b + 2], 'prev', 'active')
     childCompleted(queueName, id, jobKey, ARGV[b + 2], now)
+    dedupAfterFinish(queueName, id, jobKey)
+    local points = tonumber(ARGV[b + 6])
+    if points > 0 then
+      recordMetric('completed', now, points)
+    end
     applyRetention(completedKey, id, ARGV[b + 3] == '1', tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), now)
   end
   codes[#codes + 1] = code
 end
-return { codes, fetchAfterMove(now, readFetch(3 + n * 6)) }
+signalIfFreed()
+return { codes, fetchAfterMove(now, readFetch(3 + n * 7)) }

@@ -4,26 +4,30 @@
 -- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
 -- (every script gets the same twelve keys; includes/base.lua describes each one)
 -- ARGV[1] now (ms)
--- ARGV[2] n, the number of items; then 9 values per item from ARGV[3 + 9 * (i - 1)]:
+-- ARGV[2] n, the number of items; then 10 values per item from ARGV[3 + 10 * (i - 1)]:
 --   id, token, failedReason, stacktrace (JSON array), retryDelay ('' = fail for good, 0 = retry now,
 --   > 0 = retry after ms), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any),
---   retriesExhausted ('1'/'0')
--- ARGV[3 + 9n ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
+--   retriesExhausted ('1'/'0'), metrics max data points (0 = none; final failures only)
+-- ARGV[3 + 10n ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
 -- Returns: {codes, next} as complete.lua.
 -- Events: for good: failed {jobId, failedReason, prev: active} (+ retries-exhausted {jobId, attemptsMade});
 --         retry later: delayed {jobId, delay = due}; retry now: waiting {jobId, prev: failed}.
 --         The worker-level `failed` of a retried attempt is the API layer's, not the log's (as BullMQ).
 -- A child failing for good applies its parent policy (includes/flows.lua), which may fail or
--- release its parent (events in the parent's queue).
+-- release its parent (events in the parent's queue), and frees or hands on its deduplication id
+-- (includes/dedup.lua).
 -- @include base
 -- @include retention
 -- @include flows
 -- @include fetch
+-- @include jobs
+-- @include dedup
+-- @include metrics
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local codes = {}
 for i = 0, n - 1 do
-  local b = 3 + i * 9
+  local b = 3 + i * 10
   local id = ARGV[b]
   local jobKey = prefix .. id
   local code = checkLock(id, jobKey, ARGV[b + 1], now)
@@ -41,6 +45,11 @@ for i = 0, n - 1 do
         emit('retries-exhausted', 'jobId', id, 'attemptsMade', attemptsMade)
       end
       childFailed(queueName, id, jobKey, reason, now)
+      dedupAfterFinish(queueName, id, jobKey)
+      local points = tonumber(ARGV[b + 9])
+      if points > 0 then
+        recordMetric('failed', now, points)
+      end
       applyRetention(failedKey, id, ARGV[b + 5] == '1', tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7]), now)
     elseif retryDelay > 0 then
       local due = now + retryDelay
@@ -56,4 +65,5 @@ for i = 0, n - 1 do
   end
   codes[#codes + 1] = code
 end
-return { codes, fetchAfterMove(now, readFetch(3 + n * 9)) }
+signalIfFreed()
+return { codes, fetchAfterMove(now, readFetch(3 + n * 10)) }

@@ -1,4 +1,5 @@
--- obliterate: removes the queue: its jobs and logs, then (once no job is left) events, meta and counters.
+-- obliterate: removes the queue: its jobs and logs, then (once no job is left) events, meta, counters,
+-- schedulers, metrics and the worker registry.
 -- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
 -- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
 -- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
@@ -38,6 +39,11 @@ end
 local left = redis.call('ZCARD', activeKey) + waitingCount() + redis.call('ZCARD', delayedKey)
   + redis.call('ZCARD', completedKey) + redis.call('ZCARD', failedKey) + redis.call('ZCARD', waitingChildrenKey)
 if left == 0 then
-  redis.call('DEL', metaKey, eventsKey, markerKey, idKey)
+  for _, schedulerId in ipairs(redis.call('ZRANGE', prefix .. 'repeat', 0, -1)) do
+    redis.call('DEL', prefix .. 'repeat:' .. schedulerId)
+  end
+  redis.call('DEL', metaKey, eventsKey, markerKey, idKey, prefix .. 'repeat', prefix .. 'workers',
+    prefix .. 'workers:alive', prefix .. 'metrics:completed', prefix .. 'metrics:completed:data',
+    prefix .. 'metrics:failed', prefix .. 'metrics:failed:data')
 end
 return left

@@ -7,6 +7,8 @@
 --   ARGV[i+4] limiter duration (ms)
 --   ARGV[i+5 .. i+4+n] the lock tokens
 -- Result: { jobs = {{id, flat hash}...}, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1) }
+-- Queue-wide limits in <q>:meta: `concurrency` caps the active jobs (nothing fetched, ttl 0, when
+-- reached); `max` / `duration`, the global rate limit, replace the request's limiter.
 
 local function readFetch(i)
   local n = tonumber(ARGV[i])
@@ -69,6 +71,33 @@ local function limiterWindow(now, max, duration)
   return max - count, 0, start, count
 end
 
+-- Global concurrency (meta `concurrency`): how many more jobs may be active; nil = no limit.
+local function concurrencyRoom()
+  local concurrency = tonumber(redis.call('HGET', metaKey, 'concurrency'))
+  if not concurrency then
+    return nil
+  end
+  return concurrency - redis.call('ZCARD', activeKey)
+end
+
+-- The limiter in force: the global rate limit (meta `max`, `duration`) replaces the worker's.
+local function limiterOf(req)
+  local max = tonumber(redis.call('HGET', metaKey, 'max'))
+  local duration = tonumber(redis.call('HGET', metaKey, 'duration'))
+  if max and duration then
+    return max, duration
+  end
+  return req.limMax, req.limDuration
+end
+
+-- Jobs left active (complete, fail): under global concurrency a blocked worker may fetch again.
+local function signalIfFreed()
+  local room = concurrencyRoom()
+  if room and room > 0 and waitingCount() > 0 then
+    signal()
+  end
+end
+
 local function fetch(now, req)
   promoteDelayed(now)
   if isPaused() then
@@ -79,10 +108,18 @@ local function fetch(now, req)
     return { {}, ttl, nextDelayedAt(), 0 }
   end
   local room = #req.tokens
+  local concRoom = concurrencyRoom()
+  if concRoom then
+    if concRoom <= 0 then
+      return { {}, 0, nextDelayedAt(), 0 }
+    end
+    room = math.min(room, concRoom)
+  end
+  local limMax, limDuration = limiterOf(req)
   local limStart, limCount
-  if req.limMax > 0 then
+  if limMax > 0 then
     local limRoom, limTtl
-    limRoom, limTtl, limStart, limCount = limiterWindow(now, req.limMax, req.limDuration)
+    limRoom, limTtl, limStart, limCount = limiterWindow(now, limMax, limDuration)
     if limRoom == 0 then
       return { {}, limTtl, nextDelayedAt(), 0 }
     end
@@ -112,11 +149,15 @@ local function fetch(now, req)
     end
   end
   local limiterFull = false
-  if req.limMax > 0 and #jobs > 0 then
+  if limMax > 0 and #jobs > 0 then
     limCount = limCount + #jobs
-    limiterFull = limCount >= req.limMax
+    limiterFull = limCount >= limMax
     redis.call('HSET', metaKey, 'limiter-start', int(limStart), 'limiter-count', limCount,
-      'limiter-max', req.limMax, 'limiter-duration', req.limDuration)
+      'limiter-max', limMax, 'limiter-duration', limDuration)
+  end
+  -- Global concurrency used up: another worker could take nothing either.
+  if concRoom and #jobs >= concRoom then
+    limiterFull = true
   end
   -- More work for another blocked worker (unless the window is used up: it would only learn the ttl).
   if not limiterFull and waitingCount() > 0 then

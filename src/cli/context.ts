@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import { Queue } from '../queue.js';
+import { DEFAULT_SQLITE_FILE } from '../store/connect.js';
+import type { Store } from '../store/store.js';
+
+/** Where the CLI reads and writes: injected so tests run it in-process. */
+export interface CliIo {
+  /** Writes to stdout, as is. */
+  out(text: string): void;
+  /** Writes to stderr, as is. */
+  err(text: string): void;
+  /** Environment (for `DOCKET_URL`); default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Asks a yes/no question; absent when there is nobody to ask (then `--yes` is required). */
+  confirm?(question: string): Promise<boolean>;
+  /** Aborting it stops the long-running commands: `queues --watch`, `run`, `dashboard`. */
+  signal?: AbortSignal;
+  /** A terminal to draw on: enables in-place refresh and the progress bar. */
+  tty?: NodeJS.WriteStream;
+}
+
+/** Bad invocation: exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A command that ran and failed (job missing, refused, store error): exit code 1. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+export interface GlobalOptions {
+  url?: string;
+  prefix: string;
+  json: boolean;
+}
+
+/** What every command gets: the global options and the io. */
+export interface Ctx extends GlobalOptions {
+  io: CliIo;
+  connection: string;
+  /** Prints a value: JSON with `--json`, else the `human` text. */
+  print(value: unknown, human: () => string): void;
+  /** Opens a queue, runs `fn`, closes the queue. */
+  withQueue<T>(name: string, fn: (queue: Queue) => Promise<T>): Promise<T>;
+  /** Opens the store without touching any queue (listing must not create one), runs `fn`, closes it. */
+  withStore<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+}
+
+/** The store a command talks to: `--url`, else `DOCKET_URL`, else the embedded default (as the library). */
+export function connectionOf(url: string | undefined, io: CliIo): string {
+  const env = io.env ?? process.env;
+  return url ?? env.DOCKET_URL ?? `sqlite:${DEFAULT_SQLITE_FILE}`;
+}
+
+export function contextOf(cmd: Command, io: CliIo): Ctx {
+  const g = cmd.optsWithGlobals() as Partial<GlobalOptions>;
+  const connection = connectionOf(g.url, io);
+  const prefix = g.prefix ?? 'bull';
+  const json = g.json ?? false;
+  return {
+    io,
+    url: g.url,
+    prefix,
+    json,
+    connection,
+    print(value, human) {
+      io.out(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
+    },
+    async withQueue(name, fn) {
+      const queue = new Queue(name, { connection, prefix });
+      try {
+        await queue.waitUntilReady();
+        return await fn(queue);
+      } finally {
+        await queue.close();
+      }
+    },
+    async withStore(fn) {
+      const probe = new Queue('docket-cli', { connection, prefix, skipWaitingForReady: true });
+      try {
+        await probe.store.ready();
+        return await fn(probe.store);
+      } finally {
+        await probe.close();
+      }
+    },
+  };
+}
+
+/** Parses a `--data`/`--opts` JSON argument, as a usage error when it is not JSON. */
+export function parseJsonOption(text: string, flag: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${flag} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Resolves when `signal` aborts (never without a signal). */
+export function aborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

@@ -1,0 +1,86 @@
+-- Inserting and removing jobs of any queue `q` (needs base): addJobs, addFlow, schedulers, dedup.
+-- A job to insert comes in ARGV as 9 values from index b (see readJob):
+--   id ('' = auto id), name, data (JSON), opts (JSON), timestamp, delay (ms), priority (0 = none),
+--   lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none)
+
+local function readJob(b)
+  return {
+    id = ARGV[b], name = ARGV[b + 1], data = ARGV[b + 2], opts = ARGV[b + 3], timestamp = ARGV[b + 4],
+    delay = ARGV[b + 5], priority = ARGV[b + 6], lifo = ARGV[b + 7], parent = ARGV[b + 8],
+  }
+end
+
+-- The job's state in queue `q` from the lists that hold it; 'unknown' when in none.
+local function jobStateIn(q, id)
+  if redis.call('ZSCORE', q .. ':active', id) then
+    return 'active'
+  elseif redis.call('ZSCORE', q .. ':completed', id) then
+    return 'completed'
+  elseif redis.call('ZSCORE', q .. ':failed', id) then
+    return 'failed'
+  elseif redis.call('ZSCORE', q .. ':delayed', id) then
+    return 'delayed'
+  elseif redis.call('ZSCORE', q .. ':prioritized', id) then
+    return 'prioritized'
+  elseif redis.call('ZSCORE', q .. ':waiting-children', id) then
+    return 'waiting-children'
+  elseif redis.call('LPOS', q .. ':wait', id) then
+    return 'waiting'
+  end
+  return 'unknown'
+end
+
+-- Writes job `id` of queue `q` (a readJob table) and places it: waiting-children when
+-- `hasChildren`, else delayed or waiting. Events added and waiting / delayed / waiting-children.
+-- Returns true when the job is runnable (the caller signals the queue once).
+local function insertJobIn(q, id, job, hasChildren)
+  local jobKey = q .. ':' .. id
+  local timestamp = tonumber(job.timestamp)
+  local delay = tonumber(job.delay)
+  local priority = tonumber(job.priority)
+  local lifo = job.lifo == '1'
+  redis.call('HSET', jobKey, 'name', job.name, 'data', job.data, 'opts', job.opts, 'progress', '0',
+    'timestamp', int(timestamp), 'delay', int(delay), 'priority', int(priority),
+    'attemptsMade', 0, 'attemptsStarted', 0, 'stalledCounter', 0)
+  if lifo then
+    redis.call('HSET', jobKey, 'lifo', '1')
+  end
+  if job.parent ~= nil and job.parent ~= '' then
+    local link = cjson.decode(job.parent)
+    redis.call('HSET', jobKey, 'parent', job.parent)
+    redis.call('SADD', link.queue .. ':' .. link.id .. ':dependencies', jobKey)
+  end
+  emitIn(q, 'added', 'jobId', id, 'name', job.name)
+  if hasChildren then
+    redis.call('ZADD', q .. ':waiting-children', int(timestamp), id)
+    emitIn(q, 'waiting-children', 'jobId', id)
+    return false
+  elseif delay > 0 then
+    local due = timestamp + delay
+    addToDelayedIn(q, id, due)
+    emitIn(q, 'delayed', 'jobId', id, 'delay', int(due))
+  else
+    addToWaitingIn(q, id, priority, lifo)
+    emitIn(q, 'waiting', 'jobId', id)
+  end
+  return true
+end
+
+-- Deletes a job's hash, logs and dependency keys.
+local function deleteJobIn(q, id)
+  local jobKey = q .. ':' .. id
+  redis.call('DEL', jobKey, jobKey .. ':logs', jobKey .. ':dependencies', jobKey .. ':processed',
+    jobKey .. ':failed', jobKey .. ':ignored')
+end
+
+-- Removes job `id` of queue `q` from every list and deletes it (as remove does). Event removed.
+local function removeJobIn(q, id)
+  local prev = jobStateIn(q, id)
+  redis.call('LREM', q .. ':wait', 0, id)
+  for _, suffix in ipairs({ ':prioritized', ':delayed', ':active', ':completed', ':failed', ':waiting-children' }) do
+    redis.call('ZREM', q .. suffix, id)
+  end
+  deleteJobIn(q, id)
+  emitIn(q, 'removed', 'jobId', id, 'prev', prev)
+  return prev
+end

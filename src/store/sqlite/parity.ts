@@ -1,0 +1,294 @@
+import type { MetricsRead, NewJob, ParentRef, SchedulerRecord, WorkerInfo } from '../store.js';
+import type { SharedDatabase } from './database.js';
+import type { FlowLinks } from './flows.js';
+import { type JobRow, stateOf } from './rows.js';
+import type { Transitions } from './transitions.js';
+
+interface DedupRow {
+  job_id: string;
+  expires_at: number | null;
+  next_job: string | null;
+}
+
+interface SchedulerRow {
+  id: string;
+  next: number | null;
+  iteration_count: number;
+  repeat: string;
+  template: string;
+  pending_job_id: string | null;
+}
+
+const MINUTE = 60_000;
+
+/** BullMQ-parity features on SQLite: dedup, schedulers, metrics, workers, child unlinking. Runs inside the caller's transaction. */
+export class Parity {
+  constructor(
+    private readonly sdb: SharedDatabase,
+    private readonly t: Transitions,
+    private readonly f: FlowLinks,
+  ) {}
+
+  // ── deduplication ──────────────────────────────────────────────────────────────
+
+  private dedupRow(queue: string, dedupId: string): DedupRow | undefined {
+    return this.sdb
+      .stmt('SELECT job_id, expires_at, next_job FROM dedup WHERE queue = ? AND dedup_id = ?')
+      .get(queue, dedupId) as DedupRow | undefined;
+  }
+
+  /** The job a live deduplication id points at, if any. */
+  liveDedup(queue: string, dedupId: string, now: number): { row: DedupRow; job?: JobRow } | undefined {
+    const row = this.dedupRow(queue, dedupId);
+    if (!row) return undefined;
+    const job = this.t.row(queue, row.job_id);
+    if (row.expires_at !== null) return row.expires_at > now ? { row, job } : undefined;
+    if (!job || job.state === 'completed' || job.state === 'failed') return undefined;
+    return { row, job };
+  }
+
+  /**
+   * Applies `job.dedup` before an insert: returns the existing job id when the add is refused,
+   * or undefined when the job should be inserted (after which `claimDedup` points the id at it).
+   */
+  dedupBeforeAdd(queue: string, job: NewJob, now: number): string | undefined {
+    const dedup = job.dedup;
+    if (!dedup) return undefined;
+    const live = this.liveDedup(queue, dedup.id, now);
+    if (!live) return undefined;
+    const existing = live.row.job_id;
+    if (dedup.replace && live.job?.state === 'delayed') {
+      this.t.deleteJob(queue, existing, live.job.rowid);
+      this.t.emit(queue, 'removed', { jobId: existing, prev: 'delayed' });
+      return undefined;
+    }
+    if (dedup.keepLastIfActive && live.job?.state === 'active') {
+      this.sdb
+        .stmt('UPDATE dedup SET next_job = ? WHERE queue = ? AND dedup_id = ?')
+        .run(JSON.stringify({ ...job, dedup: { ...dedup } }), queue, dedup.id);
+    } else if (dedup.extend && dedup.ttl !== undefined) {
+      this.sdb
+        .stmt('UPDATE dedup SET expires_at = ? WHERE queue = ? AND dedup_id = ?')
+        .run(now + dedup.ttl, queue, dedup.id);
+    }
+    this.t.emit(queue, 'deduplicated', { jobId: existing, deduplicationId: dedup.id, deduplicatedJobId: job.id ?? '' });
+    return existing;
+  }
+
+  claimDedup(queue: string, job: NewJob, jobId: string, now: number): void {
+    if (!job.dedup) return;
+    const expires = job.dedup.ttl !== undefined ? now + job.dedup.ttl : null;
+    this.sdb
+      .stmt('INSERT OR REPLACE INTO dedup (queue, dedup_id, job_id, expires_at, next_job) VALUES (?, ?, ?, ?, NULL)')
+      .run(queue, job.dedup.id, jobId, expires);
+  }
+
+  /** A job finished for good: free its deduplication id, adding the job kept aside if any. */
+  dedupAfterFinish(queue: string, row: JobRow, now: number, insert: (job: NewJob) => string): void {
+    const dedupId = (JSON.parse(row.opts) as { deduplication?: { id?: string } }).deduplication?.id;
+    if (!dedupId) return;
+    const dedup = this.dedupRow(queue, dedupId);
+    if (!dedup || dedup.job_id !== row.id) return;
+    if (dedup.next_job) {
+      const next = JSON.parse(dedup.next_job) as NewJob;
+      const id = insert(next);
+      this.claimDedup(queue, next, id, now);
+    } else if (dedup.expires_at === null) {
+      this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ?').run(queue, dedupId);
+    }
+  }
+
+  removeDedup(queue: string, dedupId: string, jobId?: string): number {
+    const res =
+      jobId === undefined
+        ? this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ?').run(queue, dedupId)
+        : this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ? AND job_id = ?').run(queue, dedupId, jobId);
+    return res.changes;
+  }
+
+  // ── schedulers ─────────────────────────────────────────────────────────────────
+
+  private schedulerRow(queue: string, id: string): SchedulerRow | undefined {
+    return this.sdb.stmt('SELECT * FROM schedulers WHERE queue = ? AND id = ?').get(queue, id) as
+      | SchedulerRow
+      | undefined;
+  }
+
+  private removePending(queue: string, jobId: string | null): void {
+    if (!jobId) return;
+    const job = this.t.row(queue, jobId);
+    if (job && (job.state === 'delayed' || job.state === 'waiting')) {
+      this.t.deleteJob(queue, job.id, job.rowid);
+      this.t.emit(queue, 'removed', { jobId: job.id, prev: stateOf(job) });
+    }
+  }
+
+  private addIfNew(queue: string, job: NewJob & { id: string }): void {
+    if (!this.t.row(queue, job.id)) this.t.insert(queue, job.id, job);
+  }
+
+  upsertScheduler(queue: string, rec: SchedulerRecord, first?: NewJob & { id: string }): string | undefined {
+    this.t.ensureQueue(queue);
+    const old = this.schedulerRow(queue, rec.id);
+    // The new first job replaces the pending one, even when both fall on the same slot (same id).
+    if (old) this.removePending(queue, old.pending_job_id);
+    if (first) this.addIfNew(queue, first);
+    this.sdb
+      .stmt(
+        `INSERT OR REPLACE INTO schedulers (queue, id, next, iteration_count, repeat, template, pending_job_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        queue,
+        rec.id,
+        first ? first.timestamp + first.delay : null,
+        old?.iteration_count ?? rec.iterationCount,
+        rec.repeat,
+        rec.template,
+        first?.id ?? null,
+      );
+    return first?.id;
+  }
+
+  scheduleNext(queue: string, id: string, prevMillis: number, job?: NewJob & { id: string }): string | undefined {
+    const row = this.schedulerRow(queue, id);
+    if (!row || row.next !== prevMillis) return undefined;
+    if (job) this.addIfNew(queue, job);
+    this.sdb
+      .stmt(
+        'UPDATE schedulers SET next = ?, iteration_count = iteration_count + 1, pending_job_id = ? WHERE queue = ? AND id = ?',
+      )
+      .run(job ? job.timestamp + job.delay : null, job?.id ?? null, queue, id);
+    return job?.id;
+  }
+
+  getScheduler(queue: string, id: string): SchedulerRecord | undefined {
+    const row = this.schedulerRow(queue, id);
+    return row ? toScheduler(row) : undefined;
+  }
+
+  getSchedulers(queue: string, start: number, end: number, asc: boolean): SchedulerRecord[] {
+    const dir = asc ? 'ASC' : 'DESC';
+    const limit = end < 0 ? -1 : end - start + 1;
+    const rows = this.sdb
+      .stmt(`SELECT * FROM schedulers WHERE queue = ? ORDER BY next ${dir}, id ${dir} LIMIT ? OFFSET ?`)
+      .all(queue, limit, start) as SchedulerRow[];
+    return rows.map(toScheduler);
+  }
+
+  countSchedulers(queue: string): number {
+    return (this.sdb.stmt('SELECT count(*) AS n FROM schedulers WHERE queue = ?').get(queue) as { n: number }).n;
+  }
+
+  removeScheduler(queue: string, id: string): boolean {
+    const row = this.schedulerRow(queue, id);
+    if (!row) return false;
+    this.removePending(queue, row.pending_job_id);
+    this.sdb.stmt('DELETE FROM schedulers WHERE queue = ? AND id = ?').run(queue, id);
+    return true;
+  }
+
+  // ── metrics ────────────────────────────────────────────────────────────────────
+
+  recordMetric(queue: string, type: 'completed' | 'failed', now: number, maxPoints: number): void {
+    const minute = Math.floor(now / MINUTE);
+    const bump = this.sdb.stmt(
+      'INSERT INTO metrics (queue, type, minute, count) VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1',
+    );
+    bump.run(queue, type, minute);
+    bump.run(queue, type, -1);
+    this.sdb.stmt('UPDATE queues SET metrics_points = ? WHERE queue = ?').run(maxPoints, queue);
+    this.sdb
+      .stmt('DELETE FROM metrics WHERE queue = ? AND type = ? AND minute >= 0 AND minute <= ?')
+      .run(queue, type, minute - maxPoints);
+  }
+
+  getMetrics(queue: string, type: 'completed' | 'failed', now: number): MetricsRead {
+    const rows = this.sdb.stmt('SELECT minute, count FROM metrics WHERE queue = ? AND type = ?').all(queue, type) as {
+      minute: number;
+      count: number;
+    }[];
+    const total = rows.find((r) => r.minute === -1)?.count ?? 0;
+    if (total === 0) return { count: 0, data: [] };
+    const points =
+      (
+        this.sdb.stmt('SELECT metrics_points FROM queues WHERE queue = ?').get(queue) as {
+          metrics_points: number | null;
+        }
+      )?.metrics_points ?? 0;
+    const byMinute = new Map(rows.map((r) => [r.minute, r.count]));
+    const current = Math.floor(now / MINUTE);
+    return { count: total, data: Array.from({ length: points }, (_, i) => byMinute.get(current - i) ?? 0) };
+  }
+
+  // ── workers ────────────────────────────────────────────────────────────────────
+
+  registerWorker(queue: string, info: WorkerInfo, ttlMs: number): void {
+    this.sdb
+      .stmt('INSERT OR REPLACE INTO workers (queue, id, info, expires_at) VALUES (?, ?, ?, ?)')
+      .run(queue, info.id, JSON.stringify(info), info.heartbeat + ttlMs);
+  }
+
+  unregisterWorker(queue: string, id: string): void {
+    this.sdb.stmt('DELETE FROM workers WHERE queue = ? AND id = ?').run(queue, id);
+  }
+
+  getWorkers(queue: string, now: number): WorkerInfo[] {
+    const rows = this.sdb
+      .stmt('SELECT info FROM workers WHERE queue = ? AND expires_at >= ? ORDER BY id')
+      .all(queue, now) as {
+      info: string;
+    }[];
+    return rows.map((r) => JSON.parse(r.info) as WorkerInfo);
+  }
+
+  // ── counts and children ────────────────────────────────────────────────────────
+
+  countsPerPriority(queue: string, priorities: number[]): Record<string, number> {
+    const count = this.sdb.stmt("SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = 'waiting' AND lane = ?");
+    return Object.fromEntries(priorities.map((p) => [String(p), (count.get(queue, p) as { n: number }).n]));
+  }
+
+  removeChildDependency(queue: string, id: string, now: number): boolean {
+    const row = this.t.row(queue, id);
+    if (!row?.parent) return false;
+    const parent = JSON.parse(row.parent) as ParentRef;
+    const res = this.sdb
+      .stmt("DELETE FROM deps WHERE parent_queue = ? AND parent_id = ? AND child_key = ? AND status = 'pending'")
+      .run(parent.queue, parent.id, `${queue}:${id}`);
+    this.sdb.stmt('UPDATE jobs SET parent = NULL WHERE rowid = ?').run(row.rowid);
+    if (res.changes === 0) return false;
+    this.f.releaseIfReady(parent, now);
+    return true;
+  }
+
+  removeUnprocessedChildren(queue: string, id: string): void {
+    const pending = this.sdb
+      .stmt("SELECT child_key FROM deps WHERE parent_queue = ? AND parent_id = ? AND status = 'pending'")
+      .all(queue, id) as { child_key: string }[];
+    for (const { child_key: key } of pending) {
+      const at = key.lastIndexOf(':');
+      const childQueue = key.slice(0, at);
+      const childId = key.slice(at + 1);
+      const child = this.t.row(childQueue, childId);
+      if (child?.state === 'active') continue;
+      if (child) {
+        this.removeUnprocessedChildren(childQueue, childId);
+        this.t.deleteJob(childQueue, childId, child.rowid);
+        this.t.emit(childQueue, 'removed', { jobId: childId, prev: stateOf(child) });
+        this.t.touched.add(childQueue);
+      }
+      this.sdb.stmt('DELETE FROM deps WHERE parent_queue = ? AND parent_id = ? AND child_key = ?').run(queue, id, key);
+    }
+  }
+}
+
+function toScheduler(row: SchedulerRow): SchedulerRecord {
+  return {
+    id: row.id,
+    repeat: row.repeat,
+    template: row.template,
+    next: row.next ?? undefined,
+    iterationCount: row.iteration_count,
+  };
+}

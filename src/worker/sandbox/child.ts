@@ -1,0 +1,140 @@
+/**
+ * Entry of a sandbox child (a forked process, or a worker thread): loads the user's processor file
+ * and runs one job at a time, forwarding the job's methods to the parent over IPC.
+ */
+import { isMainThread, parentPort } from 'node:worker_threads';
+import {
+  type ChildMessage,
+  deserializeError,
+  JOB_METHODS,
+  type JobFields,
+  type JobMethod,
+  type ParentMessage,
+  serializeError,
+  toJsonValue,
+} from './protocol.js';
+
+type UserProcessor = (job: unknown, token?: string, signal?: AbortSignal) => unknown;
+
+const port = isMainThread ? undefined : parentPort;
+
+function send(msg: ChildMessage, then?: () => void): void {
+  if (port) {
+    port.postMessage(msg);
+    then?.();
+  } else if (process.send && process.connected) {
+    process.send(msg, undefined, {}, () => then?.());
+  } else {
+    then?.();
+  }
+}
+
+let loaded: { file: string; fn: Promise<UserProcessor> } | undefined;
+
+function load(file: string): Promise<UserProcessor> {
+  if (loaded?.file === file) return loaded.fn;
+  const fn = import(file).then((mod: Record<string, unknown>) => {
+    const candidates = [mod.default, (mod.default as Record<string, unknown> | undefined)?.default, mod.processor];
+    const found = candidates.find((c) => typeof c === 'function');
+    if (!found) throw new Error(`Sandboxed processor ${file} does not export a function (default export expected)`);
+    return found as UserProcessor;
+  });
+  loaded = { file, fn };
+  fn.catch(() => {
+    if (loaded?.fn === fn) loaded = undefined;
+  });
+  return fn;
+}
+
+let nextCallId = 0;
+const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+let current: { controller: AbortController } | undefined;
+
+function call(method: JobMethod, args: unknown[]): Promise<unknown> {
+  const id = ++nextCallId;
+  return new Promise((resolve, reject) => {
+    calls.set(id, { resolve, reject });
+    let safeArgs: unknown[];
+    try {
+      safeArgs = toJsonValue(args, `Arguments of job.${method}()`) as unknown[];
+    } catch (err) {
+      calls.delete(id);
+      reject(err);
+      return;
+    }
+    send({ type: 'call', id, method, args: safeArgs });
+  });
+}
+
+function makeJob(fields: JobFields): Record<string, unknown> {
+  const job: Record<string, unknown> = { ...fields };
+  for (const method of JOB_METHODS) job[method] = (...args: unknown[]) => call(method, args);
+  job.updateProgress = async (progress: unknown) => {
+    await call('updateProgress', [progress]);
+    job.progress = progress;
+  };
+  job.updateData = async (data: unknown) => {
+    await call('updateData', [data]);
+    job.data = data;
+  };
+  job.toJSON = () => ({ ...fields, data: job.data, progress: job.progress });
+  job.asJSON = job.toJSON;
+  return job;
+}
+
+async function run(msg: Extract<ParentMessage, { type: 'start' }>): Promise<void> {
+  const controller = new AbortController();
+  current = { controller };
+  let result: ChildMessage;
+  try {
+    const fn = await load(msg.file);
+    const value = await fn(makeJob(msg.job), msg.token, controller.signal);
+    result = { type: 'done', ok: true, value: toJsonValue(value, 'Sandboxed processor result') };
+  } catch (err) {
+    result = { type: 'done', ok: false, error: serializeError(err) };
+  }
+  current = undefined;
+  send(result);
+}
+
+function onMessage(msg: ParentMessage): void {
+  switch (msg.type) {
+    case 'start':
+      void run(msg);
+      break;
+    case 'cancel':
+      current?.controller.abort(msg.reason ? deserializeError(msg.reason) : new Error('Job cancelled'));
+      break;
+    case 'reply': {
+      const pending = calls.get(msg.id);
+      if (!pending) break;
+      calls.delete(msg.id);
+      if (msg.ok) pending.resolve(msg.value);
+      else pending.reject(deserializeError(msg.error));
+      break;
+    }
+  }
+}
+
+/** A crash while a job runs fails that job with the error; the child then goes away. */
+function fatal(err: unknown): void {
+  const exit = () => process.exit(1);
+  if (current) {
+    current = undefined;
+    send({ type: 'done', ok: false, error: serializeError(err), fatal: true }, exit);
+  } else {
+    console.error(err);
+    exit();
+  }
+}
+
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
+if (port) {
+  port.on('message', onMessage);
+} else {
+  process.on('message', (msg) => onMessage(msg as ParentMessage));
+  process.on('disconnect', () => process.exit(0));
+}
+send({ type: 'ready' });

@@ -1,0 +1,105 @@
+/**
+ * Messages between a sandbox pool (parent) and its children, plus the helpers both sides use to
+ * carry errors and values across the boundary. Everything sent is plain JSON.
+ */
+
+/** An error as it crosses the boundary; rebuilt into an `Error` with the same name, message and stack. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** Own enumerable JSON-safe properties (e.g. `code`). */
+  props?: Record<string, unknown>;
+}
+
+/** The job's fields as the child sees them. */
+export type JobFields = Record<string, unknown> & { data?: unknown; progress?: unknown };
+
+export type ParentMessage =
+  | { type: 'start'; file: string; job: JobFields; token?: string }
+  | { type: 'cancel'; reason?: SerializedError }
+  | { type: 'reply'; id: number; ok: true; value?: unknown }
+  | { type: 'reply'; id: number; ok: false; error: SerializedError };
+
+export type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'call'; id: number; method: JobMethod; args: unknown[] }
+  | { type: 'done'; ok: true; value?: unknown }
+  | { type: 'done'; ok: false; error: SerializedError; fatal?: boolean };
+
+/** Job methods a sandboxed processor may call; each runs on the real `Job` in the parent. */
+export const JOB_METHODS = [
+  'updateProgress',
+  'log',
+  'updateData',
+  'moveToDelayed',
+  'moveToWait',
+  'moveToWaitingChildren',
+  'extendLock',
+  'getChildrenValues',
+  'getDependencies',
+  'getDependenciesCount',
+  'getFailedChildrenValues',
+  'getIgnoredChildrenFailures',
+  'getState',
+] as const;
+
+export type JobMethod = (typeof JOB_METHODS)[number];
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // fall through
+  }
+  return String(value);
+}
+
+/** Turns anything thrown into a `SerializedError`; non-Error values get a readable message. */
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error || (err && typeof err === 'object' && 'message' in err && 'name' in err)) {
+    const e = err as Error & Record<string, unknown>;
+    const props: Record<string, unknown> = {};
+    for (const key of Object.keys(e)) {
+      if (key === 'name' || key === 'message' || key === 'stack') continue;
+      try {
+        const json = JSON.stringify(e[key]);
+        if (json !== undefined) props[key] = JSON.parse(json);
+      } catch {
+        // not JSON-safe: left out
+      }
+    }
+    return {
+      name: String(e.name ?? 'Error'),
+      message: String(e.message ?? ''),
+      stack: typeof e.stack === 'string' ? e.stack : undefined,
+      props: Object.keys(props).length > 0 ? props : undefined,
+    };
+  }
+  const message = typeof err === 'string' ? err : `Processor threw a non-Error value: ${describe(err)}`;
+  const error = new Error(message);
+  return { name: 'Error', message, stack: error.stack };
+}
+
+/** Rebuilds an `Error` with the serialized name, message and stack. */
+export function deserializeError(s: SerializedError): Error {
+  const err = new Error(s.message);
+  if (s.props) Object.assign(err, s.props);
+  Object.defineProperty(err, 'name', { value: s.name, writable: true, configurable: true, enumerable: false });
+  if (s.stack !== undefined) err.stack = s.stack;
+  return err;
+}
+
+/** A JSON copy of `value`, or throws a clear error naming `what` when it cannot be serialised. */
+export function toJsonValue(value: unknown, what: string): unknown {
+  if (value === undefined) return undefined;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new Error(`${what} is not JSON-serialisable: ${(err as Error).message}`);
+  }
+  return json === undefined ? undefined : JSON.parse(json);
+}

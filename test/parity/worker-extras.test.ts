@@ -1,0 +1,195 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import {
+  createIORedisClient,
+  FlowProducer,
+  MetricsTime,
+  Queue,
+  QueueEvents,
+  UnrecoverableError,
+  Worker,
+} from '../../src/index.js';
+import { useQueues } from '../support/fixture.js';
+import { queueName, stores, until } from '../support/stores.js';
+
+describe.each(stores)('BullMQ parity extras on $kind', (store) => {
+  const { setup, track } = useQueues(store);
+
+  function abortable(signal?: AbortSignal) {
+    return new Promise((_resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(signal.reason));
+    });
+  }
+
+  it('cancels a running job through its AbortSignal; it retries like any error', async () => {
+    const { queue, worker } = setup();
+    await queue.add('long', {}, { attempts: 2 });
+    let starts = 0;
+    const w = worker(async (_job, _token, signal) => {
+      if (++starts === 1) return abortable(signal);
+      return 'second run';
+    });
+    await until(async () => (await queue.getJobState('1')) === 'active', 10_000, 'the start');
+    expect(w.cancelJob('1', 'user asked')).toBe(true);
+    expect(w.cancelJob('nope')).toBe(false);
+    await new Promise((resolve) => w.once('completed', resolve));
+    const job = await queue.getJob('1');
+    expect(job?.failedReason).toBe('user asked');
+    expect(job?.attemptsMade).toBe(2);
+  });
+
+  it('cancels all jobs; UnrecoverableError fails them at once', async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk([1, 2].map((n) => ({ name: 'j', data: { n }, opts: { attempts: 5 } })));
+    const w = worker(
+      async (_job, _token, signal) => {
+        await abortable(signal).catch(() => {
+          throw new UnrecoverableError('cancelled for good');
+        });
+      },
+      { concurrency: 2 },
+    );
+    await until(async () => (await queue.getActiveCount()) === 2, 10_000, 'two active jobs');
+    w.cancelAllJobs('shutdown');
+    await until(async () => (await queue.getFailedCount()) === 2, 10_000, 'two failures');
+    expect((await queue.getJob('1'))?.attemptsMade).toBe(1);
+  });
+
+  it('records per-minute metrics', async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk(Array.from({ length: 7 }, (_, i) => ({ name: 'j', data: { fail: i < 2 } })));
+    let finished = 0;
+    const w = worker(
+      async (job) => {
+        if (job.data.fail) throw new Error('x');
+      },
+      { metrics: { maxDataPoints: MetricsTime.ONE_HOUR } },
+    );
+    w.on('completed', () => finished++);
+    w.on('failed', () => finished++);
+    await until(() => finished === 7, 10_000, 'seven jobs');
+    const completed = await queue.getMetrics('completed');
+    expect(completed.meta.count).toBe(5);
+    expect(completed.data).toHaveLength(60);
+    expect(completed.data.slice(0, 2).reduce((a, b) => a + b, 0)).toBe(5);
+    const failed = await queue.getMetrics('failed', 0, 9);
+    expect(failed.meta.count).toBe(2);
+    expect(failed.count).toBe(10);
+    const text = await queue.exportPrometheusMetrics({ env: 'test' });
+    expect(text).toContain(`bullmq_job_count{queue="${queue.name}", state="completed", env="test"} 5`);
+    expect(text).toContain('# TYPE bullmq_job_count gauge');
+  });
+
+  it('caps active jobs across workers with a global concurrency', async () => {
+    const { queue, worker } = setup();
+    await queue.setGlobalConcurrency(2);
+    expect(await queue.getGlobalConcurrency()).toBe(2);
+    await queue.addBulk(Array.from({ length: 12 }, () => ({ name: 'j', data: {} })));
+    let running = 0;
+    let peak = 0;
+    let done = 0;
+    const processor = async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 30));
+      running--;
+      done++;
+    };
+    worker(processor, { concurrency: 3 });
+    worker(processor, { concurrency: 3 });
+    await until(async () => (await queue.isMaxed()) || done > 0, 10_000, 'the queue to fill');
+    await until(() => done === 12, 15_000, 'all jobs');
+    expect(peak).toBe(2);
+    await queue.removeGlobalConcurrency();
+    expect(await queue.getGlobalConcurrency()).toBeNull();
+    expect(await queue.isMaxed()).toBe(false);
+  });
+
+  it('applies a global rate limit to every worker', async () => {
+    const { queue, worker } = setup();
+    await queue.setGlobalRateLimit(2, 300);
+    expect(await queue.getGlobalRateLimit()).toEqual({ max: 2, duration: 300 });
+    await queue.addBulk(Array.from({ length: 6 }, () => ({ name: 'j', data: {} })));
+    const starts: number[] = [];
+    worker(
+      async () => {
+        starts.push(Date.now());
+      },
+      { concurrency: 6 },
+    );
+    await until(() => starts.length === 6, 15_000, 'all jobs');
+    starts.sort((a, b) => a - b);
+    for (let i = 0; i < 6; i++) expect(starts[i] - starts[0]).toBeGreaterThanOrEqual(Math.floor(i / 2) * 300 - 25);
+    await queue.removeGlobalRateLimit();
+    expect(await queue.getGlobalRateLimit()).toBeNull();
+  });
+
+  it('counts per priority and lists live workers', async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk([
+      { name: 'a', data: {} },
+      { name: 'b', data: {}, opts: { priority: 3 } },
+      { name: 'c', data: {}, opts: { priority: 3 } },
+      { name: 'd', data: {}, opts: { priority: 5 } },
+    ]);
+    expect(await queue.getCountsPerPriority([0, 3, 5, 9])).toEqual({ '0': 1, '3': 2, '5': 1, '9': 0 });
+    const w = worker(null, { name: 'reporter' });
+    await until(async () => (await queue.getWorkersCount()) === 1, 10_000, 'the worker to register');
+    expect((await queue.getWorkers())[0]).toMatchObject({ id: w.id, name: 'reporter' });
+    await w.close();
+    expect(await queue.getWorkersCount()).toBe(0);
+    expect(await queue.getQueueEvents()).toEqual([]);
+  });
+
+  it('unlinks a child from its parent and removes unprocessed children', async () => {
+    const { connection } = setup();
+    const flow = track(new FlowProducer({ connection }));
+    const parents = queueName('p');
+    const kids = queueName('k');
+    const kidsQueue = track(new Queue(kids, { connection }));
+    const parentsQueue = track(new Queue(parents, { connection }));
+    const tree = await flow.add({
+      name: 'parent',
+      queueName: parents,
+      children: [
+        { name: 'a', queueName: kids, opts: { jobId: 'a' } },
+        { name: 'b', queueName: kids, opts: { jobId: 'b' } },
+      ],
+    });
+    const a = (await kidsQueue.getJob('a'))!;
+    expect(await a.removeChildDependency()).toBe(true);
+    expect(await parentsQueue.getJobState(tree.job.id!)).toBe('waiting-children');
+    const parent = (await parentsQueue.getJob(tree.job.id!))!;
+    await parent.removeUnprocessedChildren();
+    expect(await kidsQueue.getJob('b')).toBeUndefined();
+    expect(await kidsQueue.getJob('a')).toBeDefined();
+    expect((await parent.getDependencies()).unprocessed).toEqual([]);
+  });
+
+  it('refuses a backendFactory argument and waits with Worker.delay', async () => {
+    const connection = store.connection();
+    expect(() => new Queue('x', { connection }, () => undefined)).toThrow(/backendFactory/);
+    expect(() => new Worker('x', null, { connection }, () => undefined)).toThrow(/backendFactory/);
+    expect(() => new QueueEvents('x', { connection }, () => undefined)).toThrow(/backendFactory/);
+    const { worker } = setup();
+    const w = worker(null);
+    const started = Date.now();
+    await w.delay(50);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+});
+
+describe('createIORedisClient', () => {
+  it('is accepted as a connection', async () => {
+    const { inject } = await import('vitest');
+    const client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    const queue = new Queue(queueName(), { connection: createIORedisClient(client) });
+    try {
+      const job = await queue.add('x', { a: 1 });
+      expect((await queue.getJob(job.id!))?.data).toEqual({ a: 1 });
+    } finally {
+      await queue.close();
+      client.disconnect();
+    }
+  });
+});

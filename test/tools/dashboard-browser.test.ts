@@ -1,0 +1,87 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDashboard } from '../../src/dashboard/server.js';
+import type { Job } from '../../src/index.js';
+import { useQueues } from '../support/fixture.js';
+import { stores } from '../support/stores.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+// Skipped by name when the machine has no Chromium (CI installs it: see the workflow).
+describe.runIf(existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
+  let context: BrowserContext;
+  let profile: string;
+
+  beforeAll(async () => {
+    profile = mkdtempSync(join(tmpdir(), 'docket-chromium-'));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+  }, 30_000);
+
+  afterAll(async () => {
+    await context?.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+
+  describe.each(stores)('on $kind', (store) => {
+    const { setup } = useQueues(store);
+
+    it('shows counts change as jobs run, then retries a failed job and watches it complete', async () => {
+      const { queue, worker, connection, name } = setup();
+      await queue.addBulk([
+        { name: 'ok', data: { n: 1 } },
+        { name: 'ok', data: { n: 2 } },
+        { name: 'flaky', data: { flaky: true } },
+      ]);
+      const server = await startDashboard({ connection, queues: [name], port: 0 });
+      const page = await context.newPage();
+      page.setDefaultTimeout(5000);
+      try {
+        await page.goto(server.url);
+        const count = (state: string) => page.getByTestId(`count-${name}-${state}`);
+        await expect.poll(() => count('waiting').textContent(), { timeout: 10_000 }).toBe('3');
+
+        let healthy = false;
+        worker(async (job: Job) => {
+          await job.log(`attempt ${job.attemptsMade + 1}`);
+          if (job.data.flaky && !healthy) throw new Error('upstream unavailable');
+          return 'ok';
+        });
+        await expect.poll(() => count('completed').textContent(), { timeout: 10_000 }).toBe('2');
+        await expect.poll(() => count('failed').textContent(), { timeout: 10_000 }).toBe('1');
+        expect(await count('waiting').textContent()).toBe('0');
+
+        await count('failed').click();
+        const row = page.locator('[data-testid="jobs"] tbody tr');
+        await expect.poll(() => row.count(), { timeout: 5000 }).toBe(1);
+        expect(await row.first().textContent()).toContain('upstream unavailable');
+        await row.first().locator('a').click();
+        await expect.poll(() => page.getByTestId('job-state').textContent(), { timeout: 5000 }).toBe('failed');
+        expect(await page.getByTestId('job-stack').first().textContent()).toContain('upstream unavailable');
+        expect(await page.getByTestId('job-logs').textContent()).toContain('attempt 1');
+
+        healthy = true;
+        await page.getByTestId('job-retry').click();
+        await expect.poll(() => page.getByTestId('job-state').textContent(), { timeout: 10_000 }).toBe('completed');
+        await expect.poll(() => count('completed').textContent(), { timeout: 5000 }).toBe('3');
+        expect(await count('failed').textContent()).toBe('0');
+        expect(await page.getByTestId('status').textContent()).toBe('');
+      } finally {
+        await page.close();
+        await server.close();
+      }
+    });
+  });
+});
