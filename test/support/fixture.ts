@@ -23,7 +23,7 @@ export function useQueues(store: StoreFixture) {
       const name = queueName();
       const queue = track(new Queue(name, { connection, ...qopts }));
       const worker = <R = unknown>(
-        processor: ((job: Job, token?: string, signal?: AbortSignal) => Promise<R>) | null,
+        processor: ((job: Job, token?: string, signal?: AbortSignal) => Promise<R>) | string | URL | null,
         wopts: WorkerOptions = {},
       ) => track(new Worker(name, processor, { connection, drainDelay: 1, ...wopts }));
       return { queue, worker, connection, name };
