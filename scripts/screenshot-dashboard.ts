@@ -1,6 +1,7 @@
 // Renders docs/dashboard.png: a dashboard over a demo queue, in headless Chromium.
-import { createServer } from 'node:http';
+
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -12,7 +13,9 @@ const connection = `sqlite:${join(dir, 'shot.db')}`;
 const emails = new Queue('emails', { connection });
 const reports = new Queue('reports', { connection });
 await emails.addBulk(Array.from({ length: 40 }, (_, i) => ({ name: 'welcome', data: { to: `user${i}@example.com` } })));
-await reports.addBulk(Array.from({ length: 12 }, (_, i) => ({ name: 'monthly', data: { n: i }, opts: { delay: i * 60_000 } })));
+await reports.addBulk(
+  Array.from({ length: 12 }, (_, i) => ({ name: 'monthly', data: { n: i }, opts: { delay: i * 60_000 } })),
+);
 const worker = new Worker(
   'emails',
   async (job) => {
@@ -29,7 +32,16 @@ const server = createServer(dashboard).listen(0);
 const port = (server.address() as { port: number }).port;
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
 });
 const page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
 await page.goto(`http://127.0.0.1:${port}/`);
