@@ -11,6 +11,7 @@ import { QueueBase, type QueueBaseOptions, refuseBackendFactory } from './queue-
 import { MetricsTime } from './queue-getters.js';
 import type { FetchRequest, FetchResult, JobRecord } from './store/store.js';
 import { traceProcess } from './telemetry/tracing.js';
+import { CompletionBatcher } from './worker/completion-batcher.js';
 import { LockRenewer } from './worker/lock-renewer.js';
 import { createSandbox, type Sandbox } from './worker/sandbox/index.js';
 import { StalledChecker } from './worker/stalled-checker.js';
@@ -73,6 +74,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   private readonly scheduler = new JobScheduler(this);
+  private readonly completions: CompletionBatcher;
   private readonly sandbox?: Sandbox;
   private heartbeat?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
@@ -103,6 +105,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       this.processor = processor ?? undefined;
     }
     const qn = this.qualifiedName;
+    this.completions = new CompletionBatcher(this.store, this.qualifiedName, (n) => this.fetchRequest(n));
     this.locks = new LockRenewer(
       this.store,
       qn,
@@ -320,7 +323,6 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   private async finishCompleted(job: Job, token: string, value: ResultType, wantNext: boolean) {
-    const now = Date.now();
     const item = {
       id: job.id!,
       token,
@@ -328,16 +330,17 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       retention: toRetention(job.opts.removeOnComplete ?? this.opts.removeOnComplete),
       metrics: this.jobSettings().metrics,
     };
-    const res = await this.store.complete(this.qualifiedName, [item], now, wantNext ? this.fetchRequest(1) : undefined);
-    if (res.codes[0] !== 0) {
-      this.emitError(new Error(`Could not complete job ${job.id}: its lock was lost (code ${res.codes[0]})`));
-      return undefined;
+    const { code, next, finishedOn } = await this.completions.complete(item, wantNext);
+    if (code !== 0) {
+      this.emitError(new Error(`Could not complete job ${job.id}: its lock was lost (code ${code})`));
+    } else {
+      job.returnvalue = value;
+      job.finishedOn = finishedOn;
+      job.attemptsMade += 1;
+      this.emit('completed', job, value, 'active');
     }
-    job.returnvalue = value;
-    job.finishedOn = now;
-    job.attemptsMade += 1;
-    this.emit('completed', job, value, 'active');
-    return this.nextFrom(res.next);
+    if (next) this.drained = false;
+    return next;
   }
 
   private async finishFailed(job: Job, token: string, err: Error, wantNext: boolean) {
@@ -359,12 +362,6 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     }
     this.emit('failed', job, err, 'active');
     return next && next.length === 2 ? (next[0] as JobRecord) : undefined;
-  }
-
-  private nextFrom(next: FetchResult | undefined): JobRecord | undefined {
-    const record = next?.jobs[0];
-    if (record) this.drained = false;
-    return record;
   }
 
   /**

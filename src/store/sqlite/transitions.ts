@@ -40,6 +40,7 @@ export class Transitions {
     this.sdb
       .stmt('INSERT INTO events (queue, event, fields) VALUES (?, ?, ?)')
       .run(queue, event, JSON.stringify(values));
+    this.emitted++;
     if (++this.eventsSinceTrim >= 500) {
       this.eventsSinceTrim = 0;
       this.trimEvents(queue, this.maxEvents);
