@@ -53,9 +53,9 @@ export class CompletionBatcher {
           );
           const next = [...(res.next?.jobs ?? [])];
           // A fetched job goes to a slot that asked for one, even when that slot's own completion was refused.
-          batch.forEach((p, i) =>
-            p.resolve({ code: res.codes[i], next: p.wantNext ? next.shift() : undefined, finishedOn: now }),
-          );
+          for (const [i, p] of batch.entries()) {
+            p.resolve({ code: res.codes[i], next: p.wantNext ? next.shift() : undefined, finishedOn: now });
+          }
         } catch (err) {
           for (const p of batch) p.reject(err);
         }
