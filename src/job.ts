@@ -247,7 +247,8 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   isFailed = async () => (await this.getState()) === 'failed';
   isDelayed = async () => (await this.getState()) === 'delayed';
   isActive = async () => (await this.getState()) === 'active';
-  isWaiting = async () => ['waiting', 'prioritized'].includes(await this.getState());
+  isWaiting = async () => (await this.getState()) === 'waiting';
+  isPrioritized = async () => (await this.getState()) === 'prioritized';
   isWaitingChildren = async () => (await this.getState()) === 'waiting-children';
 
   /**
@@ -298,8 +299,8 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   }
 
   /** Removes the job; throws while a worker holds its lock. */
-  async remove(_opts: { removeChildren?: boolean } = {}): Promise<void> {
-    const removed = await this.store.remove(this.queue.qualifiedName, this.jobId, Date.now());
+  async remove({ removeChildren = true }: { removeChildren?: boolean } = {}): Promise<void> {
+    const removed = await this.store.remove(this.queue.qualifiedName, this.jobId, Date.now(), removeChildren);
     if (!removed) throw new Error(`Job ${this.jobId} could not be removed because it is locked by another worker`);
   }
 
@@ -400,7 +401,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     const now = Date.now();
     const stack = [...this.stacktrace, ...(error.stack ? [error.stack] : [])];
     const limit = this.opts.stackTraceLimit;
-    const stacktrace = limit !== undefined ? stack.slice(-limit) : stack;
+    const stacktrace = limit !== undefined ? (limit > 0 ? stack.slice(-limit) : []) : stack;
     const keep = this.opts.removeOnFail ?? this.settings.removeOnFail;
     const item = {
       id: this.jobId,
@@ -409,7 +410,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
       stacktrace: JSON.stringify(stacktrace),
       retryDelay,
       retention: toRetention(keep),
-      retriesExhausted: retryDelay === null && (this.opts.attempts ?? 1) > 1,
+      retriesExhausted: retryDelay === null && this.attemptsMade + 1 >= (this.opts.attempts ?? 1),
       metrics: this.settings.metrics,
     };
     const res = await this.store.fail(

@@ -2,7 +2,8 @@ import { Job } from './job.js';
 import { QueueBase } from './queue-base.js';
 import type { JobState } from './store/store.js';
 
-const ALL_TYPES = ['active', 'completed', 'delayed', 'failed', 'paused', 'prioritized', 'waiting', 'waiting-children'];
+// BullMQ v6 has no 'paused' state: jobs of a paused queue are counted as waiting.
+const ALL_TYPES = ['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children'];
 
 /** Read-only views of a queue, as BullMQ's QueueGetters. */
 export class QueueGetters<DataType = any, ResultType = any, NameType extends string = string> extends QueueBase {
@@ -128,7 +129,9 @@ export class QueueGetters<DataType = any, ResultType = any, NameType extends str
 /** Data points to keep for `metrics: { maxDataPoints }`, in minutes (BullMQ's values). */
 export const MetricsTime = {
   ONE_MINUTE: 1,
+  FIVE_MINUTES: 5,
   FIFTEEN_MINUTES: 15,
+  THIRTY_MINUTES: 30,
   ONE_HOUR: 60,
   ONE_DAY: 1440,
   ONE_WEEK: 10080,

@@ -92,9 +92,9 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   }
 
   /** Removes a job and its logs; 1 when removed, 0 when missing. Throws when the job is locked. */
-  async remove(jobId: string, _opts: { removeChildren?: boolean } = {}): Promise<number> {
+  async remove(jobId: string, { removeChildren = true }: { removeChildren?: boolean } = {}): Promise<number> {
     await this.waitUntilReady();
-    const removed = await this.store.remove(this.qualifiedName, jobId, Date.now());
+    const removed = await this.store.remove(this.qualifiedName, jobId, Date.now(), removeChildren);
     if (removed === 0 && (await this.store.getState(this.qualifiedName, jobId)) !== 'unknown') {
       throw new Error(`Job ${jobId} could not be removed because it is locked by another worker`);
     }
@@ -162,7 +162,8 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     repeatOpts: RepeatOptions,
     jobTemplate: JobSchedulerTemplate<DataType, NameType> = {},
   ): Promise<Job<DataType, ResultType, NameType> | undefined> {
-    return new JobScheduler(this).upsert(jobSchedulerId, repeatOpts, jobTemplate) as Promise<
+    const template = { ...jobTemplate, opts: { ...this.jobsOpts, ...jobTemplate.opts } };
+    return new JobScheduler(this).upsert(jobSchedulerId, repeatOpts, template) as Promise<
       Job<DataType, ResultType, NameType> | undefined
     >;
   }

@@ -180,4 +180,32 @@ describe.each(stores)('flows on $kind', (store) => {
     await new Promise((resolve) => w.once('completed', resolve));
     expect(Object.values(childResults)).toEqual([5]);
   });
+
+  it('releases the parent when a pending child is removed, and removes a whole tree with its root', async () => {
+    const { names, flow, queue } = setup();
+    const top = queue(names.top);
+    const leaves = queue(names.leaf);
+    const tree = await flow.add({
+      name: 'root',
+      queueName: names.top,
+      children: [{ name: 'only', queueName: names.leaf, opts: { jobId: 'only' } }],
+    });
+    await leaves.remove('only');
+    expect(await top.getJobState(tree.job.id!)).toBe('waiting');
+    const second = await flow.add({
+      name: 'root',
+      queueName: names.top,
+      children: [
+        {
+          name: 'mid',
+          queueName: names.mid,
+          opts: { jobId: 'mid' },
+          children: [{ name: 'leaf', queueName: names.leaf, opts: { jobId: 'deep' } }],
+        },
+      ],
+    });
+    expect(await top.remove(second.job.id!)).toBe(1);
+    expect(await queue(names.mid).getJob('mid')).toBeUndefined();
+    expect(await leaves.getJob('deep')).toBeUndefined();
+  });
 });

@@ -17,6 +17,13 @@ describe.each(stores)('bad input on $kind', (store) => {
     ['jobId with a colon', { jobId: 'a:b' }, /opts\.jobId/],
     ['integer jobId', { jobId: '123' }, /opts\.jobId/],
     ['bad removeOnComplete', { removeOnComplete: -3 }, /opts\.removeOnComplete/],
+    ['the removed debounce option', { debounce: { id: 'x' } }, /opts\.debounce/],
+    ['legacy repeat options', { repeat: { every: 1000 } }, /opts\.repeat/],
+    [
+      'two parent failure policies',
+      { failParentOnFailure: true, removeDependencyOnFailure: true },
+      /cannot be used together/,
+    ],
   ];
 
   it.each(badOptions)('rejects %s, naming the field, and stores nothing', async (_label, opts, message) => {

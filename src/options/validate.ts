@@ -81,6 +81,12 @@ export function validateJobOptions(opts: JobsOptions, strategies: readonly strin
   if (policies.length > 1) {
     throw new ValidationError(`The following options cannot be used together: ${policies.join(', ')}`);
   }
+  if (opts.debounce !== undefined) {
+    throw new ValidationError('opts.debounce has been removed (as in BullMQ v6): use opts.deduplication');
+  }
+  if (opts.repeat !== undefined) {
+    throw new ValidationError('opts.repeat is not supported (as in BullMQ v6): use queue.upsertJobScheduler');
+  }
   const dedup = opts.deduplication as Record<string, unknown> | undefined;
   if (dedup !== undefined) {
     if (!dedup || typeof dedup.id !== 'string' || dedup.id.length === 0) {

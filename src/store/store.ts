@@ -356,8 +356,12 @@ export interface Store {
   /** Appends a log row, trimming to the newest `keepLogs` rows when given; returns the row count. */
   addLog(queue: string, id: string, row: string, keepLogs?: number): Promise<number>;
   clearLogs(queue: string, id: string, keep: number): Promise<void>;
-  /** Removes a job (not while locked): 1 removed, 0 not found or locked. */
-  remove(queue: string, id: string, now: number): Promise<number>;
+  /**
+   * Removes a job (not while its lock is live): 1 removed, 0 not found or locked. A child leaves its
+   * parent's pending dependencies (a parent left with none is released); with `removeChildren` its
+   * children (pending or finished, not locked ones) are removed recursively. Events `removed`.
+   */
+  remove(queue: string, id: string, now: number, removeChildren?: boolean): Promise<number>;
 
   // ── moving jobs outside the worker path ───────────────────────────────────────────
   /** delayed → waiting. 0, -1 missing, -3 not delayed. Event `waiting {jobId, prev: 'delayed'}`. */

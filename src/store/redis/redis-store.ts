@@ -289,8 +289,8 @@ export class RedisStore implements Store {
     else await this.client.del(key);
   }
 
-  async remove(queue: string, id: string, now: number): Promise<number> {
-    return Number(await this.run('remove', queue, [id, now]));
+  async remove(queue: string, id: string, now: number, removeChildren = false): Promise<number> {
+    return Number(await this.run('remove', queue, [id, now, removeChildren ? '1' : '0']));
   }
 
   // ── moving jobs outside the worker path ───────────────────────────────────────────

@@ -262,6 +262,45 @@ export class Parity {
     return true;
   }
 
+  private locked(row: JobRow, now: number): boolean {
+    return row.state === 'active' && row.token !== null && row.sort >= now;
+  }
+
+  /** `remove` on SQLite: see Store.remove. */
+  removeJob(queue: string, id: string, now: number, removeChildren: boolean): number {
+    const row = this.t.row(queue, id);
+    if (!row || this.locked(row, now)) return 0;
+    if (removeChildren) this.removeChildrenOf(queue, id, now);
+    if (row.parent) {
+      const parent = JSON.parse(row.parent) as ParentRef;
+      const res = this.sdb
+        .stmt("DELETE FROM deps WHERE parent_queue = ? AND parent_id = ? AND child_key = ? AND status = 'pending'")
+        .run(parent.queue, parent.id, `${queue}:${id}`);
+      if (res.changes > 0) this.f.releaseIfReady(parent, now);
+    }
+    this.t.deleteJob(queue, id, row.rowid);
+    this.t.emit(queue, 'removed', { jobId: id, prev: stateOf(row) });
+    return 1;
+  }
+
+  private removeChildrenOf(queue: string, id: string, now: number): void {
+    const children = this.sdb
+      .stmt('SELECT child_key FROM deps WHERE parent_queue = ? AND parent_id = ?')
+      .all(queue, id) as {
+      child_key: string;
+    }[];
+    for (const { child_key: key } of children) {
+      const at = key.lastIndexOf(':');
+      const childQueue = key.slice(0, at);
+      const child = this.t.row(childQueue, key.slice(at + 1));
+      if (!child || this.locked(child, now)) continue;
+      this.removeChildrenOf(childQueue, child.id, now);
+      this.t.deleteJob(childQueue, child.id, child.rowid);
+      this.t.emit(childQueue, 'removed', { jobId: child.id, prev: stateOf(child) });
+      this.t.touched.add(childQueue);
+    }
+  }
+
   removeUnprocessedChildren(queue: string, id: string): void {
     const pending = this.sdb
       .stmt("SELECT child_key FROM deps WHERE parent_queue = ? AND parent_id = ? AND status = 'pending'")

@@ -461,14 +461,8 @@ export class SqliteStore implements Store {
       .run(queue, id, queue, id, keep);
   }
 
-  async remove(queue: string, id: string, _now: number): Promise<number> {
-    return this.write(queue, () => {
-      const row = this.t.row(queue, id);
-      if (!row || row.token !== null) return 0;
-      this.t.deleteJob(queue, id, row.rowid);
-      this.t.emit(queue, 'removed', { jobId: id, prev: stateOf(row) });
-      return 1;
-    });
+  async remove(queue: string, id: string, now: number, removeChildren = false): Promise<number> {
+    return this.write(queue, () => this.p.removeJob(queue, id, now, removeChildren));
   }
 
   promote(queue: string, id: string): Promise<MoveCode> {

@@ -3,27 +3,57 @@
 -- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
 -- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
 -- (every script gets the same twelve keys; includes/base.lua describes each one)
--- ARGV[1] id   ARGV[2] now (ms)
+-- ARGV[1] id   ARGV[2] now (ms)   ARGV[3] '1' to remove its children (any outcome) recursively too
+-- A removed child leaves its parent's pending dependencies; a parent left with none is released.
+-- Children whose lock is live are kept (and stay linked to nothing).
 -- Returns: 1 removed; 0 not found, or active with a lock that has not lapsed (nothing changes).
--- Events: removed {jobId, prev: the state it left}.
+-- Events: removed {jobId, prev: the state it left} for the job and each removed child; a released
+--         parent's waiting (or delayed), in its queue.
 -- @include base
 -- @include state
 -- @include retention
+-- @include flows
+-- @include jobs
 local id = ARGV[1]
 local now = tonumber(ARGV[2])
 local jobKey = prefix .. id
 if redis.call('EXISTS', jobKey) == 0 then
   return 0
 end
-local lockUntil = tonumber(redis.call('ZSCORE', activeKey, id))
-if lockUntil and lockUntil >= now and redis.call('HEXISTS', jobKey, 'token') == 1 then
+
+local function lockedIn(q, jobId)
+  local lockUntil = tonumber(redis.call('ZSCORE', q .. ':active', jobId))
+  return lockUntil ~= nil and lockUntil >= now and redis.call('HEXISTS', q .. ':' .. jobId, 'token') == 1
+end
+
+local function removeChildrenOf(q, parentId)
+  local base = q .. ':' .. parentId
+  local keys = redis.call('SMEMBERS', base .. ':dependencies')
+  for _, suffix in ipairs({ ':processed', ':failed', ':ignored' }) do
+    for _, k in ipairs(redis.call('HKEYS', base .. suffix)) do
+      keys[#keys + 1] = k
+    end
+  end
+  for _, childKey in ipairs(keys) do
+    local at = string.find(childKey, ':[^:]*$')
+    local childQueue = string.sub(childKey, 1, at - 1)
+    local childId = string.sub(childKey, at + 1)
+    if redis.call('EXISTS', childKey) == 1 and not lockedIn(childQueue, childId) then
+      removeChildrenOf(childQueue, childId)
+      removeJobIn(childQueue, childId)
+    end
+  end
+end
+
+if lockedIn(queueName, id) then
   return 0
 end
-local prev = jobState(id)
-redis.call('LREM', waitKey, 0, id)
-for _, key in ipairs({ prioritizedKey, delayedKey, activeKey, completedKey, failedKey, waitingChildrenKey }) do
-  redis.call('ZREM', key, id)
+if ARGV[3] == '1' then
+  removeChildrenOf(queueName, id)
 end
-deleteJob(id)
-emit('removed', 'jobId', id, 'prev', prev)
+local parent = parentOf(jobKey)
+if parent and redis.call('SREM', parent.queue .. ':' .. parent.id .. ':dependencies', jobKey) == 1 then
+  releaseParent(parent.queue, parent.id, now, false)
+end
+removeJobIn(queueName, id)
 return 1
