@@ -2,7 +2,7 @@ import { isUnrecoverable, moveError, ValidationError } from './errors.js';
 import { type BackoffStrategy, backoffDelay } from './options/backoff.js';
 import type { JobsOptions, KeepJobs } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
-import { toJson, validateJobOptions } from './options/validate.js';
+import { toJson, validateJobOptions, validateKeyText } from './options/validate.js';
 import type { QueueBase } from './queue-base.js';
 import type { DedupOptions, FetchRequest, JobRecord, JobState, MoveCode, NewJob, ParentPolicy } from './store/store.js';
 
@@ -122,6 +122,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   /** Validates and serialises a job for the store; throws before anything is stored. */
   static toNewJob(name: string, data: unknown, opts: JobsOptions): NewJob {
     if (typeof name !== 'string') throw new ValidationError('Job name must be a string');
+    validateKeyText(name, 'Job name');
     validateJobOptions(opts);
     const dataText = toJson(data, 'data');
     if (opts.sizeLimit !== undefined && Buffer.byteLength(dataText) > opts.sizeLimit) {

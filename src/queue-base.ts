@@ -51,7 +51,12 @@ export class QueueBase extends EventEmitter {
     this.qualifiedName = `${prefix}:${name}`;
     this.ownsStore = shared === undefined;
     this.store = shared ?? connect({ connection: opts.connection, sqlite: opts.sqlite, blocking });
-    if (this.ownsStore) openInstances.add(this);
+    if (this.ownsStore) {
+      openInstances.add(this);
+      this.store.onError = (err) => {
+        if (!this.closed && this.listenerCount('error') > 0) this.emit('error', err);
+      };
+    }
   }
 
   /** Resolves when the store is connected and the queue's schema checked. */

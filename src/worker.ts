@@ -322,11 +322,27 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     }
   }
 
-  private async finishCompleted(job: Job, token: string, value: ResultType, wantNext: boolean) {
+  private async finishCompleted(
+    job: Job,
+    token: string,
+    value: ResultType,
+    wantNext: boolean,
+  ): Promise<JobRecord | undefined> {
+    let returnvalue: string;
+    try {
+      returnvalue = JSON.stringify(value ?? null) ?? 'null';
+    } catch (err) {
+      return this.finishFailed(
+        job,
+        token,
+        new Error(`returnvalue cannot be stored as JSON: ${(err as Error).message}`),
+        wantNext,
+      );
+    }
     const item = {
       id: job.id!,
       token,
-      returnvalue: JSON.stringify(value ?? null),
+      returnvalue,
       retention: toRetention(job.opts.removeOnComplete ?? this.opts.removeOnComplete),
       metrics: this.jobSettings().metrics,
     };

@@ -3,13 +3,22 @@ import { type JobsOptions, MAX_PRIORITY } from './job-options.js';
 
 /** The one place that rejects bad input, before anything is stored. */
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Names and ids are keys: a lone surrogate would be stored as U+FFFD and collide with others. */
+export function validateKeyText(value: string, field: string): void {
+  if (LONE_SURROGATE.test(value)) throw new ValidationError(`${field} contains a lone UTF-16 surrogate`);
+}
+
 export function validateQueueName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) throw new ValidationError('Queue name must be a non-empty string');
   if (name.includes(':')) throw new ValidationError(`Queue name must not contain ":" (got "${name}")`);
+  validateKeyText(name, 'Queue name');
 }
 
 export function validatePrefix(prefix: unknown): asserts prefix is string {
   if (typeof prefix !== 'string' || prefix.length === 0) throw new ValidationError('prefix must be a non-empty string');
+  validateKeyText(prefix, 'prefix');
 }
 
 function nonNegativeNumber(value: unknown, field: string, integer = false): void {
@@ -41,6 +50,7 @@ export function validateJobOptions(opts: JobsOptions, strategies: readonly strin
       throw new ValidationError(`opts.jobId cannot be an integer ("${id}"): it would clash with automatic ids`);
     }
     if (id.includes(':')) throw new ValidationError(`opts.jobId must not contain ":" (got "${id}")`);
+    validateKeyText(id, 'opts.jobId');
   }
   const backoff = opts.backoff;
   if (backoff !== undefined) {

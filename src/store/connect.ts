@@ -10,6 +10,13 @@ export type ConnectionOptions = string | RedisOptions | Redis;
 
 export const DEFAULT_SQLITE_FILE = './docket.db';
 
+/**
+ * Options of the ioredis clients Docket creates. ioredis resends a command whose reply was lost
+ * with its connection (so an add may be stored twice: docs/guarantees.md); turning that off makes
+ * ioredis drop such commands without ever settling their promises, which is worse.
+ */
+const OWN_CLIENT: RedisOptions = {};
+
 export interface ConnectOptions {
   connection?: ConnectionOptions;
   sqlite?: SqliteOptions;
@@ -34,7 +41,7 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
       return new SqliteStore(path, opts.sqlite);
     }
     if (connection.startsWith('redis://') || connection.startsWith('rediss://')) {
-      return new RedisStore(new Redis(connection, { maxRetriesPerRequest: opts.blocking ? null : 20 }), {
+      return new RedisStore(new Redis(connection, { ...OWN_CLIENT, maxRetriesPerRequest: opts.blocking ? null : 20 }), {
         ownsClient: true,
       });
     }
@@ -49,7 +56,7 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
     return new RedisStore(connection, { ownsClient: false });
   }
   if (typeof connection === 'object' && connection !== null) {
-    const options: RedisOptions = { ...connection };
+    const options: RedisOptions = { ...OWN_CLIENT, ...connection };
     if (opts.blocking) options.maxRetriesPerRequest = null;
     return new RedisStore(new Redis(options), { ownsClient: true });
   }
@@ -66,5 +73,5 @@ export function createIORedisClient(client: Redis): Redis {
 
 /** Hides the password of a URL so it never reaches an error or a log. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/{0,2})[^@/]*@/i, '$1***@');
 }

@@ -222,7 +222,7 @@ export interface FailItem {
 
 export interface MoveResult {
   codes: MoveCode[];
-  /** Jobs fetched in the same step when a FetchRequest was given. */
+  /** Jobs fetched in the same step when a FetchRequest was given: one token fewer per refused item. */
   next?: FetchResult;
 }
 
@@ -241,6 +241,9 @@ export interface StoredEvent {
 
 export interface Store {
   readonly kind: 'redis' | 'sqlite';
+
+  /** When set, told of background connection errors (Redis), which Queue/Worker emit as 'error'. */
+  onError?: (err: Error) => void;
 
   /** Connects, creates or checks the schema; refuses foreign (BullMQ-written) queues of `queue`. */
   ready(queue?: string): Promise<void>;

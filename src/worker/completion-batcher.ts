@@ -52,9 +52,10 @@ export class CompletionBatcher {
             wanting > 0 ? this.fetchRequest(wanting) : undefined,
           );
           const next = [...(res.next?.jobs ?? [])];
-          // A fetched job goes to a slot that asked for one, even when that slot's own completion was refused.
+          // The store fetched one job fewer per refused completion: the rest go to slots that asked.
           for (const [i, p] of batch.entries()) {
-            p.resolve({ code: res.codes[i], next: p.wantNext ? next.shift() : undefined, finishedOn: now });
+            const code = res.codes[i];
+            p.resolve({ code, next: p.wantNext && code === 0 ? next.shift() : undefined, finishedOn: now });
           }
         } catch (err) {
           for (const p of batch) p.reject(err);

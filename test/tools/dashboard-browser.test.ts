@@ -28,7 +28,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
   beforeAll(async () => {
     profile = mkdtempSync(join(tmpdir(), 'docket-chromium-'));
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await context?.close();
@@ -51,7 +51,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
       try {
         await page.goto(server.url);
         const count = (state: string) => page.getByTestId(`count-${name}-${state}`);
-        await expect.poll(() => count('waiting').textContent(), { timeout: 10_000 }).toBe('3');
+        await expect.poll(() => count('waiting').textContent(), { timeout: 30_000 }).toBe('3');
 
         let healthy = false;
         worker(async (job: Job) => {
@@ -59,29 +59,29 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
           if (job.data.flaky && !healthy) throw new Error('upstream unavailable');
           return 'ok';
         });
-        await expect.poll(() => count('completed').textContent(), { timeout: 10_000 }).toBe('2');
-        await expect.poll(() => count('failed').textContent(), { timeout: 10_000 }).toBe('1');
+        await expect.poll(() => count('completed').textContent(), { timeout: 30_000 }).toBe('2');
+        await expect.poll(() => count('failed').textContent(), { timeout: 30_000 }).toBe('1');
         expect(await count('waiting').textContent()).toBe('0');
 
         await count('failed').click();
         const row = page.locator('[data-testid="jobs"] tbody tr');
-        await expect.poll(() => row.count(), { timeout: 5000 }).toBe(1);
+        await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1);
         expect(await row.first().textContent()).toContain('upstream unavailable');
         await row.first().locator('a').click();
-        await expect.poll(() => page.getByTestId('job-state').textContent(), { timeout: 5000 }).toBe('failed');
+        await expect.poll(() => page.getByTestId('job-state').textContent(), { timeout: 30_000 }).toBe('failed');
         expect(await page.getByTestId('job-stack').first().textContent()).toContain('upstream unavailable');
         expect(await page.getByTestId('job-logs').textContent()).toContain('attempt 1');
 
         healthy = true;
         await page.getByTestId('job-retry').click();
-        await expect.poll(() => page.getByTestId('job-state').textContent(), { timeout: 10_000 }).toBe('completed');
-        await expect.poll(() => count('completed').textContent(), { timeout: 5000 }).toBe('3');
+        await expect.poll(() => page.getByTestId('job-state').textContent(), { timeout: 30_000 }).toBe('completed');
+        await expect.poll(() => count('completed').textContent(), { timeout: 30_000 }).toBe('3');
         expect(await count('failed').textContent()).toBe('0');
         expect(await page.getByTestId('status').textContent()).toBe('');
       } finally {
         await page.close();
         await server.close();
       }
-    });
+    }, 120_000);
   });
 });

@@ -59,7 +59,12 @@ export class RedisStore implements Store {
   ) {
     defineScripts(client);
     this.blocking = new BlockingPool(client);
+    // Without a listener ioredis prints every connection error; the owner hears of them through onError.
+    if (opts.ownsClient) client.on('error', (err: Error) => this.onError?.(redactError(err)));
   }
+
+  /** Told of connection errors of the client this store owns (Queue/Worker forward them as 'error'). */
+  onError?: (err: Error) => void;
 
   async ready(queue?: string): Promise<void> {
     this.evictionChecked ??= this.checkEvictionPolicy();
@@ -569,8 +574,12 @@ export class RedisStore implements Store {
   }
 
   private async run(name: ScriptName, queue: string, args: (string | number)[]): Promise<unknown> {
-    await this.queueReady(queue);
-    return runScript(this.client, name, queue, args);
+    try {
+      await this.queueReady(queue);
+      return await runScript(this.client, name, queue, args);
+    } catch (err) {
+      throw redactError(err);
+    }
   }
 
   /** Stamps or checks `<q>:meta` once per queue and store; every method passes through here. */
@@ -619,6 +628,13 @@ export class RedisStore implements Store {
 }
 
 /** A script's optional string answer (Lua false arrives as null). */
+/** ioredis attaches the failed command to its errors: an AUTH/HELLO command carries the password. */
+function redactError<E>(err: E): E {
+  const command = (err as { command?: { name?: string; args?: unknown[] } })?.command;
+  if (command && /^(auth|hello)$/i.test(command.name ?? '')) command.args = ['***'];
+  return err;
+}
+
 function optionalString(raw: unknown): string | undefined {
   return raw === null || raw === undefined ? undefined : String(raw);
 }

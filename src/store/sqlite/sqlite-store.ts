@@ -177,7 +177,7 @@ export class SqliteStore implements Store {
         this.t.applyRetention(queue, 'completed', row, item.retention, now);
         return 0 as MoveCode;
       });
-      return { codes, next: fetch ? this.fetchAfterMove(queue, fetch) : undefined };
+      return { codes, next: fetch ? this.fetchAfterMove(queue, fetch, codes) : undefined };
     });
   }
 
@@ -208,12 +208,17 @@ export class SqliteStore implements Store {
         }
         return 0 as MoveCode;
       });
-      return { codes, next: fetch ? this.fetchAfterMove(queue, fetch) : undefined };
+      return { codes, next: fetch ? this.fetchAfterMove(queue, fetch, codes) : undefined };
     });
   }
 
-  private fetchAfterMove(queue: string, fetch: FetchRequest): FetchResult {
-    const next = this.t.fetch(queue, fetch);
+  /** Fetch in the same step as a move; refused items' slots get no job (their owner lost the lock). */
+  private fetchAfterMove(queue: string, fetch: FetchRequest, codes: MoveCode[]): FetchResult {
+    const refused = codes.filter((c) => c !== 0).length;
+    const next = this.t.fetch(queue, {
+      ...fetch,
+      tokens: fetch.tokens.slice(0, Math.max(0, fetch.tokens.length - refused)),
+    });
     if (next.jobs.length === 0 && !next.paused && next.rateLimitTtl === 0 && this.t.waitingCount(queue) === 0) {
       this.t.emit(queue, 'drained');
     }

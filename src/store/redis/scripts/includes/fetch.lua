@@ -167,9 +167,13 @@ local function fetch(now, req)
 end
 
 -- The `next` part of complete/fail: fetch when asked, and say `drained` when nothing is left.
-local function fetchAfterMove(now, req)
+-- `refused`: items of the move that were refused; their slots get no job (their owner lost the lock).
+local function fetchAfterMove(now, req, refused)
   if not req then
     return 0
+  end
+  for _ = 1, refused or 0 do
+    table.remove(req.tokens)
   end
   local result = fetch(now, req)
   if #result[1] == 0 and waitingCount() == 0 then
