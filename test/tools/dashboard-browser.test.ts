@@ -47,7 +47,7 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
       ]);
       const server = await startDashboard({ connection, queues: [name], port: 0 });
       const page = await context.newPage();
-      page.setDefaultTimeout(5000);
+      page.setDefaultTimeout(30_000);
       try {
         await page.goto(server.url);
         const count = (state: string) => page.getByTestId(`count-${name}-${state}`);
@@ -63,17 +63,17 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
         await expect.poll(() => count('failed').textContent(), { timeout: 30_000 }).toBe('1');
         expect(await count('waiting').textContent()).toBe('0');
 
-        await count('failed').click();
+        await clickWhenSettled(count('failed'));
         const row = page.locator('[data-testid="jobs"] tbody tr');
         await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1);
         expect(await row.first().textContent()).toContain('upstream unavailable');
-        await row.first().locator('a').click();
+        await clickWhenSettled(row.first().locator('a'));
         await expect.poll(() => page.getByTestId('job-state').textContent(), { timeout: 30_000 }).toBe('failed');
         expect(await page.getByTestId('job-stack').first().textContent()).toContain('upstream unavailable');
         expect(await page.getByTestId('job-logs').textContent()).toContain('attempt 1');
 
         healthy = true;
-        await page.getByTestId('job-retry').click();
+        await clickWhenSettled(page.getByTestId('job-retry'));
         await expect.poll(() => page.getByTestId('job-state').textContent(), { timeout: 30_000 }).toBe('completed');
         await expect.poll(() => count('completed').textContent(), { timeout: 30_000 }).toBe('3');
         expect(await count('failed').textContent()).toBe('0');
@@ -85,3 +85,15 @@ describe.runIf(existsSync(CHROMIUM))('dashboard in headless Chromium', () => {
     }, 120_000);
   });
 });
+
+/** The page re-renders on every refresh: retry a click whose element was replaced under it. */
+async function clickWhenSettled(locator: { click(opts: { timeout: number }): Promise<void> }): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await locator.click({ timeout: 2000 });
+      return;
+    } catch (err) {
+      if (attempt >= 15) throw err;
+    }
+  }
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { queueKeys } from './keys.js';
@@ -43,8 +44,6 @@ export const SCRIPT_NAMES = [
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
-/** Registered under this prefix so they never clash with the application's own commands. */
-const COMMAND_PREFIX = 'docket_';
 const INCLUDE = /^-- @include (\w+)[ \t]*$/gm;
 
 const sources = new Map<string, string>();
@@ -63,22 +62,92 @@ export function scriptSource(name: ScriptName): string {
   return readScript(name).replace(INCLUDE, (_line, include: string) => readScript(`includes/${include}`));
 }
 
+/** Include files in an order where each comes after those it uses. */
+const INCLUDE_ORDER = [
+  'base',
+  'state',
+  'retention',
+  'retry',
+  'flows',
+  'fetch',
+  'jobs',
+  'dedup',
+  'metrics',
+  'schedulers',
+];
+
 /**
- * Registers every script on the client with `defineCommand`: ioredis then calls it by EVALSHA and
- * loads it again by itself after a NOSCRIPT (a restarted or flushed server).
+ * All scripts as one Redis Functions library. A script sent with EVALSHA re-runs its whole
+ * prologue on every call: creating the ~60 helper closures of its includes cost 15-50 µs of Redis
+ * CPU per call, more than the commands of a small transition (bench/micro/script-overhead.ts).
+ * In a library the helpers are created once, at load; each function only binds KEYS and ARGV
+ * (upvalues the helpers read) and runs its body. The scripts' files stay plain Lua, one per
+ * transition; this turns them into `docket_<version>_<name>` functions.
  */
-export function defineScripts(client: Redis): void {
-  for (const name of SCRIPT_NAMES) {
-    client.defineCommand(COMMAND_PREFIX + name, { lua: scriptSource(name) });
+function buildLibrary(): { source: string; prefix: string } {
+  const bindings: string[] = [];
+  const base = readScript('includes/base').replace(
+    /^local (\w+) = (KEYS\[\d+\]|string\.sub\(prefix, 1, -2\))$/gm,
+    (_line, name: string, expr: string) => {
+      bindings.push(`${name} = ${expr}`);
+      return `local ${name}`;
+    },
+  );
+  const includes = INCLUDE_ORDER.filter((n) => n !== 'base').map((n) => readScript(`includes/${n}`));
+  const bodies = SCRIPT_NAMES.map((name) => ({ name, body: readScript(name).replace(INCLUDE, '') }));
+  const hash = createHash('sha1')
+    .update([base, ...includes, ...bodies.map((b) => b.body)].join('\n'))
+    .digest('hex')
+    .slice(0, 12);
+  const prefix = `docket_${hash}_`;
+  const parts = [
+    `#!lua name=docket_${hash}`,
+    'local KEYS, ARGV',
+    base,
+    `local function bindKeys()\n  ${bindings.join('\n  ')}\nend`,
+    ...includes,
+    ...bodies.map(
+      ({ name, body }) =>
+        `redis.register_function('${prefix}${name}', function(keys, args)\n  KEYS = keys\n  ARGV = args\n  bindKeys()\n${body}\nend)`,
+    ),
+  ];
+  return { source: parts.join('\n'), prefix };
+}
+
+let library: { source: string; prefix: string } | undefined;
+const loaded = new WeakMap<Redis, Promise<unknown>>();
+
+function load(client: Redis): Promise<unknown> {
+  library ??= buildLibrary();
+  let done = loaded.get(client);
+  if (!done) {
+    done = client.call('FUNCTION', 'LOAD', 'REPLACE', library.source);
+    loaded.set(client, done);
+    done.catch(() => loaded.delete(client));
   }
+  return done;
+}
+
+/** Loads the library on the client's server (again after a restart or flush: see runScript). */
+export function defineScripts(_client: Redis): void {
+  library ??= buildLibrary();
 }
 
 type ScriptArg = string | number;
 
-/** Runs a registered script of `queue` with the queue's twelve keys and `args` as ARGV. */
-export function runScript(client: Redis, name: ScriptName, queue: string, args: ScriptArg[]): Promise<unknown> {
+/** Runs the function `name` for `queue` with the queue's twelve keys and `args` as ARGV. */
+export async function runScript(client: Redis, name: ScriptName, queue: string, args: ScriptArg[]): Promise<unknown> {
+  await load(client);
   const keys = queueKeys(queue);
-  const command = (client as unknown as Record<string, (args: ScriptArg[]) => Promise<unknown>>)[COMMAND_PREFIX + name];
   // One array argument (ioredis flattens it): spreading 100 000 values into a call overflows the stack.
-  return command.call(client, [keys.length, ...keys, ...args]);
+  const argv = [library!.prefix + name, keys.length, ...keys, ...args];
+  try {
+    return await client.call('FCALL', argv);
+  } catch (err) {
+    if (!/function not found/i.test((err as Error).message)) throw err;
+    // The server lost its functions (restarted without persistence, or flushed): load them again.
+    loaded.delete(client);
+    await load(client);
+    return client.call('FCALL', argv);
+  }
 }
