@@ -1,0 +1,65 @@
+/**
+ * One measurement in a fresh process: `node --import tsx bench/child.ts '<ChildTask JSON>'`.
+ * Prints one line `RESULT <ChildResult JSON>` on stdout and exits.
+ */
+import { join } from 'node:path';
+import { installProbe, probeReport } from './probe.js';
+import { scenarioByName } from './scenarios/index.js';
+import { createAdapter } from './systems/index.js';
+import type { ChildResult, ChildTask } from './types.js';
+
+async function main(): Promise<void> {
+  const task = JSON.parse(process.argv[2] ?? '') as ChildTask;
+  const scenario = scenarioByName(task.scenario);
+  if (task.profileDir) {
+    const redisUrl = task.system.startsWith('docket-sqlite') || task.system === 'plainjob' ? undefined : task.redisUrl;
+    installProbe({
+      redisUrl,
+      dir: task.profileDir,
+      tag: `${task.scenario}-${task.system}`,
+      mode: task.profileMode ?? 'cpu',
+    });
+  }
+  const adapter = await createAdapter(
+    task.system,
+    {
+      redisUrl: task.redisUrl,
+      sqlitePath: join(task.sqliteDir, `${task.scenario}-${task.system}.db`),
+      queue: 'bench',
+      removeOnComplete: scenario.removeOnComplete ?? false,
+    },
+    task.docketFrom,
+  );
+  const guard = setTimeout(() => {
+    console.error(`child: ${task.scenario} on ${task.system} exceeded ${scenario.timeoutMs} ms`);
+    process.exit(3);
+  }, scenario.timeoutMs);
+  guard.unref();
+  try {
+    const metrics = await scenario.run({
+      adapter,
+      system: task.system,
+      quick: task.quick,
+      scaleSize: task.scaleSize,
+      jobs: task.jobs,
+    });
+    const result: ChildResult = {
+      scenario: task.scenario,
+      system: task.system,
+      metrics,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      ...(task.profileDir ? { profile: probeReport } : {}),
+    };
+    console.log(`RESULT ${JSON.stringify(result)}`);
+  } finally {
+    await adapter.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,25 @@
+import { addBulk, addOne } from './add.js';
+import { delayed } from './delayed.js';
+import { flow } from './flow.js';
+import { latency } from './latency.js';
+import { manual } from './manual.js';
+import { processScenarios, scaleScenarios } from './process.js';
+import type { Scenario } from './scenario.js';
+
+/** Every scenario, in the order they run and are reported. */
+export const SCENARIOS: Scenario[] = [
+  addOne,
+  addBulk,
+  ...processScenarios,
+  latency,
+  flow,
+  delayed,
+  manual,
+  ...scaleScenarios,
+];
+
+export function scenarioByName(name: string): Scenario {
+  const found = SCENARIOS.find((s) => s.name === name);
+  if (!found) throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  return found;
+}
