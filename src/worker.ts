@@ -518,7 +518,12 @@ function safeString(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      // e.g. a null-prototype, circular object: neither JSON nor String can print it
+      return `an object without a string form (keys: ${Object.keys(value as object).join(', ') || 'none'})`;
+    }
   }
 }
 

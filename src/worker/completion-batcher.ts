@@ -9,7 +9,7 @@ interface Pending {
 
 /**
  * Completes a worker's jobs in batches: completions that arrive while a batch is being written
- * (or within the same turn of the event loop) go to the store together, in one atomic
+ * (or in the same microtask checkpoint) go to the store together, in one atomic
  * `complete` that also fetches one next job per completion that wants one. One script or
  * transaction per batch instead of per job is the main throughput lever at high concurrency;
  * a lone completion is written at once, so latency does not grow.
@@ -29,9 +29,10 @@ export class CompletionBatcher {
   complete(item: CompleteItem, wantNext: boolean): Promise<{ code: MoveCode; next?: JobRecord; finishedOn: number }> {
     return new Promise((resolve, reject) => {
       this.queued.push({ item, wantNext, resolve, reject });
+      // Completions that arrive while a batch is in flight join the next one; a lone one goes now.
       if (!this.running && !this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => void this.drain());
+        queueMicrotask(() => void this.drain());
       }
     });
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { moveError } from '../../errors.js';
 import type {
@@ -46,6 +47,9 @@ let evictionWarned = false;
  * The Store on Redis: each transition is one Lua script in `scripts/` (see keys.ts for the layout).
  * Blocking waits use duplicated connections, so the main client never blocks.
  */
+/** Waits up to this long (ms) are timed locally: see waitForWork. */
+const SHORT_WAIT_MS = 250;
+
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   private readonly blocking: BlockingPool;
@@ -140,8 +144,16 @@ export class RedisStore implements Store {
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     await this.queueReady(queue);
     if (timeoutMs <= 0) return;
+    // Redis ends a blocking command's timeout only on its next cron tick (every 100 ms at the
+    // default hz 10), so a worker waiting for a delayed job that is due soon would start it up to
+    // 100 ms late. Short waits therefore use a local timer, and long ones leave the last
+    // SHORT_WAIT_MS to it (the worker re-fetches, then waits the rest locally).
+    if (timeoutMs <= SHORT_WAIT_MS) {
+      await sleep(timeoutMs, undefined, { signal }).catch(() => undefined);
+      return;
+    }
     // BZPOPMIN takes seconds (fractions allowed); 0 would mean forever.
-    const seconds = Math.max(timeoutMs, 1) / 1000;
+    const seconds = (timeoutMs - SHORT_WAIT_MS / 2) / 1000;
     await this.blocking.run(signal, undefined, async (client) => {
       await client.bzpopmin(keyOf.marker(queue), seconds.toFixed(3));
     });
