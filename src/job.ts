@@ -244,13 +244,28 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     return this.store.getState(this.queue.qualifiedName, this.jobId);
   }
 
-  isCompleted = async () => (await this.getState()) === 'completed';
-  isFailed = async () => (await this.getState()) === 'failed';
-  isDelayed = async () => (await this.getState()) === 'delayed';
-  isActive = async () => (await this.getState()) === 'active';
-  isWaiting = async () => (await this.getState()) === 'waiting';
-  isPrioritized = async () => (await this.getState()) === 'prioritized';
-  isWaitingChildren = async () => (await this.getState()) === 'waiting-children';
+  // Methods, not arrow properties: a Job is made per fetched job, and per-instance closures cost.
+  async isCompleted(): Promise<boolean> {
+    return (await this.getState()) === 'completed';
+  }
+  async isFailed(): Promise<boolean> {
+    return (await this.getState()) === 'failed';
+  }
+  async isDelayed(): Promise<boolean> {
+    return (await this.getState()) === 'delayed';
+  }
+  async isActive(): Promise<boolean> {
+    return (await this.getState()) === 'active';
+  }
+  async isWaiting(): Promise<boolean> {
+    return (await this.getState()) === 'waiting';
+  }
+  async isPrioritized(): Promise<boolean> {
+    return (await this.getState()) === 'prioritized';
+  }
+  async isWaitingChildren(): Promise<boolean> {
+    return (await this.getState()) === 'waiting-children';
+  }
 
   /**
    * Resolves with the return value when the job completes, rejects with its failure reason when it

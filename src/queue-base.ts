@@ -75,6 +75,11 @@ export class QueueBase extends EventEmitter {
     return this.closing;
   }
 
+  /** BullMQ's alias of close(). */
+  disconnect(): Promise<void> {
+    return this.close();
+  }
+
   protected async shutdown(): Promise<void> {
     try {
       await this.readyPromise?.catch(() => undefined);

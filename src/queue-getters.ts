@@ -33,13 +33,27 @@ export class QueueGetters<DataType = any, ResultType = any, NameType extends str
     return this.getJobCountByTypes('waiting', 'delayed', 'prioritized', 'waiting-children');
   }
 
-  getCompletedCount = () => this.getJobCountByTypes('completed');
-  getFailedCount = () => this.getJobCountByTypes('failed');
-  getDelayedCount = () => this.getJobCountByTypes('delayed');
-  getActiveCount = () => this.getJobCountByTypes('active');
-  getPrioritizedCount = () => this.getJobCountByTypes('prioritized');
-  getWaitingCount = () => this.getJobCountByTypes('waiting');
-  getWaitingChildrenCount = () => this.getJobCountByTypes('waiting-children');
+  getCompletedCount(): Promise<number> {
+    return this.getJobCountByTypes('completed');
+  }
+  getFailedCount(): Promise<number> {
+    return this.getJobCountByTypes('failed');
+  }
+  getDelayedCount(): Promise<number> {
+    return this.getJobCountByTypes('delayed');
+  }
+  getActiveCount(): Promise<number> {
+    return this.getJobCountByTypes('active');
+  }
+  getPrioritizedCount(): Promise<number> {
+    return this.getJobCountByTypes('prioritized');
+  }
+  getWaitingCount(): Promise<number> {
+    return this.getJobCountByTypes('waiting');
+  }
+  getWaitingChildrenCount(): Promise<number> {
+    return this.getJobCountByTypes('waiting-children');
+  }
 
   /** Ids of jobs of `types`, each type sliced to [start, end]; newest first unless `asc`. */
   async getRanges(types: string | string[] = [], start = 0, end = -1, asc = false): Promise<string[]> {
@@ -59,13 +73,27 @@ export class QueueGetters<DataType = any, ResultType = any, NameType extends str
     return jobs.filter((j): j is Job<DataType, ResultType, NameType> => j !== undefined);
   }
 
-  getWaiting = (start = 0, end = -1) => this.getJobs(['waiting'], start, end, true);
-  getWaitingChildren = (start = 0, end = -1) => this.getJobs(['waiting-children'], start, end, true);
-  getPrioritized = (start = 0, end = -1) => this.getJobs(['prioritized'], start, end, true);
-  getActive = (start = 0, end = -1) => this.getJobs(['active'], start, end, true);
-  getDelayed = (start = 0, end = -1) => this.getJobs(['delayed'], start, end, true);
-  getCompleted = (start = 0, end = -1) => this.getJobs(['completed'], start, end, false);
-  getFailed = (start = 0, end = -1) => this.getJobs(['failed'], start, end, false);
+  getWaiting(start = 0, end = -1): Promise<Job<DataType, ResultType, NameType>[]> {
+    return this.getJobs(['waiting'], start, end, true);
+  }
+  getWaitingChildren(start = 0, end = -1): Promise<Job<DataType, ResultType, NameType>[]> {
+    return this.getJobs(['waiting-children'], start, end, true);
+  }
+  getPrioritized(start = 0, end = -1): Promise<Job<DataType, ResultType, NameType>[]> {
+    return this.getJobs(['prioritized'], start, end, true);
+  }
+  getActive(start = 0, end = -1): Promise<Job<DataType, ResultType, NameType>[]> {
+    return this.getJobs(['active'], start, end, true);
+  }
+  getDelayed(start = 0, end = -1): Promise<Job<DataType, ResultType, NameType>[]> {
+    return this.getJobs(['delayed'], start, end, true);
+  }
+  getCompleted(start = 0, end = -1): Promise<Job<DataType, ResultType, NameType>[]> {
+    return this.getJobs(['completed'], start, end, false);
+  }
+  getFailed(start = 0, end = -1): Promise<Job<DataType, ResultType, NameType>[]> {
+    return this.getJobs(['failed'], start, end, false);
+  }
 
   async getJobLogs(jobId: string, start = 0, end = -1, asc = true): Promise<{ logs: string[]; count: number }> {
     await this.waitUntilReady();

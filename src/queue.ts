@@ -202,6 +202,11 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     return this.store.removeDedupKey(this.qualifiedName, id);
   }
 
+  /** Legacy name of getDeduplicationJobId. */
+  getDebounceJobId(id: string): Promise<string | null> {
+    return this.getDeduplicationJobId(id);
+  }
+
   /** Legacy name of removeDeduplicationKey. */
   removeDebounceKey(id: string): Promise<number> {
     return this.removeDeduplicationKey(id);
@@ -259,5 +264,14 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     await this.waitUntilReady();
     await this.store.rateLimit(this.qualifiedName, 0, Date.now());
     return 1;
+  }
+
+  /**
+   * Removes job records that belong to no state, scanning at most `limit` keys and removing at most
+   * `count` (0 = no bound). Returns how many were removed (always 0 on SQLite, which has none).
+   */
+  async removeOrphanedJobs(count = 0, limit = 0): Promise<number> {
+    await this.waitUntilReady();
+    return this.store.removeOrphanedJobs(this.qualifiedName, count, limit);
   }
 }

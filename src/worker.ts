@@ -420,6 +420,11 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     for (const id of [...this.active.keys()]) this.cancelJob(id, reason);
   }
 
+  /** Extends the locks of jobs held by `tokens`; returns the ids whose lock was gone. */
+  async extendJobLocks(jobIds: string[], tokens: string[], duration: number): Promise<string[]> {
+    return this.store.extendLocks(this.qualifiedName, jobIds, tokens, duration, Date.now());
+  }
+
   /** Waits `ms` (or until the abort controller fires). */
   async delay(ms = 0, abortController?: AbortController): Promise<void> {
     await sleep(ms, undefined, { signal: abortController?.signal }).catch(() => undefined);

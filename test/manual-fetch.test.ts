@@ -193,4 +193,17 @@ describe.each(stores)('manual fetching on $kind', (store) => {
     const again = await until(() => rescuer.getNextJob('t2', { block: false }), 10_000, 'recovery');
     expect(again.id).toBe('1');
   });
+
+  it('extends many locks with extendJobLocks, reporting the ones it could not', async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk([
+      { name: 'a', data: {} },
+      { name: 'b', data: {} },
+    ]);
+    const w = worker(null);
+    const a = (await w.getNextJob('ta'))!;
+    const b = (await w.getNextJob('tb'))!;
+    expect(await w.extendJobLocks([a.id!, b.id!], ['ta', 'wrong'], 60_000)).toEqual([b.id]);
+    await w.disconnect();
+  });
 });

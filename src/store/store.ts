@@ -459,6 +459,13 @@ export interface Store {
   /** Removes the parent's pending children that are not active, recursively with their children. */
   removeUnprocessedChildren(queue: string, id: string): Promise<void>;
 
+  /**
+   * Removes job records that belong to no state (left by a crash in a store without atomic moves, or
+   * by hand), scanning at most `limit` keys (0 = all) and removing at most `count` (0 = all).
+   * Returns how many were removed. SQLite rows always have a state: always 0 there.
+   */
+  removeOrphanedJobs(queue: string, count: number, limit: number): Promise<number>;
+
   /** Names (without the prefix) of the Docket queues stored under `prefix`, sorted. */
   listQueues(prefix: string): Promise<string[]>;
 

@@ -54,6 +54,11 @@ const SUFFIXES = [
 export const BULLMQ_ONLY_SUFFIXES = ['paused', 'stalled', 'limiter', 'repeat', 'pc', 'stalled-check'];
 
 /** Custom job ids that would collide with a queue key. */
+/** Names under `<q>:` that are queue keys, not job ids. */
+export function isReservedId(id: string): boolean {
+  return RESERVED_IDS.has(id);
+}
+
 const RESERVED_IDS = new Set<string>([...SUFFIXES, ...BULLMQ_ONLY_SUFFIXES, 'de', 'metrics', 'workers']);
 
 /** KEYS[1..12] of every script: the `<q>:` prefix, then `<q>:wait` … `<q>:waiting-children`. */

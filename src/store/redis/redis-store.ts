@@ -33,7 +33,7 @@ import {
   toRecord,
   toScheduler,
 } from './codec.js';
-import { BULLMQ_ONLY_SUFFIXES, checkCustomId, keyOf, SCHEMA_VERSION } from './keys.js';
+import { BULLMQ_ONLY_SUFFIXES, checkCustomId, isReservedId, keyOf, SCHEMA_VERSION } from './keys.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
 
 export interface RedisStoreOptions {
@@ -536,6 +536,29 @@ export class RedisStore implements Store {
     await this.queueReady(queue);
     const newest = await this.client.xrevrange(keyOf.events(queue), '+', '-', 'COUNT', 1);
     return newest.length > 0 ? newest[0][0] : '0';
+  }
+
+  /** Scans the queue's job hashes; one whose id is in no state list is removed (by the remove script). */
+  async removeOrphanedJobs(queue: string, count: number, limit: number): Promise<number> {
+    const head = `${queue}:`;
+    const pattern = `${head.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    let removed = 0;
+    let scanned = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const id = key.slice(head.length);
+        if (id.includes(':') || isReservedId(id)) continue;
+        if (limit > 0 && ++scanned > limit) return removed;
+        if ((await this.client.type(key)) !== 'hash') continue;
+        if ((await this.getState(queue, id)) !== 'unknown') continue;
+        removed += await this.remove(queue, id, Date.now());
+        if (count > 0 && removed >= count) return removed;
+      }
+    } while (cursor !== '0');
+    return removed;
   }
 
   /** Names (without the prefix) of the Docket queues stored under `prefix`, sorted. */

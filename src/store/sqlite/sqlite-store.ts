@@ -56,9 +56,15 @@ export class SqliteStore implements Store {
     const emittedBefore = this.t.emitted;
     let out: T;
     try {
-      out = await this.sdb.transact(fn);
+      out = await this.sdb.transact(() => {
+        this.t.discardEvents(); // left by an attempt that hit a busy file
+        const result = fn();
+        this.t.flushEvents();
+        return result;
+      });
     } catch (err) {
       this.t.touched.clear();
+      this.t.discardEvents();
       throw err;
     }
     // Wake waiters only when something happened (an event was written): an empty fetch that woke
@@ -610,6 +616,11 @@ export class SqliteStore implements Store {
 
   removeUnprocessedChildren(queue: string, id: string): Promise<void> {
     return this.write(queue, () => this.p.removeUnprocessedChildren(queue, id));
+  }
+
+  /** A job row always has a state: there are no orphans to remove. */
+  async removeOrphanedJobs(_queue: string, _count: number, _limit: number): Promise<number> {
+    return 0;
   }
 
   /** Names (without the prefix) of the queues stored under `prefix`, sorted. */
