@@ -48,10 +48,4 @@ for i = 0, n - 1 do
   codes[#codes + 1] = code
 end
 signalIfFreed()
-local refused = 0
-for _, c in ipairs(codes) do
-  if c ~= 0 then
-    refused = refused + 1
-  end
-end
-return { codes, fetchAfterMove(now, readFetch(3 + n * 7), refused) }
+return { codes, fetchAfterMove(now, readFetch(3 + n * 7), codes) }

@@ -167,13 +167,15 @@ local function fetch(now, req)
 end
 
 -- The `next` part of complete/fail: fetch when asked, and say `drained` when nothing is left.
--- `refused`: items of the move that were refused; their slots get no job (their owner lost the lock).
-local function fetchAfterMove(now, req, refused)
+-- `codes`: the move's result per item; a refused item's slot gets no job (its owner lost the lock).
+local function fetchAfterMove(now, req, codes)
   if not req then
     return 0
   end
-  for _ = 1, refused or 0 do
-    table.remove(req.tokens)
+  for _, code in ipairs(codes or {}) do
+    if code ~= 0 then
+      table.remove(req.tokens)
+    end
   end
   local result = fetch(now, req)
   if #result[1] == 0 and waitingCount() == 0 then
