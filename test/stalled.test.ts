@@ -17,6 +17,8 @@ describe.each(stores)('locks and stalled jobs on $kind', (store) => {
     expect(first?.id).toBe('1');
     await w.startStalledCheckTimer();
     await until(async () => (await queue.getJobState('1')) === 'waiting', 10_000, 'the first recovery');
+    // The store moved the job; the worker tells of it once the checker's answer arrives.
+    await until(() => stalled.length > 0, 10_000, 'the stalled event');
     expect(stalled).toEqual(['1']);
     expect((await queue.getJob('1'))?.stalledCounter).toBe(1);
     await expect(first!.moveToCompleted('late', 'token-1', false)).rejects.toThrow(/Missing lock for job 1/);
