@@ -154,11 +154,9 @@ describe('known bugs: Redis connection cuts', () => {
   beforeAll(() => server.start());
   afterAll(() => server.destroy());
 
-  // KNOWN LIMIT resent-add (Redis): ioredis resends a command whose reply was lost with a cut
-  // connection, so an add may be stored twice (and a fetch may take a second job, which then
-  // stalls and is recovered). Turning resends off is worse: ioredis then never settles those
-  // commands. Documented in docs/guarantees.md; a per-call idempotency key would fix it.
-  it.skip('never turns one add into two jobs when connections are cut', async () => {
+  // BUG resent-add (Redis): ioredis resends a command whose reply was lost with a cut connection,
+  // so an add ran twice. Each addJobs call now carries a call id; a resent call gets the first answer.
+  it('never turns one add into two jobs when connections are cut', async () => {
     const queue = new Queue(queueName(), { connection: server.url });
     const admin = new Redis(server.url);
     let attempted = 0;

@@ -59,7 +59,7 @@ export function isReservedId(id: string): boolean {
   return RESERVED_IDS.has(id);
 }
 
-const RESERVED_IDS = new Set<string>([...SUFFIXES, ...BULLMQ_ONLY_SUFFIXES, 'de', 'metrics', 'workers']);
+const RESERVED_IDS = new Set<string>([...SUFFIXES, ...BULLMQ_ONLY_SUFFIXES, 'de', 'metrics', 'workers', 'addcall']);
 
 /** KEYS[1..12] of every script: the `<q>:` prefix, then `<q>:wait` … `<q>:waiting-children`. */
 export function queueKeys(queue: string): string[] {

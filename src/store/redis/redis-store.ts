@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { moveError } from '../../errors.js';
@@ -106,6 +107,7 @@ export class RedisStore implements Store {
       if (job.id !== undefined) checkCustomId(queue, job.id);
       args.push(...jobArgs(job), dedupArg(job));
     }
+    args.push(randomUUID()); // makes a resent call answer, not add again (see addJobs.lua)
     const flat = (await this.run('addJobs', queue, args)) as (string | number)[];
     throwIfParentMissing(flat);
     const result: AddResult = { ids: [], duplicated: [] };

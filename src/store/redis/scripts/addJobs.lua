@@ -7,6 +7,9 @@
 --   id ('' = auto id from <q>:id), name, data (JSON), opts (JSON), timestamp, delay (ms),
 --   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none),
 --   dedup (JSON DedupOptions, '' = none: see includes/dedup.lua)
+-- ARGV[2 + 10n] a call id (uuid): the answer is kept under <q>:addcall:<call id> for a minute, and a
+--   call that comes again (ioredis resends a command whose reply was lost with its connection)
+--   gets that answer instead of adding the jobs twice.
 -- Returns: flat list {id1, duplicated1, id2, duplicated2, ...}; duplicated = 1 when the custom id
 --          existed (the first job is kept, nothing is written, event `duplicated`) or the add was
 --          deduplicated (the id is the existing job's, event `deduplicated`).
@@ -18,6 +21,11 @@
 -- @include dedup
 local n = tonumber(ARGV[1])
 local W = 10
+local callKey = prefix .. 'addcall:' .. ARGV[2 + n * W]
+local answered = redis.call('GET', callKey)
+if answered then
+  return cjson.decode(answered)
+end
 -- Every parent must exist (or be a job added earlier in this batch) before anything is written.
 local batchIds = {}
 for i = 0, n - 1 do
@@ -70,4 +78,5 @@ end
 if added then
   signal()
 end
+redis.call('SET', callKey, cjson.encode(out), 'PX', 60000)
 return out
