@@ -210,7 +210,34 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     return record ? Job.fromJSON<T, R, N>(queue, record) : undefined;
   }
 
+  /** The job's fields as plain values (BullMQ's `toJSON`: `JSON.stringify(job)` encodes each once). */
   toJSON(): JobJson {
+    return {
+      id: this.id,
+      name: this.name,
+      data: this.data,
+      opts: this.opts,
+      progress: this.progress,
+      delay: this.delay,
+      priority: this.priority,
+      timestamp: this.timestamp,
+      attemptsMade: this.attemptsMade,
+      attemptsStarted: this.attemptsStarted,
+      stalledCounter: this.stalledCounter,
+      processedOn: this.processedOn,
+      finishedOn: this.finishedOn,
+      returnvalue: this.returnvalue,
+      failedReason: this.failedReason,
+      stacktrace: this.stacktrace,
+      processedBy: this.processedBy,
+      parent: this.parent,
+      parentKey: this.parentKey,
+      queueQualifiedName: this.queueQualifiedName,
+    } as JobJson;
+  }
+
+  /** The stored form, JSON fields as text (BullMQ's `asJSON`); `Job.fromJSON` rebuilds a job from it. */
+  asJSON(): JobJson {
     return {
       id: this.id,
       name: this.name,
@@ -232,10 +259,6 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
       parent: this.parent ? JSON.stringify({ id: this.parent.id, queue: this.parent.queueKey }) : undefined,
       queueQualifiedName: this.queueQualifiedName,
     };
-  }
-
-  asJSON(): JobJson {
-    return this.toJSON();
   }
 
   // ── reading ──────────────────────────────────────────────────────────────────────
