@@ -11,7 +11,7 @@ import { queueName, stores, until } from '../support/stores.js';
  * while they process a shared queue, and replaced. Every job must end `completed`, with exactly one
  * completion record (one `completed` event), and every extra run must be explained by a kill.
  */
-const TOTAL = Number(process.env.CRASH_JOBS ?? 2500);
+const TOTAL = Number(process.env.CRASH_JOBS ?? 5000);
 const WORKERS = 3;
 const CONCURRENCY = 4;
 const MIN_KILLS = 8;
