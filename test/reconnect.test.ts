@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, QueueEvents, Worker } from '../src/index.js';
-import { RedisServer } from './support/redis-server.js';
+import { freePort, RedisServer } from './support/redis-server.js';
 import { queueName, until } from './support/stores.js';
 
 describe('Redis restart', () => {
@@ -41,6 +41,32 @@ describe('Redis restart', () => {
       expect([...completedEvents].sort()).toEqual(['1', '2']);
     } finally {
       await Promise.all([worker.close(), events.close(), queue.close()]);
+    }
+  });
+});
+
+describe('Redis unreachable at start', () => {
+  const server = new RedisServer();
+  afterAll(() => server.destroy());
+
+  it('lets a worker started before redis-server connect and work once it is up', async () => {
+    server.port = await freePort();
+    const connection = `redis://127.0.0.1:${server.port}`;
+    const name = queueName();
+    const worker = new Worker(name, async (job) => job.data.n, { connection, drainDelay: 1 });
+    const errors: unknown[] = [];
+    worker.on('error', (err) => errors.push(err));
+    let queue: Queue | undefined;
+    try {
+      await until(() => errors.length > 0, 10_000, 'a connection error event');
+      await server.start();
+      queue = new Queue(name, { connection });
+      await queue.add('x', { n: 7 });
+      await until(async () => (await queue!.getJobState('1')) === 'completed', 20_000, 'the job');
+      expect((await queue.getJob('1'))?.returnvalue).toBe(7);
+    } finally {
+      await worker.close();
+      await queue?.close();
     }
   });
 });
