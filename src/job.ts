@@ -1,4 +1,11 @@
 import { isUnrecoverable, moveError, ValidationError } from './errors.js';
+import {
+  type DependencyCounts,
+  type DependencyFilter,
+  dependenciesView,
+  dependencyCounts,
+  type JobDependencies,
+} from './job-dependencies.js';
 import { type BackoffStrategy, backoffDelay } from './options/backoff.js';
 import type { JobsOptions, KeepJobs } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
@@ -26,15 +33,6 @@ export type JobProgress = number | object | string | boolean;
 
 /** The serialised job as `toJSON`/`asJSON` return it and `fromJSON` accepts. */
 export type JobJson = { [K in keyof JobRecord]?: unknown } & { queueQualifiedName?: string };
-
-export interface JobDependencies {
-  processed?: Record<string, unknown>;
-  unprocessed?: string[];
-  failed?: string[];
-  ignored?: Record<string, string>;
-}
-
-type DependencyFilter = { processed?: unknown; unprocessed?: unknown; failed?: unknown; ignored?: unknown };
 
 /** What `waitUntilFinished` needs from QueueEvents. */
 export interface FinishedWatcher {
@@ -538,32 +536,11 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
 
   /** Children by outcome, as BullMQ returns them (`processed` values parsed). */
   async getDependencies(opts: DependencyFilter = {}): Promise<JobDependencies> {
-    const deps = await this.store.getDependencies(this.queue.qualifiedName, this.jobId);
-    const all = !opts.processed && !opts.unprocessed && !opts.failed && !opts.ignored;
-    const out: JobDependencies = {};
-    if (all || opts.processed) {
-      out.processed = Object.fromEntries(Object.entries(deps.processed).map(([k, v]) => [k, JSON.parse(v)]));
-    }
-    if (all || opts.unprocessed) out.unprocessed = deps.unprocessed;
-    if (all || opts.failed) out.failed = Object.keys(deps.failed);
-    if (all || opts.ignored) out.ignored = deps.ignored;
-    return out;
+    return dependenciesView(await this.store.getDependencies(this.queue.qualifiedName, this.jobId), opts);
   }
 
-  async getDependenciesCount(opts: DependencyFilter = {}): Promise<{
-    processed?: number;
-    unprocessed?: number;
-    failed?: number;
-    ignored?: number;
-  }> {
-    const deps = await this.store.getDependencies(this.queue.qualifiedName, this.jobId);
-    const all = !opts.processed && !opts.unprocessed && !opts.failed && !opts.ignored;
-    const out: Record<string, number> = {};
-    if (all || opts.processed) out.processed = Object.keys(deps.processed).length;
-    if (all || opts.unprocessed) out.unprocessed = deps.unprocessed.length;
-    if (all || opts.failed) out.failed = Object.keys(deps.failed).length;
-    if (all || opts.ignored) out.ignored = Object.keys(deps.ignored).length;
-    return out;
+  async getDependenciesCount(opts: DependencyFilter = {}): Promise<DependencyCounts> {
+    return dependencyCounts(await this.store.getDependencies(this.queue.qualifiedName, this.jobId), opts);
   }
 
   private check(code: MoveCode, command: string): void {

@@ -7,14 +7,16 @@ import { JobScheduler } from './job-scheduler.js';
 import type { BackoffStrategy } from './options/backoff.js';
 import type { KeepJobs } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
-import { QueueBase, type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
+import { QueueBase, type QueueBaseOptions } from './queue-base.js';
 import { MetricsTime } from './queue-getters.js';
 import type { FetchRequest, FetchResult, JobRecord } from './store/store.js';
 import { traceProcess } from './telemetry/tracing.js';
 import { CompletionBatcher } from './worker/completion-batcher.js';
 import { LockRenewer } from './worker/lock-renewer.js';
+import { isClosedError, toError } from './worker/processor-errors.js';
 import { createSandbox, type Sandbox } from './worker/sandbox/index.js';
 import { StalledChecker } from './worker/stalled-checker.js';
+import { checkedOptions, validateConcurrency } from './worker/worker-options.js';
 
 export type Processor<T = any, R = any, N extends string = string> = (
   job: Job<T, R, N>,
@@ -489,50 +491,4 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     await this.shutdown();
     this.emit('closed');
   }
-}
-
-/** Rejects bad options before the worker opens its store. */
-function checkedOptions(opts: WorkerOptions, backendFactory: unknown): WorkerOptions {
-  refuseBackendFactory(backendFactory);
-  if (opts.concurrency !== undefined) validateConcurrency(opts.concurrency);
-  for (const key of ['lockDuration', 'stalledInterval', 'drainDelay'] as const) {
-    const v = opts[key];
-    if (v !== undefined && (typeof v !== 'number' || !(v > 0)))
-      throw new TypeError(`${key} must be a positive number (got ${String(v)})`);
-  }
-  return opts;
-}
-
-function validateConcurrency(value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(`concurrency must be an integer >= 1 (got ${String(value)})`);
-  }
-}
-
-function toError(err: unknown): Error {
-  if (err instanceof Error) return err;
-  if (err && typeof err === 'object' && 'message' in err) {
-    const e = new Error(String((err as { message: unknown }).message));
-    if ('name' in err) e.name = String((err as { name: unknown }).name);
-    return e;
-  }
-  return new Error(typeof err === 'string' ? err : `Processor threw a non-Error value: ${safeString(err)}`);
-}
-
-function safeString(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    try {
-      return String(value);
-    } catch {
-      // e.g. a null-prototype, circular object: neither JSON nor String can print it
-      return `an object without a string form (keys: ${Object.keys(value as object).join(', ') || 'none'})`;
-    }
-  }
-}
-
-function isClosedError(err: unknown): boolean {
-  const msg = (err as Error)?.message ?? '';
-  return msg.includes('Connection is closed') || msg.includes('The database connection is not open');
 }
