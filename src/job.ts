@@ -236,26 +236,15 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
 
   /** The stored form, JSON fields as text (BullMQ's `asJSON`); `Job.fromJSON` rebuilds a job from it. */
   asJSON(): JobJson {
+    const { parentKey: _parentKey, ...plain } = this.toJSON() as JobJson & { parentKey?: string };
     return {
-      id: this.id,
-      name: this.name,
+      ...plain,
       data: JSON.stringify(this.data ?? {}),
       opts: JSON.stringify(this.opts),
       progress: JSON.stringify(this.progress),
-      delay: this.delay,
-      priority: this.priority,
-      timestamp: this.timestamp,
-      attemptsMade: this.attemptsMade,
-      attemptsStarted: this.attemptsStarted,
-      stalledCounter: this.stalledCounter,
-      processedOn: this.processedOn,
-      finishedOn: this.finishedOn,
       returnvalue: JSON.stringify(this.returnvalue),
-      failedReason: this.failedReason,
       stacktrace: JSON.stringify(this.stacktrace),
-      processedBy: this.processedBy,
       parent: this.parent ? JSON.stringify({ id: this.parent.id, queue: this.parent.queueKey }) : undefined,
-      queueQualifiedName: this.queueQualifiedName,
     };
   }
 
