@@ -30,15 +30,15 @@ for i = 0, n - 1 do
   local b = 3 + i * 7
   local id = ARGV[b]
   local jobKey = prefix .. id
-  local code = checkLock(id, jobKey, ARGV[b + 1], now)
+  local code, f = checkLock(id, jobKey, ARGV[b + 1], now, finishFields)
   if code == 0 then
     leaveActive(id, jobKey)
-    redis.call('HSET', jobKey, 'returnvalue', ARGV[b + 2], 'finishedOn', int(now))
-    redis.call('HINCRBY', jobKey, 'attemptsMade', 1)
+    redis.call('HSET', jobKey, 'returnvalue', ARGV[b + 2], 'finishedOn', int(now),
+      'attemptsMade', (tonumber(f[1]) or 0) + 1)
     redis.call('ZADD', completedKey, int(now), id)
     emit('completed', 'jobId', id, 'returnvalue', ARGV[b + 2], 'prev', 'active')
-    childCompleted(queueName, id, jobKey, ARGV[b + 2], now)
-    dedupAfterFinish(queueName, id, jobKey)
+    childCompleted(queueName, id, jobKey, ARGV[b + 2], now, f[2])
+    dedupAfterFinish(queueName, id, jobKey, f[3])
     local points = tonumber(ARGV[b + 6])
     if points > 0 then
       recordMetric('completed', now, points)

@@ -30,12 +30,12 @@ for i = 0, n - 1 do
   local b = 3 + i * 10
   local id = ARGV[b]
   local jobKey = prefix .. id
-  local code = checkLock(id, jobKey, ARGV[b + 1], now)
+  local code, f = checkLock(id, jobKey, ARGV[b + 1], now, finishFields)
   if code == 0 then
     local reason = ARGV[b + 2]
     leaveActive(id, jobKey)
-    redis.call('HSET', jobKey, 'failedReason', reason, 'stacktrace', ARGV[b + 3])
-    local attemptsMade = redis.call('HINCRBY', jobKey, 'attemptsMade', 1)
+    local attemptsMade = (tonumber(f[1]) or 0) + 1
+    redis.call('HSET', jobKey, 'failedReason', reason, 'stacktrace', ARGV[b + 3], 'attemptsMade', attemptsMade)
     local retryDelay = tonumber(ARGV[b + 4])
     if not retryDelay then
       redis.call('HSET', jobKey, 'finishedOn', int(now))
@@ -44,8 +44,8 @@ for i = 0, n - 1 do
       if ARGV[b + 8] == '1' then
         emit('retries-exhausted', 'jobId', id, 'attemptsMade', attemptsMade)
       end
-      childFailed(queueName, id, jobKey, reason, now)
-      dedupAfterFinish(queueName, id, jobKey)
+      childFailed(queueName, id, jobKey, reason, now, f[2])
+      dedupAfterFinish(queueName, id, jobKey, f[3])
       local points = tonumber(ARGV[b + 9])
       if points > 0 then
         recordMetric('failed', now, points)
@@ -58,7 +58,7 @@ for i = 0, n - 1 do
       emit('delayed', 'jobId', id, 'delay', int(due))
       signal()
     else
-      addToWaiting(id, jobPriority(jobKey), isLifo(jobKey))
+      addToWaiting(id, tonumber(f[4]) or 0, f[5] == '1')
       emit('waiting', 'jobId', id, 'prev', 'failed')
       signal()
     end

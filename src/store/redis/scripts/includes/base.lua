@@ -96,20 +96,27 @@ end
 
 -- 0 when `token` holds a live lock on active job `id`; else -1 (no job), -2 (no lock, or a lock that
 -- lapsed before `now`, as an expired Redis lock key would be), -6 (held by another token).
-local function checkLock(id, jobKey, token, now)
-  if redis.call('EXISTS', jobKey) == 0 then
+-- `fields` (optional) are more hash fields to read in the same call; their values come back second.
+local function checkLock(id, jobKey, token, now, fields)
+  -- Every job hash has `name`: an absent one means no such job.
+  local read = redis.call('HMGET', jobKey, 'name', 'token', unpack(fields or {}))
+  if not read[1] then
     return -1
   end
-  local held = redis.call('HGET', jobKey, 'token')
+  local values = { unpack(read, 3) }
+  local held = read[2]
   local lockUntil = tonumber(redis.call('ZSCORE', activeKey, id))
   if not held or not lockUntil or lockUntil < now then
-    return -2
+    return -2, values
   end
   if held ~= token then
-    return -6
+    return -6, values
   end
-  return 0
+  return 0, values
 end
+
+-- What complete and fail read with the lock check (f[1..5] of checkLock's second result).
+local finishFields = { 'attemptsMade', 'parent', 'opts', 'priority', 'lifo' }
 
 local function leaveActive(id, jobKey)
   redis.call('ZREM', activeKey, id)

@@ -59,8 +59,11 @@ local function readDedup(raw)
 end
 
 -- Job `id` of queue `q` finished for good: free its dedup id (no ttl) or hand it to the job kept aside.
-local function dedupAfterFinish(q, id, jobKey)
-  local opts = redis.call('HGET', jobKey, 'opts')
+-- `opts`: the job's opts field when the caller already read it, nil to read it here.
+local function dedupAfterFinish(q, id, jobKey, opts)
+  if opts == nil then
+    opts = redis.call('HGET', jobKey, 'opts')
+  end
   if not opts or not string.find(opts, '"deduplication"', 1, true) then
     return
   end

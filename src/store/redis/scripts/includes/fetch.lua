@@ -72,22 +72,15 @@ local function limiterWindow(now, max, duration)
 end
 
 -- Global concurrency (meta `concurrency`): how many more jobs may be active; nil = no limit.
-local function concurrencyRoom()
-  local concurrency = tonumber(redis.call('HGET', metaKey, 'concurrency'))
+local function concurrencyRoom(concurrency)
+  if concurrency == nil then
+    concurrency = redis.call('HGET', metaKey, 'concurrency')
+  end
+  concurrency = tonumber(concurrency)
   if not concurrency then
     return nil
   end
   return concurrency - redis.call('ZCARD', activeKey)
-end
-
--- The limiter in force: the global rate limit (meta `max`, `duration`) replaces the worker's.
-local function limiterOf(req)
-  local max = tonumber(redis.call('HGET', metaKey, 'max'))
-  local duration = tonumber(redis.call('HGET', metaKey, 'duration'))
-  if max and duration then
-    return max, duration
-  end
-  return req.limMax, req.limDuration
 end
 
 -- Jobs left active (complete, fail): under global concurrency a blocked worker may fetch again.
@@ -98,24 +91,62 @@ local function signalIfFreed()
   end
 end
 
+-- Moves job `id` (just popped from waiting) to active under `token`. Returns {id, flat hash} as the
+-- client reads it (later fields win), or nil when the job no longer exists.
+local function takeJob(id, token, now, req)
+  local jobKey = prefix .. id
+  local hash = redis.call('HGETALL', jobKey)
+  if #hash == 0 then
+    return nil
+  end
+  local started = 1
+  for k = 1, #hash, 2 do
+    if hash[k] == 'attemptsStarted' then
+      started = (tonumber(hash[k + 1]) or 0) + 1
+      break
+    end
+  end
+  local at = int(now)
+  redis.call('ZADD', activeKey, int(now + req.lockDuration), id)
+  local n = #hash
+  hash[n + 1], hash[n + 2] = 'token', token
+  hash[n + 3], hash[n + 4] = 'processedOn', at
+  hash[n + 5], hash[n + 6] = 'attemptsStarted', tostring(started)
+  if req.processedBy ~= '' then
+    hash[n + 7], hash[n + 8] = 'processedBy', req.processedBy
+    redis.call('HSET', jobKey, 'token', token, 'processedOn', at, 'attemptsStarted', started,
+      'processedBy', req.processedBy)
+  else
+    redis.call('HSET', jobKey, 'token', token, 'processedOn', at, 'attemptsStarted', started)
+  end
+  emit('active', 'jobId', id, 'prev', 'waiting')
+  return { id, hash }
+end
+
 local function fetch(now, req)
   promoteDelayed(now)
-  if isPaused() then
+  -- The queue's state in one read: paused, manual rate limit, global concurrency and rate limit.
+  local meta = redis.call('HMGET', metaKey, 'paused', 'rate-limit-until', 'concurrency', 'max', 'duration')
+  if meta[1] then
     return { {}, 0, nextDelayedAt(), 1 }
   end
-  local ttl = manualLimitTtl(now)
-  if ttl > 0 then
-    return { {}, ttl, nextDelayedAt(), 0 }
+  local limitedUntil = tonumber(meta[2]) or 0
+  if limitedUntil > now then
+    return { {}, limitedUntil - now, nextDelayedAt(), 0 }
   end
   local room = #req.tokens
-  local concRoom = concurrencyRoom()
+  local concRoom = concurrencyRoom(meta[3])
   if concRoom then
     if concRoom <= 0 then
       return { {}, 0, nextDelayedAt(), 0 }
     end
     room = math.min(room, concRoom)
   end
-  local limMax, limDuration = limiterOf(req)
+  -- The global rate limit replaces the worker's limiter.
+  local limMax, limDuration = req.limMax, req.limDuration
+  if tonumber(meta[4]) and tonumber(meta[5]) then
+    limMax, limDuration = tonumber(meta[4]), tonumber(meta[5])
+  end
   local limStart, limCount
   if limMax > 0 then
     local limRoom, limTtl
@@ -135,18 +166,7 @@ local function fetch(now, req)
       end
       id = popped[1]
     end
-    local jobKey = prefix .. id
-    if redis.call('EXISTS', jobKey) == 1 then
-      local token = req.tokens[#jobs + 1]
-      redis.call('ZADD', activeKey, int(now + req.lockDuration), id)
-      redis.call('HSET', jobKey, 'token', token, 'processedOn', int(now))
-      if req.processedBy ~= '' then
-        redis.call('HSET', jobKey, 'processedBy', req.processedBy)
-      end
-      redis.call('HINCRBY', jobKey, 'attemptsStarted', 1)
-      emit('active', 'jobId', id, 'prev', 'waiting')
-      jobs[#jobs + 1] = { id, redis.call('HGETALL', jobKey) }
-    end
+    jobs[#jobs + 1] = takeJob(id, req.tokens[#jobs + 1], now, req)
   end
   local limiterFull = false
   if limMax > 0 and #jobs > 0 then
@@ -161,7 +181,7 @@ local function fetch(now, req)
   end
   -- More work for another blocked worker (unless the window is used up: it would only learn the ttl).
   if not limiterFull and waitingCount() > 0 then
-    signal()
+    redis.call('ZADD', markerKey, 0, '0')
   end
   return { jobs, 0, nextDelayedAt(), 0 }
 end

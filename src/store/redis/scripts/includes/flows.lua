@@ -9,9 +9,12 @@
 
 local doneSuffixes = { ':processed', ':failed', ':ignored' }
 
--- The parent link of a job hash: {id, queue, policy?}, or nil.
-local function parentOf(jobKey)
-  local raw = redis.call('HGET', jobKey, 'parent')
+-- The parent link of a job hash: {id, queue, policy?}, or nil. `raw`: the `parent` field when the
+-- caller already read it (false = absent), nil to read it here.
+local function parentOf(jobKey, raw)
+  if raw == nil then
+    raw = redis.call('HGET', jobKey, 'parent')
+  end
   if not raw or raw == '' then
     return nil
   end
@@ -29,10 +32,13 @@ end
 -- `suffix` (one of doneSuffixes, with `value`; '' = drop the dependency). Only a known dependency
 -- changes, as the SQLite UPDATE does.
 local function setDepStatus(parentKey, childKey, suffix, value)
+  -- A pending child has no outcome recorded yet; only one that had one (retried) needs them cleared.
   local known = redis.call('SREM', parentKey .. ':dependencies', childKey) == 1
-  for _, done in ipairs(doneSuffixes) do
-    if redis.call('HDEL', parentKey .. done, childKey) == 1 then
-      known = true
+  if not known then
+    for _, done in ipairs(doneSuffixes) do
+      if redis.call('HDEL', parentKey .. done, childKey) == 1 then
+        known = true
+      end
     end
   end
   if known and suffix ~= '' then
@@ -68,8 +74,8 @@ local function releaseParent(pq, pid, now, force)
 end
 
 -- Job `id` of queue `q` completed: record its return value in its parent, release the parent.
-local function childCompleted(q, id, jobKey, returnvalue, now)
-  local parent = parentOf(jobKey)
+local function childCompleted(q, id, jobKey, returnvalue, now, parentRaw)
+  local parent = parentOf(jobKey, parentRaw)
   if not parent then
     return
   end
@@ -78,8 +84,8 @@ local function childCompleted(q, id, jobKey, returnvalue, now)
 end
 
 -- Job `id` of queue `q` failed for good: apply its parent policy (see Store.fail).
-local function childFailed(q, id, jobKey, reason, now)
-  local parent = parentOf(jobKey)
+local function childFailed(q, id, jobKey, reason, now, parentRaw)
+  local parent = parentOf(jobKey, parentRaw)
   if not parent then
     return
   end
