@@ -61,7 +61,13 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   readonly id = randomUUID();
   private tokenCounter = 0;
   private readonly processor?: Processor<DataType, ResultType, NameType>;
-  private readonly active = new Map<string, { job: Job; controller: AbortController }>();
+  /** Running jobs; `controller` only when the processor can see the signal (see `wantsSignal`). */
+  private readonly active = new Map<string, { job: Job; controller?: AbortController }>();
+  /**
+   * A processor declaring one or two parameters cannot read the third, the signal: creating an
+   * AbortController per job for it cost ~10 µs of CPU per job (bench/NOTES.md).
+   */
+  private wantsSignal = true;
   private readonly locks: LockRenewer;
   private readonly stalled: StalledChecker;
   private running?: Promise<void>;
@@ -105,6 +111,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       this.processor = this.sandbox.processor;
     } else {
       this.processor = processor ?? undefined;
+      if (this.processor) this.wantsSignal = this.processor.length === 0 || this.processor.length >= 3;
     }
     const qn = this.qualifiedName;
     this.completions = new CompletionBatcher(this.store, this.qualifiedName, (n) => this.fetchRequest(n));
@@ -293,7 +300,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   private async processJob(record: JobRecord): Promise<JobRecord | undefined> {
     const job = Job.fromJSON<DataType, ResultType, NameType>(this, record);
     const token = record.token!;
-    const controller = new AbortController();
+    const controller = this.wantsSignal ? new AbortController() : undefined;
     this.active.set(job.id!, { job, controller });
     if (!this.opts.skipLockRenewal) this.locks.track(job.id!, token);
     try {
@@ -305,7 +312,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
         outcome = { ok: false, err: new UnrecoverableError('job started more than allowable limit') };
       } else {
         try {
-          outcome = { ok: true, value: await traceProcess(job, () => this.processor!(job, token, controller.signal)) };
+          outcome = { ok: true, value: await traceProcess(job, () => this.processor!(job, token, controller?.signal)) };
         } catch (err) {
           outcome = { ok: false, err: toError(err) };
         }
@@ -414,7 +421,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   cancelJob(jobId: string, reason?: string): boolean {
     const running = this.active.get(jobId);
     if (!running) return false;
-    running.controller.abort(reason === undefined ? new Error('Job cancelled') : new Error(reason));
+    running.controller?.abort(reason === undefined ? new Error('Job cancelled') : new Error(reason));
     return true;
   }
 
@@ -481,7 +488,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.stalled.stop();
     clearInterval(this.heartbeat);
     if (!force) await this.whenIdle();
-    for (const { controller } of this.active.values()) if (force) controller.abort();
+    for (const { controller } of this.active.values()) if (force) controller?.abort();
     await this.running?.catch(() => undefined);
     // The loop may have started jobs from a fetch that was in flight when close began.
     if (!force) await this.whenIdle();

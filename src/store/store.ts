@@ -185,7 +185,10 @@ export interface FetchResult {
   jobs: JobRecord[];
   /** ms until the queue's rate limit lifts (0 = not limited). */
   rateLimitTtl: number;
-  /** Due time of the earliest delayed job, if any, so a blocked worker wakes in time. */
+  /**
+   * Due time of the earliest delayed job, if any, so a worker about to wait wakes in time. A store may
+   * leave it out when it fetched jobs (the worker does not wait then).
+   */
   nextDelayedAt?: number;
   paused: boolean;
 }

@@ -47,10 +47,60 @@ export function toRecord(id: string, raw: RawHash): JobRecord | undefined {
     stacktrace: h.stacktrace,
     processedBy: h.processedBy,
     parent: h.parent,
-    token: h.token,
+    token: h.token || undefined, // a finished job keeps an empty token (scripts/complete.lua)
   };
   for (const [field, value] of Object.entries(optional)) {
     if (value !== undefined) (record as unknown as Record<string, unknown>)[field] = value;
+  }
+  return record;
+}
+
+/** The job fields a fetch returns, by position: keep in step with `fetchedFields` in scripts/includes/fetch.lua. */
+const FETCHED_FIELDS = [
+  'name',
+  'data',
+  'opts',
+  'progress',
+  'timestamp',
+  'delay',
+  'priority',
+  'attemptsMade',
+  'attemptsStarted',
+  'stalledCounter',
+  'processedOn',
+  'finishedOn',
+  'returnvalue',
+  'failedReason',
+  'stacktrace',
+  'processedBy',
+  'parent',
+  'token',
+] as const;
+
+type FetchedValue = string | number | null;
+
+/** A fetched job (values of FETCHED_FIELDS, nulls for absent fields) as a JobRecord. */
+function fetchedRecord(id: string, v: FetchedValue[]): JobRecord {
+  const text = (i: number) => (v[i] === null ? undefined : String(v[i]));
+  const num = (i: number) => (v[i] === null ? undefined : Number(v[i]));
+  const record: JobRecord = {
+    id,
+    name: String(v[0]),
+    data: text(1) ?? '{}',
+    opts: text(2) ?? '{}',
+    progress: text(3) ?? '0',
+    timestamp: num(4) ?? 0,
+    delay: num(5) ?? 0,
+    priority: num(6) ?? 0,
+    attemptsMade: num(7) ?? 0,
+    attemptsStarted: num(8) ?? 0,
+    stalledCounter: num(9) ?? 0,
+  };
+  for (let i = 10; i < FETCHED_FIELDS.length; i++) {
+    if (v[i] === null) continue;
+    const field = FETCHED_FIELDS[i];
+    (record as unknown as Record<string, unknown>)[field] =
+      field === 'processedOn' || field === 'finishedOn' ? Number(v[i]) : String(v[i]);
   }
   return record;
 }
@@ -62,12 +112,12 @@ export function fetchArgs(req: FetchRequest | undefined): (string | number)[] {
   return [tokens.length, lockDuration, processedBy ?? '', limiter?.max ?? 0, limiter?.duration ?? 0, ...tokens];
 }
 
-type RawFetch = [[string, string[]][], number, number, number];
+type RawFetch = [[string, FetchedValue[]][], number, number, number];
 
 export function toFetchResult(raw: unknown): FetchResult {
   const [jobs, rateLimitTtl, nextDelayedAt, paused] = raw as RawFetch;
   const result: FetchResult = {
-    jobs: jobs.map(([id, hash]) => toRecord(id, hash) as JobRecord),
+    jobs: jobs.map(([id, values]) => fetchedRecord(id, values)),
     rateLimitTtl: Number(rateLimitTtl),
     paused: Number(paused) === 1,
   };
@@ -97,11 +147,22 @@ type StreamEntry = [string, string[]];
 export function toEvents(raw: unknown): StoredEvent[] {
   if (!Array.isArray(raw) || raw.length === 0) return [];
   const entries: StreamEntry[] = typeof raw[0] === 'string' ? raw[1] : raw[0][1];
-  return entries.map(([id, fields]) => {
-    const event: StoredEvent = { id, event: '' };
-    for (let i = 0; i + 1 < fields.length; i += 2) event[fields[i]] = fields[i + 1];
-    return event;
-  });
+  const events: StoredEvent[] = [];
+  for (const [id, fields] of entries) {
+    if (fields[0] === 'event' && fields[1] === 'batch' && fields[2] === 'events') {
+      // Several events of one script call (scripts/includes/base.lua): they share the entry's id.
+      for (const [name, ...pairs] of JSON.parse(fields[3]) as string[][]) events.push(toEvent(id, name, pairs));
+    } else {
+      events.push(toEvent(id, '', fields));
+    }
+  }
+  return events;
+}
+
+function toEvent(id: string, name: string, pairs: string[]): StoredEvent {
+  const event: StoredEvent = { id, event: name };
+  for (let i = 0; i + 1 < pairs.length; i += 2) event[pairs[i]] = String(pairs[i + 1]);
+  return event;
 }
 
 /** A job to insert as the 9 ARGV values scripts/includes/jobs.lua `readJob` reads. */

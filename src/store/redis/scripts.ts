@@ -81,8 +81,9 @@ const INCLUDE_ORDER = [
  * prologue on every call: creating the ~60 helper closures of its includes cost 15-50 µs of Redis
  * CPU per call, more than the commands of a small transition (bench/micro/script-overhead.ts).
  * In a library the helpers are created once, at load; each function only binds KEYS and ARGV
- * (upvalues the helpers read) and runs its body. The scripts' files stay plain Lua, one per
- * transition; this turns them into `docket_<version>_<name>` functions.
+ * (upvalues the helpers read), runs its body and writes the events the body emitted (base.lua).
+ * The scripts' files stay plain Lua, one per transition; this turns them into
+ * `docket_<version>_<name>` functions.
  */
 function buildLibrary(): { source: string; prefix: string } {
   const bindings: string[] = [];
@@ -104,11 +105,11 @@ function buildLibrary(): { source: string; prefix: string } {
     `#!lua name=docket_${hash}`,
     'local KEYS, ARGV',
     base,
-    `local function bindKeys()\n  ${bindings.join('\n  ')}\nend`,
+    `local function bindKeys()\n  ${bindings.join('\n  ')}\n  resetEvents()\nend`,
     ...includes,
     ...bodies.map(
       ({ name, body }) =>
-        `redis.register_function('${prefix}${name}', function(keys, args)\n  KEYS = keys\n  ARGV = args\n  bindKeys()\n${body}\nend)`,
+        `redis.register_function('${prefix}${name}', function(keys, args)\n  KEYS = keys\n  ARGV = args\n  bindKeys()\n  local result = (function()\n${body}\n  end)()\n  flushEvents()\n  return result\nend)`,
     ),
   ];
   return { source: parts.join('\n'), prefix };

@@ -32,9 +32,10 @@ for i = 0, n - 1 do
   local jobKey = prefix .. id
   local code, f = checkLock(id, jobKey, ARGV[b + 1], now, finishFields)
   if code == 0 then
-    leaveActive(id, jobKey)
+    -- Leaves active: an empty token (no lock) is written with the rest, one HSET instead of an HDEL too.
+    redis.call('ZREM', activeKey, id)
     redis.call('HSET', jobKey, 'returnvalue', ARGV[b + 2], 'finishedOn', int(now),
-      'attemptsMade', (tonumber(f[1]) or 0) + 1)
+      'attemptsMade', (tonumber(f[1]) or 0) + 1, 'token', '')
     redis.call('ZADD', completedKey, int(now), id)
     emit('completed', 'jobId', id, 'returnvalue', ARGV[b + 2], 'prev', 'active')
     childCompleted(queueName, id, jobKey, ARGV[b + 2], now, f[2])
@@ -47,5 +48,9 @@ for i = 0, n - 1 do
   end
   codes[#codes + 1] = code
 end
-signalIfFreed()
-return { codes, fetchAfterMove(now, readFetch(3 + n * 7), codes) }
+local req = readFetch(3 + n * 7)
+-- A fetch that follows signals other workers itself when work is left.
+if not req then
+  signalIfFreed()
+end
+return { codes, fetchAfterMove(now, req, codes) }

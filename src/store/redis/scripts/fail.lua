@@ -33,9 +33,11 @@ for i = 0, n - 1 do
   local code, f = checkLock(id, jobKey, ARGV[b + 1], now, finishFields)
   if code == 0 then
     local reason = ARGV[b + 2]
-    leaveActive(id, jobKey)
     local attemptsMade = (tonumber(f[1]) or 0) + 1
-    redis.call('HSET', jobKey, 'failedReason', reason, 'stacktrace', ARGV[b + 3], 'attemptsMade', attemptsMade)
+    -- Leaves active: an empty token (no lock) is written with the rest, one HSET instead of an HDEL too.
+    redis.call('ZREM', activeKey, id)
+    redis.call('HSET', jobKey, 'failedReason', reason, 'stacktrace', ARGV[b + 3], 'attemptsMade', attemptsMade,
+      'token', '')
     local retryDelay = tonumber(ARGV[b + 4])
     if not retryDelay then
       redis.call('HSET', jobKey, 'finishedOn', int(now))
@@ -65,5 +67,9 @@ for i = 0, n - 1 do
   end
   codes[#codes + 1] = code
 end
-signalIfFreed()
-return { codes, fetchAfterMove(now, readFetch(3 + n * 10), codes) }
+local req = readFetch(3 + n * 10)
+-- A fetch that follows signals other workers itself when work is left.
+if not req then
+  signalIfFreed()
+end
+return { codes, fetchAfterMove(now, req, codes) }

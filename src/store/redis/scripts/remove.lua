@@ -23,7 +23,7 @@ end
 
 local function lockedIn(q, jobId)
   local lockUntil = tonumber(redis.call('ZSCORE', q .. ':active', jobId))
-  return lockUntil ~= nil and lockUntil >= now and redis.call('HEXISTS', q .. ':' .. jobId, 'token') == 1
+  return lockUntil ~= nil and lockUntil >= now and (redis.call('HGET', q .. ':' .. jobId, 'token') or '') ~= ''
 end
 
 local function removeChildrenOf(q, parentId)

@@ -6,7 +6,7 @@
 --   ARGV[i+3] limiter max (0 = no limiter)
 --   ARGV[i+4] limiter duration (ms)
 --   ARGV[i+5 .. i+4+n] the lock tokens
--- Result: { jobs = {{id, flat hash}...}, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1) }
+-- Result: { jobs = {{id, values of fetchedFields}...}, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1) }
 -- Queue-wide limits in <q>:meta: `concurrency` caps the active jobs (nothing fetched, ttl 0, when
 -- reached); `max` / `duration`, the global rate limit, replace the request's limiter.
 
@@ -91,36 +91,33 @@ local function signalIfFreed()
   end
 end
 
--- Moves job `id` (just popped from waiting) to active under `token`. Returns {id, flat hash} as the
--- client reads it (later fields win), or nil when the job no longer exists.
+-- The job fields a fetch returns, values only, in this order (codec.ts FETCHED_FIELDS reads them
+-- by position): half the reply of an HGETALL, and no field names to decode.
+local fetchedFields = { 'name', 'data', 'opts', 'progress', 'timestamp', 'delay', 'priority', 'attemptsMade',
+  'attemptsStarted', 'stalledCounter', 'processedOn', 'finishedOn', 'returnvalue', 'failedReason', 'stacktrace',
+  'processedBy', 'parent', 'token' }
+
+-- Moves job `id` (just popped from waiting) to active under `token`. Returns {id, values of
+-- fetchedFields as they are now}, or nil when the job no longer exists.
 local function takeJob(id, token, now, req)
   local jobKey = prefix .. id
-  local hash = redis.call('HGETALL', jobKey)
-  if #hash == 0 then
+  local f = redis.call('HMGET', jobKey, unpack(fetchedFields))
+  if not f[1] then
     return nil
   end
-  local started = 1
-  for k = 1, #hash, 2 do
-    if hash[k] == 'attemptsStarted' then
-      started = (tonumber(hash[k + 1]) or 0) + 1
-      break
-    end
-  end
+  local started = (tonumber(f[9]) or 0) + 1
   local at = int(now)
   redis.call('ZADD', activeKey, int(now + req.lockDuration), id)
-  local n = #hash
-  hash[n + 1], hash[n + 2] = 'token', token
-  hash[n + 3], hash[n + 4] = 'processedOn', at
-  hash[n + 5], hash[n + 6] = 'attemptsStarted', tostring(started)
+  f[9], f[11], f[18] = started, at, token
   if req.processedBy ~= '' then
-    hash[n + 7], hash[n + 8] = 'processedBy', req.processedBy
+    f[16] = req.processedBy
     redis.call('HSET', jobKey, 'token', token, 'processedOn', at, 'attemptsStarted', started,
       'processedBy', req.processedBy)
   else
     redis.call('HSET', jobKey, 'token', token, 'processedOn', at, 'attemptsStarted', started)
   end
   emit('active', 'jobId', id, 'prev', 'waiting')
-  return { id, hash }
+  return { id, f }
 end
 
 local function fetch(now, req)
@@ -180,10 +177,11 @@ local function fetch(now, req)
     limiterFull = true
   end
   -- More work for another blocked worker (unless the window is used up: it would only learn the ttl).
-  if not limiterFull and waitingCount() > 0 then
+  if not limiterFull and (redis.call('LLEN', waitKey) > 0 or redis.call('ZCARD', prioritizedKey) > 0) then
     redis.call('ZADD', markerKey, 0, '0')
   end
-  return { jobs, 0, nextDelayedAt(), 0 }
+  -- A worker only needs the next due time when it got nothing and is about to wait.
+  return { jobs, 0, #jobs > 0 and -1 or nextDelayedAt(), 0 }
 end
 
 -- The `next` part of complete/fail: fetch when asked, and say `drained` when nothing is left.
