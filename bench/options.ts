@@ -27,8 +27,8 @@ export const USAGE = `npm run bench -- [options]
   --write / --no-write    write bench/RESULTS.md (default: only when every scenario and system ran)
   --note <text>           a note for RESULTS.md (e.g. "machine busy")
   --json <path>           also write every raw measurement as JSON
-  --docket-from <src|dist>  load Docket from its TypeScript source through tsx (default) or from
-                          dist/ (run \`npm run build\` first; the references are compiled JS)
+  --docket-from <dist|src>  load Docket compiled from dist/ (default; \`npm run bench\` builds it first,
+                          as the references are compiled JS too) or from src/ through tsx
   --node-arg <flag>       extra node flag for each child (repeatable), e.g.
                           --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=/tmp/prof`;
 
@@ -46,7 +46,7 @@ export function parseOptions(argv: string[]): RunOptions {
       note: { type: 'string' },
       json: { type: 'string' },
       'node-arg': { type: 'string', multiple: true },
-      'docket-from': { type: 'string', default: 'src' },
+      'docket-from': { type: 'string', default: 'dist' },
       help: { type: 'boolean', short: 'h' },
     },
   });

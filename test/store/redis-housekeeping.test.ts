@@ -62,7 +62,11 @@ describe('RedisStore housekeeping', () => {
     expect(await store.changeDelay(q, 'b', 10, T0)).toBe(-3);
     expect(await store.getRange(q, ['delayed'], 0, -1, true)).toEqual(['c', 'a']);
     expect(await store.promoteJobs(q, 1)).toBe(1);
-    expect(await store.fetchNext(q, { tokens: ['x', 'y'], lockDuration: 1, now: T0 })).toMatchObject({
+    const taken = await store.fetchNext(q, { tokens: ['x', 'y'], lockDuration: 1, now: T0 });
+    expect(taken.jobs.map((j) => j.id)).toEqual(['b', 'c']);
+    // Nothing left to take: the worker learns when the next delayed job ('a') is due.
+    expect(await store.fetchNext(q, { tokens: ['z'], lockDuration: 1, now: T0 })).toMatchObject({
+      jobs: [],
       nextDelayedAt: T0 + 100,
     });
   });

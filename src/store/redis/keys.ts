@@ -35,8 +35,8 @@
 /** The schema version Docket stamps into `<q>:meta` (field `docket-version`). */
 export const SCHEMA_VERSION = '1';
 
-/** Suffixes of the keys every script receives, in KEYS order after the `<q>:` prefix. */
-const SUFFIXES = [
+/** Suffixes of a queue's own keys after its `<q>:` prefix (scripts/includes/base.lua names each one). */
+export const SUFFIXES = [
   'wait',
   'prioritized',
   'delayed',
@@ -61,9 +61,14 @@ export function isReservedId(id: string): boolean {
 
 const RESERVED_IDS = new Set<string>([...SUFFIXES, ...BULLMQ_ONLY_SUFFIXES, 'de', 'metrics', 'workers', 'addcall']);
 
-/** KEYS[1..12] of every script: the `<q>:` prefix, then `<q>:wait` … `<q>:waiting-children`. */
+/** KEYS[1] of every script: the `<q>:` prefix its keys are built from (scripts/includes/base.lua). */
+export function queuePrefix(queue: string): string {
+  return `${queue}:`;
+}
+
+/** Every key of a queue's own structures: the `<q>:` prefix, then `<q>:wait` … `<q>:waiting-children`. */
 export function queueKeys(queue: string): string[] {
-  const prefix = `${queue}:`;
+  const prefix = queuePrefix(queue);
   return [prefix, ...SUFFIXES.map((suffix) => prefix + suffix)];
 }
 

@@ -34,7 +34,7 @@ import {
   toRecord,
   toScheduler,
 } from './codec.js';
-import { BULLMQ_ONLY_SUFFIXES, checkCustomId, isReservedId, keyOf, SCHEMA_VERSION } from './keys.js';
+import { BULLMQ_ONLY_SUFFIXES, checkCustomId, isReservedId, keyOf, SCHEMA_VERSION, SUFFIXES } from './keys.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
 
 export interface RedisStoreOptions {
@@ -632,7 +632,8 @@ export class RedisStore implements Store {
 
   private async stampQueue(queue: string): Promise<void> {
     if (this.closing) throw new Error(`The store of queue ${queue} is closed.`);
-    const answer = await runScript(this.client, 'ready', queue, [SCHEMA_VERSION, ...BULLMQ_ONLY_SUFFIXES]);
+    const own = SUFFIXES.filter((suffix) => suffix !== 'meta');
+    const answer = await runScript(this.client, 'ready', queue, [SCHEMA_VERSION, ...own, ...BULLMQ_ONLY_SUFFIXES]);
     if (answer === 0) return;
     if (answer === -1) {
       throw new Error(

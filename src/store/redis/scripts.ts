@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { queueKeys } from './keys.js';
+import { queuePrefix } from './keys.js';
 
 /** One Lua script per transition or read, in `scripts/<name>.lua`. */
 export const SCRIPT_NAMES = [
@@ -88,7 +88,7 @@ const INCLUDE_ORDER = [
 function buildLibrary(): { source: string; prefix: string } {
   const bindings: string[] = [];
   const base = readScript('includes/base').replace(
-    /^local (\w+) = (KEYS\[\d+\]|string\.sub\(prefix, 1, -2\))$/gm,
+    /^local (\w+) = (KEYS\[1\]|prefix \.\. '[\w-]+'|string\.sub\(prefix, 1, -2\))$/gm,
     (_line, name: string, expr: string) => {
       bindings.push(`${name} = ${expr}`);
       return `local ${name}`;
@@ -136,12 +136,11 @@ export function defineScripts(_client: Redis): void {
 
 type ScriptArg = string | number;
 
-/** Runs the function `name` for `queue` with the queue's twelve keys and `args` as ARGV. */
+/** Runs the function `name` for `queue`: KEYS[1] is the queue's prefix `<q>:`, `args` are ARGV. */
 export async function runScript(client: Redis, name: ScriptName, queue: string, args: ScriptArg[]): Promise<unknown> {
   await load(client);
-  const keys = queueKeys(queue);
   // One array argument (ioredis flattens it): spreading 100 000 values into a call overflows the stack.
-  const argv = [library!.prefix + name, keys.length, ...keys, ...args];
+  const argv = [library!.prefix + name, 1, queuePrefix(queue), ...args];
   try {
     return await client.call('FCALL', argv);
   } catch (err) {

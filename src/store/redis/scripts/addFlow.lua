@@ -1,9 +1,6 @@
 -- addFlow: inserts a whole flow (parents and children, possibly in several queues), all in one step.
--- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
--- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
--- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
--- (every script gets the same twelve keys, here of the first node's queue; includes/base.lua
--- describes each one). The nodes' own queues come in ARGV: their keys are built from those names.
+-- KEYS[1] <q>: (the prefix of the first node's queue; includes/base.lua builds every key from it). The
+-- nodes' own queues come in ARGV: their keys are built from those names.
 -- ARGV[1] n, the number of nodes (parents before their children); then 12 values per node, from
 --   ARGV[2 + 12 * (i - 1)]: queue (qualified name), hasChildren ('1'/'0'), then the job as
 --   includes/jobs.lua reads it: id, name, data (JSON), opts (JSON), timestamp, delay (ms),

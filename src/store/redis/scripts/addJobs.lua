@@ -1,8 +1,5 @@
 -- addJobs: inserts a batch of jobs, all in one step.
--- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
--- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
--- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
--- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] n, the number of jobs; then 10 values per job, from ARGV[2 + 10 * (i - 1)]:
 --   id ('' = auto id from <q>:id), name, data (JSON), opts (JSON), timestamp, delay (ms),
 --   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none),
@@ -28,6 +25,7 @@ if answered then
 end
 -- Every parent must exist (or be a job added earlier in this batch) before anything is written.
 local batchIds = {}
+local autoIds = 0
 for i = 0, n - 1 do
   local b = 2 + i * W
   local id = ARGV[b]
@@ -40,7 +38,14 @@ for i = 0, n - 1 do
   end
   if id ~= '' then
     batchIds[prefix .. id] = true
+  else
+    autoIds = autoIds + 1
   end
+end
+-- Auto ids for the whole batch in one step (a deduplicated job leaves its id unused).
+local nextAutoId = 0
+if autoIds > 0 then
+  nextAutoId = redis.call('INCRBY', idKey, autoIds) - autoIds
 end
 -- ready() stamped the queue; stamp again in case it was obliterated since (as a BullMQ queue could not be).
 redis.call('HSETNX', metaKey, 'docket-version', docketVersion)
@@ -57,7 +62,8 @@ for i = 0, n - 1 do
   else
     local id = job.id
     if id == '' then
-      id = int(redis.call('INCR', idKey))
+      nextAutoId = nextAutoId + 1
+      id = int(nextAutoId)
     end
     if redis.call('EXISTS', prefix .. id) == 1 then
       emit('duplicated', 'jobId', id)

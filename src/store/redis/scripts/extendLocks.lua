@@ -1,8 +1,5 @@
 -- extendLocks: renews the locks of active jobs held by the given tokens.
--- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
--- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
--- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
--- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] now (ms)   ARGV[2] duration (ms)   ARGV[3..] pairs: id, token
 -- Returns: the ids whose lock is gone (job missing, not active, or held by another token).
 -- A lock that lapsed before now is gone, even before recoverStalled takes the job back: it is not renewed.

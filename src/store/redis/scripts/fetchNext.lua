@@ -1,8 +1,5 @@
 -- fetchNext: promotes due delayed jobs, then moves up to n jobs waiting -> active under their tokens.
--- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
--- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
--- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
--- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] now (ms)
 -- ARGV[2..] the fetch request: n, lockDuration, processedBy, limiter max, limiter duration, n tokens
 --           (layout in includes/fetch.lua)

@@ -1,8 +1,5 @@
 -- getCounts: the number of jobs per type, read in one step.
--- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
--- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
--- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
--- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1..] types: wait | waiting | prioritized | active | delayed | waiting-children | completed |
 --           failed | paused (= waiting + prioritized when paused, else 0); unknown types count 0
 -- Returns: one count per type, in ARGV order.

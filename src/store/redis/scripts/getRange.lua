@@ -1,8 +1,5 @@
 -- getRange: ids of jobs per type, each type sliced to [start, end] then concatenated without duplicates.
--- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
--- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
--- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
--- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] start   ARGV[2] end (-1 = to the end)   ARGV[3] asc ('1' oldest / next-to-run first, '0' newest first)
 -- ARGV[4..] types (as getCounts; 'paused' lists the wait list when the queue is paused)
 -- Returns: ids.  Orders: wait in run order (the list's right end runs next); ZSETs by score

@@ -1,9 +1,6 @@
 -- obliterate: removes the queue: its jobs and logs, then (once no job is left) events, meta, counters,
 -- schedulers, metrics and the worker registry.
--- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
--- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
--- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
--- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] force ('1' = also active jobs)   ARGV[2] count: the most jobs to remove in this call (<= 0 = all)
 -- Returns: -1 when active jobs exist and not force (nothing removed); else the number of jobs left
 --          (0 = the queue is gone; call again while > 0).

@@ -1,8 +1,5 @@
 -- scheduleNext: advances a job scheduler from the iteration due at prevMillis (compare-and-set).
--- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
--- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
--- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
--- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] scheduler id   ARGV[2] prevMillis   ARGV[3] '1' when a job follows, '0' for none
 -- ARGV[4..12] the job (includes/jobs.lua layout; its id is given)
 -- Only when the scheduler exists and its `next` equals prevMillis: adds the job (unless its id

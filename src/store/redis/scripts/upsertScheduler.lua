@@ -1,8 +1,5 @@
 -- upsertScheduler: creates or replaces a job scheduler, swapping its pending job for `first`.
--- KEYS[1] <q>:  (job hashes <q>:<id>, logs <q>:<id>:logs)   KEYS[2] <q>:wait        KEYS[3] <q>:prioritized
--- KEYS[4] <q>:delayed    KEYS[5] <q>:active    KEYS[6] <q>:completed    KEYS[7] <q>:failed    KEYS[8] <q>:meta
--- KEYS[9] <q>:events     KEYS[10] <q>:marker   KEYS[11] <q>:id          KEYS[12] <q>:waiting-children
--- (every script gets the same twelve keys; includes/base.lua describes each one)
+-- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] scheduler id   ARGV[2] repeat (JSON)   ARGV[3] template (JSON)   ARGV[4] iterationCount
 -- ARGV[5] '1' when a first job follows, '0' for none
 -- ARGV[6..14] the first job (includes/jobs.lua layout; its id is given)

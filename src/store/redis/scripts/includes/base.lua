@@ -1,29 +1,31 @@
 -- Shared names and helpers, inlined at load time into every script that says `-- @include base`.
--- Every script receives the same twelve KEYS (see keys.ts `queueKeys`):
---   KEYS[1] <q>:                   prefix of job hashes <q>:<id> and their logs <q>:<id>:logs
---   KEYS[2] <q>:wait               LIST   runnable, non-prioritized ids (LPUSH = back, RPOP = next)
---   KEYS[3] <q>:prioritized        ZSET   score priority * 2^32 + sequence
---   KEYS[4] <q>:delayed            ZSET   score due * 4096 + sequence (FIFO within one ms)
---   KEYS[5] <q>:active             ZSET   score = lock expiry (ms); the job hash holds `token`
---   KEYS[6] <q>:completed          ZSET   score = finishedOn
---   KEYS[7] <q>:failed             ZSET   score = finishedOn
---   KEYS[8] <q>:meta               HASH   docket-version, paused, rate limit and sequence state
---   KEYS[9] <q>:events             STREAM event log, MAXLEN ~ 10000
---   KEYS[10] <q>:marker            ZSET   wake-up signal for blocked workers (BZPOPMIN)
---   KEYS[11] <q>:id                STRING counter for auto ids
---   KEYS[12] <q>:waiting-children  ZSET   parents waiting for their children (score = timestamp)
+-- Every script receives one key, KEYS[1] = '<q>:', the queue's prefix (keys.ts `queuePrefix`); the
+-- queue's other keys are built from it (passing all twelve cost the client and Redis ~11 arguments
+-- per call):
+--   <q>:<id>, <q>:<id>:logs  HASH / LIST  job hashes and their logs
+--   <q>:wait               LIST   runnable, non-prioritized ids (LPUSH = back, RPOP = next)
+--   <q>:prioritized        ZSET   score priority * 2^32 + sequence
+--   <q>:delayed            ZSET   score due * 4096 + sequence (FIFO within one ms)
+--   <q>:active             ZSET   score = lock expiry (ms); the job hash holds `token`
+--   <q>:completed          ZSET   score = finishedOn
+--   <q>:failed             ZSET   score = finishedOn
+--   <q>:meta               HASH   docket-version, paused, rate limit and sequence state
+--   <q>:events             STREAM event log, MAXLEN ~ 10000
+--   <q>:marker             ZSET   wake-up signal for blocked workers (BZPOPMIN)
+--   <q>:id                 STRING counter for auto ids
+--   <q>:waiting-children   ZSET   parents waiting for their children (score = timestamp)
 local prefix = KEYS[1]
-local waitKey = KEYS[2]
-local prioritizedKey = KEYS[3]
-local delayedKey = KEYS[4]
-local activeKey = KEYS[5]
-local completedKey = KEYS[6]
-local failedKey = KEYS[7]
-local metaKey = KEYS[8]
-local eventsKey = KEYS[9]
-local markerKey = KEYS[10]
-local idKey = KEYS[11]
-local waitingChildrenKey = KEYS[12]
+local waitKey = prefix .. 'wait'
+local prioritizedKey = prefix .. 'prioritized'
+local delayedKey = prefix .. 'delayed'
+local activeKey = prefix .. 'active'
+local completedKey = prefix .. 'completed'
+local failedKey = prefix .. 'failed'
+local metaKey = prefix .. 'meta'
+local eventsKey = prefix .. 'events'
+local markerKey = prefix .. 'marker'
+local idKey = prefix .. 'id'
+local waitingChildrenKey = prefix .. 'waiting-children'
 
 -- Keep in step with SCHEMA_VERSION in keys.ts.
 local docketVersion = '1'
