@@ -39,12 +39,19 @@ local function insertJobIn(q, id, job, hasChildren)
   local delay = tonumber(job.delay)
   local priority = tonumber(job.priority)
   local lifo = job.lifo == '1'
-  redis.call('HSET', jobKey, 'name', job.name, 'data', job.data, 'opts', job.opts, 'progress', '0',
-    'timestamp', int(timestamp), 'delay', int(delay), 'priority', int(priority),
-    'attemptsMade', 0, 'attemptsStarted', 0, 'stalledCounter', 0)
-  if lifo then
-    redis.call('HSET', jobKey, 'lifo', '1')
+  -- Zero counters, delay, priority and progress are left out: readers take an absent one as 0
+  -- (codec.ts, `or 0` here), and a shorter HSET is cheaper to write and to keep.
+  local fields = { 'name', job.name, 'data', job.data, 'opts', job.opts, 'timestamp', int(timestamp) }
+  if delay ~= 0 then
+    fields[#fields + 1], fields[#fields + 2] = 'delay', int(delay)
   end
+  if priority ~= 0 then
+    fields[#fields + 1], fields[#fields + 2] = 'priority', int(priority)
+  end
+  if lifo then
+    fields[#fields + 1], fields[#fields + 2] = 'lifo', '1'
+  end
+  redis.call('HSET', jobKey, unpack(fields))
   if job.parent ~= nil and job.parent ~= '' then
     local link = cjson.decode(job.parent)
     redis.call('HSET', jobKey, 'parent', job.parent)
