@@ -25,10 +25,11 @@ local nodeKeys = {}
 for i = 0, n - 1 do
   local b = 2 + i * W
   local jobKey = ARGV[b] .. ':' .. ARGV[b + 2]
-  if ARGV[b + 10] ~= '' and redis.call('EXISTS', jobKey) == 0 then
+  if ARGV[b + 10] ~= '' then
     local parent = cjson.decode(ARGV[b + 10])
     local parentKey = parent.queue .. ':' .. parent.id
-    if not nodeKeys[parentKey] and redis.call('EXISTS', parentKey) == 0 then
+    -- A parent among the nodes needs no lookup; an existing child keeps its (old) parent link.
+    if not nodeKeys[parentKey] and redis.call('EXISTS', jobKey) == 0 and redis.call('EXISTS', parentKey) == 0 then
       return { -5, parentKey }
     end
   end

@@ -54,10 +54,11 @@ local function releaseParent(pq, pid, now, force)
     return
   end
   local parentKey = pq .. ':' .. pid
-  if redis.call('EXISTS', parentKey) == 0 then
+  -- Children still pending is the common case: check it before the parent's existence.
+  if not force and redis.call('SCARD', parentKey .. ':dependencies') > 0 then
     return
   end
-  if not force and redis.call('SCARD', parentKey .. ':dependencies') > 0 then
+  if redis.call('EXISTS', parentKey) == 0 then
     return
   end
   redis.call('ZREM', wcKey, pid)

@@ -51,10 +51,13 @@ local function insertJobIn(q, id, job, hasChildren)
   if lifo then
     fields[#fields + 1], fields[#fields + 2] = 'lifo', '1'
   end
+  local hasParent = job.parent ~= nil and job.parent ~= ''
+  if hasParent then
+    fields[#fields + 1], fields[#fields + 2] = 'parent', job.parent
+  end
   redis.call('HSET', jobKey, unpack(fields))
-  if job.parent ~= nil and job.parent ~= '' then
+  if hasParent then
     local link = cjson.decode(job.parent)
-    redis.call('HSET', jobKey, 'parent', job.parent)
     redis.call('SADD', link.queue .. ':' .. link.id .. ':dependencies', jobKey)
   end
   emitIn(q, 'added', 'jobId', id, 'name', job.name)
