@@ -109,7 +109,8 @@ function fetchedRecord(id: string, v: FetchedValue[]): JobRecord {
 export function fetchArgs(req: FetchRequest | undefined): (string | number)[] {
   if (!req) return [-1];
   const { tokens, lockDuration, processedBy, limiter } = req;
-  return [tokens.length, lockDuration, processedBy ?? '', limiter?.max ?? 0, limiter?.duration ?? 0, ...tokens];
+  const limit = [limiter?.max ?? 0, limiter?.duration ?? 0];
+  return [tokens.length, lockDuration, processedBy ?? '', ...limit, JSON.stringify(tokens)];
 }
 
 type RawFetch = [[string, FetchedValue[]][], number, number, number];

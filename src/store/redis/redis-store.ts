@@ -162,20 +162,21 @@ export class RedisStore implements Store {
   }
 
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
-    const args: (string | number)[] = [now, items.length];
+    // The items travel as one JSON argument (scripts/complete.lua).
+    const flat: (string | number)[] = [];
     for (const item of items) {
-      args.push(item.id, item.token, item.returnvalue, ...retentionArgs(item.retention), item.metrics ?? 0);
+      flat.push(item.id, item.token, item.returnvalue, ...retentionArgs(item.retention), item.metrics ?? 0);
     }
-    return toMoveResult(await this.run('complete', queue, args.concat(fetchArgs(fetch))));
+    return toMoveResult(await this.run('complete', queue, [now, JSON.stringify(flat), ...fetchArgs(fetch)]));
   }
 
   async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
-    const args: (string | number)[] = [now, items.length];
+    const flat: (string | number)[] = [];
     for (const item of items) {
-      args.push(item.id, item.token, item.failedReason, item.stacktrace, item.retryDelay ?? '');
-      args.push(...retentionArgs(item.retention), item.retriesExhausted ? '1' : '0', item.metrics ?? 0);
+      flat.push(item.id, item.token, item.failedReason, item.stacktrace, item.retryDelay ?? '');
+      flat.push(...retentionArgs(item.retention), item.retriesExhausted ? '1' : '0', item.metrics ?? 0);
     }
-    return toMoveResult(await this.run('fail', queue, args.concat(fetchArgs(fetch))));
+    return toMoveResult(await this.run('fail', queue, [now, JSON.stringify(flat), ...fetchArgs(fetch)]));
   }
 
   async extendLocks(

@@ -1,10 +1,11 @@
 -- complete: active -> completed (or deleted by retention), then optionally fetches the next jobs.
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] now (ms)
--- ARGV[2] n, the number of items; then 7 values per item from ARGV[3 + 7 * (i - 1)]:
+-- ARGV[2] the items as one JSON array of 7 values per item (one argument: ~400 separate ones per
+--   batch of 50 cost the client and Redis more than one cjson.decode), from index 1 + 7 * (i - 1):
 --   id, token, returnvalue (JSON), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any),
 --   metrics max data points (0 = record no metric; includes/metrics.lua)
--- ARGV[3 + 7n ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
+-- ARGV[3 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
 -- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active, no lock or a lapsed one, -6 other token
 --          (nothing changes for that item); next = fetch result (see fetchNext.lua) or 0.
 -- A child's return value goes to its parent's processed hash; a parent left with no pending child
@@ -21,31 +22,32 @@
 -- @include dedup
 -- @include metrics
 local now = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
+local items = cjson.decode(ARGV[2])
+local n = #items / 7
 local codes = {}
 for i = 0, n - 1 do
-  local b = 3 + i * 7
-  local id = ARGV[b]
+  local b = 1 + i * 7
+  local id = items[b]
   local jobKey = prefix .. id
-  local code, f = checkLock(id, jobKey, ARGV[b + 1], now, finishFields)
+  local code, f = checkLock(id, jobKey, items[b + 1], now, finishFields)
   if code == 0 then
     -- Leaves active: an empty token (no lock) is written with the rest, one HSET instead of an HDEL too.
     redis.call('ZREM', activeKey, id)
-    redis.call('HSET', jobKey, 'returnvalue', ARGV[b + 2], 'finishedOn', int(now),
+    redis.call('HSET', jobKey, 'returnvalue', items[b + 2], 'finishedOn', int(now),
       'attemptsMade', (tonumber(f[1]) or 0) + 1, 'token', '')
     redis.call('ZADD', completedKey, int(now), id)
-    emit('completed', 'jobId', id, 'returnvalue', ARGV[b + 2], 'prev', 'active')
-    childCompleted(queueName, id, jobKey, ARGV[b + 2], now, f[2])
+    emit('completed', 'jobId', id, 'returnvalue', items[b + 2], 'prev', 'active')
+    childCompleted(queueName, id, jobKey, items[b + 2], now, f[2])
     dedupAfterFinish(queueName, id, jobKey, f[3])
-    local points = tonumber(ARGV[b + 6])
+    local points = tonumber(items[b + 6])
     if points > 0 then
       recordMetric('completed', now, points)
     end
-    applyRetention(completedKey, id, ARGV[b + 3] == '1', tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), now)
+    applyRetention(completedKey, id, items[b + 3] == '1', tonumber(items[b + 4]), tonumber(items[b + 5]), now)
   end
   codes[#codes + 1] = code
 end
-local req = readFetch(3 + n * 7)
+local req = readFetch(3)
 -- A fetch that follows signals other workers itself when work is left.
 if not req then
   signalIfFreed()

@@ -1,11 +1,11 @@
 -- fail: ends an attempt with an error: active -> failed, or -> delayed / waiting for a retry.
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] now (ms)
--- ARGV[2] n, the number of items; then 10 values per item from ARGV[3 + 10 * (i - 1)]:
+-- ARGV[2] the items as one JSON array of 10 values per item (as complete.lua), from index 1 + 10 * (i - 1):
 --   id, token, failedReason, stacktrace (JSON array), retryDelay ('' = fail for good, 0 = retry now,
 --   > 0 = retry after ms), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any),
 --   retriesExhausted ('1'/'0'), metrics max data points (0 = none; final failures only)
--- ARGV[3 + 10n ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
+-- ARGV[3 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
 -- Returns: {codes, next} as complete.lua.
 -- Events: for good: failed {jobId, failedReason, prev: active} (+ retries-exhausted {jobId, attemptsMade});
 --         retry later: delayed {jobId, delay = due}; retry now: waiting {jobId, prev: failed}.
@@ -21,35 +21,36 @@
 -- @include dedup
 -- @include metrics
 local now = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
+local items = cjson.decode(ARGV[2])
+local n = #items / 10
 local codes = {}
 for i = 0, n - 1 do
-  local b = 3 + i * 10
-  local id = ARGV[b]
+  local b = 1 + i * 10
+  local id = items[b]
   local jobKey = prefix .. id
-  local code, f = checkLock(id, jobKey, ARGV[b + 1], now, finishFields)
+  local code, f = checkLock(id, jobKey, items[b + 1], now, finishFields)
   if code == 0 then
-    local reason = ARGV[b + 2]
+    local reason = items[b + 2]
     local attemptsMade = (tonumber(f[1]) or 0) + 1
     -- Leaves active: an empty token (no lock) is written with the rest, one HSET instead of an HDEL too.
     redis.call('ZREM', activeKey, id)
-    redis.call('HSET', jobKey, 'failedReason', reason, 'stacktrace', ARGV[b + 3], 'attemptsMade', attemptsMade,
+    redis.call('HSET', jobKey, 'failedReason', reason, 'stacktrace', items[b + 3], 'attemptsMade', attemptsMade,
       'token', '')
-    local retryDelay = tonumber(ARGV[b + 4])
+    local retryDelay = tonumber(items[b + 4])
     if not retryDelay then
       redis.call('HSET', jobKey, 'finishedOn', int(now))
       redis.call('ZADD', failedKey, int(now), id)
       emit('failed', 'jobId', id, 'failedReason', reason, 'prev', 'active')
-      if ARGV[b + 8] == '1' then
+      if items[b + 8] == '1' then
         emit('retries-exhausted', 'jobId', id, 'attemptsMade', attemptsMade)
       end
       childFailed(queueName, id, jobKey, reason, now, f[2])
       dedupAfterFinish(queueName, id, jobKey, f[3])
-      local points = tonumber(ARGV[b + 9])
+      local points = tonumber(items[b + 9])
       if points > 0 then
         recordMetric('failed', now, points)
       end
-      applyRetention(failedKey, id, ARGV[b + 5] == '1', tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7]), now)
+      applyRetention(failedKey, id, items[b + 5] == '1', tonumber(items[b + 6]), tonumber(items[b + 7]), now)
     elseif retryDelay > 0 then
       local due = now + retryDelay
       redis.call('HSET', jobKey, 'delay', int(retryDelay))
@@ -64,7 +65,7 @@ for i = 0, n - 1 do
   end
   codes[#codes + 1] = code
 end
-local req = readFetch(3 + n * 10)
+local req = readFetch(3)
 -- A fetch that follows signals other workers itself when work is left.
 if not req then
   signalIfFreed()

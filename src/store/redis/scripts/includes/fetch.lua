@@ -5,7 +5,7 @@
 --   ARGV[i+2] processedBy ('' = none)
 --   ARGV[i+3] limiter max (0 = no limiter)
 --   ARGV[i+4] limiter duration (ms)
---   ARGV[i+5 .. i+4+n] the lock tokens
+--   ARGV[i+5] the n lock tokens as a JSON array
 -- Result: { jobs = {{id, values of fetchedFields}...}, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1) }
 -- Queue-wide limits in <q>:meta: `concurrency` caps the active jobs (nothing fetched, ttl 0, when
 -- reached); `max` / `duration`, the global rate limit, replace the request's limiter.
@@ -20,11 +20,8 @@ local function readFetch(i)
     processedBy = ARGV[i + 2],
     limMax = tonumber(ARGV[i + 3]),
     limDuration = tonumber(ARGV[i + 4]),
-    tokens = {},
+    tokens = cjson.decode(ARGV[i + 5]),
   }
-  for t = 1, n do
-    req.tokens[t] = ARGV[i + 4 + t]
-  end
   return req
 end
 
