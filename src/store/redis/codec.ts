@@ -77,12 +77,12 @@ const FETCHED_FIELDS = [
   'token',
 ] as const;
 
-type FetchedValue = string | number | null;
+type FetchedValue = string | number | false;
 
-/** A fetched job (values of FETCHED_FIELDS, nulls for absent fields) as a JobRecord. */
+/** A fetched job (values of FETCHED_FIELDS, false for absent fields) as a JobRecord. */
 function fetchedRecord(id: string, v: FetchedValue[]): JobRecord {
-  const text = (i: number) => (v[i] === null ? undefined : String(v[i]));
-  const num = (i: number) => (v[i] === null ? undefined : Number(v[i]));
+  const text = (i: number) => (v[i] === false ? undefined : String(v[i]));
+  const num = (i: number) => (v[i] === false ? undefined : Number(v[i]));
   const record: JobRecord = {
     id,
     name: String(v[0]),
@@ -97,7 +97,7 @@ function fetchedRecord(id: string, v: FetchedValue[]): JobRecord {
     stalledCounter: num(9) ?? 0,
   };
   for (let i = 10; i < FETCHED_FIELDS.length; i++) {
-    if (v[i] === null) continue;
+    if (v[i] === false) continue;
     const field = FETCHED_FIELDS[i];
     (record as unknown as Record<string, unknown>)[field] =
       field === 'processedOn' || field === 'finishedOn' ? Number(v[i]) : String(v[i]);
@@ -113,12 +113,14 @@ export function fetchArgs(req: FetchRequest | undefined): (string | number)[] {
   return [tokens.length, lockDuration, processedBy ?? '', ...limit, JSON.stringify(tokens)];
 }
 
-type RawFetch = [[string, FetchedValue[]][], number, number, number];
+/** Fetched jobs come as JSON text (scripts/includes/fetch.lua), or an empty list when none. */
+type RawFetch = [string | [], number, number, number];
 
 export function toFetchResult(raw: unknown): FetchResult {
   const [jobs, rateLimitTtl, nextDelayedAt, paused] = raw as RawFetch;
+  const fetched = typeof jobs === 'string' ? (JSON.parse(jobs) as [string, FetchedValue[]][]) : [];
   const result: FetchResult = {
-    jobs: jobs.map(([id, values]) => fetchedRecord(id, values)),
+    jobs: fetched.map(([id, values]) => fetchedRecord(id, values)),
     rateLimitTtl: Number(rateLimitTtl),
     paused: Number(paused) === 1,
   };

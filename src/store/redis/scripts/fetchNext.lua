@@ -3,7 +3,7 @@
 -- ARGV[1] now (ms)
 -- ARGV[2..] the fetch request: n, lockDuration, processedBy, limiter max, limiter duration, n tokens
 --           (layout in includes/fetch.lua)
--- Returns: {jobs = {{id, values of fetchedFields (includes/fetch.lua)}...}, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1)}
+-- Returns: {jobs, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1)}, as includes/fetch.lua says.
 -- Events: waiting {jobId, prev: delayed} per promoted job, active {jobId, prev: waiting} per fetched job.
 -- @include base
 -- @include fetch

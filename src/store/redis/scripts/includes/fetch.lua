@@ -6,7 +6,8 @@
 --   ARGV[i+3] limiter max (0 = no limiter)
 --   ARGV[i+4] limiter duration (ms)
 --   ARGV[i+5] the n lock tokens as a JSON array
--- Result: { jobs = {{id, values of fetchedFields}...}, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1) }
+-- Result: { jobs, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1) }; jobs is an empty list, or a
+-- JSON text of [[id, [values of fetchedFields, false when absent]], ...].
 -- Queue-wide limits in <q>:meta: `concurrency` caps the active jobs (nothing fetched, ttl 0, when
 -- reached); `max` / `duration`, the global rate limit, replace the request's limiter.
 
@@ -177,8 +178,12 @@ local function fetch(now, req)
   if not limiterFull and (redis.call('LLEN', waitKey) > 0 or redis.call('ZCARD', prioritizedKey) > 0) then
     redis.call('ZADD', markerKey, 0, '0')
   end
-  -- A worker only needs the next due time when it got nothing and is about to wait.
-  return { jobs, 0, #jobs > 0 and -1 or nextDelayedAt(), 0 }
+  if #jobs == 0 then
+    return { {}, 0, nextDelayedAt(), 0 }
+  end
+  -- Jobs go back as one JSON text: the client parses it natively, far cheaper than decoding ~20
+  -- bulk strings per job. A worker that got jobs does not wait, so it needs no next due time.
+  return { cjson.encode(jobs), 0, -1, 0 }
 end
 
 -- The `next` part of complete/fail: fetch when asked, and say `drained` when nothing is left.
