@@ -12,6 +12,7 @@ for i = 3, #ARGV, 2 do
   local jobKey = prefix .. id
   if checkLock(id, jobKey, ARGV[i + 1], now) == 0 then
     redis.call('ZADD', activeKey, 'XX', untilMs, id)
+    redis.call('HSET', jobKey, 'lockUntil', untilMs) -- checkLock reads it from the hash
   else
     lost[#lost + 1] = id
   end

@@ -137,16 +137,18 @@ end
 -- `fields` (optional) are more hash fields to read in the same call; their values come back second.
 local function checkLock(id, jobKey, token, now, fields)
   -- Every job hash has `name`: an absent one means no such job.
-  local read = redis.call('HMGET', jobKey, 'name', 'token', unpack(fields or {}))
+  -- The lock's expiry is kept in the hash as well as in <q>:active (fetch and extendLocks write
+  -- both), so one read answers the whole check.
+  local read = redis.call('HMGET', jobKey, 'name', 'token', 'lockUntil', unpack(fields or {}))
   if not read[1] then
     return -1
   end
-  local values = { unpack(read, 3) }
+  local values = { unpack(read, 4) }
   local held = read[2]
   if held == '' then
     held = false -- complete and fail leave an empty token rather than deleting the field
   end
-  local lockUntil = tonumber(redis.call('ZSCORE', activeKey, id))
+  local lockUntil = tonumber(read[3])
   if not held or not lockUntil or lockUntil < now then
     return -2, values
   end

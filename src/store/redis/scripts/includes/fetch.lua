@@ -105,14 +105,15 @@ local function takeJob(id, token, now, req)
   end
   local started = (tonumber(f[9]) or 0) + 1
   local at = int(now)
-  redis.call('ZADD', activeKey, int(now + req.lockDuration), id)
+  local lockUntil = int(now + req.lockDuration)
+  redis.call('ZADD', activeKey, lockUntil, id)
   f[9], f[11], f[18] = started, at, token
   if req.processedBy ~= '' then
     f[16] = req.processedBy
-    redis.call('HSET', jobKey, 'token', token, 'processedOn', at, 'attemptsStarted', started,
+    redis.call('HSET', jobKey, 'token', token, 'lockUntil', lockUntil, 'processedOn', at, 'attemptsStarted', started,
       'processedBy', req.processedBy)
   else
-    redis.call('HSET', jobKey, 'token', token, 'processedOn', at, 'attemptsStarted', started)
+    redis.call('HSET', jobKey, 'token', token, 'lockUntil', lockUntil, 'processedOn', at, 'attemptsStarted', started)
   end
   emit('active', 'jobId', id, 'prev', 'waiting')
   return { id, f }
