@@ -48,7 +48,11 @@ if autoIds > 0 then
   nextAutoId = redis.call('INCRBY', idKey, autoIds) - autoIds
 end
 -- ready() stamped the queue; stamp again in case it was obliterated since (as a BullMQ queue could not be).
-redis.call('HSETNX', metaKey, 'docket-version', docketVersion)
+-- The same read tells whether the queue is paused, for the signal below.
+local meta = redis.call('HMGET', metaKey, 'docket-version', 'paused')
+if not meta[1] then
+  redis.call('HSET', metaKey, 'docket-version', docketVersion)
+end
 local out = {}
 local added = false
 for i = 0, n - 1 do
@@ -80,9 +84,9 @@ for i = 0, n - 1 do
     end
   end
 end
--- A delayed add signals too, so blocked workers recompute when to wake.
-if added then
-  signal()
+-- A delayed add signals too, so blocked workers recompute when to wake (a paused queue hands out nothing).
+if added and not meta[2] then
+  redis.call('ZADD', markerKey, 0, '0')
 end
 redis.call('SET', callKey, cjson.encode(out), 'PX', 60000)
 return out
