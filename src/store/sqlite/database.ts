@@ -24,7 +24,14 @@ export class SharedDatabase {
     readonly key: string,
   ) {
     this.changes.setMaxListeners(0);
+    this.runInTransaction = db.transaction((fn: () => unknown) => fn());
   }
+
+  /**
+   * One transaction wrapper for every call, given the body as its argument: building a new
+   * `db.transaction(fn)` per call cost more than some of the transactions it ran.
+   */
+  private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
   private static readonly open = new Map<string, SharedDatabase>();
 
@@ -65,16 +72,32 @@ export class SharedDatabase {
     return st;
   }
 
+  private readonly rawStatements = new Map<string, Database.Statement>();
+
+  /**
+   * A prepared statement returning rows as arrays (`pluck`: the first column alone), for hot paths:
+   * better-sqlite3 builds a row object property by property, which costs far more than an array.
+   * Cached apart from `stmt` since the mode belongs to the statement.
+   */
+  rawStmt(sql: string, pluck = false): Database.Statement {
+    const key = pluck ? `pluck:${sql}` : sql;
+    let st = this.rawStatements.get(key);
+    if (!st) {
+      st = pluck ? this.db.prepare(sql).pluck() : this.db.prepare(sql).raw();
+      this.rawStatements.set(key, st);
+    }
+    return st;
+  }
+
   get isOpen(): boolean {
     return this.db.open;
   }
 
   /** Runs `fn` in one BEGIN IMMEDIATE transaction, retrying asynchronously while the file is busy. */
   async transact<T>(fn: () => T): Promise<T> {
-    const tx = this.db.transaction(fn);
     for (let attempt = 0; ; attempt++) {
       try {
-        return tx.immediate();
+        return this.runInTransaction.immediate(fn) as T;
       } catch (err) {
         if (!isBusy(err) || attempt > 2000) throw err;
         await sleep(2 + Math.random() * Math.min(50, attempt * 2));

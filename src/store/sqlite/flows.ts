@@ -13,7 +13,7 @@ export class FlowLinks {
 
   /** Adds `<queue>:<id>` to the parent's pending children; throws (-5) when the parent is missing. */
   link(queue: string, id: string, parent: ParentRef): void {
-    if (!this.t.row(parent.queue, parent.id)) {
+    if (!this.t.exists(parent.queue, parent.id)) {
       throw moveError(-5, `${parent.queue}:${parent.id}`, 'addJob');
     }
     this.sdb
@@ -45,7 +45,7 @@ export class FlowLinks {
     else this.t.toWaiting(parent.queue, row, 'waiting-children');
   }
 
-  childCompleted(queue: string, child: JobRow, returnvalue: string, now: number): void {
+  childCompleted(queue: string, child: Pick<JobRow, 'id' | 'parent'>, returnvalue: string, now: number): void {
     const parent = parentOf(child);
     if (!parent) return;
     this.setStatus(parent, `${queue}:${child.id}`, 'processed', returnvalue);
@@ -53,7 +53,7 @@ export class FlowLinks {
   }
 
   /** Applies the child's parent policy once it failed for good. */
-  childFailed(queue: string, child: JobRow, reason: string, now: number): void {
+  childFailed(queue: string, child: Pick<JobRow, 'id' | 'parent'>, reason: string, now: number): void {
     const parent = parentOf(child);
     if (!parent) return;
     const key = `${queue}:${child.id}`;
@@ -117,6 +117,6 @@ export class FlowLinks {
   }
 }
 
-function parentOf(row: JobRow): ParentRef | undefined {
+function parentOf(row: Pick<JobRow, 'parent'>): ParentRef | undefined {
   return row.parent ? (JSON.parse(row.parent) as ParentRef) : undefined;
 }

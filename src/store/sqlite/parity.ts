@@ -84,7 +84,12 @@ export class Parity {
   }
 
   /** A job finished for good: free its deduplication id, adding the job kept aside if any. */
-  dedupAfterFinish(queue: string, row: JobRow, now: number, insert: (job: NewJob) => string): void {
+  dedupAfterFinish(
+    queue: string,
+    row: Pick<JobRow, 'id' | 'opts'>,
+    now: number,
+    insert: (job: NewJob) => string,
+  ): void {
     const dedupId = (JSON.parse(row.opts) as { deduplication?: { id?: string } }).deduplication?.id;
     if (!dedupId) return;
     const dedup = this.dedupRow(queue, dedupId);
@@ -124,7 +129,7 @@ export class Parity {
   }
 
   private addIfNew(queue: string, job: NewJob & { id: string }): void {
-    if (!this.t.row(queue, job.id)) this.t.insert(queue, job.id, job);
+    if (!this.t.exists(queue, job.id)) this.t.insert(queue, job.id, job);
   }
 
   upsertScheduler(queue: string, rec: SchedulerRecord, first?: NewJob & { id: string }): string | undefined {

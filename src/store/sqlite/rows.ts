@@ -53,6 +53,50 @@ export function toRecord(row: JobRow): JobRecord {
   };
 }
 
+/**
+ * The columns a fetched job's record needs, in the order `fetchedRecord` reads them. Read in raw
+ * (array) mode: better-sqlite3 builds a row object property by property, and for a row this wide
+ * that cost more than the UPDATE moving the job.
+ */
+export const FETCHED_COLUMNS =
+  'rowid, id, name, data, opts, progress, timestamp, delay, priority, attempts_made, attempts_started, ' +
+  'stalled_counter, finished_on, returnvalue, failed_reason, stacktrace, processed_by, parent';
+
+/** What a fetch writes into every job it moves to active (see `Transitions.take`). */
+export interface FetchStamp {
+  token: string;
+  processedOn: number;
+  processedBy: string | undefined;
+}
+
+/**
+ * The record of a job a fetch moved to active, from its raw `FETCHED_COLUMNS` row as read before
+ * the fetch's UPDATE, with that UPDATE's changes applied (which saves reading the row back).
+ */
+export function fetchedRecord(r: unknown[], stamp: FetchStamp): JobRecord {
+  return {
+    id: r[1] as string,
+    name: r[2] as string,
+    data: r[3] as string,
+    opts: r[4] as string,
+    progress: r[5] as string,
+    timestamp: r[6] as number,
+    delay: r[7] as number,
+    priority: r[8] as number,
+    attemptsMade: r[9] as number,
+    attemptsStarted: (r[10] as number) + 1,
+    stalledCounter: r[11] as number,
+    processedOn: stamp.processedOn,
+    finishedOn: (r[12] as number | null) ?? undefined,
+    returnvalue: (r[13] as string | null) ?? undefined,
+    failedReason: (r[14] as string | null) ?? undefined,
+    stacktrace: (r[15] as string | null) ?? undefined,
+    processedBy: stamp.processedBy ?? (r[16] as string | null) ?? undefined,
+    parent: (r[17] as string | null) ?? undefined,
+    token: stamp.token,
+  };
+}
+
 export function stateOf(row: Pick<JobRow, 'state' | 'lane'>): JobState {
   if (row.state === 'waiting' && row.lane > 0) return 'prioritized';
   return row.state as JobState;

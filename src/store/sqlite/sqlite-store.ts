@@ -57,14 +57,14 @@ export class SqliteStore implements Store {
     let out: T;
     try {
       out = await this.sdb.transact(() => {
-        this.t.discardEvents(); // left by an attempt that hit a busy file
+        this.t.discardPending(); // left by an attempt that hit a busy file
         const result = fn();
-        this.t.flushEvents();
+        this.t.flushPending();
         return result;
       });
     } catch (err) {
       this.t.touched.clear();
-      this.t.discardEvents();
+      this.t.discardPending();
       throw err;
     }
     // Wake waiters only when something happened (an event was written): an empty fetch that woke
@@ -90,7 +90,7 @@ export class SqliteStore implements Store {
           duplicated.push(true);
           continue;
         }
-        if (job.id !== undefined && this.t.row(queue, job.id)) {
+        if (job.id !== undefined && this.t.exists(queue, job.id)) {
           this.t.emit(queue, 'duplicated', { jobId: job.id });
           ids.push(job.id);
           duplicated.push(true);
@@ -105,15 +105,7 @@ export class SqliteStore implements Store {
 
   /** Inserts one job (auto id when it has none), links its parent and claims its dedup id. */
   private insertJob(queue: string, job: NewJob, now: number): string {
-    const id =
-      job.id ??
-      String(
-        (
-          this.sdb.stmt('UPDATE queues SET next_id = next_id + 1 WHERE queue = ? RETURNING next_id').get(queue) as {
-            next_id: number;
-          }
-        ).next_id,
-      );
+    const id = job.id ?? String(this.t.nextId(queue));
     this.t.insert(queue, id, job);
     if (job.parent) this.f.link(queue, id, job.parent);
     this.p.claimDedup(queue, job, id, now);
@@ -121,7 +113,13 @@ export class SqliteStore implements Store {
   }
 
   /** Bookkeeping every job finishing for good needs: its dedup id and, when asked, metrics. */
-  private afterFinish(queue: string, row: JobRow, type: 'completed' | 'failed', now: number, metrics?: number): void {
+  private afterFinish(
+    queue: string,
+    row: Pick<JobRow, 'id' | 'opts'>,
+    type: 'completed' | 'failed',
+    now: number,
+    metrics?: number,
+  ): void {
     this.p.dedupAfterFinish(queue, row, now, (job) => this.insertJob(queue, job, now));
     if (metrics) this.p.recordMetric(queue, type, now, metrics);
   }
@@ -131,7 +129,7 @@ export class SqliteStore implements Store {
       const duplicated = nodes.map((node) => {
         this.t.ensureQueue(node.queue);
         this.t.touched.add(node.queue);
-        if (this.t.row(node.queue, node.id)) {
+        if (this.t.exists(node.queue, node.id)) {
           this.t.emit(node.queue, 'duplicated', { jobId: node.id });
           return true;
         }
@@ -168,7 +166,8 @@ export class SqliteStore implements Store {
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
     return this.write(queue, () => {
       const codes = items.map((item) => {
-        const row = this.t.row(queue, item.id);
+        // The narrow read: the lock and what the follow-ups below read, not the whole row.
+        const row = this.t.finishRow(queue, item.id);
         const code = this.t.lockCode(row, item.token, now);
         if (code !== 0 || !row) return code;
         this.sdb
@@ -450,7 +449,7 @@ export class SqliteStore implements Store {
 
   async addLog(queue: string, id: string, row: string, keepLogs?: number): Promise<number> {
     return this.write(queue, () => {
-      if (!this.t.row(queue, id)) return -1;
+      if (!this.t.exists(queue, id)) return -1;
       this.sdb.stmt('INSERT INTO logs (queue, job_id, row) VALUES (?, ?, ?)').run(queue, id, row);
       if (keepLogs !== undefined) this.trimLogs(queue, id, keepLogs);
       return (

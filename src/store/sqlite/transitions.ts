@@ -1,6 +1,40 @@
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob, Retention } from '../store.js';
 import type { SharedDatabase } from './database.js';
-import { type JobRow, toRecord } from './rows.js';
+import { FETCHED_COLUMNS, fetchedRecord, type JobRow } from './rows.js';
+
+/** Most events one INSERT writes (3 bound values each). */
+const EVENTS_PER_INSERT = 64;
+const insertEventsCache: string[] = [];
+
+/** `INSERT INTO events ... VALUES (?, ?, ?), ...` for `n` rows, built once per `n`. */
+function insertEventsSql(n: number): string {
+  insertEventsCache[n] ??= `INSERT INTO events (queue, event, fields) VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}`;
+  return insertEventsCache[n];
+}
+
+/**
+ * An event's fields as stored: JSON of the defined ones, all as strings. JSON.stringify already
+ * leaves out undefined values, so fields that are all strings (nearly every event) need no copy.
+ */
+function fieldsJson(fields: Record<string, string | number | undefined>): string {
+  for (const k in fields) {
+    const v = fields[k];
+    if (v !== undefined && typeof v !== 'string') {
+      const values: Record<string, string> = {};
+      for (const [key, value] of Object.entries(fields)) if (value !== undefined) values[key] = String(value);
+      return JSON.stringify(values);
+    }
+  }
+  return JSON.stringify(fields);
+}
+
+/**
+ * The next waiting jobs in queue order. `LIMIT +?`, not a bare `?`: SQLite's planner reads a bare
+ * LIMIT parameter, so binding it again expires the statement and every call re-prepared it
+ * (measured ~10 µs, more than the query itself); `+?` is only evaluated when the statement runs.
+ */
+const SELECT_WAITING = `SELECT ${FETCHED_COLUMNS} FROM jobs WHERE queue = ? AND state = 'waiting'
+  ORDER BY lane, sort LIMIT +?`;
 
 /**
  * The building blocks of SQLite transitions. Each function runs inside a transaction opened by
@@ -24,49 +58,89 @@ export class Transitions {
   }
 
   meta(queue: string): QueueRow {
+    const select = this.sdb.stmt('SELECT * FROM queues WHERE queue = ?');
+    // Read first: the queue row nearly always exists, and the INSERT OR IGNORE was one more statement per fetch.
+    const row = select.get(queue) as QueueRow | undefined;
+    if (row) return row;
     this.ensureQueue(queue);
-    return this.sdb.stmt('SELECT * FROM queues WHERE queue = ?').get(queue) as QueueRow;
+    return select.get(queue) as QueueRow;
   }
 
+  /**
+   * The queue counters (`queues.seq`, `queues.next_id`) this transaction hands out: read on first
+   * use, counted up here and written back once by `flushPending`, where an UPDATE ... RETURNING
+   * per job was a third of an addBulk. Until then the two columns in the table are stale, so they
+   * are read and written only through `nextSeq` / `nextId` (meta()'s callers do not read them).
+   */
+  private readonly counters = new Map<string, { seq: number; nextId: number }>();
+
+  private counter(queue: string): { seq: number; nextId: number } {
+    let c = this.counters.get(queue);
+    if (!c) {
+      const row = this.sdb.rawStmt('SELECT seq, next_id FROM queues WHERE queue = ?').get(queue) as
+        | [number, number]
+        | undefined;
+      if (!row) throw new Error(`No queue row for ${queue}`); // callers create it first (ensureQueue)
+      c = { seq: row[0], nextId: row[1] };
+      this.counters.set(queue, c);
+    }
+    return c;
+  }
+
+  /** The next position in the queue's waiting order. */
   nextSeq(queue: string): number {
-    return (
-      this.sdb.stmt('UPDATE queues SET seq = seq + 1 WHERE queue = ? RETURNING seq').get(queue) as { seq: number }
-    ).seq;
+    return ++this.counter(queue).seq;
   }
 
-  /** Events of the running transaction, written together by `flushEvents` before it commits. */
-  private pendingEvents: [string, string, string][] = [];
+  /** The next automatic job id of the queue. */
+  nextId(queue: string): number {
+    return ++this.counter(queue).nextId;
+  }
+
+  /** Writes what the transaction kept in memory, before it commits: the counters, then the events. */
+  flushPending(): void {
+    for (const [queue, c] of this.counters) {
+      this.sdb.stmt('UPDATE queues SET seq = ?, next_id = ? WHERE queue = ?').run(c.seq, c.nextId, queue);
+    }
+    this.counters.clear();
+    this.flushEvents();
+  }
+
+  /** Drops what a transaction kept in memory: it rolled back, or an attempt hit a busy file. */
+  discardPending(): void {
+    this.counters.clear();
+    this.pendingEvents = [];
+  }
+
+  /** Events of the running transaction as flat (queue, event, fields JSON) triples, written by `flushPending`. */
+  private pendingEvents: string[] = [];
 
   emit(queue: string, event: string, fields: Record<string, string | number | undefined> = {}): void {
-    const values: Record<string, string> = {};
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined) values[k] = String(v);
-    this.pendingEvents.push([queue, event, JSON.stringify(values)]);
+    this.pendingEvents.push(queue, event, fieldsJson(fields));
     this.emitted++;
   }
 
   /**
-   * Writes the transaction's events with one statement (a JSON array unpacked by json_each): one
-   * INSERT per event was the largest cost of a fetch or completion. Trims the log now and then.
+   * Writes the transaction's events with one multi-row INSERT per `EVENTS_PER_INSERT` events: one
+   * INSERT per event was the largest cost of a fetch or completion, and unpacking a JSON array in
+   * SQL (json_each) cost more than binding the values. Trims the log now and then.
    */
-  flushEvents(): void {
-    const events = this.pendingEvents;
-    if (events.length === 0) return;
+  private flushEvents(): void {
+    const values = this.pendingEvents;
+    if (values.length === 0) return;
     this.pendingEvents = [];
-    this.sdb
-      .stmt(
-        'INSERT INTO events (queue, event, fields) SELECT value->>0, value->>1, value->>2 FROM json_each(?) ORDER BY key',
-      )
-      .run(JSON.stringify(events));
-    this.eventsSinceTrim += events.length;
+    const step = EVENTS_PER_INSERT * 3;
+    for (let at = 0; at < values.length; at += step) {
+      const chunk = at === 0 && values.length <= step ? values : values.slice(at, at + step);
+      this.sdb.stmt(insertEventsSql(chunk.length / 3)).run(chunk);
+    }
+    this.eventsSinceTrim += values.length / 3;
     if (this.eventsSinceTrim >= 5000) {
       this.eventsSinceTrim = 0;
-      for (const queue of new Set(events.map((e) => e[0]))) this.trimEvents(queue, this.maxEvents);
+      const queues = new Set<string>();
+      for (let i = 0; i < values.length; i += 3) queues.add(values[i]);
+      for (const queue of queues) this.trimEvents(queue, this.maxEvents);
     }
-  }
-
-  /** Drops the events of a transaction that rolled back. */
-  discardEvents(): void {
-    this.pendingEvents = [];
   }
 
   trimEvents(queue: string, maxLen: number): void {
@@ -78,6 +152,24 @@ export class Transitions {
 
   row(queue: string, id: string): JobRow | undefined {
     return this.sdb.stmt('SELECT rowid, * FROM jobs WHERE queue = ? AND id = ?').get(queue, id) as JobRow | undefined;
+  }
+
+  /** Whether the job exists, without reading (and building) its row. */
+  exists(queue: string, id: string): boolean {
+    return this.sdb.rawStmt('SELECT 1 FROM jobs WHERE queue = ? AND id = ?', true).get(queue, id) !== undefined;
+  }
+
+  /**
+   * What finishing a job needs of its row: the lock (state, token, sort) and what the follow-ups
+   * read (parent for flows, opts for deduplication, rowid and id for retention), not `data`.
+   * Read in raw mode and built here: a narrow object is cheap to make, a better-sqlite3 row is not.
+   */
+  finishRow(queue: string, id: string): FinishRow | undefined {
+    const r = this.sdb
+      .rawStmt('SELECT rowid, id, state, token, sort, parent, opts FROM jobs WHERE queue = ? AND id = ?')
+      .get(queue, id) as [number, string, string, string | null, number, string | null, string] | undefined;
+    if (!r) return undefined;
+    return { rowid: r[0], id: r[1], state: r[2], token: r[3], sort: r[4], parent: r[5], opts: r[6] };
   }
 
   insert(queue: string, id: string, job: NewJob, waitingChildren = false): void {
@@ -147,8 +239,19 @@ export class Transitions {
     for (const row of due) this.toWaiting(queue, row, 'delayed');
   }
 
+  /** Due time of the queue's earliest delayed job. */
+  private nextDelayed(queue: string): number | undefined {
+    return this.sdb
+      .rawStmt("SELECT sort FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 ORDER BY sort LIMIT 1", true)
+      .get(queue) as number | undefined;
+  }
+
   /** Checks that `token` holds a live lock on the active job `row` (BullMQ's codes). */
-  lockCode(row: JobRow | undefined, token: string | undefined, now: number): MoveCode {
+  lockCode(
+    row: Pick<JobRow, 'state' | 'token' | 'sort'> | undefined,
+    token: string | undefined,
+    now: number,
+  ): MoveCode {
     if (!row) return -1;
     if (token === undefined) return row.state === 'active' ? 0 : -3;
     if (row.state !== 'active' || row.token === null || row.sort < now) return -2;
@@ -158,13 +261,15 @@ export class Transitions {
 
   fetch(queue: string, req: FetchRequest): FetchResult {
     const now = req.now;
-    this.promoteDue(queue, now);
+    // The earliest delayed job tells whether any is due: promote only then (and look again after).
+    let next = this.nextDelayed(queue);
+    if (next !== undefined && next <= now) {
+      this.promoteDue(queue, now);
+      next = this.nextDelayed(queue);
+    }
     const meta = this.meta(queue);
     const result: FetchResult = { jobs: [], rateLimitTtl: 0, paused: meta.paused === 1 };
-    const next = this.sdb
-      .stmt("SELECT sort FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 ORDER BY sort LIMIT 1")
-      .get(queue) as { sort: number } | undefined;
-    if (next) result.nextDelayedAt = next.sort;
+    if (next !== undefined) result.nextDelayedAt = next;
     if (result.paused || req.tokens.length === 0) return result;
     if (meta.rate_limit_until > now) {
       result.rateLimitTtl = meta.rate_limit_until - now;
@@ -206,25 +311,37 @@ export class Transitions {
     return result;
   }
 
+  /**
+   * Moves the first `n` waiting jobs (lane, then sort) to active, job i with lock `req.tokens[i]`.
+   * One raw read of the batch, then a plain UPDATE per job: the records are built from what was
+   * read plus what the UPDATE sets. (A RETURNING clause, or one UPDATE ... FROM json_each for the
+   * whole batch, measured slower: both have a fixed cost per statement larger than the row work.)
+   */
   private take(queue: string, req: FetchRequest, n: number): JobRecord[] {
-    const rows = this.sdb
-      .stmt("SELECT rowid, * FROM jobs WHERE queue = ? AND state = 'waiting' ORDER BY lane, sort LIMIT ?")
-      .all(queue, n) as JobRow[];
-    const update = this.sdb.stmt(
+    const rows = this.sdb.rawStmt(SELECT_WAITING).all(queue, n) as unknown[][];
+    const activate = this.sdb.stmt(
       `UPDATE jobs SET state = 'active', lane = 0, sort = ?, token = ?, processed_on = ?,
          attempts_started = attempts_started + 1, processed_by = coalesce(?, processed_by)
-       WHERE rowid = ? RETURNING rowid, *`,
+       WHERE rowid = ?`,
     );
     const lockUntil = req.now + req.lockDuration;
+    const processedBy = req.processedBy ?? null;
     return rows.map((row, i) => {
-      const updated = update.get(lockUntil, req.tokens[i], req.now, req.processedBy ?? null, row.rowid) as JobRow;
-      this.emit(queue, 'active', { jobId: row.id, prev: 'waiting' });
-      return toRecord(updated);
+      const token = req.tokens[i];
+      activate.run(lockUntil, token, req.now, processedBy, row[0]);
+      this.emit(queue, 'active', { jobId: row[1] as string, prev: 'waiting' });
+      return fetchedRecord(row, { token, processedOn: req.now, processedBy: req.processedBy });
     });
   }
 
   /** Deletes finished jobs of `state` that retention no longer keeps, the just-finished one included. */
-  applyRetention(queue: string, state: 'completed' | 'failed', row: JobRow, keep: Retention, now: number): void {
+  applyRetention(
+    queue: string,
+    state: 'completed' | 'failed',
+    row: Pick<JobRow, 'rowid' | 'id'>,
+    keep: Retention,
+    now: number,
+  ): void {
     if (keep.remove) {
       this.deleteJob(queue, row.id, row.rowid);
       return;
@@ -257,6 +374,9 @@ export class Transitions {
     ).n;
   }
 }
+
+/** The columns of a job row `finishRow` reads. */
+export type FinishRow = Pick<JobRow, 'rowid' | 'id' | 'state' | 'token' | 'sort' | 'parent' | 'opts'>;
 
 export interface QueueRow {
   queue: string;
