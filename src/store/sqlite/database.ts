@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { Checkpointer } from './checkpointer.js';
 import { migrate } from './schema.js';
 
 export interface SqliteOptions {
@@ -34,6 +35,7 @@ export class SharedDatabase {
   private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
   private static readonly open = new Map<string, SharedDatabase>();
+  private checkpointer?: Checkpointer;
 
   static acquire(path: string, opts: SqliteOptions = {}): SharedDatabase {
     const key = path === ':memory:' ? path : resolve(path);
@@ -47,6 +49,7 @@ export class SharedDatabase {
       db.pragma('busy_timeout = 5');
       migrate(db, key);
       shared = new SharedDatabase(db, key);
+      if (key !== ':memory:') shared.checkpointer = new Checkpointer(db, key);
       SharedDatabase.open.set(key, shared);
     }
     shared.refs++;
@@ -57,6 +60,7 @@ export class SharedDatabase {
     if (--this.refs > 0) return;
     SharedDatabase.open.delete(this.key);
     this.changes.emit('closed');
+    void this.checkpointer?.stop();
     this.db.close();
   }
 
