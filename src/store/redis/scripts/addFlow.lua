@@ -39,6 +39,7 @@ end
 local out = {}
 local runnable = {}
 local stamped = {}
+local backlog = {}
 for i = 0, n - 1 do
   local b = 2 + i * W
   local q = ARGV[b]
@@ -56,7 +57,7 @@ for i = 0, n - 1 do
     emitIn(q, 'duplicated', 'jobId', id)
     out[#out + 1] = 1
   else
-    if insertJobIn(q, id, job, ARGV[b + 1] == '1') then
+    if insertJobIn(q, id, job, ARGV[b + 1] == '1', backlog) then
       runnable[q] = true
     end
     if dedup then
@@ -65,6 +66,7 @@ for i = 0, n - 1 do
     out[#out + 1] = 0
   end
 end
+pushBacklog(backlog)
 -- A delayed add signals too, so blocked workers recompute when to wake.
 for q in pairs(runnable) do
   signalIn(q)

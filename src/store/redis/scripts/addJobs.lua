@@ -55,6 +55,7 @@ if not meta[1] then
 end
 local out = {}
 local added = false
+local backlog = {}
 for i = 0, n - 1 do
   local b = 2 + i * W
   local job = readJob(b)
@@ -74,7 +75,7 @@ for i = 0, n - 1 do
       out[#out + 1] = id
       out[#out + 1] = 1
     else
-      insertJobIn(queueName, id, job, false)
+      insertJobIn(queueName, id, job, false, backlog)
       if dedup then
         claimDedup(queueName, dedup, id)
       end
@@ -84,6 +85,7 @@ for i = 0, n - 1 do
     end
   end
 end
+pushBacklog(backlog)
 -- A delayed add signals too, so blocked workers recompute when to wake (a paused queue hands out nothing).
 if added and not meta[2] then
   redis.call('ZADD', markerKey, 0, '0')

@@ -30,10 +30,22 @@ local function jobStateIn(q, id)
   return 'unknown'
 end
 
+-- Pushes the ids insertJobIn collected in `backlog` onto the back of their queues' wait lists
+-- (LPUSH of a, b, c = LPUSH a, then b, then c), a thousand per call to stay within Lua's stack.
+local function pushBacklog(backlog)
+  for q, ids in pairs(backlog) do
+    for first = 1, #ids, 1000 do
+      redis.call('LPUSH', q .. ':wait', unpack(ids, first, math.min(first + 999, #ids)))
+    end
+  end
+end
+
 -- Writes job `id` of queue `q` (a readJob table) and places it: waiting-children when
 -- `hasChildren`, else delayed or waiting. Events added and waiting / delayed / waiting-children.
 -- Returns true when the job is runnable (the caller signals the queue once).
-local function insertJobIn(q, id, job, hasChildren)
+-- `backlog` (optional, see pushBacklog): collects per queue the ids bound for the back of the wait
+-- list, so that a batch of adds pushes them with one LPUSH, in the same order, instead of one each.
+local function insertJobIn(q, id, job, hasChildren, backlog)
   local jobKey = q .. ':' .. id
   local timestamp = tonumber(job.timestamp)
   local delay = tonumber(job.delay)
@@ -69,6 +81,14 @@ local function insertJobIn(q, id, job, hasChildren)
     local due = timestamp + delay
     addToDelayedIn(q, id, due)
     emitIn(q, 'delayed', 'jobId', id, 'delay', int(due))
+  elseif backlog and priority == 0 and not lifo then
+    local ids = backlog[q]
+    if not ids then
+      ids = {}
+      backlog[q] = ids
+    end
+    ids[#ids + 1] = id
+    emitIn(q, 'waiting', 'jobId', id)
   else
     addToWaitingIn(q, id, priority, lifo)
     emitIn(q, 'waiting', 'jobId', id)
