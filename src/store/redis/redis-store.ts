@@ -102,13 +102,14 @@ export class RedisStore implements Store {
 
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
     if (jobs.length === 0) return { ids: [], duplicated: [] };
-    const args: (string | number)[] = [jobs.length];
+    // The jobs travel as one JSON argument (scripts/addJobs.lua).
+    const values: (string | number)[] = [];
     for (const job of jobs) {
       if (job.id !== undefined) checkCustomId(queue, job.id);
-      args.push(...jobArgs(job), dedupArg(job));
+      values.push(...jobArgs(job), dedupArg(job));
     }
-    args.push(randomUUID()); // makes a resent call answer, not add again (see addJobs.lua)
-    const flat = (await this.run('addJobs', queue, args)) as (string | number)[];
+    // The call id makes a resent call answer, not add again (see addJobs.lua).
+    const flat = (await this.run('addJobs', queue, [JSON.stringify(values), randomUUID()])) as (string | number)[];
     throwIfParentMissing(flat);
     const result: AddResult = { ids: [], duplicated: [] };
     for (let i = 0; i < flat.length; i += 2) {

@@ -1,10 +1,11 @@
 -- addJobs: inserts a batch of jobs, all in one step.
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
--- ARGV[1] n, the number of jobs; then 10 values per job, from ARGV[2 + 10 * (i - 1)]:
+-- ARGV[1] the jobs as one JSON array (one argument rather than ten per job: cheaper for the client and
+--   Redis), 10 values per job from index 1 + 10 * (i - 1):
 --   id ('' = auto id from <q>:id), name, data (JSON), opts (JSON), timestamp, delay (ms),
 --   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none),
 --   dedup (JSON DedupOptions, '' = none: see includes/dedup.lua)
--- ARGV[2 + 10n] a call id (uuid): the answer is kept under <q>:addcall:<call id> for a minute, and a
+-- ARGV[2] a call id (uuid): the answer is kept under <q>:addcall:<call id> for a minute, and a
 --   call that comes again (ioredis resends a command whose reply was lost with its connection)
 --   gets that answer instead of adding the jobs twice.
 -- Returns: flat list {id1, duplicated1, id2, duplicated2, ...}; duplicated = 1 when the custom id
@@ -16,9 +17,10 @@
 -- @include base
 -- @include jobs
 -- @include dedup
-local n = tonumber(ARGV[1])
+local J = cjson.decode(ARGV[1])
 local W = 10
-local callKey = prefix .. 'addcall:' .. ARGV[2 + n * W]
+local n = #J / W
+local callKey = prefix .. 'addcall:' .. ARGV[2]
 local answered = redis.call('GET', callKey)
 if answered then
   return cjson.decode(answered)
@@ -27,10 +29,10 @@ end
 local batchIds = {}
 local autoIds = 0
 for i = 0, n - 1 do
-  local b = 2 + i * W
-  local id = ARGV[b]
-  if ARGV[b + 8] ~= '' and (id == '' or redis.call('EXISTS', prefix .. id) == 0) then
-    local parent = cjson.decode(ARGV[b + 8])
+  local b = 1 + i * W
+  local id = J[b]
+  if J[b + 8] ~= '' and (id == '' or redis.call('EXISTS', prefix .. id) == 0) then
+    local parent = cjson.decode(J[b + 8])
     local parentKey = parent.queue .. ':' .. parent.id
     if not batchIds[parentKey] and redis.call('EXISTS', parentKey) == 0 then
       return { -5, parentKey }
@@ -57,9 +59,9 @@ local out = {}
 local added = false
 local backlog = {}
 for i = 0, n - 1 do
-  local b = 2 + i * W
-  local job = readJob(b)
-  local dedup = readDedup(ARGV[b + 9])
+  local b = 1 + i * W
+  local job = readJob(b, J)
+  local dedup = readDedup(J[b + 9])
   local existing = dedup and dedupBeforeAdd(queueName, dedup, job)
   if existing then
     out[#out + 1] = existing

@@ -1,12 +1,13 @@
 -- Inserting and removing jobs of any queue `q` (needs base): addJobs, addFlow, schedulers, dedup.
--- A job to insert comes in ARGV as 9 values from index b (see readJob):
+-- A job to insert comes as 9 values from index b of `src` (ARGV unless given; see readJob):
 --   id ('' = auto id), name, data (JSON), opts (JSON), timestamp, delay (ms), priority (0 = none),
 --   lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none)
 
-local function readJob(b)
+local function readJob(b, src)
+  src = src or ARGV
   return {
-    id = ARGV[b], name = ARGV[b + 1], data = ARGV[b + 2], opts = ARGV[b + 3], timestamp = ARGV[b + 4],
-    delay = ARGV[b + 5], priority = ARGV[b + 6], lifo = ARGV[b + 7], parent = ARGV[b + 8],
+    id = src[b], name = src[b + 1], data = src[b + 2], opts = src[b + 3], timestamp = src[b + 4],
+    delay = src[b + 5], priority = src[b + 6], lifo = src[b + 7], parent = src[b + 8],
   }
 end
 
