@@ -4,7 +4,7 @@
  * bench/RESULTS.md) a table of medians and Docket ÷ reference ratios.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,11 +134,18 @@ async function main(): Promise<void> {
     console.log(`\n${report}`);
     if (opts.json) writeFileSync(opts.json, JSON.stringify({ info: runInfo, measurements }, null, 2));
     if (opts.write) {
-      writeFileSync(join(here, 'RESULTS.md'), report);
+      const path = join(here, 'RESULTS.md');
+      // The analysis of unmet targets is written by hand below the generated part: keep it.
+      const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
+      const at = previous.indexOf(HAND_WRITTEN_HEADING);
+      writeFileSync(path, at >= 0 ? `${report.trimEnd()}\n\n${previous.slice(at)}` : report);
       console.log('wrote bench/RESULTS.md');
     }
   }
 }
+
+/** Where the hand-written part of RESULTS.md starts. */
+const HAND_WRITTEN_HEADING = '## Targets not met: the measured reason and the next lever';
 
 main().catch((err) => {
   console.error(err);
