@@ -114,7 +114,15 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       if (this.processor) this.wantsSignal = this.processor.length === 0 || this.processor.length >= 3;
     }
     const qn = this.qualifiedName;
-    this.completions = new CompletionBatcher(this.store, this.qualifiedName, (n) => this.fetchRequest(n));
+    this.completions = new CompletionBatcher(
+      this.store,
+      this.qualifiedName,
+      (n) => this.fetchRequest(n),
+      () =>
+        this.store.kind === 'redis'
+          ? { maxBatch: Math.max(1, Math.ceil(this.opts.concurrency / 2)), maxInFlight: 2 }
+          : { maxBatch: 1000, maxInFlight: 1 },
+    );
     this.locks = new LockRenewer(
       this.store,
       qn,
