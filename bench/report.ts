@@ -184,8 +184,8 @@ const SETTINGS = `- Every measurement runs in a fresh child process (\`bench/chi
 - Jobs carry \`{ i }\` as data; processors are no-ops. "node CPU µs/job" is the benchmark process's
   own CPU (user + system) in the timed section; Redis server CPU is not included.
 - docket-sqlite: WAL, \`synchronous = NORMAL\` (Docket's default: a committed job survives a process
-  crash, not a power loss), WAL checkpoints in a background thread; docket-sqlite-full (when run): \`synchronous = FULL\`. Producer and worker share
-  the process (one better-sqlite3 handle).
+  crash, not a power loss), WAL checkpoints in a background thread; docket-sqlite-full (when run):
+  \`synchronous = FULL\`. Producer and worker share the process (one better-sqlite3 handle).
 - bullmq, docket-redis: library defaults; \`removeOnComplete: true\` given as a default job option in
   the \`-remove\` variants. bee-queue: defaults (\`sendEvents\` on, \`delayedDebounce\` 1000 ms),
   \`removeOnSuccess\` in the \`-remove\` variants. plainjob: WAL + \`synchronous = NORMAL\` (its own
