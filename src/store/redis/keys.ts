@@ -66,12 +66,6 @@ export function queuePrefix(queue: string): string {
   return `${queue}:`;
 }
 
-/** Every key of a queue's own structures: the `<q>:` prefix, then `<q>:wait` … `<q>:waiting-children`. */
-export function queueKeys(queue: string): string[] {
-  const prefix = queuePrefix(queue);
-  return [prefix, ...SUFFIXES.map((suffix) => prefix + suffix)];
-}
-
 export const keyOf = {
   meta: (queue: string) => `${queue}:meta`,
   events: (queue: string) => `${queue}:events`,

@@ -57,11 +57,6 @@ function readScript(path: string): string {
   return source;
 }
 
-/** A script's text with its `-- @include name` lines replaced by `scripts/includes/name.lua`. */
-export function scriptSource(name: ScriptName): string {
-  return readScript(name).replace(INCLUDE, (_line, include: string) => readScript(`includes/${include}`));
-}
-
 /** Include files in an order where each comes after those it uses. */
 const INCLUDE_ORDER = [
   'base',
@@ -79,7 +74,7 @@ const INCLUDE_ORDER = [
 /**
  * All scripts as one Redis Functions library. A script sent with EVALSHA re-runs its whole
  * prologue on every call: creating the ~60 helper closures of its includes cost 15-50 µs of Redis
- * CPU per call, more than the commands of a small transition (bench/micro/script-overhead.ts).
+ * CPU per call, more than the commands of a small transition (bench/NOTES.md).
  * In a library the helpers are created once, at load; each function only binds KEYS and ARGV
  * (upvalues the helpers read), runs its body and writes the events the body emitted (base.lua).
  * The scripts' files stay plain Lua, one per transition; this turns them into
