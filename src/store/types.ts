@@ -1,0 +1,218 @@
+/** The records and requests of the {@link Store} contract (src/store/store.ts): what crosses the seam. */
+
+/** A job as stored: the record both stores return, in BullMQ's field vocabulary. */
+export interface JobRecord {
+  id: string;
+  name: string;
+  /** JSON text of `job.data`. */
+  data: string;
+  /** JSON text of the job options as added (after defaults). */
+  opts: string;
+  /** JSON text of `job.progress`. */
+  progress: string;
+  timestamp: number;
+  delay: number;
+  priority: number;
+  attemptsMade: number;
+  attemptsStarted: number;
+  stalledCounter: number;
+  processedOn?: number;
+  finishedOn?: number;
+  /** JSON text of the return value. */
+  returnvalue?: string;
+  failedReason?: string;
+  /** JSON text of a string array. */
+  stacktrace?: string;
+  processedBy?: string;
+  /** Parent as `{ id, queue }` JSON text (queue = qualified name), when the job has one. */
+  parent?: string;
+  /** The lock token of the worker holding the job, when active. */
+  token?: string;
+}
+
+export type JobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | 'waiting-children' | 'completed' | 'failed';
+
+/** Where a job is listed; `prioritized` jobs are `waiting` jobs with a priority > 0. */
+export type ListType = JobState | 'paused';
+
+/** How many finished jobs to keep: BullMQ's `KeepJobs`, normalised. */
+export interface Retention {
+  /** Remove at once. */
+  remove?: boolean;
+  /** Keep at most this many finished jobs of this kind. */
+  count?: number;
+  /** Remove finished jobs older than this (ms). */
+  ageMs?: number;
+}
+
+/** What happens to a parent when this child fails for good (BullMQ's four options; none = parent keeps waiting). */
+export type ParentPolicy = 'fail' | 'continue' | 'ignore' | 'remove';
+
+/** A child's link to its parent: the parent's id and qualified queue name, plus the failure policy. */
+export interface ParentRef {
+  id: string;
+  queue: string;
+  policy?: ParentPolicy;
+}
+
+/** A job to insert. `id` is absent for auto ids (increasing decimal strings). */
+export interface NewJob {
+  id?: string;
+  name: string;
+  data: string;
+  opts: string;
+  timestamp: number;
+  delay: number;
+  priority: number;
+  lifo: boolean;
+  /** Deduplication: see {@link DedupOptions}. */
+  dedup?: DedupOptions;
+  /**
+   * The parent, which must exist (else the whole add fails with code -5 and nothing is stored).
+   * The child's key `<queue>:<id>` joins the parent's pending dependencies.
+   */
+  parent?: ParentRef;
+}
+
+/**
+ * BullMQ's `opts.deduplication`. While the key `id` points at a job that is not finished (or, with
+ * `ttl`, until `ttl` ms after it was set), an add with the same id adds nothing and emits
+ * `deduplicated {jobId: existing, deduplicationId, deduplicatedJobId: the refused job's custom id or ''}`.
+ * `extend`: a refused add restarts the ttl. `replace`: when the existing job is still delayed, it is
+ * removed and the new job takes its place (key and ttl renewed). `keepLastIfActive`: when the
+ * existing job is active, the newest refused job is kept aside and added when the active job
+ * finishes. Without `ttl` the key is released when its job completes or fails for good.
+ */
+export interface DedupOptions {
+  id: string;
+  ttl?: number;
+  extend?: boolean;
+  replace?: boolean;
+  keepLastIfActive?: boolean;
+}
+
+/** A job scheduler as stored: the template and schedule as JSON, plus its progress. */
+export interface SchedulerRecord {
+  id: string;
+  /** JSON of `{ every?, pattern?, tz?, startDate?, endDate?, limit?, offset?, immediately? }`. */
+  repeat: string;
+  /** JSON of `{ name, data, opts }`. */
+  template: string;
+  /** Due time of the scheduler's pending job (the iteration it is waiting for). */
+  next?: number;
+  iterationCount: number;
+}
+
+export interface WorkerInfo {
+  id: string;
+  name: string;
+  addr: string;
+  started: number;
+  heartbeat: number;
+}
+
+/** Per-minute counts of finished jobs. */
+export interface MetricsRead {
+  /** Total finished since metrics were first recorded. */
+  count: number;
+  /** Counts per minute, the current minute first, `maxDataPoints` long (zeros where none). */
+  data: number[];
+}
+
+/** One job of a flow: its queue and id are fixed by the caller (UUIDs where the user gave none). */
+export interface FlowJob extends NewJob {
+  id: string;
+  queue: string;
+  /** True for a node with children in this flow: it starts in `waiting-children`. */
+  hasChildren: boolean;
+}
+
+/** A parent's children, keyed by child key `<queue>:<id>`. */
+export interface Dependencies {
+  /** Completed children → JSON text of their return value. */
+  processed: Record<string, string>;
+  /** Children not finished yet. */
+  unprocessed: string[];
+  /** Children that failed under `fail` or `continue` → failed reason. */
+  failed: Record<string, string>;
+  /** Children that failed under `ignore` → failed reason. */
+  ignored: Record<string, string>;
+}
+
+export interface AddResult {
+  /** Ids in input order; an already existing custom id yields the existing job's id. */
+  ids: string[];
+  /** For each input: true when the id already existed and nothing was written. */
+  duplicated: boolean[];
+}
+
+export interface FetchRequest {
+  /** One lock token per job wanted: fetch up to `tokens.length` jobs, job i gets `tokens[i]`. */
+  tokens: string[];
+  lockDuration: number;
+  now: number;
+  processedBy?: string;
+  /** Worker rate limiter: at most `max` job starts per `duration` ms across the queue. */
+  limiter?: { max: number; duration: number };
+}
+
+export interface FetchResult {
+  jobs: JobRecord[];
+  /** ms until the queue's rate limit lifts (0 = not limited). */
+  rateLimitTtl: number;
+  /**
+   * Due time of the earliest delayed job, if any, so a worker about to wait wakes in time. A store may
+   * leave it out when it fetched jobs (the worker does not wait then).
+   */
+  nextDelayedAt?: number;
+  paused: boolean;
+}
+
+/**
+ * Outcome of a move that checks a lock. 0 = done; negative codes name the refusal
+ * (BullMQ's codes): -1 job missing, -2 lock missing, -3 job not in the expected state,
+ * -6 lock held by another token.
+ */
+export type MoveCode = 0 | -1 | -2 | -3 | -6;
+
+export interface CompleteItem {
+  id: string;
+  token: string;
+  returnvalue: string;
+  retention: Retention;
+  /** Record a per-minute metric keeping this many data points (worker option `metrics`). */
+  metrics?: number;
+}
+
+export interface FailItem {
+  id: string;
+  token: string;
+  failedReason: string;
+  stacktrace: string;
+  /** `null`: the job goes to `failed`. A number: retried after this many ms (0 = to waiting at once). */
+  retryDelay: number | null;
+  retention: Retention;
+  /** Event emitted when the job fails for good after its attempts ran out. */
+  retriesExhausted?: boolean;
+  /** Record a per-minute metric (final failures only) keeping this many data points. */
+  metrics?: number;
+}
+
+export interface MoveResult {
+  codes: MoveCode[];
+  /** Jobs fetched in the same step when a FetchRequest was given: one token fewer per refused item. */
+  next?: FetchResult;
+}
+
+export interface StalledResult {
+  /** Jobs moved back to waiting. */
+  recovered: string[];
+  /** Jobs failed for stalling more than maxStalledCount. */
+  failed: string[];
+}
+
+export interface StoredEvent {
+  id: string;
+  event: string;
+  [field: string]: string;
+}
