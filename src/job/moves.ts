@@ -1,0 +1,130 @@
+import { isUnrecoverable, moveError } from '../errors.js';
+import { backoffDelay } from '../options/backoff.js';
+import { toRetention } from '../options/retention.js';
+import { toJson } from '../options/validate.js';
+import type { FetchRequest, JobRecord, MoveCode } from '../store/store.js';
+import { idOf, type JobFields, type JobJson, type JobSettings } from './types.js';
+
+// The lock-checked moves of an active job (the worker's, or a manual processor's with its token).
+// Each is one store transition; the job's fields change only after the store accepted the move.
+
+function fetchRequest(settings: JobSettings, token: string): FetchRequest {
+  return {
+    tokens: [token],
+    lockDuration: settings.lockDuration,
+    now: Date.now(),
+    processedBy: settings.processedBy,
+    limiter: settings.limiter,
+  };
+}
+
+function nextOf(record: JobRecord | undefined): [JobJson, string] | [] {
+  return record ? [record as JobJson, record.id] : [];
+}
+
+/** Throws the BullMQ error for a refused move. */
+export function checkMove(code: MoveCode, jobId: string, command: string): void {
+  if (code !== 0) throw moveError(code, jobId, command);
+}
+
+export async function moveToCompleted<R>(
+  job: JobFields<unknown, R>,
+  settings: JobSettings,
+  returnValue: R,
+  token: string,
+  fetchNext: boolean,
+): Promise<[JobJson, string] | []> {
+  const jobId = idOf(job);
+  const now = Date.now();
+  const text = toJson(returnValue ?? null, 'returnvalue');
+  const keep = job.opts.removeOnComplete ?? settings.removeOnComplete;
+  const item = { id: jobId, token, returnvalue: text, retention: toRetention(keep) };
+  const res = await job.queue.store.complete(
+    job.queue.qualifiedName,
+    [item],
+    now,
+    fetchNext ? fetchRequest(settings, token) : undefined,
+  );
+  if (res.codes[0] !== 0) throw moveError(res.codes[0], jobId, 'moveToFinished');
+  job.returnvalue = returnValue;
+  job.finishedOn = now;
+  job.attemptsMade += 1;
+  return nextOf(res.next?.jobs[0]);
+}
+
+/** Whether a failure with `err` should be retried, and after how long (BullMQ's rules). */
+export async function retryDelayFor(job: JobFields, settings: JobSettings, err: Error): Promise<number | null> {
+  const attempts = job.opts.attempts ?? 1;
+  const made = job.attemptsMade + 1;
+  const maxStarted = settings.maxStartedAttempts;
+  if (isUnrecoverable(err) || made >= attempts) return null;
+  if (maxStarted !== undefined && job.attemptsStarted >= maxStarted) return null;
+  const delay = await backoffDelay(job.opts.backoff, made, err, job, settings.backoffStrategy);
+  return delay < 0 ? null : delay;
+}
+
+/** Fails the job, or schedules its retry; `retryDelay` comes from the job's `retryDelayFor`. */
+export async function moveToFailed(
+  job: JobFields,
+  settings: JobSettings,
+  error: Error,
+  retryDelay: number | null,
+  token: string,
+  fetchNext: boolean,
+): Promise<[JobJson, string] | [] | undefined> {
+  const jobId = idOf(job);
+  const now = Date.now();
+  const stack = [...job.stacktrace, ...(error.stack ? [error.stack] : [])];
+  const limit = job.opts.stackTraceLimit;
+  const stacktrace = limit !== undefined ? (limit > 0 ? stack.slice(-limit) : []) : stack;
+  const keep = job.opts.removeOnFail ?? settings.removeOnFail;
+  const item = {
+    id: jobId,
+    token,
+    failedReason: error.message ?? String(error),
+    stacktrace: JSON.stringify(stacktrace),
+    retryDelay,
+    retention: toRetention(keep),
+    retriesExhausted: retryDelay === null && job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    metrics: settings.metrics,
+  };
+  const res = await job.queue.store.fail(
+    job.queue.qualifiedName,
+    [item],
+    now,
+    fetchNext ? fetchRequest(settings, token) : undefined,
+  );
+  if (res.codes[0] !== 0) throw moveError(res.codes[0], jobId, 'moveToFinished');
+  job.failedReason = item.failedReason;
+  job.stacktrace = stacktrace;
+  job.attemptsMade += 1;
+  if (retryDelay === null) job.finishedOn = now;
+  return fetchNext ? nextOf(res.next?.jobs[0]) : undefined;
+}
+
+export async function moveToDelayed(job: JobFields, timestamp: number, token?: string): Promise<void> {
+  const jobId = idOf(job);
+  const code = await job.queue.store.moveToDelayed(job.queue.qualifiedName, jobId, token, timestamp, Date.now());
+  checkMove(code, jobId, 'moveToDelayed');
+  job.delay = Math.max(0, timestamp - Date.now());
+}
+
+export async function moveToWait(job: JobFields, token?: string): Promise<number> {
+  const jobId = idOf(job);
+  const code = await job.queue.store.moveToWait(job.queue.qualifiedName, jobId, token, Date.now());
+  checkMove(code, jobId, 'moveToWait');
+  return 0;
+}
+
+export async function moveToWaitingChildren(job: JobFields, token: string): Promise<boolean> {
+  const jobId = idOf(job);
+  const res = await job.queue.store.moveToWaitingChildren(job.queue.qualifiedName, jobId, token, Date.now());
+  if (res < 0) throw moveError(res, jobId, 'moveToWaitingChildren');
+  return res === 1;
+}
+
+export async function extendLock(job: JobFields, token: string, duration: number): Promise<number> {
+  const store = job.queue.store;
+  const lost = await store.extendLocks(job.queue.qualifiedName, [idOf(job)], [token], duration, Date.now());
+  return lost.length === 0 ? 1 : 0;
+}

@@ -1,0 +1,106 @@
+import { ValidationError } from '../errors.js';
+import type { JobsOptions } from '../options/job-options.js';
+import { toJson, validateJobOptions, validateKeyText } from '../options/validate.js';
+import type { DedupOptions, NewJob, ParentPolicy } from '../store/store.js';
+import type { JobFields, JobJson, JobProgress } from './types.js';
+
+/** Validates and serialises a job for the store; throws before anything is stored. */
+export function toNewJob(name: string, data: unknown, opts: JobsOptions): NewJob {
+  if (typeof name !== 'string') throw new ValidationError('Job name must be a string');
+  validateKeyText(name, 'Job name');
+  validateJobOptions(opts);
+  const dataText = toJson(data, 'data');
+  if (opts.sizeLimit !== undefined && Buffer.byteLength(dataText) > opts.sizeLimit) {
+    throw new ValidationError(`data is ${Buffer.byteLength(dataText)} bytes, over opts.sizeLimit (${opts.sizeLimit})`);
+  }
+  const { jobId, ...rest } = opts;
+  return {
+    id: jobId,
+    name,
+    data: dataText,
+    opts: toJson(rest, 'opts'),
+    timestamp: opts.timestamp ?? Date.now(),
+    delay: opts.delay ?? 0,
+    priority: opts.priority ?? 0,
+    lifo: opts.lifo ?? false,
+    parent: opts.parent ? { id: opts.parent.id, queue: opts.parent.queue, policy: parentPolicy(opts) } : undefined,
+    dedup: opts.deduplication as DedupOptions | undefined,
+  };
+}
+
+function parentPolicy(opts: JobsOptions): ParentPolicy | undefined {
+  if (opts.failParentOnFailure) return 'fail';
+  if (opts.continueParentOnFailure) return 'continue';
+  if (opts.ignoreDependencyOnFailure) return 'ignore';
+  if (opts.removeDependencyOnFailure) return 'remove';
+  return undefined;
+}
+
+/** A JSON field of a stored record (text) or of `toJSON()` output (already a value). */
+export function parseField(v: unknown): unknown {
+  return typeof v === 'string' ? JSON.parse(v) : v;
+}
+
+/** Copies the fields of a stored record or `toJSON()` output onto a freshly constructed job. */
+export function restoreFields(job: JobFields, json: JobJson): void {
+  job.progress = (parseField(json.progress) ?? 0) as JobProgress;
+  job.delay = Number(json.delay ?? 0);
+  job.priority = Number(json.priority ?? 0);
+  job.timestamp = Number(json.timestamp ?? job.timestamp);
+  job.attemptsMade = Number(json.attemptsMade ?? 0);
+  job.attemptsStarted = Number(json.attemptsStarted ?? 0);
+  job.stalledCounter = Number(json.stalledCounter ?? 0);
+  if (json.processedOn != null) job.processedOn = Number(json.processedOn);
+  if (json.finishedOn != null) job.finishedOn = Number(json.finishedOn);
+  if (json.returnvalue != null) job.returnvalue = parseField(json.returnvalue);
+  if (json.failedReason != null) job.failedReason = String(json.failedReason);
+  if (json.stacktrace != null) job.stacktrace = parseField(json.stacktrace) as string[];
+  if (json.processedBy != null) job.processedBy = String(json.processedBy);
+  if (json.token != null) job.token = String(json.token);
+  const parent = parseField(json.parent) as { id: string; queue?: string; queueKey?: string } | undefined;
+  if (parent) {
+    const queueKey = parent.queueKey ?? parent.queue ?? '';
+    job.parent = { id: parent.id, queueKey };
+    job.parentKey = `${queueKey}:${parent.id}`;
+  }
+}
+
+/** The job's fields as plain values (BullMQ's `toJSON`: `JSON.stringify(job)` encodes each once). */
+export function jobToJSON(job: JobFields): JobJson {
+  return {
+    id: job.id,
+    name: job.name,
+    data: job.data,
+    opts: job.opts,
+    progress: job.progress,
+    delay: job.delay,
+    priority: job.priority,
+    timestamp: job.timestamp,
+    attemptsMade: job.attemptsMade,
+    attemptsStarted: job.attemptsStarted,
+    stalledCounter: job.stalledCounter,
+    processedOn: job.processedOn,
+    finishedOn: job.finishedOn,
+    returnvalue: job.returnvalue,
+    failedReason: job.failedReason,
+    stacktrace: job.stacktrace,
+    processedBy: job.processedBy,
+    parent: job.parent,
+    parentKey: job.parentKey,
+    queueQualifiedName: job.queueQualifiedName,
+  } as JobJson;
+}
+
+/** The stored form, JSON fields as text (BullMQ's `asJSON`). */
+export function jobAsJSON(job: JobFields): JobJson {
+  const { parentKey: _parentKey, ...plain } = jobToJSON(job) as JobJson & { parentKey?: string };
+  return {
+    ...plain,
+    data: JSON.stringify(job.data ?? {}),
+    opts: JSON.stringify(job.opts),
+    progress: JSON.stringify(job.progress),
+    returnvalue: JSON.stringify(job.returnvalue),
+    stacktrace: JSON.stringify(job.stacktrace),
+    parent: job.parent ? JSON.stringify({ id: job.parent.id, queue: job.parent.queueKey }) : undefined,
+  };
+}
