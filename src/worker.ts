@@ -1,53 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isUnrecoverable, RateLimitError, specialErrorKind, UnrecoverableError } from './errors.js';
+import { RateLimitError, UnrecoverableError } from './errors.js';
 import { Job, type JobSettings } from './job.js';
 import { JobScheduler } from './job-scheduler.js';
-import type { BackoffStrategy } from './options/backoff.js';
-import type { KeepJobs } from './options/job-options.js';
-import { toRetention } from './options/retention.js';
-import { QueueBase, type QueueBaseOptions } from './queue-base.js';
+import { QueueBase } from './queue-base.js';
 import { MetricsTime } from './queue-getters.js';
-import type { FetchRequest, FetchResult, JobRecord } from './store/store.js';
+import type { FetchRequest, JobRecord } from './store/store.js';
 import { traceProcess } from './telemetry/tracing.js';
-import { CompletionBatcher } from './worker/completion-batcher.js';
+import { FetchLoop } from './worker/fetch-loop.js';
+import { JobFinisher } from './worker/finishing.js';
+import type { WorkerHost } from './worker/host.js';
 import { LockRenewer } from './worker/lock-renewer.js';
 import { isClosedError, toError } from './worker/processor-errors.js';
 import { createSandbox, type Sandbox } from './worker/sandbox/index.js';
 import { StalledChecker } from './worker/stalled-checker.js';
-import { checkedOptions, validateConcurrency } from './worker/worker-options.js';
+import { checkedOptions, type Processor, validateConcurrency, type WorkerOptions } from './worker/worker-options.js';
 
-export type Processor<T = any, R = any, N extends string = string> = (
-  job: Job<T, R, N>,
-  token?: string,
-  signal?: AbortSignal,
-) => Promise<R>;
-
-export interface WorkerOptions extends QueueBaseOptions {
-  /** Stored on each job it takes as `processedBy`. */
-  name?: string;
-  autorun?: boolean;
-  concurrency?: number;
-  limiter?: { max: number; duration: number };
-  maxStalledCount?: number;
-  maxStartedAttempts?: number;
-  stalledInterval?: number;
-  lockDuration?: number;
-  lockRenewTime?: number;
-  skipStalledCheck?: boolean;
-  skipLockRenewal?: boolean;
-  /** Seconds a worker blocks waiting for work before looking again (BullMQ's unit). */
-  drainDelay?: number;
-  removeOnComplete?: KeepJobs;
-  removeOnFail?: KeepJobs;
-  runRetryDelay?: number;
-  settings?: { backoffStrategy?: BackoffStrategy };
-  /** Record per-minute completed/failed counts, keeping `maxDataPoints` minutes (see MetricsTime). */
-  metrics?: { maxDataPoints?: number };
-  /** Run a sandboxed (file) processor in worker threads instead of child processes. */
-  useWorkerThreads?: boolean;
-}
+export type { Processor, WorkerOptions } from './worker/worker-options.js';
 
 /** How often a worker tells the store it is alive (getWorkers lists it for three periods). */
 const HEARTBEAT_MS = 10_000;
@@ -72,17 +42,14 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   private readonly stalled: StalledChecker;
   private running?: Promise<void>;
   private paused = false;
-  private wake = new AbortController();
-  private slotWaiters: (() => void)[] = [];
-  private drained = false;
-  private limitUntil = 0;
+  private readonly fetcher: FetchLoop;
+  private readonly finisher: JobFinisher;
 
   static RateLimitError(): Error {
     return new RateLimitError();
   }
 
   private readonly scheduler = new JobScheduler(this);
-  private readonly completions: CompletionBatcher;
   private readonly sandbox?: Sandbox;
   private heartbeat?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
@@ -114,15 +81,21 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       if (this.processor) this.wantsSignal = this.processor.length === 0 || this.processor.length >= 3;
     }
     const qn = this.qualifiedName;
-    this.completions = new CompletionBatcher(
-      this.store,
-      this.qualifiedName,
-      (n) => this.fetchRequest(n),
-      () =>
-        this.store.kind === 'redis'
-          ? { maxBatch: Math.max(1, Math.ceil(this.opts.concurrency / 2)), maxInFlight: 2 }
-          : { maxBatch: 1000, maxInFlight: 1 },
-    );
+    const host: WorkerHost = {
+      store: this.store,
+      qualifiedName: qn,
+      opts: this.opts,
+      isClosed: () => this.closed,
+      isPaused: () => this.paused,
+      runningCount: () => this.active.size,
+      fetchRequest: (n) => this.fetchRequest(n),
+      startJob: (record) => this.startJob(record),
+      metrics: () => this.jobSettings().metrics,
+      emit: (event, ...args) => this.emit(event, ...args),
+      emitError: (err) => this.emitError(err),
+    };
+    this.fetcher = new FetchLoop(host);
+    this.finisher = new JobFinisher(host, this.fetcher);
     this.locks = new LockRenewer(
       this.store,
       qn,
@@ -162,7 +135,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   set concurrency(value: number) {
     validateConcurrency(value);
     this.opts.concurrency = value;
-    this.freeSlot();
+    this.fetcher.freeSlot();
   }
 
   private async beat(): Promise<void> {
@@ -233,67 +206,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       this.stalled.start();
       void this.stalled.check();
     }
-    while (!this.closed) {
-      if (this.paused || this.active.size >= this.opts.concurrency) {
-        await this.slotFreed();
-        continue;
-      }
-      let res: FetchResult;
-      try {
-        const limited = this.limitUntil - Date.now();
-        if (limited > 0) {
-          await this.idle(limited);
-          continue;
-        }
-        res = await this.store.fetchNext(
-          this.qualifiedName,
-          this.fetchRequest(this.opts.concurrency - this.active.size),
-        );
-      } catch (err) {
-        if (this.closed) break;
-        this.emitError(err);
-        await this.idle(Math.min(this.opts.runRetryDelay ?? 1000, 1000));
-        continue;
-      }
-      if (res.jobs.length > 0) {
-        this.drained = false;
-        for (const record of res.jobs) this.startJob(record);
-        continue;
-      }
-      if (res.rateLimitTtl > 0) {
-        await this.idle(res.rateLimitTtl);
-        continue;
-      }
-      if (!this.drained && !res.paused) {
-        this.drained = true;
-        this.emit('drained');
-      }
-      let wait = this.opts.drainDelay * 1000;
-      if (res.nextDelayedAt !== undefined) wait = Math.max(0, Math.min(wait, res.nextDelayedAt - Date.now()));
-      try {
-        if (wait > 0) await this.store.waitForWork(this.qualifiedName, wait, this.wake.signal);
-      } catch (err) {
-        if (this.closed) break;
-        this.emitError(err);
-        await this.idle(1000);
-      }
-      if (this.wake.signal.aborted) this.wake = new AbortController();
-    }
-  }
-
-  private async idle(ms: number): Promise<void> {
-    await sleep(ms, undefined, { signal: this.wake.signal }).catch(() => undefined);
-    if (this.wake.signal.aborted) this.wake = new AbortController();
-  }
-
-  private slotFreed(): Promise<void> {
-    return new Promise((resolve) => this.slotWaiters.push(resolve));
-  }
-
-  private freeSlot(): void {
-    const waiters = this.slotWaiters;
-    this.slotWaiters = [];
-    for (const w of waiters) w();
+    await this.fetcher.run();
   }
 
   private startJob(record: JobRecord): void {
@@ -301,7 +214,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       let next: JobRecord | undefined = record;
       while (next) next = await this.processJob(next);
     };
-    void run().finally(() => this.freeSlot());
+    void run().finally(() => this.fetcher.freeSlot());
   }
 
   /** Runs one job to its end; returns the next job when the finishing step fetched one. */
@@ -327,9 +240,12 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       }
       this.locks.untrack(job.id!);
       const wantNext =
-        !this.closed && !this.paused && this.active.size <= this.opts.concurrency && this.limitUntil <= Date.now();
-      if (outcome.ok) return await this.finishCompleted(job, token, outcome.value, wantNext);
-      return await this.finishFailed(job, token, outcome.err, wantNext);
+        !this.closed &&
+        !this.paused &&
+        this.active.size <= this.opts.concurrency &&
+        this.fetcher.limitUntil <= Date.now();
+      if (outcome.ok) return await this.finisher.completed(job, token, outcome.value, wantNext);
+      return await this.finisher.failed(job, token, outcome.err, wantNext);
     } catch (err) {
       this.emitError(err);
       return undefined;
@@ -337,64 +253,6 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       this.locks.untrack(job.id!);
       this.active.delete(job.id!);
     }
-  }
-
-  private async finishCompleted(
-    job: Job,
-    token: string,
-    value: ResultType,
-    wantNext: boolean,
-  ): Promise<JobRecord | undefined> {
-    let returnvalue: string;
-    try {
-      returnvalue = JSON.stringify(value ?? null) ?? 'null';
-    } catch (err) {
-      return this.finishFailed(
-        job,
-        token,
-        new Error(`returnvalue cannot be stored as JSON: ${(err as Error).message}`),
-        wantNext,
-      );
-    }
-    const item = {
-      id: job.id!,
-      token,
-      returnvalue,
-      retention: toRetention(job.opts.removeOnComplete ?? this.opts.removeOnComplete),
-      metrics: this.jobSettings().metrics,
-    };
-    const { code, next, finishedOn } = await this.completions.complete(item, wantNext);
-    if (code !== 0) {
-      this.emitError(new Error(`Could not complete job ${job.id}: its lock was lost (code ${code})`));
-    } else {
-      job.returnvalue = value;
-      job.finishedOn = finishedOn;
-      job.attemptsMade += 1;
-      this.emit('completed', job, value, 'active');
-    }
-    if (next) this.drained = false;
-    return next;
-  }
-
-  private async finishFailed(job: Job, token: string, err: Error, wantNext: boolean) {
-    const kind = specialErrorKind(err);
-    if (kind === 'delayed' || kind === 'waiting' || kind === 'waiting-children') return undefined;
-    if (kind === 'rate-limit') {
-      await this.store.moveToWait(this.qualifiedName, job.id!, token, Date.now());
-      const ttl = await this.store.getRateLimitTtl(this.qualifiedName, Date.now());
-      this.limitUntil = Math.max(this.limitUntil, Date.now() + ttl);
-      return undefined;
-    }
-    const fetchNext = wantNext && !isUnrecoverable(err);
-    let next: [unknown, string] | [] | undefined;
-    try {
-      next = (await job.moveToFailed(err, token, fetchNext)) as typeof next;
-    } catch (moveErr) {
-      this.emitError(moveErr);
-      return undefined;
-    }
-    this.emit('failed', job, err, 'active');
-    return next && next.length === 2 ? (next[0] as JobRecord) : undefined;
   }
 
   /**
@@ -420,8 +278,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       let wait = left;
       if (res.rateLimitTtl > 0) wait = Math.min(wait, res.rateLimitTtl);
       if (res.nextDelayedAt !== undefined) wait = Math.max(1, Math.min(wait, res.nextDelayedAt - Date.now()));
-      await this.store.waitForWork(this.qualifiedName, wait, this.wake.signal);
-      if (this.wake.signal.aborted && !this.closed) this.wake = new AbortController();
+      await this.store.waitForWork(this.qualifiedName, wait, this.fetcher.wake.signal);
+      if (this.fetcher.wake.signal.aborted && !this.closed) this.fetcher.wake = new AbortController();
     }
   }
 
@@ -465,7 +323,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   async pause(doNotWaitActive = false): Promise<void> {
     if (this.paused) return;
     this.paused = true;
-    this.wake.abort();
+    this.fetcher.wake.abort();
     if (!doNotWaitActive) await this.whenIdle();
     this.emit('paused');
   }
@@ -473,12 +331,12 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   async resume(): Promise<void> {
     if (!this.paused) return;
     this.paused = false;
-    this.freeSlot();
+    this.fetcher.freeSlot();
     this.emit('resumed');
   }
 
   private async whenIdle(): Promise<void> {
-    while (this.active.size > 0) await this.slotFreed();
+    while (this.active.size > 0) await this.fetcher.slotFreed();
   }
 
   /** Stops the worker: no new jobs; waits for running jobs unless `force`. */
@@ -491,8 +349,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   private async shutdownWorker(force: boolean): Promise<void> {
-    this.wake.abort();
-    this.freeSlot();
+    this.fetcher.wake.abort();
+    this.fetcher.freeSlot();
     this.stalled.stop();
     clearInterval(this.heartbeat);
     if (!force) await this.whenIdle();

@@ -1,5 +1,40 @@
-import { refuseBackendFactory } from '../queue-base.js';
-import type { WorkerOptions } from '../worker.js';
+import type { Job } from '../job.js';
+import type { BackoffStrategy } from '../options/backoff.js';
+import type { KeepJobs } from '../options/job-options.js';
+import { type QueueBaseOptions, refuseBackendFactory } from '../queue-base.js';
+
+// Declared here rather than in worker.ts (which re-exports them) so that nothing under worker/ imports worker.ts.
+
+export type Processor<T = any, R = any, N extends string = string> = (
+  job: Job<T, R, N>,
+  token?: string,
+  signal?: AbortSignal,
+) => Promise<R>;
+
+export interface WorkerOptions extends QueueBaseOptions {
+  /** Stored on each job it takes as `processedBy`. */
+  name?: string;
+  autorun?: boolean;
+  concurrency?: number;
+  limiter?: { max: number; duration: number };
+  maxStalledCount?: number;
+  maxStartedAttempts?: number;
+  stalledInterval?: number;
+  lockDuration?: number;
+  lockRenewTime?: number;
+  skipStalledCheck?: boolean;
+  skipLockRenewal?: boolean;
+  /** Seconds a worker blocks waiting for work before looking again (BullMQ's unit). */
+  drainDelay?: number;
+  removeOnComplete?: KeepJobs;
+  removeOnFail?: KeepJobs;
+  runRetryDelay?: number;
+  settings?: { backoffStrategy?: BackoffStrategy };
+  /** Record per-minute completed/failed counts, keeping `maxDataPoints` minutes (see MetricsTime). */
+  metrics?: { maxDataPoints?: number };
+  /** Run a sandboxed (file) processor in worker threads instead of child processes. */
+  useWorkerThreads?: boolean;
+}
 
 /** Rejects bad options before the worker opens its store. */
 export function checkedOptions(opts: WorkerOptions, backendFactory: unknown): WorkerOptions {

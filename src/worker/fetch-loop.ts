@@ -1,0 +1,85 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FetchResult } from '../store/store.js';
+import type { WorkerHost } from './host.js';
+
+/**
+ * The worker's wait → fetch cycle: fills free slots with jobs, and between fetches waits for work
+ * (woken by the store), for a slot, or for a rate limit to lift.
+ */
+export class FetchLoop {
+  /** Aborted to cut a wait short (pause, close); replaced once it fired. */
+  wake = new AbortController();
+  /** Set once 'drained' was emitted, until a job is fetched again. */
+  drained = false;
+  /** A RateLimitError stops this worker from fetching until then. */
+  limitUntil = 0;
+  private slotWaiters: (() => void)[] = [];
+
+  constructor(private readonly host: WorkerHost) {}
+
+  /** Fetches until the worker closes. */
+  async run(): Promise<void> {
+    const host = this.host;
+    while (!host.isClosed()) {
+      if (host.isPaused() || host.runningCount() >= host.opts.concurrency) {
+        await this.slotFreed();
+        continue;
+      }
+      let res: FetchResult;
+      try {
+        const limited = this.limitUntil - Date.now();
+        if (limited > 0) {
+          await this.idle(limited);
+          continue;
+        }
+        res = await host.store.fetchNext(
+          host.qualifiedName,
+          host.fetchRequest(host.opts.concurrency - host.runningCount()),
+        );
+      } catch (err) {
+        if (host.isClosed()) break;
+        host.emitError(err);
+        await this.idle(Math.min(host.opts.runRetryDelay ?? 1000, 1000));
+        continue;
+      }
+      if (res.jobs.length > 0) {
+        this.drained = false;
+        for (const record of res.jobs) host.startJob(record);
+        continue;
+      }
+      if (res.rateLimitTtl > 0) {
+        await this.idle(res.rateLimitTtl);
+        continue;
+      }
+      if (!this.drained && !res.paused) {
+        this.drained = true;
+        host.emit('drained');
+      }
+      let wait = host.opts.drainDelay * 1000;
+      if (res.nextDelayedAt !== undefined) wait = Math.max(0, Math.min(wait, res.nextDelayedAt - Date.now()));
+      try {
+        if (wait > 0) await host.store.waitForWork(host.qualifiedName, wait, this.wake.signal);
+      } catch (err) {
+        if (host.isClosed()) break;
+        host.emitError(err);
+        await this.idle(1000);
+      }
+      if (this.wake.signal.aborted) this.wake = new AbortController();
+    }
+  }
+
+  async idle(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.wake.signal }).catch(() => undefined);
+    if (this.wake.signal.aborted) this.wake = new AbortController();
+  }
+
+  slotFreed(): Promise<void> {
+    return new Promise((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  freeSlot(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const w of waiters) w();
+  }
+}

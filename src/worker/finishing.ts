@@ -1,0 +1,85 @@
+import { isUnrecoverable, specialErrorKind } from '../errors.js';
+import type { Job } from '../job.js';
+import { toRetention } from '../options/retention.js';
+import type { JobRecord } from '../store/store.js';
+import { CompletionBatcher } from './completion-batcher.js';
+import type { FetchLoop } from './fetch-loop.js';
+import type { WorkerHost } from './host.js';
+
+/**
+ * The end of a job's run in a worker: completes or fails it (or leaves it where a special error
+ * already moved it), emits the worker's event, and returns the next job when the finishing step
+ * fetched one.
+ */
+export class JobFinisher {
+  private readonly completions: CompletionBatcher;
+
+  constructor(
+    private readonly host: WorkerHost,
+    private readonly fetcher: FetchLoop,
+  ) {
+    this.completions = new CompletionBatcher(
+      host.store,
+      host.qualifiedName,
+      (n) => host.fetchRequest(n),
+      () =>
+        host.store.kind === 'redis'
+          ? { maxBatch: Math.max(1, Math.ceil(host.opts.concurrency / 2)), maxInFlight: 2 }
+          : { maxBatch: 1000, maxInFlight: 1 },
+    );
+  }
+
+  async completed(job: Job, token: string, value: unknown, wantNext: boolean): Promise<JobRecord | undefined> {
+    let returnvalue: string;
+    try {
+      returnvalue = JSON.stringify(value ?? null) ?? 'null';
+    } catch (err) {
+      return this.failed(
+        job,
+        token,
+        new Error(`returnvalue cannot be stored as JSON: ${(err as Error).message}`),
+        wantNext,
+      );
+    }
+    const item = {
+      id: job.id!,
+      token,
+      returnvalue,
+      retention: toRetention(job.opts.removeOnComplete ?? this.host.opts.removeOnComplete),
+      metrics: this.host.metrics(),
+    };
+    const { code, next, finishedOn } = await this.completions.complete(item, wantNext);
+    if (code !== 0) {
+      this.host.emitError(new Error(`Could not complete job ${job.id}: its lock was lost (code ${code})`));
+    } else {
+      job.returnvalue = value;
+      job.finishedOn = finishedOn;
+      job.attemptsMade += 1;
+      this.host.emit('completed', job, value, 'active');
+    }
+    if (next) this.fetcher.drained = false;
+    return next;
+  }
+
+  async failed(job: Job, token: string, err: Error, wantNext: boolean): Promise<JobRecord | undefined> {
+    const { store, qualifiedName } = this.host;
+    const kind = specialErrorKind(err);
+    if (kind === 'delayed' || kind === 'waiting' || kind === 'waiting-children') return undefined;
+    if (kind === 'rate-limit') {
+      await store.moveToWait(qualifiedName, job.id!, token, Date.now());
+      const ttl = await store.getRateLimitTtl(qualifiedName, Date.now());
+      this.fetcher.limitUntil = Math.max(this.fetcher.limitUntil, Date.now() + ttl);
+      return undefined;
+    }
+    const fetchNext = wantNext && !isUnrecoverable(err);
+    let next: [unknown, string] | [] | undefined;
+    try {
+      next = (await job.moveToFailed(err, token, fetchNext)) as typeof next;
+    } catch (moveErr) {
+      this.host.emitError(moveErr);
+      return undefined;
+    }
+    this.host.emit('failed', job, err, 'active');
+    return next && next.length === 2 ? (next[0] as JobRecord) : undefined;
+  }
+}

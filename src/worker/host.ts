@@ -1,0 +1,26 @@
+import type { KeepJobs } from '../options/job-options.js';
+import type { FetchRequest, JobRecord, Store } from '../store/store.js';
+
+/**
+ * What the fetch loop and the finishing steps need from their Worker. The Worker hands them an
+ * object of this shape (not itself), so no module under worker/ imports worker.ts.
+ */
+export interface WorkerHost {
+  readonly store: Store;
+  readonly qualifiedName: string;
+  /** The worker's options, read live (concurrency may change while it runs). */
+  readonly opts: { concurrency: number; drainDelay: number; runRetryDelay?: number; removeOnComplete?: KeepJobs };
+  /** Closed or closing. */
+  isClosed(): boolean;
+  isPaused(): boolean;
+  /** Jobs this worker is running now. */
+  runningCount(): number;
+  /** A fetch for `n` jobs, each with a fresh lock token of this worker. */
+  fetchRequest(n: number): FetchRequest;
+  /** Runs a fetched job (and the jobs its finishing step fetches) in a slot of its own. */
+  startJob(record: JobRecord): void;
+  /** Per-minute metrics data points to keep, when the worker records metrics. */
+  metrics(): number | undefined;
+  emit(event: string, ...args: unknown[]): boolean;
+  emitError(err: unknown): void;
+}
