@@ -18,12 +18,14 @@ import type {
   StoredEvent,
   WorkerInfo,
 } from '../store.js';
+import { Admin } from './admin.js';
 import { SharedDatabase, type SqliteOptions } from './database.js';
 import { FlowLinks } from './flows.js';
 import { Housekeeping } from './housekeeping.js';
 import { Parity } from './parity.js';
-import { type JobRow, listFilter, stateOf, toRecord } from './rows.js';
+import { Reads } from './reads.js';
 import { Transitions } from './transitions.js';
+import { WorkerPath } from './worker-path.js';
 
 /** The embedded store: better-sqlite3, WAL, one IMMEDIATE transaction per transition. */
 export class SqliteStore implements Store {
@@ -33,6 +35,9 @@ export class SqliteStore implements Store {
   private readonly h: Housekeeping;
   private readonly f: FlowLinks;
   private readonly p: Parity;
+  private readonly w: WorkerPath;
+  private readonly r: Reads;
+  private readonly a: Admin;
   private closed = false;
 
   constructor(path: string, opts: SqliteOptions = {}) {
@@ -41,6 +46,9 @@ export class SqliteStore implements Store {
     this.h = new Housekeeping(this.sdb, this.t);
     this.f = new FlowLinks(this.sdb, this.t);
     this.p = new Parity(this.sdb, this.t, this.f);
+    this.w = new WorkerPath(this.sdb, this.t, this.f, this.p);
+    this.r = new Reads(this.sdb, this.t);
+    this.a = new Admin(this.sdb, this.t);
   }
 
   async ready(): Promise<void> {}
@@ -96,32 +104,11 @@ export class SqliteStore implements Store {
           duplicated.push(true);
           continue;
         }
-        ids.push(this.insertJob(queue, job, now));
+        ids.push(this.w.insertJob(queue, job, now));
         duplicated.push(false);
       }
       return { ids, duplicated };
     });
-  }
-
-  /** Inserts one job (auto id when it has none), links its parent and claims its dedup id. */
-  private insertJob(queue: string, job: NewJob, now: number): string {
-    const id = job.id ?? String(this.t.nextId(queue));
-    this.t.insert(queue, id, job);
-    if (job.parent) this.f.link(queue, id, job.parent);
-    this.p.claimDedup(queue, job, id, now);
-    return id;
-  }
-
-  /** Bookkeeping every job finishing for good needs: its dedup id and, when asked, metrics. */
-  private afterFinish(
-    queue: string,
-    row: Pick<JobRow, 'id' | 'opts'>,
-    type: 'completed' | 'failed',
-    now: number,
-    metrics?: number,
-  ): void {
-    this.p.dedupAfterFinish(queue, row, now, (job) => this.insertJob(queue, job, now));
-    if (metrics) this.p.recordMetric(queue, type, now, metrics);
   }
 
   async addFlow(nodes: FlowJob[]): Promise<{ duplicated: boolean[] }> {
@@ -142,12 +129,7 @@ export class SqliteStore implements Store {
   }
 
   async moveToWaitingChildren(queue: string, id: string, token: string | undefined, now: number): Promise<number> {
-    return this.write(queue, () => {
-      const row = this.t.row(queue, id);
-      const code = this.t.lockCode(row, token, now);
-      if (code !== 0 || !row) return code;
-      return this.f.toWaitingChildren(queue, row, now);
-    });
+    return this.write(queue, () => this.w.moveToWaitingChildren(queue, id, token, now));
   }
 
   async getDependencies(queue: string, id: string): Promise<Dependencies> {
@@ -164,70 +146,11 @@ export class SqliteStore implements Store {
   }
 
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
-    return this.write(queue, () => {
-      const codes = items.map((item) => {
-        // The narrow read: the lock and what the follow-ups below read, not the whole row.
-        const row = this.t.finishRow(queue, item.id);
-        const code = this.t.lockCode(row, item.token, now);
-        if (code !== 0 || !row) return code;
-        this.sdb
-          .stmt(
-            `UPDATE jobs SET state = 'completed', lane = 0, sort = ?, finished_on = ?, returnvalue = ?, token = NULL,
-               attempts_made = attempts_made + 1 WHERE rowid = ?`,
-          )
-          .run(now, now, item.returnvalue, row.rowid);
-        this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
-        this.f.childCompleted(queue, row, item.returnvalue, now);
-        this.afterFinish(queue, row, 'completed', now, item.metrics);
-        this.t.applyRetention(queue, 'completed', row, item.retention, now);
-        return 0 as MoveCode;
-      });
-      return { codes, next: fetch ? this.fetchAfterMove(queue, fetch, codes) : undefined };
-    });
+    return this.write(queue, () => this.w.complete(queue, items, now, fetch));
   }
 
   async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
-    return this.write(queue, () => {
-      const codes = items.map((item) => {
-        const row = this.t.row(queue, item.id);
-        const code = this.t.lockCode(row, item.token, now);
-        if (code !== 0 || !row) return code;
-        this.sdb
-          .stmt('UPDATE jobs SET failed_reason = ?, stacktrace = ?, attempts_made = attempts_made + 1 WHERE rowid = ?')
-          .run(item.failedReason, item.stacktrace, row.rowid);
-        if (item.retryDelay === null) {
-          this.sdb
-            .stmt("UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL WHERE rowid = ?")
-            .run(now, now, row.rowid);
-          this.t.emit(queue, 'failed', { jobId: item.id, failedReason: item.failedReason, prev: 'active' });
-          if (item.retriesExhausted) {
-            this.t.emit(queue, 'retries-exhausted', { jobId: item.id, attemptsMade: row.attempts_made + 1 });
-          }
-          this.f.childFailed(queue, row, item.failedReason, now);
-          this.afterFinish(queue, row, 'failed', now, item.metrics);
-          this.t.applyRetention(queue, 'failed', row, item.retention, now);
-        } else if (item.retryDelay > 0) {
-          this.t.toDelayed(queue, row, now + item.retryDelay);
-        } else {
-          this.t.toWaiting(queue, row, 'failed');
-        }
-        return 0 as MoveCode;
-      });
-      return { codes, next: fetch ? this.fetchAfterMove(queue, fetch, codes) : undefined };
-    });
-  }
-
-  /** Fetch in the same step as a move; refused items' slots get no job (their owner lost the lock). */
-  private fetchAfterMove(queue: string, fetch: FetchRequest, codes: MoveCode[]): FetchResult {
-    const refused = codes.filter((c) => c !== 0).length;
-    const next = this.t.fetch(queue, {
-      ...fetch,
-      tokens: fetch.tokens.slice(0, Math.max(0, fetch.tokens.length - refused)),
-    });
-    if (next.jobs.length === 0 && !next.paused && next.rateLimitTtl === 0 && this.t.waitingCount(queue) === 0) {
-      this.t.emit(queue, 'drained');
-    }
-    return next;
+    return this.write(queue, () => this.w.fail(queue, items, now, fetch));
   }
 
   async extendLocks(
@@ -237,52 +160,14 @@ export class SqliteStore implements Store {
     durationMs: number,
     now: number,
   ): Promise<string[]> {
-    return this.sdb.transact(() => {
-      const lost: string[] = [];
-      const extend = this.sdb.stmt(
-        "UPDATE jobs SET sort = ? WHERE queue = ? AND id = ? AND state = 'active' AND token = ? AND sort >= ? RETURNING id",
-      );
-      ids.forEach((id, i) => {
-        if (!extend.get(now + durationMs, queue, id, tokens[i], now)) lost.push(id);
-      });
-      return lost;
-    });
+    return this.sdb.transact(() => this.w.extendLocks(queue, ids, tokens, durationMs, now));
   }
 
   async recoverStalled(
     queue: string,
     opts: { maxStalledCount: number; intervalMs: number; now: number; force?: boolean },
   ): Promise<StalledResult> {
-    return this.write(queue, () => {
-      const result: StalledResult = { recovered: [], failed: [] };
-      const meta = this.t.meta(queue);
-      if (!opts.force && meta.stalled_check_until > opts.now) return result;
-      this.sdb.stmt('UPDATE queues SET stalled_check_until = ? WHERE queue = ?').run(opts.now + opts.intervalMs, queue);
-      const lapsed = this.sdb
-        .stmt("SELECT rowid, * FROM jobs WHERE queue = ? AND state = 'active' AND lane = 0 AND sort < ? ORDER BY sort")
-        .all(queue, opts.now) as JobRow[];
-      for (const row of lapsed) {
-        if (row.stalled_counter + 1 > opts.maxStalledCount) {
-          const reason = 'job stalled more than allowable limit';
-          this.sdb
-            .stmt(
-              `UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL, failed_reason = ?,
-                 stalled_counter = stalled_counter + 1, attempts_made = attempts_made + 1 WHERE rowid = ?`,
-            )
-            .run(opts.now, opts.now, reason, row.rowid);
-          this.t.emit(queue, 'failed', { jobId: row.id, failedReason: reason, prev: 'active' });
-          this.f.childFailed(queue, row, reason, opts.now);
-          this.afterFinish(queue, row, 'failed', opts.now);
-          result.failed.push(row.id);
-        } else {
-          this.sdb.stmt('UPDATE jobs SET stalled_counter = stalled_counter + 1 WHERE rowid = ?').run(row.rowid);
-          this.t.emit(queue, 'stalled', { jobId: row.id });
-          this.t.toWaiting(queue, row, 'active', true);
-          result.recovered.push(row.id);
-        }
-      }
-      return result;
-    });
+    return this.write(queue, () => this.w.recoverStalled(queue, opts));
   }
 
   async moveToDelayed(
@@ -292,122 +177,43 @@ export class SqliteStore implements Store {
     timestamp: number,
     now: number,
   ): Promise<MoveCode> {
-    return this.write(queue, () => {
-      const row = this.t.row(queue, id);
-      const code = this.t.lockCode(row, token, now);
-      if (code !== 0 || !row) return code;
-      this.t.toDelayed(queue, row, timestamp);
-      return 0;
-    });
+    return this.write(queue, () => this.w.moveToDelayed(queue, id, token, timestamp, now));
   }
 
   async moveToWait(queue: string, id: string, token: string | undefined, now: number): Promise<MoveCode> {
-    return this.write(queue, () => {
-      const row = this.t.row(queue, id);
-      const code = this.t.lockCode(row, token, now);
-      if (code !== 0 || !row) return code;
-      this.t.toWaiting(queue, row, 'active', true);
-      return 0;
-    });
+    return this.write(queue, () => this.w.moveToWait(queue, id, token, now));
   }
 
   async pause(queue: string, paused: boolean): Promise<void> {
-    await this.write(queue, () => {
-      this.t.ensureQueue(queue);
-      this.sdb.stmt('UPDATE queues SET paused = ? WHERE queue = ?').run(paused ? 1 : 0, queue);
-      this.t.emit(queue, paused ? 'paused' : 'resumed');
-    });
+    await this.write(queue, () => this.a.pause(queue, paused));
   }
 
   async isPaused(queue: string): Promise<boolean> {
-    return this.sdb.read(() => {
-      const row = this.sdb.stmt('SELECT paused FROM queues WHERE queue = ?').get(queue) as
-        | { paused: number }
-        | undefined;
-      return row?.paused === 1;
-    });
+    return this.sdb.read(() => this.r.isPaused(queue));
   }
 
   async rateLimit(queue: string, ms: number, now: number): Promise<void> {
-    await this.write(queue, () => {
-      this.t.ensureQueue(queue);
-      this.sdb.stmt('UPDATE queues SET rate_limit_until = ? WHERE queue = ?').run(now + ms, queue);
-    });
+    await this.write(queue, () => this.a.rateLimit(queue, ms, now));
   }
 
   async getRateLimitTtl(queue: string, now: number): Promise<number> {
-    return this.sdb.read(() => {
-      const row = this.sdb
-        .stmt('SELECT rate_limit_until, limiter_window_end, limiter_count FROM queues WHERE queue = ?')
-        .get(queue) as { rate_limit_until: number } | undefined;
-      return Math.max(0, (row?.rate_limit_until ?? 0) - now);
-    });
+    return this.sdb.read(() => this.r.rateLimitTtl(queue, now));
   }
 
   async getJob(queue: string, id: string): Promise<JobRecord | undefined> {
-    return this.sdb.read(() => {
-      const row = this.t.row(queue, id);
-      return row ? toRecord(row) : undefined;
-    });
+    return this.sdb.read(() => this.r.job(queue, id));
   }
 
   async getState(queue: string, id: string): Promise<JobState | 'unknown'> {
-    return this.sdb.read(() => {
-      const row = this.sdb.stmt('SELECT state, lane FROM jobs WHERE queue = ? AND id = ?').get(queue, id) as
-        | Pick<JobRow, 'state' | 'lane'>
-        | undefined;
-      return row ? stateOf(row) : 'unknown';
-    });
+    return this.sdb.read(() => this.r.state(queue, id));
   }
 
   async getCounts(queue: string, types: string[]): Promise<Record<string, number>> {
-    return this.sdb.read(() => {
-      const byState = this.sdb
-        .stmt('SELECT state, lane > 0 AS prioritized, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state, lane > 0')
-        .all(queue) as { state: string; prioritized: number; n: number }[];
-      const count = (state: string, prioritized?: boolean) =>
-        byState
-          .filter((r) => r.state === state && (prioritized === undefined || !!r.prioritized === prioritized))
-          .reduce((sum, r) => sum + r.n, 0);
-      const paused = (
-        this.sdb.stmt('SELECT paused FROM queues WHERE queue = ?').get(queue) as { paused: number } | undefined
-      )?.paused;
-      const out: Record<string, number> = {};
-      for (const type of types) {
-        if (type === 'paused') out[type] = paused === 1 ? count('waiting') : 0;
-        else {
-          const f = listFilter(type);
-          out[type] = f ? count(f.state, f.prioritized) : 0;
-        }
-      }
-      return out;
-    });
+    return this.sdb.read(() => this.r.counts(queue, types));
   }
 
   async getRange(queue: string, types: string[], start: number, end: number, asc: boolean): Promise<string[]> {
-    return this.sdb.read(() => {
-      const seen = new Set<string>();
-      const out: string[] = [];
-      for (const type of types) {
-        const f = type === 'paused' ? { state: 'waiting' } : listFilter(type);
-        if (!f) continue;
-        const lane = f.prioritized === undefined ? '' : f.prioritized ? 'AND lane > 0' : 'AND lane = 0';
-        const dir = asc ? 'ASC' : 'DESC';
-        const limit = end < 0 ? -1 : end - start + 1;
-        const ids = this.sdb
-          .stmt(
-            `SELECT id FROM jobs WHERE queue = ? AND state = ? ${lane} ORDER BY lane ${dir}, sort ${dir}, rowid ${dir} LIMIT ? OFFSET ?`,
-          )
-          .all(queue, f.state, limit, start) as { id: string }[];
-        for (const { id } of ids) {
-          if (!seen.has(id)) {
-            seen.add(id);
-            out.push(id);
-          }
-        }
-      }
-      return out;
-    });
+    return this.sdb.read(() => this.r.range(queue, types, start, end, asc));
   }
 
   async getLogs(
@@ -417,58 +223,23 @@ export class SqliteStore implements Store {
     end: number,
     asc: boolean,
   ): Promise<{ logs: string[]; count: number }> {
-    return this.sdb.read(() => {
-      const limit = end < 0 ? -1 : end - start + 1;
-      const rows = this.sdb
-        .stmt(
-          `SELECT row FROM logs WHERE queue = ? AND job_id = ? ORDER BY seq ${asc ? 'ASC' : 'DESC'} LIMIT ? OFFSET ?`,
-        )
-        .all(queue, id, limit, start) as { row: string }[];
-      const { n } = this.sdb.stmt('SELECT count(*) AS n FROM logs WHERE queue = ? AND job_id = ?').get(queue, id) as {
-        n: number;
-      };
-      return { logs: rows.map((r) => r.row), count: n };
-    });
+    return this.sdb.read(() => this.r.logs(queue, id, start, end, asc));
   }
 
   async updateProgress(queue: string, id: string, progress: string): Promise<MoveCode> {
-    return this.write(queue, () => {
-      const res = this.sdb.stmt('UPDATE jobs SET progress = ? WHERE queue = ? AND id = ?').run(progress, queue, id);
-      if (res.changes === 0) return -1;
-      this.t.emit(queue, 'progress', { jobId: id, data: progress });
-      return 0;
-    });
+    return this.write(queue, () => this.a.updateProgress(queue, id, progress));
   }
 
   async updateData(queue: string, id: string, data: string): Promise<MoveCode> {
-    return this.write(queue, () => {
-      const res = this.sdb.stmt('UPDATE jobs SET data = ? WHERE queue = ? AND id = ?').run(data, queue, id);
-      return res.changes === 0 ? -1 : 0;
-    });
+    return this.write(queue, () => this.a.updateData(queue, id, data));
   }
 
   async addLog(queue: string, id: string, row: string, keepLogs?: number): Promise<number> {
-    return this.write(queue, () => {
-      if (!this.t.exists(queue, id)) return -1;
-      this.sdb.stmt('INSERT INTO logs (queue, job_id, row) VALUES (?, ?, ?)').run(queue, id, row);
-      if (keepLogs !== undefined) this.trimLogs(queue, id, keepLogs);
-      return (
-        this.sdb.stmt('SELECT count(*) AS n FROM logs WHERE queue = ? AND job_id = ?').get(queue, id) as { n: number }
-      ).n;
-    });
+    return this.write(queue, () => this.a.addLog(queue, id, row, keepLogs));
   }
 
   async clearLogs(queue: string, id: string, keep: number): Promise<void> {
-    await this.write(queue, () => this.trimLogs(queue, id, keep));
-  }
-
-  private trimLogs(queue: string, id: string, keep: number): void {
-    this.sdb
-      .stmt(
-        `DELETE FROM logs WHERE queue = ? AND job_id = ? AND seq NOT IN
-           (SELECT seq FROM logs WHERE queue = ? AND job_id = ? ORDER BY seq DESC LIMIT ?)`,
-      )
-      .run(queue, id, queue, id, keep);
+    await this.write(queue, () => this.a.trimLogs(queue, id, keep));
   }
 
   async remove(queue: string, id: string, now: number, removeChildren = false): Promise<number> {
@@ -558,35 +329,15 @@ export class SqliteStore implements Store {
   }
 
   setGlobalConcurrency(queue: string, n: number | undefined): Promise<void> {
-    return this.write(queue, () => {
-      this.t.ensureQueue(queue);
-      this.sdb.stmt('UPDATE queues SET concurrency = ? WHERE queue = ?').run(n ?? null, queue);
-    });
+    return this.write(queue, () => this.a.setGlobalConcurrency(queue, n));
   }
 
   setGlobalRateLimit(queue: string, limit: { max: number; duration: number } | undefined): Promise<void> {
-    return this.write(queue, () => {
-      this.t.ensureQueue(queue);
-      this.sdb
-        .stmt('UPDATE queues SET global_max = ?, global_duration = ? WHERE queue = ?')
-        .run(limit?.max ?? null, limit?.duration ?? null, queue);
-    });
+    return this.write(queue, () => this.a.setGlobalRateLimit(queue, limit));
   }
 
   getGlobalLimits(queue: string): Promise<{ concurrency?: number; rateLimit?: { max: number; duration: number } }> {
-    return this.sdb.read(() => {
-      const row = this.sdb
-        .stmt('SELECT concurrency, global_max, global_duration FROM queues WHERE queue = ?')
-        .get(queue) as
-        | { concurrency: number | null; global_max: number | null; global_duration: number | null }
-        | undefined;
-      const out: { concurrency?: number; rateLimit?: { max: number; duration: number } } = {};
-      if (row?.concurrency != null) out.concurrency = row.concurrency;
-      if (row?.global_max != null && row.global_duration != null) {
-        out.rateLimit = { max: row.global_max, duration: row.global_duration };
-      }
-      return out;
-    });
+    return this.sdb.read(() => this.r.globalLimits(queue));
   }
 
   getMetrics(queue: string, type: 'completed' | 'failed', now: number): Promise<MetricsRead> {
@@ -624,32 +375,15 @@ export class SqliteStore implements Store {
 
   /** Names (without the prefix) of the queues stored under `prefix`, sorted. */
   async listQueues(prefix: string): Promise<string[]> {
-    const head = `${prefix}:`;
-    return this.sdb.read(() =>
-      (
-        this.sdb
-          .stmt('SELECT queue FROM queues WHERE substr(queue, 1, ?) = ? ORDER BY queue')
-          .all(head.length, head) as {
-          queue: string;
-        }[]
-      )
-        .map((r) => r.queue.slice(head.length))
-        .filter((name) => name.length > 0 && !name.includes(':')),
-    );
+    return this.sdb.read(() => this.r.queueNames(prefix));
   }
 
   async readEvents(queue: string, afterId: string, blockMs: number, signal: AbortSignal): Promise<StoredEvent[]> {
     const after = Number(afterId === '$' ? await this.lastEventId(queue) : afterId) || 0;
     const deadline = Date.now() + blockMs;
     for (;;) {
-      const rows = (await this.sdb.read(() =>
-        this.sdb
-          .stmt('SELECT id, event, fields FROM events WHERE queue = ? AND id > ? ORDER BY id LIMIT 1000')
-          .all(queue, after),
-      )) as { id: number; event: string; fields: string }[];
-      if (rows.length > 0 || signal.aborted || this.closed) {
-        return rows.map((r) => ({ ...JSON.parse(r.fields), id: String(r.id), event: r.event }) as StoredEvent);
-      }
+      const events = await this.sdb.read(() => this.r.eventsAfter(queue, after));
+      if (events.length > 0 || signal.aborted || this.closed) return events;
       const left = deadline - Date.now();
       if (left <= 0) return [];
       await this.sdb.waitForChange(queue, left, signal);
@@ -657,10 +391,6 @@ export class SqliteStore implements Store {
   }
 
   async lastEventId(queue: string): Promise<string> {
-    return this.sdb.read(() =>
-      String(
-        (this.sdb.stmt('SELECT max(id) AS id FROM events WHERE queue = ?').get(queue) as { id: number | null }).id ?? 0,
-      ),
-    );
+    return this.sdb.read(() => this.r.lastEventId(queue));
   }
 }

@@ -1,0 +1,181 @@
+import type {
+  CompleteItem,
+  FailItem,
+  FetchRequest,
+  FetchResult,
+  MoveCode,
+  MoveResult,
+  NewJob,
+  StalledResult,
+} from '../store.js';
+import type { SharedDatabase } from './database.js';
+import type { FlowLinks } from './flows.js';
+import type { Parity } from './parity.js';
+import type { JobRow } from './rows.js';
+import type { Transitions } from './transitions.js';
+
+/**
+ * The worker path's lock-checked moves (complete, fail, delay, wait, waiting-children, lock
+ * extension, stalled recovery) and the insert finishing shares with adding; each runs inside the
+ * caller's transaction.
+ */
+export class WorkerPath {
+  constructor(
+    private readonly sdb: SharedDatabase,
+    private readonly t: Transitions,
+    private readonly f: FlowLinks,
+    private readonly p: Parity,
+  ) {}
+
+  /** Inserts one job (auto id when it has none), links its parent and claims its dedup id. */
+  insertJob(queue: string, job: NewJob, now: number): string {
+    const id = job.id ?? String(this.t.nextId(queue));
+    this.t.insert(queue, id, job);
+    if (job.parent) this.f.link(queue, id, job.parent);
+    this.p.claimDedup(queue, job, id, now);
+    return id;
+  }
+
+  /** Bookkeeping every job finishing for good needs: its dedup id and, when asked, metrics. */
+  private afterFinish(
+    queue: string,
+    row: Pick<JobRow, 'id' | 'opts'>,
+    type: 'completed' | 'failed',
+    now: number,
+    metrics?: number,
+  ): void {
+    this.p.dedupAfterFinish(queue, row, now, (job) => this.insertJob(queue, job, now));
+    if (metrics) this.p.recordMetric(queue, type, now, metrics);
+  }
+
+  extendLocks(queue: string, ids: string[], tokens: string[], durationMs: number, now: number): string[] {
+    const lost: string[] = [];
+    const extend = this.sdb.stmt(
+      "UPDATE jobs SET sort = ? WHERE queue = ? AND id = ? AND state = 'active' AND token = ? AND sort >= ? RETURNING id",
+    );
+    ids.forEach((id, i) => {
+      if (!extend.get(now + durationMs, queue, id, tokens[i], now)) lost.push(id);
+    });
+    return lost;
+  }
+
+  moveToDelayed(queue: string, id: string, token: string | undefined, timestamp: number, now: number): MoveCode {
+    const row = this.t.row(queue, id);
+    const code = this.t.lockCode(row, token, now);
+    if (code !== 0 || !row) return code;
+    this.t.toDelayed(queue, row, timestamp);
+    return 0;
+  }
+
+  moveToWait(queue: string, id: string, token: string | undefined, now: number): MoveCode {
+    const row = this.t.row(queue, id);
+    const code = this.t.lockCode(row, token, now);
+    if (code !== 0 || !row) return code;
+    this.t.toWaiting(queue, row, 'active', true);
+    return 0;
+  }
+
+  moveToWaitingChildren(queue: string, id: string, token: string | undefined, now: number): number {
+    const row = this.t.row(queue, id);
+    const code = this.t.lockCode(row, token, now);
+    if (code !== 0 || !row) return code;
+    return this.f.toWaitingChildren(queue, row, now);
+  }
+
+  complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): MoveResult {
+    const codes = items.map((item) => {
+      // The narrow read: the lock and what the follow-ups below read, not the whole row.
+      const row = this.t.finishRow(queue, item.id);
+      const code = this.t.lockCode(row, item.token, now);
+      if (code !== 0 || !row) return code;
+      this.sdb
+        .stmt(
+          `UPDATE jobs SET state = 'completed', lane = 0, sort = ?, finished_on = ?, returnvalue = ?, token = NULL,
+             attempts_made = attempts_made + 1 WHERE rowid = ?`,
+        )
+        .run(now, now, item.returnvalue, row.rowid);
+      this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
+      this.f.childCompleted(queue, row, item.returnvalue, now);
+      this.afterFinish(queue, row, 'completed', now, item.metrics);
+      this.t.applyRetention(queue, 'completed', row, item.retention, now);
+      return 0 as MoveCode;
+    });
+    return { codes, next: fetch ? this.fetchAfterMove(queue, fetch, codes) : undefined };
+  }
+
+  fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): MoveResult {
+    const codes = items.map((item) => {
+      const row = this.t.row(queue, item.id);
+      const code = this.t.lockCode(row, item.token, now);
+      if (code !== 0 || !row) return code;
+      this.sdb
+        .stmt('UPDATE jobs SET failed_reason = ?, stacktrace = ?, attempts_made = attempts_made + 1 WHERE rowid = ?')
+        .run(item.failedReason, item.stacktrace, row.rowid);
+      if (item.retryDelay === null) {
+        this.sdb
+          .stmt("UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL WHERE rowid = ?")
+          .run(now, now, row.rowid);
+        this.t.emit(queue, 'failed', { jobId: item.id, failedReason: item.failedReason, prev: 'active' });
+        if (item.retriesExhausted) {
+          this.t.emit(queue, 'retries-exhausted', { jobId: item.id, attemptsMade: row.attempts_made + 1 });
+        }
+        this.f.childFailed(queue, row, item.failedReason, now);
+        this.afterFinish(queue, row, 'failed', now, item.metrics);
+        this.t.applyRetention(queue, 'failed', row, item.retention, now);
+      } else if (item.retryDelay > 0) {
+        this.t.toDelayed(queue, row, now + item.retryDelay);
+      } else {
+        this.t.toWaiting(queue, row, 'failed');
+      }
+      return 0 as MoveCode;
+    });
+    return { codes, next: fetch ? this.fetchAfterMove(queue, fetch, codes) : undefined };
+  }
+
+  /** Fetch in the same step as a move; refused items' slots get no job (their owner lost the lock). */
+  private fetchAfterMove(queue: string, fetch: FetchRequest, codes: MoveCode[]): FetchResult {
+    const refused = codes.filter((c) => c !== 0).length;
+    const next = this.t.fetch(queue, {
+      ...fetch,
+      tokens: fetch.tokens.slice(0, Math.max(0, fetch.tokens.length - refused)),
+    });
+    if (next.jobs.length === 0 && !next.paused && next.rateLimitTtl === 0 && this.t.waitingCount(queue) === 0) {
+      this.t.emit(queue, 'drained');
+    }
+    return next;
+  }
+
+  recoverStalled(
+    queue: string,
+    opts: { maxStalledCount: number; intervalMs: number; now: number; force?: boolean },
+  ): StalledResult {
+    const result: StalledResult = { recovered: [], failed: [] };
+    const meta = this.t.meta(queue);
+    if (!opts.force && meta.stalled_check_until > opts.now) return result;
+    this.sdb.stmt('UPDATE queues SET stalled_check_until = ? WHERE queue = ?').run(opts.now + opts.intervalMs, queue);
+    const lapsed = this.sdb
+      .stmt("SELECT rowid, * FROM jobs WHERE queue = ? AND state = 'active' AND lane = 0 AND sort < ? ORDER BY sort")
+      .all(queue, opts.now) as JobRow[];
+    for (const row of lapsed) {
+      if (row.stalled_counter + 1 > opts.maxStalledCount) {
+        const reason = 'job stalled more than allowable limit';
+        this.sdb
+          .stmt(
+            `UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL, failed_reason = ?,
+               stalled_counter = stalled_counter + 1, attempts_made = attempts_made + 1 WHERE rowid = ?`,
+          )
+          .run(opts.now, opts.now, reason, row.rowid);
+        this.t.emit(queue, 'failed', { jobId: row.id, failedReason: reason, prev: 'active' });
+        this.f.childFailed(queue, row, reason, opts.now);
+        this.afterFinish(queue, row, 'failed', opts.now);
+        result.failed.push(row.id);
+      } else {
+        this.sdb.stmt('UPDATE jobs SET stalled_counter = stalled_counter + 1 WHERE rowid = ?').run(row.rowid);
+        this.t.emit(queue, 'stalled', { jobId: row.id });
+        this.t.toWaiting(queue, row, 'active', true);
+        result.recovered.push(row.id);
+      }
+    }
+    return result;
+  }
+}
