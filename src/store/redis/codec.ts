@@ -201,3 +201,15 @@ export function toScheduler(id: string, h: Record<string, string>): SchedulerRec
   if (h.next !== undefined) record.next = Number(h.next);
   return record;
 }
+
+interface Execable {
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+/** Runs a MULTI or pipeline and returns its replies, throwing the first error. */
+export async function execAll(batch: Execable, what: string): Promise<unknown[]> {
+  const replies = await batch.exec();
+  if (!replies) throw new Error(`${what} was aborted; retry.`);
+  for (const [err] of replies) if (err) throw err;
+  return replies.map(([, value]) => value);
+}

@@ -1,0 +1,127 @@
+import type { Redis } from 'ioredis';
+import { BlockingPool } from './blocking.js';
+import { BULLMQ_ONLY_SUFFIXES, SCHEMA_VERSION, SUFFIXES } from './keys.js';
+import { defineScripts, runScript, type ScriptName } from './scripts.js';
+
+export interface RedisStoreOptions {
+  /** Quit `client` on close (true when Docket created the client from a URL or options). */
+  ownsClient?: boolean;
+}
+
+let evictionWarned = false;
+
+/**
+ * The RedisStore's client and what every call goes through: the per-queue schema stamp, the script
+ * runner, the pool of blocking connections, and closing. Blocking waits use duplicated connections,
+ * so the main client never blocks.
+ */
+export class RedisConnection {
+  readonly blocking: BlockingPool;
+  private readonly readyQueues = new Map<string, Promise<void>>();
+  private evictionChecked?: Promise<void>;
+  private closing?: Promise<void>;
+
+  constructor(
+    readonly client: Redis,
+    private readonly opts: RedisStoreOptions,
+    onError: (err: Error) => void,
+  ) {
+    defineScripts(client);
+    this.blocking = new BlockingPool(client);
+    // Without a listener ioredis prints every connection error; the owner hears of them through onError.
+    if (opts.ownsClient) client.on('error', (err: Error) => onError(redactError(err)));
+  }
+
+  async ready(queue?: string): Promise<void> {
+    this.evictionChecked ??= this.checkEvictionPolicy();
+    await this.evictionChecked;
+    if (queue !== undefined) await this.queueReady(queue);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.blocking.close();
+      const client = this.client;
+      if (this.opts.ownsClient && client.status !== 'end') {
+        // QUIT answers before the socket closes: wait for 'end' so close() leaves nothing open.
+        const ended = new Promise<void>((resolve) => {
+          client.once('end', resolve);
+          setTimeout(() => {
+            client.disconnect();
+            resolve();
+          }, 2000).unref();
+        });
+        if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+        else client.disconnect();
+        if ((client.status as string) !== 'end') await ended;
+      }
+    })();
+    return this.closing;
+  }
+
+  async run(name: ScriptName, queue: string, args: (string | number)[]): Promise<unknown> {
+    try {
+      await this.queueReady(queue);
+      return await runScript(this.client, name, queue, args);
+    } catch (err) {
+      throw redactError(err);
+    }
+  }
+
+  /** Stamps or checks `<q>:meta` once per queue and store; every method passes through here. */
+  queueReady(queue: string): Promise<void> {
+    let ready = this.readyQueues.get(queue);
+    if (!ready) {
+      ready = this.stampQueue(queue);
+      this.readyQueues.set(queue, ready);
+      ready.catch(() => this.readyQueues.delete(queue));
+    }
+    return ready;
+  }
+
+  /** Forgets a queue's stamp (gone with an obliterated queue): the next use stamps it again. */
+  forgetQueue(queue: string): void {
+    this.readyQueues.delete(queue);
+  }
+
+  private async stampQueue(queue: string): Promise<void> {
+    if (this.closing) throw new Error(`The store of queue ${queue} is closed.`);
+    const own = SUFFIXES.filter((suffix) => suffix !== 'meta');
+    const answer = await runScript(this.client, 'ready', queue, [SCHEMA_VERSION, ...own, ...BULLMQ_ONLY_SUFFIXES]);
+    if (answer === 0) return;
+    if (answer === -1) {
+      throw new Error(
+        `Queue ${queue} was written by BullMQ (or another tool): Docket will not modify it. ` +
+          'Use another queue name or prefix, or drain the queue with BullMQ first.',
+      );
+    }
+    throw new Error(
+      `Queue ${queue} has Docket schema version ${String(answer)}, but this Docket knows version ${SCHEMA_VERSION}: ` +
+        'upgrade Docket.',
+    );
+  }
+
+  /** Jobs are data: warn (once per process) when Redis may evict keys under memory pressure. */
+  private async checkEvictionPolicy(): Promise<void> {
+    if (evictionWarned) return;
+    try {
+      const reply = (await this.client.config('GET', 'maxmemory-policy')) as unknown as string[];
+      const policy = Array.isArray(reply) ? reply[1] : undefined;
+      if (policy && policy !== 'noeviction' && !evictionWarned) {
+        evictionWarned = true;
+        console.warn(
+          `Docket: Redis maxmemory-policy is "${policy}"; set it to "noeviction" or Redis may drop jobs under memory pressure.`,
+        );
+      }
+    } catch {
+      // CONFIG is often disabled on managed Redis: nothing to check then.
+    }
+  }
+}
+
+/** ioredis attaches the failed command to its errors: an AUTH/HELLO command carries the password. */
+function redactError<E>(err: E): E {
+  const command = (err as { command?: { name?: string; args?: unknown[] } })?.command;
+  if (command && /^(auth|hello)$/i.test(command.name ?? '')) command.args = ['***'];
+  return err;
+}

@@ -1,0 +1,79 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CompleteItem, FailItem, FetchRequest, FetchResult, MoveResult, StalledResult } from '../store.js';
+import { fetchArgs, retentionArgs, toFetchResult, toMoveResult } from './codec.js';
+import type { RedisConnection } from './connection.js';
+import { keyOf } from './keys.js';
+
+/** Waits up to this long (ms) are timed locally: see waitForWork. */
+const SHORT_WAIT_MS = 250;
+
+/** The worker path on Redis: fetching, waiting for work, finishing, lock extension and stalled recovery. */
+export class WorkerPath {
+  constructor(private readonly conn: RedisConnection) {}
+
+  async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
+    return toFetchResult(await this.conn.run('fetchNext', queue, [req.now, ...fetchArgs(req)]));
+  }
+
+  /**
+   * Blocks on `<q>:marker` (BZPOPMIN) on a connection of its own. Every transition that makes a job
+   * runnable, or adds a delayed one, puts a member in the marker; popping it wakes one waiter.
+   */
+  async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    await this.conn.queueReady(queue);
+    if (timeoutMs <= 0) return;
+    // Redis ends a blocking command's timeout only on its next cron tick (every 100 ms at the
+    // default hz 10), so a worker waiting for a delayed job that is due soon would start it up to
+    // 100 ms late. Short waits therefore use a local timer, and long ones leave the last
+    // SHORT_WAIT_MS to it (the worker re-fetches, then waits the rest locally).
+    if (timeoutMs <= SHORT_WAIT_MS) {
+      await sleep(timeoutMs, undefined, { signal }).catch(() => undefined);
+      return;
+    }
+    // BZPOPMIN takes seconds (fractions allowed); 0 would mean forever.
+    const seconds = (timeoutMs - SHORT_WAIT_MS / 2) / 1000;
+    await this.conn.blocking.run(signal, undefined, async (client) => {
+      await client.bzpopmin(keyOf.marker(queue), seconds.toFixed(3));
+    });
+  }
+
+  async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
+    // The items travel as one JSON argument (scripts/complete.lua).
+    const flat: (string | number)[] = [];
+    for (const item of items) {
+      flat.push(item.id, item.token, item.returnvalue, ...retentionArgs(item.retention), item.metrics ?? 0);
+    }
+    return toMoveResult(await this.conn.run('complete', queue, [now, JSON.stringify(flat), ...fetchArgs(fetch)]));
+  }
+
+  async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
+    const flat: (string | number)[] = [];
+    for (const item of items) {
+      flat.push(item.id, item.token, item.failedReason, item.stacktrace, item.retryDelay ?? '');
+      flat.push(...retentionArgs(item.retention), item.retriesExhausted ? '1' : '0', item.metrics ?? 0);
+    }
+    return toMoveResult(await this.conn.run('fail', queue, [now, JSON.stringify(flat), ...fetchArgs(fetch)]));
+  }
+
+  async extendLocks(
+    queue: string,
+    ids: string[],
+    tokens: string[],
+    durationMs: number,
+    now: number,
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const args: (string | number)[] = [now, durationMs];
+    for (const [i, id] of ids.entries()) args.push(id, tokens[i]);
+    return ((await this.conn.run('extendLocks', queue, args)) as string[]).map(String);
+  }
+
+  async recoverStalled(
+    queue: string,
+    opts: { maxStalledCount: number; intervalMs: number; now: number; force?: boolean },
+  ): Promise<StalledResult> {
+    const args = [opts.now, opts.maxStalledCount, opts.intervalMs, opts.force ? '1' : '0'];
+    const [recovered, failed] = (await this.conn.run('recoverStalled', queue, args)) as [string[], string[]];
+    return { recovered: recovered.map(String), failed: failed.map(String) };
+  }
+}
