@@ -65,6 +65,14 @@ export class QueueBase extends EventEmitter {
     return this.readyPromise;
   }
 
+  /**
+   * `<prefix>:<name>:<type>`, as BullMQ's `toKey`: code uses it to name a parent
+   * (`{ id, queue: toKey('') }` style) or to build a job's key for `getParentKey`.
+   */
+  toKey(type: string): string {
+    return `${this.qualifiedName}:${type}`;
+  }
+
   get closed(): boolean {
     return this.closing !== undefined;
   }

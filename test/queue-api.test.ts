@@ -30,6 +30,14 @@ describe.each(stores)('Queue API on $kind', (store) => {
     expect(await queue.getJobCountByTypes('waiting', 'prioritized')).toBe(3);
   });
 
+  it("names keys with toKey as BullMQ does, matching a child job's parentKey", async () => {
+    const { queue } = setup();
+    expect(queue.toKey('meta')).toBe(`${queue.qualifiedName}:meta`);
+    const parent = await queue.add('parent', {});
+    const child = await queue.add('child', {}, { parent: { id: parent.id!, queue: queue.qualifiedName } });
+    expect(child.parentKey).toBe(queue.toKey(parent.id!));
+  });
+
   it('pauses and resumes a queue with a running worker', async () => {
     const { queue, worker } = setup();
     await queue.pause();
