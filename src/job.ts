@@ -281,10 +281,11 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   // ── moving (lock-checked) ────────────────────────────────────────────────────────
 
   /**
-   * Completes the job held by `token`. With `fetchNext` (default) the same atomic step takes the
-   * next job for the same token and returns it as `[jobData, jobId]`, or `[]` when none is ready.
+   * Completes the job held by `token` (`'0'`: without a lock check, as in BullMQ). With `fetchNext`
+   * (default) the same atomic step takes the next job for the same token and returns it as
+   * `[jobData, jobId, 0, 0]` (BullMQ's shape), or `[]` when none is ready.
    */
-  async moveToCompleted(returnValue: ReturnType, token: string, fetchNext = true): Promise<[JobJson, string] | []> {
+  async moveToCompleted(returnValue: ReturnType, token: string, fetchNext = true): Promise<moves.NextJob> {
     return moves.moveToCompleted(this, this.settings, returnValue, token, fetchNext);
   }
 
@@ -293,8 +294,11 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     return moves.retryDelayFor(this, this.settings, err);
   }
 
-  /** Fails the job held by `token`, retrying it per `attempts`/`backoff` when allowed. */
-  async moveToFailed(err: Error, token: string, fetchNext = false): Promise<[JobJson, string] | [] | undefined> {
+  /**
+   * Fails the job held by `token` (`'0'`: without a lock check), retrying it per `attempts`/`backoff`
+   * when allowed. With `fetchNext`, returns the next job as moveToCompleted does; else `[]`.
+   */
+  async moveToFailed(err: Error, token: string, fetchNext = false): Promise<moves.NextJob> {
     const error = err instanceof Error ? err : new Error(String(err));
     const retryDelay = await this.retryDelayFor(error);
     return moves.moveToFailed(this, this.settings, error, retryDelay, token, fetchNext);

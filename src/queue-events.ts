@@ -36,7 +36,7 @@ export class QueueEvents extends QueueBase implements FinishedWatcher {
   }
 
   run(): Promise<void> {
-    if (this.running) throw new Error('Queue Events is already running.');
+    if (this.running) return Promise.reject(new Error('Queue Events is already running.'));
     this.running = this.consume();
     return this.running;
   }

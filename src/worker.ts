@@ -194,8 +194,13 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
 
   /** Starts the processing loop; resolves when the worker closes. */
   run(): Promise<void> {
-    if (!this.processor) throw new Error('Worker has no processor: use getNextJob() to fetch jobs manually');
-    if (this.running) throw new Error('Worker is already running.');
+    // Refusals reject (as BullMQ's async run does) rather than throw where run() is called.
+    if (!this.processor) {
+      return Promise.reject(
+        new Error('No process function is defined. This worker has none: fetch jobs with getNextJob() instead'),
+      );
+    }
+    if (this.running) return Promise.reject(new Error('Worker is already running.'));
     this.running = this.loop();
     return this.running;
   }

@@ -12,7 +12,7 @@ describe.each(stores)('manual fetching on $kind', (store) => {
     const w = worker(null);
     await w.waitUntilReady();
     expect(w.isRunning()).toBe(false);
-    expect(() => w.run()).toThrow(/no processor/);
+    await expect(w.run()).rejects.toThrow('No process function is defined.');
     expect(await queue.getJobState('1')).toBe('waiting');
   });
 

@@ -1,28 +1,54 @@
 import { describe, expect, it } from 'vitest';
-import { Queue, ValidationError } from '../src/index.js';
+import { Queue, ValidationError, type WorkerOptions } from '../src/index.js';
 import { useQueues } from './support/fixture.js';
 import { stores } from './support/stores.js';
 
 describe.each(stores)('bad input on $kind', (store) => {
   const { setup, track } = useQueues(store);
 
-  const badOptions: [string, Record<string, unknown>, RegExp][] = [
+  // Where BullMQ refuses an option, the text is BullMQ's (user code matches on it).
+  const badOptions: [string, Record<string, unknown>, RegExp | string][] = [
     ['negative delay', { delay: -1 }, /opts\.delay/],
     ['negative attempts', { attempts: -2 }, /opts\.attempts/],
     ['fractional attempts', { attempts: 1.5 }, /opts\.attempts/],
-    ['non-integer priority', { priority: 1.5 }, /opts\.priority/],
-    ['priority out of range', { priority: 2_097_153 }, /opts\.priority/],
-    ['negative priority', { priority: -1 }, /opts\.priority/],
-    ['unknown backoff type', { backoff: { type: 'sideways', delay: 10 } }, /opts\.backoff\.type/],
-    ['jobId with a colon', { jobId: 'a:b' }, /opts\.jobId/],
-    ['integer jobId', { jobId: '123' }, /opts\.jobId/],
+    ['non-integer priority', { priority: 1.5 }, 'Priority should not be float'],
+    ['priority out of range', { priority: 2_097_152 }, 'Priority should be between 0 and 2097151'],
+    ['negative priority', { priority: -1 }, 'Priority should be between 0 and 2097151'],
+    ['a backoff without a type', { backoff: { type: '', delay: 10 } }, /opts\.backoff\.type/],
+    [
+      'backoff jitter above 1',
+      { backoff: { type: 'fixed', delay: 10, jitter: 1.5 } },
+      'Jitter should be between 0 and 1',
+    ],
+    [
+      'backoff jitter below 0',
+      { backoff: { type: 'fixed', delay: 10, jitter: -0.1 } },
+      'Jitter should be between 0 and 1',
+    ],
+    ['jobId with a colon', { jobId: 'a:b' }, 'Custom Id cannot contain :'],
+    ['integer jobId', { jobId: '123' }, 'Custom Id cannot be integers'],
     ['bad removeOnComplete', { removeOnComplete: -3 }, /opts\.removeOnComplete/],
-    ['the removed debounce option', { debounce: { id: 'x' } }, /opts\.debounce/],
+    [
+      'the removed debounce option',
+      { debounce: { id: 'x' } },
+      'Debounce option has been removed. Use deduplication option instead',
+    ],
     ['legacy repeat options', { repeat: { every: 1000 } }, /opts\.repeat/],
+    ['an empty deduplication id', { deduplication: { id: '' } }, 'Deduplication id must be provided'],
+    [
+      'deduplication with a parent',
+      { deduplication: { id: 'd' }, parent: { id: 'p', queue: 'bull:parents' } },
+      'Deduplication and parent options cannot be used together',
+    ],
     [
       'two parent failure policies',
       { failParentOnFailure: true, removeDependencyOnFailure: true },
-      /cannot be used together/,
+      'The following options cannot be used together: removeDependencyOnFailure, failParentOnFailure',
+    ],
+    [
+      'three parent failure policies',
+      { ignoreDependencyOnFailure: true, continueParentOnFailure: true, failParentOnFailure: true },
+      'The following options cannot be used together: failParentOnFailure, continueParentOnFailure, ignoreDependencyOnFailure',
     ],
   ];
 
@@ -51,18 +77,49 @@ describe.each(stores)('bad input on $kind', (store) => {
         { name: 'ok', data: {} },
         { name: 'bad', data: {}, opts: { priority: -5 } },
       ]),
-    ).rejects.toThrow(/opts\.priority/);
+    ).rejects.toThrow('Priority should be between 0 and 2097151');
     expect(await queue.count()).toBe(0);
   });
 
   it('rejects empty queue names and names with a colon', () => {
     const connection = store.connection();
-    expect(() => track(new Queue('', { connection }))).toThrow(/non-empty/);
-    expect(() => track(new Queue('a:b', { connection }))).toThrow(/must not contain ":"/);
+    expect(() => track(new Queue('', { connection }))).toThrow('Queue name must be provided');
+    expect(() => track(new Queue('a:b', { connection }))).toThrow('Queue name cannot contain :');
   });
 
   it('rejects data over sizeLimit', async () => {
     const { queue } = setup();
-    await expect(queue.add('x', { s: 'x'.repeat(100) }, { sizeLimit: 50 })).rejects.toThrow(/sizeLimit/);
+    await expect(queue.add('big', { s: 'x'.repeat(100) }, { sizeLimit: 50 })).rejects.toThrow(
+      'The size of job big exceeds the limit 50 bytes',
+    );
+    expect(await queue.count()).toBe(0);
+  });
+
+  it('ignores an empty jobId: the job gets the next number', async () => {
+    const { queue } = setup();
+    await queue.add('first', {});
+    const job = await queue.add('second', {}, { jobId: '' });
+    expect(job.id).toBe('2');
+    expect((await queue.getJob('2'))?.name).toBe('second');
+  });
+
+  it('accepts the highest priority and any backoff type name', async () => {
+    const { queue } = setup();
+    const top = await queue.add('top', {}, { priority: 2_097_151 });
+    expect(await queue.getJobState(top.id!)).toBe('prioritized');
+    await queue.add('custom', {}, { backoff: { type: 'linear', delay: 5 } });
+    expect(await queue.count()).toBe(2);
+  });
+
+  it.each([
+    ['concurrency 0', { concurrency: 0 }, 'concurrency must be a finite number greater than 0'],
+    ['concurrency NaN', { concurrency: Number.NaN }, 'concurrency must be a finite number greater than 0'],
+    ['negative maxStalledCount', { maxStalledCount: -1 }, 'maxStalledCount must be greater or equal than 0'],
+    ['negative maxStartedAttempts', { maxStartedAttempts: -1 }, 'maxStartedAttempts must be greater or equal than 0'],
+    ['stalledInterval 0', { stalledInterval: 0 }, 'stalledInterval must be greater than 0'],
+    ['drainDelay 0', { drainDelay: 0 }, 'drainDelay must be greater than 0'],
+  ])('refuses a worker with %s, in BullMQ words', (_label, wopts, message) => {
+    const { worker } = setup();
+    expect(() => worker(async () => undefined, wopts as WorkerOptions)).toThrow(message);
   });
 });

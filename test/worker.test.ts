@@ -127,7 +127,7 @@ describe.each(stores)('worker on $kind', (store) => {
     void w.run();
     await until(async () => (await queue.getJobState('1')) === 'completed', 10_000, 'completion');
     expect(runs).toBe(1);
-    expect(() => w.run()).toThrow(/already running/);
+    await expect(w.run()).rejects.toThrow('Worker is already running.');
   });
 
   it('stores the worker name as processedBy and passes the token and a signal', async () => {

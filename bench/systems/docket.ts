@@ -90,7 +90,7 @@ export function docketAdapter(lib: DocketLib, store: DocketStore, cfg: AdapterCo
           while (job && done < count) {
             const next = await job.moveToCompleted('ok', token, done + 1 < count);
             done++;
-            job = next.length === 2 ? Job.fromJSON<BenchData>(w, next[0], next[1]) : undefined;
+            job = next.length === 4 ? Job.fromJSON<BenchData>(w, next[0], next[1]) : undefined;
           }
           return done;
         },

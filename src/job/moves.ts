@@ -18,8 +18,19 @@ function fetchRequest(settings: JobSettings, token: string): FetchRequest {
   };
 }
 
-function nextOf(record: JobRecord | undefined): [JobJson, string] | [] {
-  return record ? [record as JobJson, record.id] : [];
+/** What a move that fetched returns, as BullMQ: `[jobData, jobId, limitUntil, delayUntil]`, or `[]` for none. */
+export type NextJob = [JobJson, string, number, number] | [];
+
+function nextOf(record: JobRecord | undefined): NextJob {
+  return record ? [record as JobJson, record.id, 0, 0] : [];
+}
+
+/**
+ * BullMQ's token '0' moves the job without checking its lock (it must still be active). The stores
+ * take that as the empty token.
+ */
+function lockToken(token: string): string {
+  return token === '0' ? '' : token;
 }
 
 /** Throws the BullMQ error for a refused move. */
@@ -33,12 +44,12 @@ export async function moveToCompleted<R>(
   returnValue: R,
   token: string,
   fetchNext: boolean,
-): Promise<[JobJson, string] | []> {
+): Promise<NextJob> {
   const jobId = idOf(job);
   const now = Date.now();
   const text = toJson(returnValue ?? null, 'returnvalue');
   const keep = job.opts.removeOnComplete ?? settings.removeOnComplete;
-  const item = { id: jobId, token, returnvalue: text, retention: toRetention(keep) };
+  const item = { id: jobId, token: lockToken(token), returnvalue: text, retention: toRetention(keep) };
   const res = await job.queue.store.complete(
     job.queue.qualifiedName,
     [item],
@@ -71,7 +82,7 @@ export async function moveToFailed(
   retryDelay: number | null,
   token: string,
   fetchNext: boolean,
-): Promise<[JobJson, string] | [] | undefined> {
+): Promise<NextJob> {
   const jobId = idOf(job);
   const now = Date.now();
   const stack = [...job.stacktrace, ...(error.stack ? [error.stack] : [])];
@@ -80,7 +91,7 @@ export async function moveToFailed(
   const keep = job.opts.removeOnFail ?? settings.removeOnFail;
   const item = {
     id: jobId,
-    token,
+    token: lockToken(token),
     failedReason: error.message ?? String(error),
     stacktrace: JSON.stringify(stacktrace),
     retryDelay,
@@ -94,31 +105,45 @@ export async function moveToFailed(
     now,
     fetchNext ? fetchRequest(settings, token) : undefined,
   );
-  if (res.codes[0] !== 0) throw moveError(res.codes[0], jobId, 'moveToFinished');
+  // BullMQ names the command of the move it made: a retry later, a retry now, or the final failure.
+  const command = retryDelay === null ? 'moveToFinished' : retryDelay > 0 ? 'moveToDelayed' : 'retryJob';
+  if (res.codes[0] !== 0) throw moveError(res.codes[0], jobId, command);
   job.failedReason = item.failedReason;
   job.stacktrace = stacktrace;
   job.attemptsMade += 1;
   if (retryDelay === null) job.finishedOn = now;
-  return fetchNext ? nextOf(res.next?.jobs[0]) : undefined;
+  else if (retryDelay > 0) job.delay = retryDelay;
+  return fetchNext ? nextOf(res.next?.jobs[0]) : [];
 }
 
 export async function moveToDelayed(job: JobFields, timestamp: number, token?: string): Promise<void> {
   const jobId = idOf(job);
-  const code = await job.queue.store.moveToDelayed(job.queue.qualifiedName, jobId, token, timestamp, Date.now());
+  const code = await job.queue.store.moveToDelayed(
+    job.queue.qualifiedName,
+    jobId,
+    token === undefined ? undefined : lockToken(token),
+    timestamp,
+    Date.now(),
+  );
   checkMove(code, jobId, 'moveToDelayed');
   job.delay = Math.max(0, timestamp - Date.now());
 }
 
 export async function moveToWait(job: JobFields, token?: string): Promise<number> {
   const jobId = idOf(job);
-  const code = await job.queue.store.moveToWait(job.queue.qualifiedName, jobId, token, Date.now());
+  const code = await job.queue.store.moveToWait(
+    job.queue.qualifiedName,
+    jobId,
+    token === undefined ? undefined : lockToken(token),
+    Date.now(),
+  );
   checkMove(code, jobId, 'moveToWait');
   return 0;
 }
 
 export async function moveToWaitingChildren(job: JobFields, token: string): Promise<boolean> {
   const jobId = idOf(job);
-  const res = await job.queue.store.moveToWaitingChildren(job.queue.qualifiedName, jobId, token, Date.now());
+  const res = await job.queue.store.moveToWaitingChildren(job.queue.qualifiedName, jobId, lockToken(token), Date.now());
   if (res < 0) throw moveError(res, jobId, 'moveToWaitingChildren');
   return res === 1;
 }

@@ -10,12 +10,14 @@ export function toNewJob(name: string, data: unknown, opts: JobsOptions): NewJob
   validateKeyText(name, 'Job name');
   validateJobOptions(opts);
   const dataText = toJson(data, 'data');
-  if (opts.sizeLimit !== undefined && Buffer.byteLength(dataText) > opts.sizeLimit) {
-    throw new ValidationError(`data is ${Buffer.byteLength(dataText)} bytes, over opts.sizeLimit (${opts.sizeLimit})`);
+  if (opts.sizeLimit && Buffer.byteLength(dataText) > opts.sizeLimit) {
+    throw new ValidationError(
+      `The size of job ${name} exceeds the limit ${opts.sizeLimit} bytes (its data is ${Buffer.byteLength(dataText)} bytes)`,
+    );
   }
   const { jobId, ...rest } = opts;
   return {
-    id: jobId,
+    id: jobId === '' ? undefined : jobId,
     name,
     data: dataText,
     opts: toJson(rest, 'opts'),

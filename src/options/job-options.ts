@@ -15,7 +15,7 @@ export interface ParentOptions {
 
 export interface JobsOptions {
   timestamp?: number;
-  /** 0 = no priority; 1 runs first among prioritised jobs; up to 2 097 152. */
+  /** 0 = no priority; 1 runs first among prioritised jobs; up to 2 097 151. */
   priority?: number;
   /** ms to wait before the job may run. */
   delay?: number;
@@ -44,4 +44,5 @@ export interface JobsOptions {
 
 export type BulkJobOptions = JobsOptions;
 
-export const MAX_PRIORITY = 2_097_152;
+/** BullMQ's PRIORITY_LIMIT, 2^21 - 1. */
+export const MAX_PRIORITY = 2_097_151;

@@ -11,14 +11,36 @@ export function validateKeyText(value: string, field: string): void {
 }
 
 export function validateQueueName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) throw new ValidationError('Queue name must be a non-empty string');
-  if (name.includes(':')) throw new ValidationError(`Queue name must not contain ":" (got "${name}")`);
+  if (typeof name !== 'string' || name.length === 0) throw new ValidationError('Queue name must be provided');
+  if (name.includes(':')) throw new ValidationError(`Queue name cannot contain : (got "${name}")`);
   validateKeyText(name, 'Queue name');
 }
 
 export function validatePrefix(prefix: unknown): asserts prefix is string {
   if (typeof prefix !== 'string' || prefix.length === 0) throw new ValidationError('prefix must be a non-empty string');
   validateKeyText(prefix, 'prefix');
+}
+
+/** BullMQ's priority limit (2^21 - 1): 0 = no priority, 1 runs first. */
+function validatePriority(p: unknown): void {
+  if (p === undefined || p === 0) return;
+  if (typeof p !== 'number' || !Number.isFinite(p)) {
+    throw new ValidationError(`Priority should be between 0 and ${MAX_PRIORITY} (got ${String(p)})`);
+  }
+  if (Math.trunc(p) !== p) throw new ValidationError(`Priority should not be float (got ${p})`);
+  if (p < 0 || p > MAX_PRIORITY)
+    throw new ValidationError(`Priority should be between 0 and ${MAX_PRIORITY} (got ${p})`);
+}
+
+/** A custom id: not an integer's text (automatic ids are), no ':' (it separates key parts). */
+function validateJobId(id: unknown): void {
+  if (id === undefined || id === '') return; // an empty id is ignored: the job gets a number, as in BullMQ
+  if (typeof id !== 'string') throw new ValidationError(`opts.jobId must be a string (got ${typeof id})`);
+  if (`${Number.parseInt(id, 10)}` === id) {
+    throw new ValidationError(`Custom Id cannot be integers ("${id}" would clash with automatic ids)`);
+  }
+  if (id.includes(':')) throw new ValidationError(`Custom Id cannot contain : (got "${id}")`);
+  validateKeyText(id, 'opts.jobId');
 }
 
 function nonNegativeNumber(value: unknown, field: string, integer = false): void {
@@ -30,44 +52,32 @@ function nonNegativeNumber(value: unknown, field: string, integer = false): void
   }
 }
 
-export function validateJobOptions(opts: JobsOptions, strategies: readonly string[] = []): void {
+export function validateJobOptions(opts: JobsOptions): void {
   nonNegativeNumber(opts.delay, 'opts.delay');
   nonNegativeNumber(opts.attempts, 'opts.attempts', true);
   nonNegativeNumber(opts.timestamp, 'opts.timestamp');
   nonNegativeNumber(opts.keepLogs, 'opts.keepLogs', true);
   nonNegativeNumber(opts.stackTraceLimit, 'opts.stackTraceLimit', true);
   nonNegativeNumber(opts.sizeLimit, 'opts.sizeLimit', true);
-  if (opts.priority !== undefined) {
-    const p = opts.priority;
-    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > MAX_PRIORITY) {
-      throw new ValidationError(`opts.priority must be an integer between 0 and ${MAX_PRIORITY} (got ${String(p)})`);
-    }
-  }
-  if (opts.jobId !== undefined) {
-    const id = opts.jobId as unknown;
-    if (typeof id !== 'string' || id.length === 0) throw new ValidationError('opts.jobId must be a non-empty string');
-    if (/^\d+$/.test(id)) {
-      throw new ValidationError(`opts.jobId cannot be an integer ("${id}"): it would clash with automatic ids`);
-    }
-    if (id.includes(':')) throw new ValidationError(`opts.jobId must not contain ":" (got "${id}")`);
-    validateKeyText(id, 'opts.jobId');
-  }
+  validatePriority(opts.priority);
+  validateJobId(opts.jobId);
   const backoff = opts.backoff;
   if (backoff !== undefined) {
     if (typeof backoff === 'number') nonNegativeNumber(backoff, 'opts.backoff');
     else if (typeof backoff === 'object' && backoff !== null) {
-      const known = ['fixed', 'exponential', 'custom', ...strategies];
-      if (typeof backoff.type !== 'string' || !known.includes(backoff.type)) {
+      // Any type name is accepted, as in BullMQ: 'fixed' and 'exponential' are built in, and every
+      // other name is handed to the worker's settings.backoffStrategy when the job fails.
+      if (typeof backoff.type !== 'string' || backoff.type.length === 0) {
         throw new ValidationError(
-          `opts.backoff.type "${String(backoff.type)}" is unknown: use ${known.map((k) => `"${k}"`).join(', ')} (custom runs the worker's settings.backoffStrategy)`,
+          `opts.backoff.type must be a strategy name such as "fixed" or "exponential" (got ${String(backoff.type)})`,
         );
       }
       nonNegativeNumber(backoff.delay, 'opts.backoff.delay');
       if (
         backoff.jitter !== undefined &&
-        (typeof backoff.jitter !== 'number' || backoff.jitter < 0 || backoff.jitter > 1)
+        (typeof backoff.jitter !== 'number' || !(backoff.jitter >= 0 && backoff.jitter <= 1))
       ) {
-        throw new ValidationError(`opts.backoff.jitter must be between 0 and 1 (got ${String(backoff.jitter)})`);
+        throw new ValidationError(`Jitter should be between 0 and 1 (got ${String(backoff.jitter)})`);
       }
     } else throw new ValidationError('opts.backoff must be a number or { type, delay }');
   }
@@ -80,19 +90,21 @@ export function validateJobOptions(opts: JobsOptions, strategies: readonly strin
       nonNegativeNumber(keep.count, `opts.${field}.count`, true);
     } else throw new ValidationError(`opts.${field} must be a boolean, a number or { age, count }`);
   }
-  const policies = (
-    [
-      'failParentOnFailure',
-      'continueParentOnFailure',
-      'ignoreDependencyOnFailure',
-      'removeDependencyOnFailure',
-    ] as const
-  ).filter((k) => opts[k]);
+  const policies =
+    // BullMQ's order, which its error text follows.
+    (
+      [
+        'removeDependencyOnFailure',
+        'failParentOnFailure',
+        'continueParentOnFailure',
+        'ignoreDependencyOnFailure',
+      ] as const
+    ).filter((k) => opts[k]);
   if (policies.length > 1) {
     throw new ValidationError(`The following options cannot be used together: ${policies.join(', ')}`);
   }
   if (opts.debounce !== undefined) {
-    throw new ValidationError('opts.debounce has been removed (as in BullMQ v6): use opts.deduplication');
+    throw new ValidationError('Debounce option has been removed. Use deduplication option instead');
   }
   if (opts.repeat !== undefined) {
     throw new ValidationError('opts.repeat is not supported (as in BullMQ v6): use queue.upsertJobScheduler');
@@ -100,9 +112,12 @@ export function validateJobOptions(opts: JobsOptions, strategies: readonly strin
   const dedup = opts.deduplication as Record<string, unknown> | undefined;
   if (dedup !== undefined) {
     if (!dedup || typeof dedup.id !== 'string' || dedup.id.length === 0) {
-      throw new ValidationError('opts.deduplication.id must be a non-empty string');
+      throw new ValidationError('Deduplication id must be provided');
     }
     nonNegativeNumber(dedup.ttl, 'opts.deduplication.ttl');
+    // A deduplicated add may return another job instead: a parent would then wait for a child it never got.
+    if (opts.parent !== undefined)
+      throw new ValidationError('Deduplication and parent options cannot be used together');
   }
   if (opts.parent !== undefined) {
     const parent = opts.parent as unknown as Record<string, unknown>;

@@ -72,14 +72,14 @@ export class JobFinisher {
       return undefined;
     }
     const fetchNext = wantNext && !isUnrecoverable(err);
-    let next: [unknown, string] | [] | undefined;
+    let next: unknown[] | undefined;
     try {
-      next = (await job.moveToFailed(err, token, fetchNext)) as typeof next;
+      next = await job.moveToFailed(err, token, fetchNext);
     } catch (moveErr) {
       this.host.emitError(moveErr);
       return undefined;
     }
     this.host.emit('failed', job, err, 'active');
-    return next && next.length === 2 ? (next[0] as JobRecord) : undefined;
+    return next && next.length > 0 ? (next[0] as JobRecord) : undefined;
   }
 }

@@ -36,20 +36,30 @@ export interface WorkerOptions extends QueueBaseOptions {
   useWorkerThreads?: boolean;
 }
 
-/** Rejects bad options before the worker opens its store. */
+/** Rejects bad options before the worker opens its store (BullMQ's texts, which user code matches on). */
 export function checkedOptions(opts: WorkerOptions, backendFactory: unknown): WorkerOptions {
   refuseBackendFactory(backendFactory);
   if (opts.concurrency !== undefined) validateConcurrency(opts.concurrency);
+  for (const key of ['maxStalledCount', 'maxStartedAttempts'] as const) {
+    const v = opts[key];
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0)))
+      throw new TypeError(`${key} must be greater or equal than 0 (got ${String(v)})`);
+  }
   for (const key of ['lockDuration', 'stalledInterval', 'drainDelay'] as const) {
     const v = opts[key];
     if (v !== undefined && (typeof v !== 'number' || !(v > 0)))
-      throw new TypeError(`${key} must be a positive number (got ${String(v)})`);
+      throw new TypeError(`${key} must be greater than 0 (got ${String(v)})`);
   }
   return opts;
 }
 
+/**
+ * BullMQ's text for 0, NaN and the like; Docket also wants an integer (BullMQ would take 1.5 and
+ * run one job at a time), so a fraction gets a text of its own.
+ */
 export function validateConcurrency(value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(`concurrency must be an integer >= 1 (got ${String(value)})`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) {
+    throw new TypeError('concurrency must be a finite number greater than 0');
   }
+  if (!Number.isInteger(value)) throw new TypeError(`concurrency must be an integer (got ${value})`);
 }

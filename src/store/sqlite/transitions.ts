@@ -246,14 +246,17 @@ export class Transitions {
       .get(queue) as number | undefined;
   }
 
-  /** Checks that `token` holds a live lock on the active job `row` (BullMQ's codes). */
+  /**
+   * Checks that `token` holds a live lock on the active job `row` (BullMQ's codes). No token (or the
+   * empty one, BullMQ's '0') skips the lock check: the job need only be active.
+   */
   lockCode(
     row: Pick<JobRow, 'state' | 'token' | 'sort'> | undefined,
     token: string | undefined,
     now: number,
   ): MoveCode {
     if (!row) return -1;
-    if (token === undefined) return row.state === 'active' ? 0 : -3;
+    if (token === undefined || token === '') return row.state === 'active' ? 0 : -3;
     if (row.state !== 'active' || row.token === null || row.sort < now) return -2;
     if (row.token !== token) return -6;
     return 0;

@@ -134,6 +134,7 @@ end
 
 -- 0 when `token` holds a live lock on active job `id`; else -1 (no job), -2 (no lock, or a lock that
 -- lapsed before `now`, as an expired Redis lock key would be), -6 (held by another token).
+-- The empty token (BullMQ's '0') skips the lock check: 0 when the job is active, else -3.
 -- `fields` (optional) are more hash fields to read in the same call; their values come back second.
 local function checkLock(id, jobKey, token, now, fields)
   -- Every job hash has `name`: an absent one means no such job.
@@ -144,6 +145,12 @@ local function checkLock(id, jobKey, token, now, fields)
     return -1
   end
   local values = { unpack(read, 4) }
+  if token == '' then
+    if not redis.call('ZSCORE', activeKey, id) then
+      return -3, values
+    end
+    return 0, values
+  end
   local held = read[2]
   if held == '' then
     held = false -- complete and fail leave an empty token rather than deleting the field

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { Job } from '../src/index.js';
+import { useQueues } from './support/fixture.js';
+import { stores } from './support/stores.js';
+
+// BullMQ's token '0' moves an active job without checking whose lock it holds; the job must still be
+// active. The moves that fetch return BullMQ's `[jobData, jobId, limitUntil, delayUntil]`, or `[]`.
+describe.each(stores)('token 0 and the shape of manual moves on $kind', (store) => {
+  const { setup } = useQueues(store);
+
+  it('fails an active job under token 0, whoever holds its lock', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const job = await worker(null).getNextJob('the-owner');
+    await job!.moveToFailed(new Error('given up'), '0');
+    const stored = await queue.getJob('1');
+    expect(await stored?.getState()).toBe('failed');
+    expect(stored?.failedReason).toBe('given up');
+    expect(stored?.stacktrace).toHaveLength(1);
+  });
+
+  it('completes an active job under token 0 and hands back the next one', async () => {
+    const { queue, worker } = setup();
+    await queue.add('a', {});
+    await queue.add('b', { n: 2 });
+    const job = await worker(null).getNextJob('the-owner');
+    const next = await job!.moveToCompleted('done', '0', true);
+    expect(await queue.getJobState('1')).toBe('completed');
+    expect(next).toHaveLength(4);
+    expect(next[1]).toBe('2');
+    expect(next[0]).toMatchObject({ name: 'b' });
+    expect([next[2], next[3]]).toEqual([0, 0]);
+  });
+
+  it('refuses token 0 on a job that is not active, naming the move BullMQ names', async () => {
+    const { queue } = setup();
+    const retrying = await Job.create(queue, 'r', {}, { attempts: 3 });
+    await expect(retrying.moveToFailed(new Error('x'), '0')).rejects.toThrow(
+      'Job 1 is not in the active state. retryJob',
+    );
+    const backingOff = await Job.create(queue, 'b', {}, { attempts: 3, backoff: 500 });
+    await expect(backingOff.moveToFailed(new Error('x'), '0')).rejects.toThrow(
+      'Job 2 is not in the active state. moveToDelayed',
+    );
+    const last = await Job.create(queue, 'l', {});
+    await expect(last.moveToFailed(new Error('x'), '0')).rejects.toThrow(
+      'Job 3 is not in the active state. moveToFinished',
+    );
+    await expect(last.moveToCompleted('v', '0', false)).rejects.toThrow(
+      'Job 3 is not in the active state. moveToFinished',
+    );
+    expect(await queue.getJobCounts('waiting', 'failed', 'delayed')).toEqual({ waiting: 3, failed: 0, delayed: 0 });
+  });
+
+  it('still refuses a real token that does not hold the lock', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const job = await worker(null).getNextJob('the-owner');
+    await expect(job!.moveToFailed(new Error('x'), 'someone-else')).rejects.toThrow('Lock mismatch for job 1');
+    expect(await queue.getJobState('1')).toBe('active');
+  });
+
+  it('returns the next job from moveToFailed with fetchNext, [] without, and keeps the retry delay', async () => {
+    const { queue, worker } = setup();
+    await queue.add('flaky', {}, { attempts: 3, backoff: 300 });
+    await queue.add('next', {});
+    await queue.add('later', {});
+    const w = worker(null);
+    const job = await w.getNextJob('t');
+    const next = await job!.moveToFailed(new Error('try again'), 't', true);
+    expect(await queue.getJobState('1')).toBe('delayed');
+    expect(job!.delay).toBe(300);
+    expect(next[1]).toBe('2');
+    expect(next[0]).toMatchObject({ name: 'next' });
+    expect([next[2], next[3]]).toEqual([0, 0]);
+
+    const second = Job.fromJSON(w, next[0]!, next[1]);
+    expect(await second.moveToFailed(new Error('no'), 't', false)).toEqual([]);
+    expect(await queue.getJobState('2')).toBe('failed');
+  });
+});
