@@ -68,7 +68,7 @@ describe.each(stores)('flows on $kind', (store) => {
           { name: 'bad', queueName: names.leaf, opts: { priority: -1 } },
         ],
       }),
-    ).rejects.toThrow(/opts\.priority/);
+    ).rejects.toThrow('Priority should be between 0 and 2097151');
     await expect(
       flow.add({
         name: 'root',
