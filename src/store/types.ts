@@ -41,8 +41,10 @@ export interface Retention {
   remove?: boolean;
   /** Keep at most this many finished jobs of this kind. */
   count?: number;
-  /** Remove finished jobs older than this (ms). */
+  /** Remove finished jobs that finished this many ms ago or earlier. */
   ageMs?: number;
+  /** The most jobs removed by age at one finish (BullMQ's `limit`, default 1000); count is not capped. */
+  limit?: number;
 }
 
 /** What happens to a parent when this child fails for good (BullMQ's four options; none = parent keeps waiting). */

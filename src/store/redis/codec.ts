@@ -136,9 +136,12 @@ export function toMoveResult(raw: unknown): { codes: MoveCode[]; next?: FetchRes
   return result;
 }
 
-/** ARGV of a retention: remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any). */
+/**
+ * ARGV of a retention: remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any), most
+ * removed by age (-1 = no cap).
+ */
 export function retentionArgs(r: Retention): (string | number)[] {
-  return [r.remove ? '1' : '0', r.count ?? -1, r.ageMs ?? -1];
+  return [r.remove ? '1' : '0', r.count ?? -1, r.ageMs ?? -1, r.limit ?? -1];
 }
 
 type StreamEntry = [string, string[]];

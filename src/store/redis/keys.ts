@@ -14,7 +14,7 @@
  * | `<q>:prioritized`          | ZSET   | score priority · 2^32 + sequence (FIFO within a priority)   |
  * | `<q>:delayed`              | ZSET   | score due · 4096 + sequence (FIFO within one ms)            |
  * | `<q>:active`               | ZSET   | score = lock expiry; a lapsed score is a stalled job        |
- * | `<q>:completed`/`failed`   | ZSET   | score = finishedOn                                          |
+ * | `<q>:completed`/`failed`   | ZSET   | score = finishedOn, + k/1000 for the k-th later in one ms   |
  * | `<q>:waiting-children`     | ZSET   | parents waiting for children (flows)                        |
  * | `<q>:meta`                 | HASH   | docket-version, paused, rate-limit-until, limiter-*, …      |
  * | `<q>:events`               | STREAM | event log, MAXLEN ~ 10000                                   |

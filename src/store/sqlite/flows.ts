@@ -67,7 +67,7 @@ export class FlowLinks {
           .stmt(
             "UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, failed_reason = ? WHERE rowid = ?",
           )
-          .run(now, now, parentReason, row.rowid);
+          .run(this.t.finishSort(parent.queue, 'failed', now), now, parentReason, row.rowid);
         this.t.touched.add(parent.queue);
         this.t.emit(parent.queue, 'failed', { jobId: row.id, failedReason: parentReason, prev: 'waiting-children' });
         this.childFailed(parent.queue, row, parentReason, now);

@@ -56,9 +56,10 @@ export class Housekeeping {
 
   retryJobs(queue: string, state: 'completed' | 'failed', count: number, timestamp: number): number {
     const rows = this.sdb
-      .stmt('SELECT rowid, * FROM jobs WHERE queue = ? AND state = ? AND lane = 0 AND sort <= ? ORDER BY sort LIMIT ?')
-      .all(queue, state, timestamp, count) as JobRow[];
-    for (const row of rows) this.resetToWaiting(queue, row, { attemptsMade: true, attemptsStarted: true });
+      .stmt('SELECT rowid, * FROM jobs WHERE queue = ? AND state = ? AND lane = 0 AND sort < ? ORDER BY sort LIMIT ?')
+      .all(queue, state, Math.floor(timestamp) + 1, count) as JobRow[]; // at or before: see finishPlace
+    // The attempt counters stay, as BullMQ's retryJobs keeps them (and the Redis store does).
+    for (const row of rows) this.resetToWaiting(queue, row, {});
     return rows.length;
   }
 

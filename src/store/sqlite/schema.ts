@@ -20,8 +20,8 @@ CREATE TABLE IF NOT EXISTS queues (
 );
 -- One row per job. 'prioritized' is state 'waiting' with lane > 0.
 -- lane: the priority while waiting, else 0. sort: waiting = sequence (negative for lifo),
--- delayed = due time, active = lock expiry, completed/failed = finishedOn,
--- waiting-children = timestamp. The (queue, state, lane, sort) index serves every fetch.
+-- delayed = due time, active = lock expiry, completed/failed = finishedOn (+ k/1000 for the k-th
+-- later finish within one ms: src/store/finish-order.ts), waiting-children = timestamp. The (queue, state, lane, sort) index serves every fetch.
 CREATE TABLE IF NOT EXISTS jobs (
   queue TEXT NOT NULL,
   id TEXT NOT NULL,

@@ -1,4 +1,5 @@
-import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob, Retention } from '../store.js';
+import { finishPlace } from '../finish-order.js';
+import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
 import type { SharedDatabase } from './database.js';
 import { FETCHED_COLUMNS, fetchedRecord, type JobRow } from './rows.js';
 
@@ -337,32 +338,12 @@ export class Transitions {
     });
   }
 
-  /** Deletes finished jobs of `state` that retention no longer keeps, the just-finished one included. */
-  applyRetention(
-    queue: string,
-    state: 'completed' | 'failed',
-    row: Pick<JobRow, 'rowid' | 'id'>,
-    keep: Retention,
-    now: number,
-  ): void {
-    if (keep.remove) {
-      this.deleteJob(queue, row.id, row.rowid);
-      return;
-    }
-    if (keep.ageMs !== undefined) {
-      const old = this.sdb
-        .stmt('SELECT rowid, id FROM jobs WHERE queue = ? AND state = ? AND lane = 0 AND sort < ?')
-        .all(queue, state, now - keep.ageMs) as { rowid: number; id: string }[];
-      for (const r of old) this.deleteJob(queue, r.id, r.rowid);
-    }
-    if (keep.count !== undefined) {
-      const extra = this.sdb
-        .stmt(
-          'SELECT rowid, id FROM jobs WHERE queue = ? AND state = ? AND lane = 0 ORDER BY sort DESC, rowid DESC LIMIT -1 OFFSET ?',
-        )
-        .all(queue, state, keep.count) as { rowid: number; id: string }[];
-      for (const r of extra) this.deleteJob(queue, r.id, r.rowid);
-    }
+  /** The sort of a job finishing at `now` in `state`: its finishPlace (src/store/finish-order.ts). */
+  finishSort(queue: string, state: 'completed' | 'failed', now: number): number {
+    const last = this.sdb
+      .rawStmt('SELECT sort FROM jobs WHERE queue = ? AND state = ? AND lane = 0 ORDER BY sort DESC LIMIT 1', true)
+      .get(queue, state) as number | undefined;
+    return finishPlace(last, now);
   }
 
   deleteJob(queue: string, id: string, rowid: number): void {

@@ -1,3 +1,5 @@
+import type { KeepJobs } from '../../options/job-options.js';
+import { toRetention } from '../../options/retention.js';
 import type {
   CompleteItem,
   FailItem,
@@ -11,6 +13,7 @@ import type {
 import type { SharedDatabase } from './database.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
+import { applyRetention } from './retention.js';
 import type { JobRow } from './rows.js';
 import type { Transitions } from './transitions.js';
 
@@ -93,11 +96,11 @@ export class WorkerPath {
           `UPDATE jobs SET state = 'completed', lane = 0, sort = ?, finished_on = ?, returnvalue = ?, token = NULL,
              attempts_made = attempts_made + 1 WHERE rowid = ?`,
         )
-        .run(now, now, item.returnvalue, row.rowid);
+        .run(this.t.finishSort(queue, 'completed', now), now, item.returnvalue, row.rowid);
       this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
       this.f.childCompleted(queue, row, item.returnvalue, now);
       this.afterFinish(queue, row, 'completed', now, item.metrics);
-      this.t.applyRetention(queue, 'completed', row, item.retention, now);
+      applyRetention(this.sdb, this.t, queue, 'completed', row, item.retention, now);
       return 0 as MoveCode;
     });
     return { codes, next: fetch ? this.fetchAfterMove(queue, fetch, codes) : undefined };
@@ -114,14 +117,14 @@ export class WorkerPath {
       if (item.retryDelay === null) {
         this.sdb
           .stmt("UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL WHERE rowid = ?")
-          .run(now, now, row.rowid);
+          .run(this.t.finishSort(queue, 'failed', now), now, row.rowid);
         this.t.emit(queue, 'failed', { jobId: item.id, failedReason: item.failedReason, prev: 'active' });
         if (item.retriesExhausted) {
           this.t.emit(queue, 'retries-exhausted', { jobId: item.id, attemptsMade: row.attempts_made + 1 });
         }
         this.f.childFailed(queue, row, item.failedReason, now);
         this.afterFinish(queue, row, 'failed', now, item.metrics);
-        this.t.applyRetention(queue, 'failed', row, item.retention, now);
+        applyRetention(this.sdb, this.t, queue, 'failed', row, item.retention, now);
       } else if (item.retryDelay > 0) {
         this.t.toDelayed(queue, row, now + item.retryDelay);
       } else {
@@ -164,10 +167,13 @@ export class WorkerPath {
             `UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL, failed_reason = ?,
                stalled_counter = stalled_counter + 1, attempts_made = attempts_made + 1 WHERE rowid = ?`,
           )
-          .run(opts.now, opts.now, reason, row.rowid);
+          .run(this.t.finishSort(queue, 'failed', opts.now), opts.now, reason, row.rowid);
         this.t.emit(queue, 'failed', { jobId: row.id, failedReason: reason, prev: 'active' });
         this.f.childFailed(queue, row, reason, opts.now);
         this.afterFinish(queue, row, 'failed', opts.now);
+        // The job's own removeOnFail, as it was added (the Redis store does the same).
+        const keep = (JSON.parse(row.opts) as { removeOnFail?: KeepJobs }).removeOnFail;
+        applyRetention(this.sdb, this.t, queue, 'failed', row, toRetention(keep), opts.now);
         result.failed.push(row.id);
       } else {
         this.sdb.stmt('UPDATE jobs SET stalled_counter = stalled_counter + 1 WHERE rowid = ?').run(row.rowid);

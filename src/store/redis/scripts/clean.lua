@@ -25,11 +25,13 @@ end
 
 if kind == 'completed' or kind == 'failed' then
   local setKey = kind == 'completed' and completedKey or failedKey
+  -- Finished at or before cutoff: scores carry a fraction within one ms (finishScore, base.lua).
+  local bound = '(' .. int(math.floor(cutoff) + 1)
   local ids
   if limit > 0 then
-    ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', int(cutoff), 'LIMIT', 0, limit)
+    ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', bound, 'LIMIT', 0, limit)
   else
-    ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', int(cutoff))
+    ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', bound)
   end
   for _, id in ipairs(ids) do
     redis.call('ZREM', setKey, id)

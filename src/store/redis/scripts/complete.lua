@@ -1,10 +1,10 @@
 -- complete: active -> completed (or deleted by retention), then optionally fetches the next jobs.
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] now (ms)
--- ARGV[2] the items as one JSON array of 7 values per item (one argument: ~400 separate ones per
---   batch of 50 cost the client and Redis more than one cjson.decode), from index 1 + 7 * (i - 1):
+-- ARGV[2] the items as one JSON array of 8 values per item (one argument: ~400 separate ones per
+--   batch of 50 cost the client and Redis more than one cjson.decode), from index 1 + 8 * (i - 1):
 --   id, token, returnvalue (JSON), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any),
---   metrics max data points (0 = record no metric; includes/metrics.lua)
+--   most removed by age (-1 = no cap), metrics max data points (0 = record no metric; includes/metrics.lua)
 -- ARGV[3 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
 -- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active, no lock or a lapsed one, -6 other token
 --          (nothing changes for that item); next = fetch result (see fetchNext.lua) or 0.
@@ -23,10 +23,10 @@
 -- @include metrics
 local now = tonumber(ARGV[1])
 local items = cjson.decode(ARGV[2])
-local n = #items / 7
+local n = #items / 8
 local codes = {}
 for i = 0, n - 1 do
-  local b = 1 + i * 7
+  local b = 1 + i * 8
   local id = items[b]
   local jobKey = prefix .. id
   local code, f = checkLock(id, jobKey, items[b + 1], now, finishFields)
@@ -35,15 +35,16 @@ for i = 0, n - 1 do
     redis.call('ZREM', activeKey, id)
     redis.call('HSET', jobKey, 'returnvalue', items[b + 2], 'finishedOn', int(now),
       'attemptsMade', (tonumber(f[1]) or 0) + 1, 'token', '')
-    redis.call('ZADD', completedKey, int(now), id)
+    redis.call('ZADD', completedKey, finishScore(completedKey, now), id)
     emit('completed', 'jobId', id, 'returnvalue', items[b + 2], 'prev', 'active')
     childCompleted(queueName, id, jobKey, items[b + 2], now, f[2])
     dedupAfterFinish(queueName, id, jobKey, f[3])
-    local points = tonumber(items[b + 6])
+    local points = tonumber(items[b + 7])
     if points > 0 then
       recordMetric('completed', now, points)
     end
-    applyRetention(completedKey, id, items[b + 3] == '1', tonumber(items[b + 4]), tonumber(items[b + 5]), now)
+    applyRetention(completedKey, id, items[b + 3] == '1', tonumber(items[b + 4]), tonumber(items[b + 5]),
+      tonumber(items[b + 6]), now)
   end
   codes[#codes + 1] = code
 end

@@ -1,10 +1,11 @@
 -- fail: ends an attempt with an error: active -> failed, or -> delayed / waiting for a retry.
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] now (ms)
--- ARGV[2] the items as one JSON array of 10 values per item (as complete.lua), from index 1 + 10 * (i - 1):
+-- ARGV[2] the items as one JSON array of 11 values per item (as complete.lua), from index 1 + 11 * (i - 1):
 --   id, token, failedReason, stacktrace (JSON array), retryDelay ('' = fail for good, 0 = retry now,
 --   > 0 = retry after ms), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any),
---   retriesExhausted ('1'/'0'), metrics max data points (0 = none; final failures only)
+--   most removed by age (-1 = no cap), retriesExhausted ('1'/'0'), metrics max data points (0 = none;
+--   final failures only)
 -- ARGV[3 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
 -- Returns: {codes, next} as complete.lua.
 -- Events: for good: failed {jobId, failedReason, prev: active} (+ retries-exhausted {jobId, attemptsMade});
@@ -22,10 +23,10 @@
 -- @include metrics
 local now = tonumber(ARGV[1])
 local items = cjson.decode(ARGV[2])
-local n = #items / 10
+local n = #items / 11
 local codes = {}
 for i = 0, n - 1 do
-  local b = 1 + i * 10
+  local b = 1 + i * 11
   local id = items[b]
   local jobKey = prefix .. id
   local code, f = checkLock(id, jobKey, items[b + 1], now, finishFields)
@@ -39,18 +40,19 @@ for i = 0, n - 1 do
     local retryDelay = tonumber(items[b + 4])
     if not retryDelay then
       redis.call('HSET', jobKey, 'finishedOn', int(now))
-      redis.call('ZADD', failedKey, int(now), id)
+      redis.call('ZADD', failedKey, finishScore(failedKey, now), id)
       emit('failed', 'jobId', id, 'failedReason', reason, 'prev', 'active')
-      if items[b + 8] == '1' then
+      if items[b + 9] == '1' then
         emit('retries-exhausted', 'jobId', id, 'attemptsMade', attemptsMade)
       end
       childFailed(queueName, id, jobKey, reason, now, f[2])
       dedupAfterFinish(queueName, id, jobKey, f[3])
-      local points = tonumber(items[b + 9])
+      local points = tonumber(items[b + 10])
       if points > 0 then
         recordMetric('failed', now, points)
       end
-      applyRetention(failedKey, id, items[b + 5] == '1', tonumber(items[b + 6]), tonumber(items[b + 7]), now)
+      applyRetention(failedKey, id, items[b + 5] == '1', tonumber(items[b + 6]), tonumber(items[b + 7]),
+        tonumber(items[b + 8]), now)
     elseif retryDelay > 0 then
       local due = now + retryDelay
       redis.call('HSET', jobKey, 'delay', int(retryDelay))

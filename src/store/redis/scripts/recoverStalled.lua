@@ -21,19 +21,23 @@ if ARGV[4] ~= '1' then
 end
 redis.call('HSET', metaKey, 'stalled-check-until', int(now + tonumber(ARGV[3])))
 
--- removeOnFail as the job was added with it: true | number | {age (s), count}.
+-- removeOnFail as the job was added with it: true | number | {age (s), count, limit}, as toRetention
+-- (src/options/retention.ts) reads it: remove, count, ageMs, limit.
 local function failRetention(jobKey)
   local ok, opts = pcall(cjson.decode, redis.call('HGET', jobKey, 'opts') or '{}')
   local keep = ok and type(opts) == 'table' and opts.removeOnFail
-  if keep == true then
-    return true, -1, -1
+  if keep == true or keep == 0 then
+    return true, -1, -1, -1
   elseif type(keep) == 'number' then
-    return false, keep, -1
+    return false, keep > 0 and keep or -1, -1, -1
   elseif type(keep) == 'table' then
-    local age = tonumber(keep.age)
-    return false, tonumber(keep.count) or -1, age and age * 1000 or -1
+    local count, age = tonumber(keep.count), tonumber(keep.age)
+    if count == 0 then
+      return true, -1, -1, -1
+    end
+    return false, count and count > 0 and count or -1, age and age * 1000 or -1, tonumber(keep.limit) or 1000
   end
-  return false, -1, -1
+  return false, -1, -1, -1
 end
 
 local reason = 'job stalled more than allowable limit'
@@ -47,11 +51,11 @@ for _, id in ipairs(lapsed) do
     if stalled > maxStalled then
       redis.call('HINCRBY', jobKey, 'attemptsMade', 1)
       redis.call('HSET', jobKey, 'failedReason', reason, 'finishedOn', int(now))
-      redis.call('ZADD', failedKey, int(now), id)
+      redis.call('ZADD', failedKey, finishScore(failedKey, now), id)
       emit('failed', 'jobId', id, 'failedReason', reason, 'prev', 'active')
       childFailed(queueName, id, jobKey, reason, now)
-      local remove, count, ageMs = failRetention(jobKey)
-      applyRetention(failedKey, id, remove, count, ageMs, now)
+      local remove, count, ageMs, limit = failRetention(jobKey)
+      applyRetention(failedKey, id, remove, count, ageMs, limit, now)
       failed[#failed + 1] = id
     else
       addToWaiting(id, jobPriority(jobKey), true)

@@ -7,11 +7,13 @@
 -- @include retry
 local state, count = ARGV[1], tonumber(ARGV[2])
 local setKey = state == 'completed' and completedKey or failedKey
+-- Finished at or before the timestamp: scores carry a fraction within one ms (finishScore, base.lua).
+local bound = '(' .. int(math.floor(tonumber(ARGV[3])) + 1)
 local ids
 if count > 0 then
-  ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', ARGV[3], 'LIMIT', 0, count)
+  ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', bound, 'LIMIT', 0, count)
 else
-  ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', ARGV[3])
+  ids = redis.call('ZRANGEBYSCORE', setKey, '-inf', bound)
 end
 local moved = 0
 for _, id in ipairs(ids) do

@@ -7,8 +7,8 @@
 --   <q>:prioritized        ZSET   score priority * 2^32 + sequence
 --   <q>:delayed            ZSET   score due * 4096 + sequence (FIFO within one ms)
 --   <q>:active             ZSET   score = lock expiry (ms); the job hash holds `token`
---   <q>:completed          ZSET   score = finishedOn
---   <q>:failed             ZSET   score = finishedOn
+--   <q>:completed          ZSET   score = finishedOn (+ a fraction orders finishes within one ms)
+--   <q>:failed             ZSET   score = finishedOn (the same)
 --   <q>:meta               HASH   docket-version, paused, rate limit and sequence state
 --   <q>:events             STREAM event log, MAXLEN ~ 10000
 --   <q>:marker             ZSET   wake-up signal for blocked workers (BZPOPMIN)
@@ -33,6 +33,24 @@ local docketVersion = '1'
 -- Numbers go to Redis as plain integer text: Lua's own tostring switches to exponents past 1e14.
 local function int(n)
   return string.format('%.0f', n)
+end
+
+-- The score of a job finishing at `now` (whole ms) in a finished set (<q>:completed, <q>:failed):
+-- `now`, or `<now>.<k>` (k = 1..999) just above the newest entry when one already finished within
+-- the same ms. The set then orders jobs by when they finished, also within one ms, where equal
+-- scores would fall back to the id as a string ("10" before "7"), so retention by count could drop
+-- job 10 and keep job 7. A bound "finished at or before ms m" on these scores reads "< m + 1".
+local function finishScore(setKey, now)
+  local top = redis.call('ZREVRANGE', setKey, 0, 0, 'WITHSCORES')
+  local last = tonumber(top[2])
+  if last and last >= now and last < now + 1 then
+    local k = math.floor((last - now) * 1000 + 0.5) + 1
+    if k <= 999 then
+      return string.format('%.0f.%03d', now, k)
+    end
+    return top[2]
+  end
+  return int(now)
 end
 
 -- The qualified name of this script's queue (KEYS[1] without its trailing ':').

@@ -103,7 +103,7 @@ local function childFailed(q, id, jobKey, reason, now, parentRaw)
     local parentReason = 'child ' .. childKey .. ' failed'
     redis.call('ZREM', wcKey, pid)
     redis.call('HSET', parentKey, 'failedReason', parentReason, 'finishedOn', int(now))
-    redis.call('ZADD', pq .. ':failed', int(now), pid)
+    redis.call('ZADD', pq .. ':failed', finishScore(pq .. ':failed', now), pid)
     emitIn(pq, 'failed', 'jobId', pid, 'failedReason', parentReason, 'prev', 'waiting-children')
     childFailed(pq, pid, parentKey, parentReason, now)
   elseif policy == 'continue' then

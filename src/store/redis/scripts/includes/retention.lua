@@ -7,20 +7,30 @@ local function deleteJob(id)
     jobKey .. ':failed', jobKey .. ':ignored')
 end
 
--- remove: boolean; count: keep the newest N (-1 = no limit); ageMs: drop jobs finished before now - ageMs (-1 = none).
-local function applyRetention(setKey, id, remove, count, ageMs, now)
+-- Applies BullMQ's KeepJobs after job `id` joined finished set `setKey` at `now`.
+-- remove: drop this job at once. ageMs (-1 = none): drop jobs that finished at or before now - ageMs,
+-- the newest of them first and at most `limit` (-1 = no cap) per call. count (-1 = no limit): keep
+-- the newest `count` jobs. Scores are finishScore's (base.lua), so "at or before ms m" is "< m + 1"
+-- and the newest are the last to finish, also within one ms.
+local function applyRetention(setKey, id, remove, count, ageMs, limit, now)
   if remove then
     redis.call('ZREM', setKey, id)
     deleteJob(id)
     return
   end
   if ageMs >= 0 then
-    local bound = '(' .. int(now - ageMs)
-    local old = redis.call('ZRANGEBYSCORE', setKey, '-inf', bound)
+    local bound = '(' .. int(math.floor(now - ageMs) + 1)
+    local old = redis.call('ZREVRANGEBYSCORE', setKey, bound, '-inf', 'LIMIT', 0, limit)
     for _, oldId in ipairs(old) do
       deleteJob(oldId)
     end
-    redis.call('ZREMRANGEBYSCORE', setKey, '-inf', bound)
+    if limit < 0 or #old < limit then
+      redis.call('ZREMRANGEBYSCORE', setKey, '-inf', bound)
+    else
+      for _, oldId in ipairs(old) do
+        redis.call('ZREM', setKey, oldId)
+      end
+    end
   end
   if count >= 0 then
     local extra = redis.call('ZRANGE', setKey, 0, -(count + 1))
