@@ -108,11 +108,14 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     await this.store.drain(this.qualifiedName, delayed);
   }
 
-  /** Removes up to `limit` jobs of `type` older than `grace` ms; returns their ids. */
+  /**
+   * Removes up to `limit` jobs of `type` older than `grace` ms; returns their ids. The local
+   * `cleaned` event names `waiting` as `wait`, as BullMQ does.
+   */
   async clean(grace: number, limit: number, type = 'completed'): Promise<string[]> {
     await this.waitUntilReady();
     const ids = await this.store.clean(this.qualifiedName, grace, limit, type, Date.now());
-    this.emit('cleaned', ids, type);
+    this.emit('cleaned', ids, type === 'waiting' ? 'wait' : type);
     return ids;
   }
 

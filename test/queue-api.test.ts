@@ -106,6 +106,22 @@ describe.each(stores)('Queue API on $kind', (store) => {
     expect(await queue.clean(0, 0, 'delayed')).toHaveLength(1);
   });
 
+  it('names both wait and waiting as wait in its local cleaned event', async () => {
+    const { queue } = setup();
+    await queue.addBulk([
+      { name: 'a', data: {} },
+      { name: 'b', data: {} },
+    ]);
+    const seen: [string[], string][] = [];
+    queue.on('cleaned', (ids: string[], type: string) => seen.push([ids, type]));
+    await queue.clean(0, 1, 'wait');
+    await queue.clean(0, 1, 'waiting');
+    expect(seen.map(([ids, type]) => [ids.length, type])).toEqual([
+      [1, 'wait'],
+      [1, 'wait'],
+    ]);
+  });
+
   it('obliterates a queue, refusing while a job is active unless forced', async () => {
     const { queue, worker } = setup();
     await queue.addBulk(Array.from({ length: 3 }, () => ({ name: 'x', data: {} })));
