@@ -11,10 +11,16 @@ export {
 export { type FlowJob, type FlowOpts, FlowProducer, type JobNode, type NodeOpts } from './flow-producer.js';
 export { Job, type JobJson, type JobProgress } from './job.js';
 export {
+  type AdvancedRepeatOptions,
+  defaultRepeatStrategy,
   getNextMillis,
+  JobScheduler,
+  type JobSchedulerJobOptions,
   type JobSchedulerJson,
   type JobSchedulerTemplate,
+  type JobSchedulerTemplateOptions,
   type RepeatOptions,
+  type RepeatStrategy,
 } from './job-scheduler.js';
 export type { BackoffStrategy } from './options/backoff.js';
 export type { BackoffOptions, BulkJobOptions, JobsOptions, KeepJobs, ParentOptions } from './options/job-options.js';

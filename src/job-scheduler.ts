@@ -1,37 +1,39 @@
-import { CronExpressionParser } from 'cron-parser';
-import { ValidationError } from './errors.js';
+import { EventEmitter } from 'node:events';
 import { Job, type JobOwner } from './job.js';
+import {
+  defaultRepeatStrategy,
+  type JobSchedulerJobOptions,
+  type RepeatOptions,
+  type RepeatStrategy,
+  toMillis,
+  validateRepeat,
+} from './job-scheduler/repeat.js';
 import type { JobsOptions } from './options/job-options.js';
+import { toJson } from './options/validate.js';
 import type { NewJob, SchedulerRecord } from './store/store.js';
 
-/** BullMQ's RepeatOptions as accepted by `upsertJobScheduler`. */
-export interface RepeatOptions {
-  /** Cron pattern (with optional seconds field), evaluated in `tz`. */
-  pattern?: string;
-  /** Interval in ms. */
-  every?: number;
-  tz?: string;
-  startDate?: Date | string | number;
-  endDate?: Date | string | number;
-  /** How many jobs the scheduler produces at most. */
-  limit?: number;
-  /** Run the first iteration at once. */
-  immediately?: boolean;
-  /** ms added to each `every` slot. */
-  offset?: number;
-}
+export {
+  type AdvancedRepeatOptions,
+  defaultRepeatStrategy,
+  getNextMillis,
+  type JobSchedulerJobOptions,
+  type RepeatOptions,
+  type RepeatStrategy,
+} from './job-scheduler/repeat.js';
+
+/** The options a scheduler's jobs are made with (BullMQ's JobSchedulerTemplateOptions). */
+export type JobSchedulerTemplateOptions = Omit<JobsOptions, 'jobId' | 'repeat' | 'delay' | 'deduplication'>;
 
 export interface JobSchedulerTemplate<T = any, N extends string = string> {
   name?: N;
   data?: T;
-  opts?: Omit<JobsOptions, 'jobId' | 'repeat' | 'delay' | 'deduplication'>;
+  opts?: JobSchedulerTemplateOptions;
 }
 
-/** What `getJobScheduler` returns, as BullMQ's JobSchedulerJson. */
+/** What `getJobScheduler` returns: BullMQ's JobSchedulerJson, field for field. */
 export interface JobSchedulerJson<T = any> {
   key: string;
   name: string;
-  id?: string;
   pattern?: string;
   every?: number;
   tz?: string;
@@ -39,123 +41,159 @@ export interface JobSchedulerJson<T = any> {
   endDate?: number;
   limit?: number;
   offset?: number;
+  /** The current iteration's time: its job is `repeat:<key>:<next>`. */
   next?: number;
+  /** Iterations produced so far, the first counting as 1. */
   iterationCount?: number;
   template?: { data?: T; opts?: JobsOptions };
 }
 
-const toMillis = (d: Date | string | number | undefined) => (d === undefined ? undefined : new Date(d).getTime());
+/** Fields of `opts` that belong to one iteration, not to the scheduler's jobs in general. */
+function templateOf(opts: JobSchedulerJobOptions): JobsOptions {
+  const { delay: _d, prevMillis: _p, timestamp: _t, jobId: _j, repeat: _r, ...rest } = opts;
+  return rest;
+}
+
+/** A job's options as stored, with `repeat` (which `Job.toNewJob` refuses from users) put back. */
+function toSchedulerJob(name: string, data: unknown, opts: JobSchedulerJobOptions): NewJob {
+  const { repeat, ...plain } = opts;
+  const job = Job.toNewJob(name, data, plain);
+  return { ...job, opts: JSON.stringify({ ...JSON.parse(job.opts), repeat }) };
+}
+
+const COLLISION = 'Cannot create job scheduler iteration - job ID already exists. addJobScheduler';
+const BUSY = 'Cannot create job scheduler iteration - current and next time slots already have jobs. addJobScheduler';
 
 /**
- * The next run at or after `millis` for a schedule (BullMQ's default repeat strategy): `every`
- * slots are aligned to multiples of `every` (plus `offset`); patterns are cron expressions in `tz`.
+ * Job schedulers of one queue (BullMQ's JobScheduler): `Queue` creates them, and a `Worker` adds
+ * each scheduler's next job when it takes the current one. Reached as `queue.jobScheduler` and
+ * `worker.jobScheduler`; its 'error' events are re-emitted by its owner.
+ *
+ * Clocks (as BullMQ): every schedule computation uses this process's `Date.now()`, which is also
+ * the clock that makes delayed jobs due (workers fetch with their own `now`). So a scheduler's jobs
+ * run on the producer's and workers' clock, and tests that fake `Date` drive them.
  */
-export function getNextMillis(millis: number, opts: RepeatOptions): number | undefined {
-  const start = toMillis(opts.startDate);
-  const from = start !== undefined && start > millis ? start : millis;
-  let next: number;
-  if (opts.every !== undefined) {
-    next = Math.floor(from / opts.every) * opts.every + opts.every + (opts.offset ?? 0);
-    if (start !== undefined && start > millis) next = start;
-  } else if (opts.pattern !== undefined) {
-    next = CronExpressionParser.parse(opts.pattern, { currentDate: new Date(from), tz: opts.tz })
-      .next()
-      .getTime();
-  } else {
-    return undefined;
+export class JobScheduler extends EventEmitter {
+  constructor(
+    private readonly owner: JobOwner,
+    private readonly repeatStrategy: RepeatStrategy = defaultRepeatStrategy,
+  ) {
+    super();
   }
-  const end = toMillis(opts.endDate);
-  return end !== undefined && next > end ? undefined : next;
-}
 
-function validateRepeat(id: string, opts: RepeatOptions): void {
-  if (typeof id !== 'string' || id.length === 0)
-    throw new ValidationError('job scheduler id must be a non-empty string');
-  if ((opts.every === undefined) === (opts.pattern === undefined)) {
-    throw new ValidationError('repeatOpts needs exactly one of `every` or `pattern`');
+  waitUntilReady(): Promise<void> {
+    return this.owner.waitUntilReady();
   }
-  if (opts.every !== undefined && (!Number.isInteger(opts.every) || opts.every <= 0)) {
-    throw new ValidationError(`repeatOpts.every must be a positive integer (got ${String(opts.every)})`);
-  }
-  if (opts.pattern !== undefined) {
-    try {
-      CronExpressionParser.parse(opts.pattern, { tz: opts.tz });
-    } catch (err) {
-      throw new ValidationError(
-        `repeatOpts.pattern "${opts.pattern}" is not a valid cron expression: ${(err as Error).message}`,
-      );
+
+  /**
+   * Places a scheduler's iteration. With `override` (Queue.upsertJobScheduler) it creates or
+   * replaces the scheduler; without (a worker that took `producerId`), it adds the iteration after
+   * `producerId` when that is still the scheduler's current one. Resolves with the job, or undefined
+   * when the schedule is over (limit, endDate) or another worker added it.
+   */
+  async upsertJobScheduler<T = any, R = any, N extends string = string>(
+    jobSchedulerId: string,
+    repeatOpts: Omit<RepeatOptions, 'key' | 'prevMillis'>,
+    jobName: N,
+    jobData: T,
+    opts: JobSchedulerJobOptions,
+    { override, producerId }: { override: boolean; producerId?: string },
+  ): Promise<Job<T, R, N> | undefined> {
+    validateRepeat(jobSchedulerId, repeatOpts, opts);
+    const { every, pattern, limit } = repeatOpts;
+    const iterationCount = repeatOpts.count ? repeatOpts.count + 1 : 1;
+    if (limit !== undefined && iterationCount > limit) return undefined;
+    const clock = Date.now();
+    const endDate = toMillis(repeatOpts.endDate);
+    if (endDate && clock > endDate) return undefined;
+    const now = Math.max(opts.prevMillis || 0, clock);
+
+    let nextMillis: number | undefined;
+    if (pattern) {
+      nextMillis = await this.repeatStrategy(now, repeatOpts, jobName);
+      if (nextMillis === undefined || Number.isNaN(nextMillis)) return undefined;
+      nextMillis = Math.max(nextMillis, now);
     }
-  }
-  if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) {
-    throw new ValidationError(`repeatOpts.limit must be a positive integer (got ${String(opts.limit)})`);
-  }
-}
-
-/** Creates schedulers and, when a scheduler's job starts, the scheduler's next job. */
-export class JobScheduler {
-  constructor(private readonly owner: JobOwner) {}
-
-  private jobFor(
-    schedulerId: string,
-    template: JobSchedulerTemplate,
-    millis: number,
-    now: number,
-  ): NewJob & { id: string } {
-    const opts: JobsOptions = { ...template.opts, repeatJobKey: schedulerId, prevMillis: millis };
-    const job = Job.toNewJob(template.name ?? schedulerId, template.data ?? {}, {
-      ...opts,
-      timestamp: now,
-      delay: Math.max(0, millis - now),
-    });
-    return { ...job, id: `repeat:${schedulerId}:${millis}` };
-  }
-
-  async upsert(id: string, repeat: RepeatOptions, template: JobSchedulerTemplate = {}): Promise<Job | undefined> {
-    validateRepeat(id, repeat);
-    const now = Date.now();
-    const first = repeat.immediately ? now : getNextMillis(now, repeat);
-    const record: SchedulerRecord = {
-      id,
-      repeat: JSON.stringify({ ...repeat, startDate: toMillis(repeat.startDate), endDate: toMillis(repeat.endDate) }),
-      template: JSON.stringify({ name: template.name ?? id, data: template.data ?? {}, opts: template.opts ?? {} }),
-      iterationCount: 0,
+    const { immediately: _i, ...kept } = repeatOpts;
+    const offset = every && repeatOpts.offset ? repeatOpts.offset : undefined;
+    const startDate = toMillis(repeatOpts.startDate);
+    const template = templateOf(opts);
+    const jobOpts: JobSchedulerJobOptions = {
+      ...template,
+      repeat: { ...kept, offset, count: iterationCount, startDate, endDate },
+      timestamp: clock,
+      repeatJobKey: jobSchedulerId,
     };
-    const job = first === undefined ? undefined : this.jobFor(id, template, first, now);
+    const job = toSchedulerJob(jobName, jobData, jobOpts);
     await this.owner.waitUntilReady();
-    const jobId = await this.owner.store.upsertScheduler(this.owner.qualifiedName, record, job);
-    return jobId ? Job.fromId(this.owner, jobId) : undefined;
+    const store = this.owner.store;
+    const queue = this.owner.qualifiedName;
+    const iteration = { now: clock, nextMillis, job };
+    if (!override) {
+      const jobId = await store.scheduleNext(queue, jobSchedulerId, producerId ?? '', iteration);
+      return jobId ? new Job<T, R, N>(this.owner, jobName, jobData, jobOpts, jobId) : undefined;
+    }
+    const record: SchedulerRecord = {
+      id: jobSchedulerId,
+      repeat: JSON.stringify({ every, pattern, tz: repeatOpts.tz, startDate, endDate, limit }),
+      name: jobName,
+      data: toJson(jobData, 'data'),
+      opts: toJson(template, 'opts'),
+      iterationCount: 1,
+      offset,
+    };
+    const res = await store.upsertScheduler(queue, record, iteration);
+    if ('refused' in res) throw new Error(res.refused === 'collision' ? COLLISION : BUSY);
+    const delay = res.delay;
+    return new Job<T, R, N>(this.owner, jobName, jobData, { ...jobOpts, delay, prevMillis: clock + delay }, res.jobId);
   }
 
-  /** Called when a scheduler's job starts: adds the following run (once, whoever calls). */
-  async scheduleNext(job: Job): Promise<void> {
-    const schedulerId = job.opts.repeatJobKey as string | undefined;
-    const prevMillis = job.opts.prevMillis as number | undefined;
-    if (!schedulerId || prevMillis === undefined) return;
-    const qn = this.owner.qualifiedName;
-    const record = await this.owner.store.getScheduler(qn, schedulerId);
-    if (!record || record.next !== prevMillis) return;
-    const repeat = JSON.parse(record.repeat) as RepeatOptions;
-    const template = JSON.parse(record.template) as JobSchedulerTemplate;
-    const limitReached = repeat.limit !== undefined && record.iterationCount + 1 >= repeat.limit;
-    const next = limitReached ? undefined : getNextMillis(Math.max(prevMillis, Date.now()), repeat);
-    const nextJob = next === undefined ? undefined : this.jobFor(schedulerId, template, next, Date.now());
-    await this.owner.store.scheduleNext(qn, schedulerId, prevMillis, nextJob);
+  /** True when `id` names a job scheduler of this queue. */
+  async isJobScheduler(id: string): Promise<boolean> {
+    await this.owner.waitUntilReady();
+    return (await this.owner.store.getScheduler(this.owner.qualifiedName, id)) !== undefined;
   }
+
+  async getScheduler<D = any>(id: string): Promise<JobSchedulerJson<D> | undefined> {
+    await this.owner.waitUntilReady();
+    const record = await this.owner.store.getScheduler(this.owner.qualifiedName, id);
+    return record ? JobScheduler.toJson(record) : undefined;
+  }
+
+  async getJobSchedulers<D = any>(start = 0, end = -1, asc = false): Promise<JobSchedulerJson<D>[]> {
+    await this.owner.waitUntilReady();
+    const records = await this.owner.store.getSchedulers(this.owner.qualifiedName, start, end, asc);
+    return records.map((r) => JobScheduler.toJson(r));
+  }
+
+  async getSchedulersCount(): Promise<number> {
+    await this.owner.waitUntilReady();
+    return this.owner.store.countSchedulers(this.owner.qualifiedName);
+  }
+
+  async removeJobScheduler(jobSchedulerId: string): Promise<boolean> {
+    await this.owner.waitUntilReady();
+    return this.owner.store.removeScheduler(this.owner.qualifiedName, jobSchedulerId);
+  }
+
+  /** Nothing of its own to close: it uses its owner's store. */
+  async close(): Promise<void> {}
 
   static toJson(record: SchedulerRecord): JobSchedulerJson {
-    const repeat = JSON.parse(record.repeat) as RepeatOptions & { startDate?: number; endDate?: number };
-    const template = JSON.parse(record.template) as { name: string; data?: unknown; opts?: JobsOptions };
-    const out: JobSchedulerJson = {
-      key: record.id,
-      id: record.id,
-      name: template.name,
-      iterationCount: record.iterationCount,
-    };
-    for (const k of ['pattern', 'every', 'tz', 'startDate', 'endDate', 'limit', 'offset'] as const) {
-      if (repeat[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = repeat[k];
+    const repeat = JSON.parse(record.repeat) as Partial<JobSchedulerJson>;
+    const out: JobSchedulerJson = { key: record.id, name: record.name, next: record.next };
+    if (record.iterationCount) out.iterationCount = record.iterationCount;
+    for (const k of ['limit', 'startDate', 'endDate', 'tz', 'pattern', 'every'] as const) {
+      if (repeat[k]) (out as unknown as Record<string, unknown>)[k] = repeat[k];
     }
-    if (record.next !== undefined) out.next = record.next;
-    out.template = { data: template.data, opts: template.opts };
+    if (record.offset !== undefined) out.offset = record.offset;
+    const hasData = record.data !== '{}';
+    const hasOpts = record.opts !== '{}';
+    if (hasData || hasOpts) {
+      out.template = {};
+      if (hasData) out.template.data = JSON.parse(record.data);
+      if (hasOpts) out.template.opts = JSON.parse(record.opts);
+    }
     return out;
   }
 }

@@ -1,6 +1,12 @@
 import { ValidationError } from './errors.js';
 import { Job } from './job.js';
-import { JobScheduler, type JobSchedulerJson, type JobSchedulerTemplate, type RepeatOptions } from './job-scheduler.js';
+import {
+  type AdvancedRepeatOptions,
+  JobScheduler,
+  type JobSchedulerJson,
+  type JobSchedulerTemplate,
+  type RepeatOptions,
+} from './job-scheduler.js';
 import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
 import { validateJobOptions } from './options/validate.js';
 import { type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
@@ -10,6 +16,8 @@ import { traceAdd } from './telemetry/tracing.js';
 export interface QueueOptions extends QueueBaseOptions {
   /** Options merged under every job added to this queue. */
   defaultJobOptions?: JobsOptions;
+  /** BullMQ's advanced settings: `repeatStrategy` computes pattern schedules' times. */
+  settings?: AdvancedRepeatOptions;
 }
 
 /** Adds and inspects jobs. BullMQ's `Queue`, on either store. */
@@ -20,6 +28,7 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 > {
   readonly opts: QueueOptions;
   private readonly jobsOpts: JobsOptions;
+  private scheduler?: JobScheduler;
 
   constructor(name: string, opts: QueueOptions = {}, backendFactory?: unknown) {
     refuseBackendFactory(backendFactory);
@@ -159,38 +168,51 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 
   // ── job schedulers ────────────────────────────────────────────────────────────────
 
-  /** Creates or replaces a scheduler; resolves with its first job (delayed until due). */
-  upsertJobScheduler(
-    jobSchedulerId: string,
-    repeatOpts: RepeatOptions,
+  /** This queue's job schedulers (BullMQ's getter); its errors are emitted by the queue. */
+  get jobScheduler(): Promise<JobScheduler> {
+    if (!this.scheduler) {
+      this.scheduler = new JobScheduler(this, this.opts.settings?.repeatStrategy);
+      this.scheduler.on('error', (err) => this.emit('error', err));
+    }
+    return Promise.resolve(this.scheduler);
+  }
+
+  /**
+   * Creates or replaces a job scheduler and resolves with its current job: an `every` scheduler's
+   * first job runs at once, a pattern's at its next time (delayed until then).
+   */
+  async upsertJobScheduler(
+    jobSchedulerId: NameType,
+    repeatOpts: Omit<RepeatOptions, 'key'>,
     jobTemplate: JobSchedulerTemplate<DataType, NameType> = {},
   ): Promise<Job<DataType, ResultType, NameType> | undefined> {
-    const template = { ...jobTemplate, opts: { ...this.jobsOpts, ...jobTemplate.opts } };
-    return new JobScheduler(this).upsert(jobSchedulerId, repeatOpts, template) as Promise<
-      Job<DataType, ResultType, NameType> | undefined
-    >;
+    if (repeatOpts.endDate && +new Date(repeatOpts.endDate) < Date.now()) {
+      throw new Error('End date must be greater than current timestamp');
+    }
+    return (await this.jobScheduler).upsertJobScheduler<DataType, ResultType, NameType>(
+      jobSchedulerId,
+      repeatOpts,
+      jobTemplate.name ?? jobSchedulerId,
+      jobTemplate.data ?? ({} as DataType),
+      { ...this.jobsOpts, ...jobTemplate.opts },
+      { override: true },
+    );
   }
 
   async getJobScheduler(id: string): Promise<JobSchedulerJson<DataType> | undefined> {
-    await this.waitUntilReady();
-    const record = await this.store.getScheduler(this.qualifiedName, id);
-    return record ? JobScheduler.toJson(record) : undefined;
+    return (await this.jobScheduler).getScheduler<DataType>(id);
   }
 
   async getJobSchedulers(start = 0, end = -1, asc = false): Promise<JobSchedulerJson<DataType>[]> {
-    await this.waitUntilReady();
-    const records = await this.store.getSchedulers(this.qualifiedName, start, end, asc);
-    return records.map((r) => JobScheduler.toJson(r));
+    return (await this.jobScheduler).getJobSchedulers<DataType>(start, end, asc);
   }
 
   async getJobSchedulersCount(): Promise<number> {
-    await this.waitUntilReady();
-    return this.store.countSchedulers(this.qualifiedName);
+    return (await this.jobScheduler).getSchedulersCount();
   }
 
   async removeJobScheduler(jobSchedulerId: string): Promise<boolean> {
-    await this.waitUntilReady();
-    return this.store.removeScheduler(this.qualifiedName, jobSchedulerId);
+    return (await this.jobScheduler).removeJobScheduler(jobSchedulerId);
   }
 
   // ── deduplication ─────────────────────────────────────────────────────────────────

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimitError, UnrecoverableError } from './errors.js';
 import { Job, type JobSettings } from './job.js';
-import { JobScheduler } from './job-scheduler.js';
+import { JobScheduler, type JobSchedulerJobOptions } from './job-scheduler.js';
 import { QueueBase } from './queue-base.js';
 import { MetricsTime } from './queue-getters.js';
 import type { FetchRequest, JobRecord } from './store/store.js';
@@ -49,7 +49,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     return new RateLimitError();
   }
 
-  private readonly scheduler = new JobScheduler(this);
+  private scheduler?: JobScheduler;
   private readonly sandbox?: Sandbox;
   private heartbeat?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
@@ -192,6 +192,38 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     return this.paused;
   }
 
+  /** This worker's view of the queue's job schedulers (BullMQ's getter); its errors are emitted here. */
+  get jobScheduler(): Promise<JobScheduler> {
+    if (!this.scheduler) {
+      this.scheduler = new JobScheduler(this, this.opts.settings?.repeatStrategy);
+      this.scheduler.on('error', (err) => this.emit('error', err));
+    }
+    return Promise.resolve(this.scheduler);
+  }
+
+  /**
+   * A scheduler's job, once taken, adds the scheduler's next iteration (as BullMQ, before it runs).
+   * When that fails the job is not run: an error is emitted and the job is left active, so its lock
+   * lapses and the stalled check gives it back (scheduler jobs never fail for stalling). False then.
+   */
+  private async scheduleNextIteration(job: Job): Promise<boolean> {
+    const repeat = (job.opts as JobSchedulerJobOptions).repeat;
+    if (!job.repeatJobKey || !repeat) return true;
+    try {
+      const scheduler = await this.jobScheduler;
+      await scheduler.upsertJobScheduler(job.repeatJobKey, repeat, job.name, job.data, job.opts, {
+        override: false,
+        producerId: job.id,
+      });
+      return true;
+    } catch (err) {
+      this.emitError(err);
+      const message = err instanceof Error ? err.message : String(err);
+      this.emitError(new Error(`Failed to add repeatable job for next iteration: ${message}`));
+      return false;
+    }
+  }
+
   /** Starts the processing loop; resolves when the worker closes. */
   run(): Promise<void> {
     // Refusals reject (as BullMQ's async run does) rather than throw where run() is called.
@@ -230,8 +262,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.active.set(job.id!, { job, controller });
     if (!this.opts.skipLockRenewal) this.locks.track(job.id!, token);
     try {
+      if (!(await this.scheduleNextIteration(job))) return undefined;
       this.emit('active', job, 'waiting');
-      if (job.repeatJobKey) await this.scheduler.scheduleNext(job).catch((err) => this.emitError(err));
       const maxStarted = this.opts.maxStartedAttempts;
       let outcome: { ok: true; value: ResultType } | { ok: false; err: Error };
       if (maxStarted !== undefined && job.attemptsStarted > maxStarted) {
@@ -277,7 +309,10 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
         tokens: [token],
       });
       const record = res.jobs[0];
-      if (record) return Job.fromJSON<DataType, ResultType, NameType>(this, record);
+      if (record) {
+        const job = Job.fromJSON<DataType, ResultType, NameType>(this, record);
+        return (await this.scheduleNextIteration(job)) ? job : undefined;
+      }
       const left = deadline - Date.now();
       if (!block || res.paused || left <= 0) return undefined;
       let wait = left;

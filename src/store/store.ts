@@ -12,7 +12,9 @@ import type {
   MoveCode,
   MoveResult,
   NewJob,
+  SchedulerIteration,
   SchedulerRecord,
+  SchedulerUpsertResult,
   StalledResult,
   StoredEvent,
   WorkerInfo,
@@ -64,7 +66,9 @@ export type {
   ParentPolicy,
   ParentRef,
   Retention,
+  SchedulerIteration,
   SchedulerRecord,
+  SchedulerUpsertResult,
   StalledResult,
   StoredEvent,
   WorkerInfo,
@@ -238,31 +242,33 @@ export interface Store {
 
   // ── BullMQ parity: schedulers, dedup, global limits, metrics, workers ──────────────
   /**
-   * Creates or replaces a scheduler. Its pending job (delayed or waiting, not active) is removed
-   * and `first` added in its place (skipped when its id exists); `next` records first's due time.
-   * Returns the first job's id (undefined when none).
+   * Creates or replaces a scheduler (`scheduler.offset` = the caller's `every` offset, if any) and
+   * places its iteration as BullMQ's addJobScheduler does: the current iteration's job is removed
+   * when it has not started, and an unchanged `every` schedule keeps its time; a changed one starts
+   * now. A scheduler that existed keeps its iterationCount (a new one starts at 1).
    */
   upsertScheduler(
     queue: string,
     scheduler: SchedulerRecord,
-    first?: NewJob & { id: string },
-  ): Promise<string | undefined>;
+    iteration: SchedulerIteration,
+  ): Promise<SchedulerUpsertResult>;
   /**
-   * Advances a scheduler from the iteration due at `prevMillis` (compare-and-set on `next`, so two
-   * workers never add the same run twice and no run is skipped): adds `job` (or, when undefined,
-   * just ends the schedule's pending state) and bumps iterationCount. Returns the added job id, if any.
+   * Adds the iteration after the current one when `producerId` is the current iteration's job (so
+   * two workers never add it twice), with the scheduler's stored name and data; bumps
+   * iterationCount. When the new job's id exists already, emits `duplicated` and changes nothing.
+   * Returns the added job id, if any.
    */
   scheduleNext(
     queue: string,
     schedulerId: string,
-    prevMillis: number,
-    job?: NewJob & { id: string },
+    producerId: string,
+    iteration: SchedulerIteration,
   ): Promise<string | undefined>;
   getScheduler(queue: string, id: string): Promise<SchedulerRecord | undefined>;
   /** Schedulers ordered by next run, sliced [start, end] (end -1 = all). */
   getSchedulers(queue: string, start: number, end: number, asc: boolean): Promise<SchedulerRecord[]>;
   countSchedulers(queue: string): Promise<number>;
-  /** Removes a scheduler and its pending (not active) job. True when it existed. */
+  /** Removes a scheduler and its current iteration's job when delayed (as BullMQ). True when it existed. */
   removeScheduler(queue: string, id: string): Promise<boolean>;
 
   /** The job id a deduplication id currently points at (undefined when free or expired). */

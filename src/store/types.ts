@@ -93,17 +93,48 @@ export interface DedupOptions {
   keepLastIfActive?: boolean;
 }
 
-/** A job scheduler as stored: the template and schedule as JSON, plus its progress. */
+/**
+ * A job scheduler as stored (BullMQ's `<q>:repeat:<id>`). Its current iteration is the job
+ * `repeat:<id>:<next>`: the one the next `scheduleNext` must come from.
+ */
 export interface SchedulerRecord {
   id: string;
-  /** JSON of `{ every?, pattern?, tz?, startDate?, endDate?, limit?, offset?, immediately? }`. */
+  /** JSON of `{ every?, pattern?, tz?, startDate?, endDate?, limit? }` (dates in ms). */
   repeat: string;
-  /** JSON of `{ name, data, opts }`. */
-  template: string;
-  /** Due time of the scheduler's pending job (the iteration it is waiting for). */
+  /** The template's job name. */
+  name: string;
+  /** JSON text of the template's data. */
+  data: string;
+  /** JSON text of the template's options. */
+  opts: string;
+  /** The current iteration's time (ms): its job is due then. */
   next?: number;
+  /** Iterations produced, counting the first as 1. */
   iterationCount: number;
+  /** The offset (ms) of `every` iterations from multiples of `every`, as BullMQ records it. */
+  offset?: number;
 }
+
+/**
+ * One iteration a scheduler write (`upsertScheduler`, `scheduleNext`) places. The store chooses its
+ * time for `every` schedules (BullMQ's rule, from the stored state) and takes the caller's
+ * `nextMillis` for patterns; the job becomes `repeat:<id>:<millis>`, due then.
+ */
+export interface SchedulerIteration {
+  /** The caller's clock (ms): the schedule's "now" and the job's timestamp. */
+  now: number;
+  /** The iteration's time for `pattern` schedules (the repeat strategy's answer); unused for `every`. */
+  nextMillis?: number;
+  /** The job; `id`, `delay` and `timestamp` are the store's to set, and `opts` (JSON) has no
+   *  `delay` or `prevMillis`: the store appends both once it has placed the iteration. */
+  job: NewJob;
+}
+
+/** What `upsertScheduler` did: the iteration's job id and delay, or BullMQ's refusal. */
+export type SchedulerUpsertResult =
+  | { jobId: string; delay: number }
+  /** `collision`: a pattern iteration's job id is taken; `busy`: 32 `every` slots in a row are. */
+  | { refused: 'collision' | 'busy' };
 
 export interface WorkerInfo {
   id: string;

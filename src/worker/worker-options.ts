@@ -1,4 +1,5 @@
 import type { Job } from '../job.js';
+import type { AdvancedRepeatOptions } from '../job-scheduler/repeat.js';
 import type { BackoffStrategy } from '../options/backoff.js';
 import type { KeepJobs } from '../options/job-options.js';
 import { type QueueBaseOptions, refuseBackendFactory } from '../queue-base.js';
@@ -29,7 +30,7 @@ export interface WorkerOptions extends QueueBaseOptions {
   removeOnComplete?: KeepJobs;
   removeOnFail?: KeepJobs;
   runRetryDelay?: number;
-  settings?: { backoffStrategy?: BackoffStrategy };
+  settings?: { backoffStrategy?: BackoffStrategy } & AdvancedRepeatOptions;
   /** Record per-minute completed/failed counts, keeping `maxDataPoints` minutes (see MetricsTime). */
   metrics?: { maxDataPoints?: number };
   /** Run a sandboxed (file) processor in worker threads instead of child processes. */

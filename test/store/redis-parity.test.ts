@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
-import type { CompleteItem, FailItem, FetchRequest, NewJob, SchedulerRecord } from '../../src/store/store.js';
+import type { CompleteItem, FailItem, FetchRequest, NewJob } from '../../src/store/store.js';
 import { RedisServer } from '../support/redis-server.js';
 
 const srv = new RedisServer();
@@ -60,107 +60,10 @@ const failed = (id: string, over: Partial<FailItem> = {}): FailItem => ({
   ...over,
 });
 
-async function eventNames(q: string): Promise<string[]> {
-  return (await store.readEvents(q, '0', 0, new AbortController().signal)).map((e) => e.event);
-}
-
 async function lastEvent(q: string, name: string) {
   const all = await store.readEvents(q, '0', 0, new AbortController().signal);
   return all.filter((e) => e.event === name).at(-1);
 }
-
-function scheduler(id: string, over: Partial<SchedulerRecord> = {}): SchedulerRecord {
-  return { id, repeat: '{"every":1000}', template: '{"name":"n"}', iterationCount: 0, ...over };
-}
-
-const sjob = (schedulerId: string, millis: number, now = T0): NewJob & { id: string } => ({
-  ...job({ opts: JSON.stringify({ repeatJobKey: schedulerId, prevMillis: millis }), delay: Math.max(0, millis - now) }),
-  timestamp: now,
-  id: `repeat:${schedulerId}:${millis}`,
-});
-
-describe('RedisStore parity: schedulers', () => {
-  it('upserts a scheduler with its first job and reads it back', async () => {
-    const q = await queue();
-    const first = sjob('s1', T0 + 1000);
-    expect(await store.upsertScheduler(q, scheduler('s1'), first)).toBe(first.id);
-    expect(await store.getState(q, first.id)).toBe('delayed');
-    expect(await store.getScheduler(q, 's1')).toEqual({ ...scheduler('s1'), next: T0 + 1000 });
-    expect(await store.countSchedulers(q)).toBe(1);
-    expect(await store.getScheduler(q, 'nope')).toBeUndefined();
-  });
-
-  it('replacing a scheduler swaps its pending job, keeping iterationCount', async () => {
-    const q = await queue();
-    await store.upsertScheduler(q, scheduler('s1'), sjob('s1', T0 + 1000));
-    expect(await store.scheduleNext(q, 's1', T0 + 1000, sjob('s1', T0 + 2000))).toBe(`repeat:s1:${T0 + 2000}`);
-    const again = sjob('s1', T0 + 5000);
-    expect(await store.upsertScheduler(q, scheduler('s1', { repeat: '{"every":5000}' }), again)).toBe(again.id);
-    expect(await store.getJob(q, `repeat:s1:${T0 + 2000}`)).toBeUndefined();
-    // The first job stays: it was no longer the pending one.
-    expect(await store.getState(q, `repeat:s1:${T0 + 1000}`)).toBe('delayed');
-    const rec = await store.getScheduler(q, 's1');
-    expect(rec).toMatchObject({ repeat: '{"every":5000}', next: T0 + 5000, iterationCount: 1 });
-    expect(await eventNames(q)).toContain('removed');
-  });
-
-  it('an upsert whose first job has the pending job id replaces that job', async () => {
-    const q = await queue();
-    await store.upsertScheduler(q, scheduler('s1'), sjob('s1', T0 + 1000));
-    const same = { ...sjob('s1', T0 + 1000), data: '{"v":2}' };
-    expect(await store.upsertScheduler(q, scheduler('s1'), same)).toBe(same.id);
-    expect(await store.getJob(q, same.id)).toMatchObject({ data: '{"v":2}' });
-    expect(await store.getCounts(q, ['delayed'])).toEqual({ delayed: 1 });
-  });
-
-  it('does not remove an active pending job on upsert or remove', async () => {
-    const q = await queue();
-    const first = sjob('s1', T0);
-    await store.upsertScheduler(q, scheduler('s1'), first);
-    expect(await fetchIds(q, 1)).toEqual([first.id]);
-    await store.upsertScheduler(q, scheduler('s1'), sjob('s1', T0 + 1000));
-    expect(await store.getState(q, first.id)).toBe('active');
-    expect(await store.removeScheduler(q, 's1')).toBe(true);
-    expect(await store.getState(q, first.id)).toBe('active');
-    expect(await store.getState(q, `repeat:s1:${T0 + 1000}`)).toBe('unknown');
-    expect(await store.removeScheduler(q, 's1')).toBe(false);
-    expect(await store.countSchedulers(q)).toBe(0);
-  });
-
-  it('scheduleNext is a compare-and-set on next', async () => {
-    const q = await queue();
-    await store.upsertScheduler(q, scheduler('s1'), sjob('s1', T0 + 1000));
-    const next = sjob('s1', T0 + 2000);
-    expect(await store.scheduleNext(q, 's1', T0 + 999, next)).toBeUndefined();
-    expect(await store.getJob(q, next.id)).toBeUndefined();
-    expect(await store.scheduleNext(q, 's1', T0 + 1000, next)).toBe(next.id);
-    expect(await store.scheduleNext(q, 's1', T0 + 1000, sjob('s1', T0 + 3000))).toBeUndefined();
-    expect(await store.getScheduler(q, 's1')).toMatchObject({ next: T0 + 2000, iterationCount: 1 });
-    // No job: the schedule ends, the scheduler stays idle.
-    expect(await store.scheduleNext(q, 's1', T0 + 2000)).toBeUndefined();
-    const idle = await store.getScheduler(q, 's1');
-    expect(idle?.next).toBeUndefined();
-    expect(idle?.iterationCount).toBe(2);
-    expect(await store.scheduleNext(q, 'missing', T0, sjob('missing', T0))).toBeUndefined();
-  });
-
-  it('lists schedulers by next run', async () => {
-    const q = await queue();
-    await store.upsertScheduler(q, scheduler('b'), sjob('b', T0 + 2000));
-    await store.upsertScheduler(q, scheduler('a'), sjob('a', T0 + 3000));
-    await store.upsertScheduler(q, scheduler('c'), sjob('c', T0 + 1000));
-    expect((await store.getSchedulers(q, 0, -1, true)).map((s) => s.id)).toEqual(['c', 'b', 'a']);
-    expect((await store.getSchedulers(q, 0, 1, false)).map((s) => s.id)).toEqual(['a', 'b']);
-  });
-
-  it('obliterate removes schedulers so the queue can be used again', async () => {
-    const q = await queue();
-    await store.upsertScheduler(q, scheduler('s1'), sjob('s1', T0 + 1000));
-    expect(await store.obliterate(q, true, 0)).toBe(0);
-    await store.ready(q);
-    expect(await store.countSchedulers(q)).toBe(0);
-  });
-});
 
 describe('RedisStore parity: deduplication', () => {
   const dd = (extra: Partial<NonNullable<NewJob['dedup']>> = {}) => ({ id: 'd1', ...extra });

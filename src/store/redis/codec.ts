@@ -198,10 +198,13 @@ export function toScheduler(id: string, h: Record<string, string>): SchedulerRec
   const record: SchedulerRecord = {
     id,
     repeat: h.repeat,
-    template: h.template ?? '{}',
+    name: h.name ?? id,
+    data: h.data ?? '{}',
+    opts: h.opts ?? '{}',
     iterationCount: Number(h.iterationCount ?? 0),
   };
   if (h.next !== undefined) record.next = Number(h.next);
+  if (h.offset !== undefined) record.offset = Number(h.offset);
   return record;
 }
 

@@ -20,8 +20,8 @@
  * | `<q>:events`               | STREAM | event log, MAXLEN ~ 10000                                   |
  * | `<q>:marker`               | ZSET   | wake-up signal, popped by blocked workers                   |
  * | `<q>:id`                   | STRING | counter for auto ids                                        |
- * | `<q>:repeat`               | ZSET   | job schedulers: score = next run (0 = idle), member = id    |
- * | `<q>:repeat:<id>`          | HASH   | a scheduler: repeat, template, next, iterationCount, pendingJobId |
+ * | `<q>:repeat`               | ZSET   | job schedulers: score = current iteration's time, member = id |
+ * | `<q>:repeat:<id>`          | HASH   | a scheduler: repeat, name, data, opts, next, iterationCount, offset |
  * | `<q>:de:<dedupId>`         | STRING | job id holding a deduplication id (PX ttl when given)       |
  * | `<q>:de:<dedupId>:next`    | STRING | job kept aside by keepLastIfActive (JSON)                   |
  * | `<q>:metrics:<type>`       | HASH   | completed/failed metrics: count, maxDataPoints, lastMinute  |

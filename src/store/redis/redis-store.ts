@@ -15,7 +15,9 @@ import type {
   MoveCode,
   MoveResult,
   NewJob,
+  SchedulerIteration,
   SchedulerRecord,
+  SchedulerUpsertResult,
   StalledResult,
   Store,
   StoredEvent,
@@ -268,20 +270,22 @@ export class RedisStore implements Store {
   async upsertScheduler(
     queue: string,
     scheduler: SchedulerRecord,
-    first?: NewJob & { id: string },
-  ): Promise<string | undefined> {
-    const args = [scheduler.id, scheduler.repeat, scheduler.template, scheduler.iterationCount];
-    args.push(...(first ? ['1', ...jobArgs(first)] : ['0']));
-    return optionalString(await this.conn.run('upsertScheduler', queue, args));
+    iteration: SchedulerIteration,
+  ): Promise<SchedulerUpsertResult> {
+    const { id, repeat, name, data, opts, offset } = scheduler;
+    const args = [id, repeat, name, data, opts, offset ?? '', iteration.nextMillis ?? '', iteration.now];
+    const reply = await this.conn.run('upsertScheduler', queue, [...args, ...jobArgs(iteration.job)]);
+    if (Array.isArray(reply)) return { jobId: String(reply[0]), delay: Number(reply[1]) };
+    return { refused: Number(reply) === -10 ? 'collision' : 'busy' };
   }
 
   async scheduleNext(
     queue: string,
     schedulerId: string,
-    prevMillis: number,
-    job?: NewJob & { id: string },
+    producerId: string,
+    iteration: SchedulerIteration,
   ): Promise<string | undefined> {
-    const args = [schedulerId, prevMillis, ...(job ? ['1', ...jobArgs(job)] : ['0'])];
+    const args = [schedulerId, producerId, iteration.nextMillis ?? '', iteration.now, ...jobArgs(iteration.job)];
     return optionalString(await this.conn.run('scheduleNext', queue, args));
   }
 

@@ -1,4 +1,4 @@
-import type { MetricsRead, NewJob, ParentRef, SchedulerRecord, WorkerInfo } from '../store.js';
+import type { MetricsRead, NewJob, ParentRef, WorkerInfo } from '../store.js';
 import type { SharedDatabase } from './database.js';
 import type { FlowLinks } from './flows.js';
 import { type JobRow, stateOf } from './rows.js';
@@ -10,18 +10,9 @@ interface DedupRow {
   next_job: string | null;
 }
 
-interface SchedulerRow {
-  id: string;
-  next: number | null;
-  iteration_count: number;
-  repeat: string;
-  template: string;
-  pending_job_id: string | null;
-}
-
 const MINUTE = 60_000;
 
-/** BullMQ-parity features on SQLite: dedup, schedulers, metrics, workers, child unlinking. Runs inside the caller's transaction. */
+/** BullMQ-parity features on SQLite: dedup, metrics, workers, child unlinking. Runs inside the caller's transaction. */
 export class Parity {
   constructor(
     private readonly sdb: SharedDatabase,
@@ -109,88 +100,6 @@ export class Parity {
         ? this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ?').run(queue, dedupId)
         : this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ? AND job_id = ?').run(queue, dedupId, jobId);
     return res.changes;
-  }
-
-  // ── schedulers ─────────────────────────────────────────────────────────────────
-
-  private schedulerRow(queue: string, id: string): SchedulerRow | undefined {
-    return this.sdb.stmt('SELECT * FROM schedulers WHERE queue = ? AND id = ?').get(queue, id) as
-      | SchedulerRow
-      | undefined;
-  }
-
-  private removePending(queue: string, jobId: string | null): void {
-    if (!jobId) return;
-    const job = this.t.row(queue, jobId);
-    if (job && (job.state === 'delayed' || job.state === 'waiting')) {
-      this.t.deleteJob(queue, job.id, job.rowid);
-      this.t.emit(queue, 'removed', { jobId: job.id, prev: stateOf(job) });
-    }
-  }
-
-  private addIfNew(queue: string, job: NewJob & { id: string }): void {
-    if (!this.t.exists(queue, job.id)) this.t.insert(queue, job.id, job);
-  }
-
-  upsertScheduler(queue: string, rec: SchedulerRecord, first?: NewJob & { id: string }): string | undefined {
-    this.t.ensureQueue(queue);
-    const old = this.schedulerRow(queue, rec.id);
-    // The new first job replaces the pending one, even when both fall on the same slot (same id).
-    if (old) this.removePending(queue, old.pending_job_id);
-    if (first) this.addIfNew(queue, first);
-    this.sdb
-      .stmt(
-        `INSERT OR REPLACE INTO schedulers (queue, id, next, iteration_count, repeat, template, pending_job_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        queue,
-        rec.id,
-        first ? first.timestamp + first.delay : null,
-        old?.iteration_count ?? rec.iterationCount,
-        rec.repeat,
-        rec.template,
-        first?.id ?? null,
-      );
-    return first?.id;
-  }
-
-  scheduleNext(queue: string, id: string, prevMillis: number, job?: NewJob & { id: string }): string | undefined {
-    const row = this.schedulerRow(queue, id);
-    if (!row || row.next !== prevMillis) return undefined;
-    if (job) this.addIfNew(queue, job);
-    this.sdb
-      .stmt(
-        'UPDATE schedulers SET next = ?, iteration_count = iteration_count + 1, pending_job_id = ? WHERE queue = ? AND id = ?',
-      )
-      .run(job ? job.timestamp + job.delay : null, job?.id ?? null, queue, id);
-    return job?.id;
-  }
-
-  getScheduler(queue: string, id: string): SchedulerRecord | undefined {
-    const row = this.schedulerRow(queue, id);
-    return row ? toScheduler(row) : undefined;
-  }
-
-  getSchedulers(queue: string, start: number, end: number, asc: boolean): SchedulerRecord[] {
-    const dir = asc ? 'ASC' : 'DESC';
-    const limit = end < 0 ? -1 : end - start + 1;
-    const rows = this.sdb
-      .stmt(`SELECT * FROM schedulers WHERE queue = ? ORDER BY next ${dir}, id ${dir} LIMIT ? OFFSET ?`)
-      .all(queue, limit, start) as SchedulerRow[];
-    return rows.map(toScheduler);
-  }
-
-  countSchedulers(queue: string): number {
-    return (this.sdb.stmt('SELECT count(*) AS n FROM schedulers WHERE queue = ?').get(queue) as { n: number }).n;
-  }
-
-  removeScheduler(queue: string, id: string): boolean {
-    const row = this.schedulerRow(queue, id);
-    if (!row) return false;
-    this.removePending(queue, row.pending_job_id);
-    this.sdb.stmt('DELETE FROM schedulers WHERE queue = ? AND id = ?').run(queue, id);
-    return true;
   }
 
   // ── metrics ────────────────────────────────────────────────────────────────────
@@ -325,14 +234,4 @@ export class Parity {
       this.sdb.stmt('DELETE FROM deps WHERE parent_queue = ? AND parent_id = ? AND child_key = ?').run(queue, id, key);
     }
   }
-}
-
-function toScheduler(row: SchedulerRow): SchedulerRecord {
-  return {
-    id: row.id,
-    repeat: row.repeat,
-    template: row.template,
-    next: row.next ?? undefined,
-    iterationCount: row.iteration_count,
-  };
 }

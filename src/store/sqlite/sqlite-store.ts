@@ -12,7 +12,9 @@ import type {
   MoveCode,
   MoveResult,
   NewJob,
+  SchedulerIteration,
   SchedulerRecord,
+  SchedulerUpsertResult,
   StalledResult,
   Store,
   StoredEvent,
@@ -24,6 +26,7 @@ import { FlowLinks } from './flows.js';
 import { Housekeeping } from './housekeeping.js';
 import { Parity } from './parity.js';
 import { Reads } from './reads.js';
+import { Schedulers } from './schedulers.js';
 import { Transitions } from './transitions.js';
 import { WorkerPath } from './worker-path.js';
 
@@ -38,6 +41,7 @@ export class SqliteStore implements Store {
   private readonly w: WorkerPath;
   private readonly r: Reads;
   private readonly a: Admin;
+  private readonly s: Schedulers;
   private closed = false;
 
   constructor(path: string, opts: SqliteOptions = {}) {
@@ -49,6 +53,7 @@ export class SqliteStore implements Store {
     this.w = new WorkerPath(this.sdb, this.t, this.f, this.p);
     this.r = new Reads(this.sdb, this.t);
     this.a = new Admin(this.sdb, this.t);
+    this.s = new Schedulers(this.sdb, this.t);
   }
 
   async ready(): Promise<void> {}
@@ -291,33 +296,28 @@ export class SqliteStore implements Store {
     return this.write(queue, () => this.t.trimEvents(queue, maxLen));
   }
 
-  upsertScheduler(queue: string, rec: SchedulerRecord, first?: NewJob & { id: string }): Promise<string | undefined> {
-    return this.write(queue, () => this.p.upsertScheduler(queue, rec, first));
+  upsertScheduler(queue: string, rec: SchedulerRecord, it: SchedulerIteration): Promise<SchedulerUpsertResult> {
+    return this.write(queue, () => this.s.upsert(queue, rec, it));
   }
 
-  scheduleNext(
-    queue: string,
-    id: string,
-    prevMillis: number,
-    job?: NewJob & { id: string },
-  ): Promise<string | undefined> {
-    return this.write(queue, () => this.p.scheduleNext(queue, id, prevMillis, job));
+  scheduleNext(queue: string, id: string, producerId: string, it: SchedulerIteration): Promise<string | undefined> {
+    return this.write(queue, () => this.s.scheduleNext(queue, id, producerId, it));
   }
 
   getScheduler(queue: string, id: string): Promise<SchedulerRecord | undefined> {
-    return this.sdb.read(() => this.p.getScheduler(queue, id));
+    return this.sdb.read(() => this.s.get(queue, id));
   }
 
   getSchedulers(queue: string, start: number, end: number, asc: boolean): Promise<SchedulerRecord[]> {
-    return this.sdb.read(() => this.p.getSchedulers(queue, start, end, asc));
+    return this.sdb.read(() => this.s.list(queue, start, end, asc));
   }
 
   countSchedulers(queue: string): Promise<number> {
-    return this.sdb.read(() => this.p.countSchedulers(queue));
+    return this.sdb.read(() => this.s.count(queue));
   }
 
   removeScheduler(queue: string, id: string): Promise<boolean> {
-    return this.write(queue, () => this.p.removeScheduler(queue, id));
+    return this.write(queue, () => this.s.remove(queue, id));
   }
 
   getDedupJobId(queue: string, dedupId: string, now: number): Promise<string | undefined> {

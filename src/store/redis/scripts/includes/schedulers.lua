@@ -1,23 +1,64 @@
--- Job schedulers (needs base, jobs): <q>:repeat ZSET (score = next run, 0 = idle; member = id) and
--- <q>:repeat:<id> HASH {repeat, template, iterationCount, next, pendingJobId}.
+-- Job schedulers (needs base, jobs): <q>:repeat ZSET (score = the current iteration's time, member =
+-- id) and <q>:repeat:<id> HASH {repeat, name, data, opts, iterationCount, next, offset}. The current
+-- iteration's job is 'repeat:<id>:<next>', as in BullMQ.
 
--- Removes a scheduler's pending job when it has not started (delayed, waiting or prioritized).
-local function removePendingJob(jobId)
-  local state = jobStateIn(queueName, jobId)
-  if state == 'delayed' or state == 'waiting' or state == 'prioritized' then
-    removeJobIn(queueName, jobId)
-  end
+local function schedulerJobId(id, millis)
+  return 'repeat:' .. id .. ':' .. int(millis)
 end
 
--- Adds scheduler `id`'s next job (a readJob table with its id; skipped when it exists) and records
--- it as pending, due at timestamp + delay.
-local function addSchedulerJob(id, job)
-  if redis.call('EXISTS', prefix .. job.id) == 0 then
-    if insertJobIn(queueName, job.id, job, false) then
-      signal()
+-- True when job `jobId` exists and has not started (delayed, prioritized or waiting).
+local function unstarted(jobId)
+  local state = jobStateIn(queueName, jobId)
+  return state == 'delayed' or state == 'waiting' or state == 'prioritized'
+end
+
+-- The time of an `every` iteration and the offset to record (BullMQ's rule). The first iteration
+-- (no prevMillis) runs now, at startDate when later, or at the next `offset` slot when an offset
+-- was given; later ones at prevMillis + every, or, when that has passed, at the next slot after now.
+local function everyNextMillis(prevMillis, every, now, offset, startDate)
+  local nextMillis
+  if not prevMillis then
+    if startDate then
+      nextMillis = math.max(tonumber(startDate), now)
+    elseif offset > 0 then
+      nextMillis = math.floor(now / every) * every + offset
+      if nextMillis <= now then
+        nextMillis = nextMillis + every
+      end
+    else
+      nextMillis = now
+    end
+  else
+    nextMillis = prevMillis + every
+    if nextMillis < now then
+      nextMillis = math.floor(now / every) * every + offset
+      if nextMillis <= now then
+        nextMillis = nextMillis + every
+      end
     end
   end
-  local due = tonumber(job.timestamp) + tonumber(job.delay)
-  redis.call('HSET', prefix .. 'repeat:' .. id, 'next', int(due), 'pendingJobId', job.id)
-  redis.call('ZADD', prefix .. 'repeat', int(due), id)
+  if offset == 0 then
+    offset = nextMillis - math.floor(nextMillis / every) * every
+  end
+  return math.floor(nextMillis), math.floor(offset)
+end
+
+-- Adds iteration `millis` of scheduler `id`: `job` (a readJob table) as jobId, due at millis, with
+-- `delay` and `prevMillis` appended to its options; records millis as the scheduler's next.
+-- Returns the delay.
+local function addIteration(id, job, jobId, millis, now)
+  local delay = math.max(0, millis - now)
+  job.id, job.delay, job.timestamp = jobId, delay, now
+  local tail = '"delay":' .. int(delay) .. ',"prevMillis":' .. int(millis) .. '}'
+  if job.opts == '{}' then
+    job.opts = '{' .. tail
+  else
+    job.opts = string.sub(job.opts, 1, -2) .. ',' .. tail
+  end
+  if insertJobIn(queueName, jobId, job, false) then
+    signal()
+  end
+  redis.call('ZADD', prefix .. 'repeat', int(millis), id)
+  redis.call('HSET', prefix .. 'repeat:' .. id, 'next', int(millis))
+  return delay
 end
