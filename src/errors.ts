@@ -105,11 +105,28 @@ export function moveError(code: number, jobId: string, command: string): JobMove
       return new JobMoveError(`Missing lock for job ${jobId}. ${command}`, code, jobId);
     case -3:
       return new JobMoveError(`Job ${jobId} is not in the active state. ${command}`, code, jobId);
+    case -4:
+      return new JobMoveError(`Job ${jobId} has pending dependencies. ${command}`, code, jobId);
     case -5:
       return new JobMoveError(`Missing key for parent job ${jobId}. ${command}`, code, jobId);
     case -6:
       return new JobMoveError(`Lock mismatch for job ${jobId}. Cmd ${command} from active`, code, jobId);
+    case -7:
+      // `jobId` is the parent's key here, as BullMQ words it.
+      return new JobMoveError(`The parent job ${jobId} cannot be replaced. ${command}`, code, jobId);
     default:
       return new JobMoveError(`Unknown code ${code} error for ${jobId}. ${command}`, code, jobId);
   }
+}
+
+/**
+ * A job with a child that failed under failParentOnFailure cannot complete or wait for children
+ * (BullMQ's code -9): unrecoverable, so the worker fails it at once whatever attempts remain.
+ */
+export function failedChildError(jobId: string, command: string): UnrecoverableError {
+  const err = new UnrecoverableError(
+    `Cannot complete job ${jobId} because it has at least one failed child. ${command}`,
+  );
+  (err as UnrecoverableError & { code: number }).code = -9;
+  return err;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ValidationError } from './errors.js';
+import { JobMoveError, ValidationError } from './errors.js';
 import { Job } from './job.js';
 import type { JobsOptions } from './options/job-options.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
@@ -77,21 +77,53 @@ export class FlowProducer extends EventEmitter {
     await this.store.ready();
   }
 
-  /** Adds one tree; resolves with the stored jobs in the same shape. */
+  /** Adds one tree atomically; resolves with the stored jobs in the same shape. */
   async add(flow: FlowJob, opts: FlowOpts = {}): Promise<JobNode> {
-    const [node] = await this.addBulk([flow], opts);
-    return node;
+    return traceFlow([flow], async ([traced]) => {
+      const nodes: StoredFlowJob[] = [];
+      const tree = this.prepare(traced, undefined, nodes, opts);
+      await this.store.addFlow(await this.ready(nodes)).then((res) => adoptIds(tree, nodes, res.ids));
+      return tree;
+    });
   }
 
-  /** Adds several trees in one atomic step. */
+  /**
+   * Adds several trees in one atomic step. As in BullMQ, a tree the store refuses (its parent is
+   * missing, or an existing child has another parent) is left out and the others are added: the
+   * whole batch is tried first, and flow by flow only when it was refused.
+   */
   async addBulk(flows: FlowJob[], opts: FlowOpts = {}): Promise<JobNode[]> {
     return traceFlow(flows, async (traced) => {
-      const nodes: StoredFlowJob[] = [];
-      const trees = traced.map((flow) => this.prepare(flow, undefined, nodes, opts));
-      await Promise.all(nodes.map((n) => this.views.get(n.queue)?.waitUntilReady()));
-      if (nodes.length > 0) await this.store.addFlow(nodes);
-      return trees;
+      const perFlow = traced.map((flow) => {
+        const nodes: StoredFlowJob[] = [];
+        return { tree: this.prepare(flow, undefined, nodes, opts), nodes };
+      });
+      const all = await this.ready(perFlow.flatMap((f) => f.nodes));
+      if (all.length === 0) return perFlow.map((f) => f.tree);
+      try {
+        const { ids } = await this.store.addFlow(all);
+        let at = 0;
+        for (const f of perFlow) {
+          adoptIds(f.tree, f.nodes, ids.slice(at, at + f.nodes.length));
+          at += f.nodes.length;
+        }
+      } catch (err) {
+        if (!isRefusedAdd(err)) throw err;
+        for (const f of perFlow) {
+          try {
+            adoptIds(f.tree, f.nodes, (await this.store.addFlow(f.nodes)).ids);
+          } catch (one) {
+            if (!isRefusedAdd(one)) throw one;
+          }
+        }
+      }
+      return perFlow.map((f) => f.tree);
     });
+  }
+
+  private async ready(nodes: StoredFlowJob[]): Promise<StoredFlowJob[]> {
+    await Promise.all(nodes.map((n) => this.views.get(n.queue)?.waitUntilReady()));
+    return nodes;
   }
 
   /** Flattens a tree parents-first into `out`, returning the matching JobNode tree. */
@@ -108,8 +140,9 @@ export class FlowProducer extends EventEmitter {
     if (parent) jobOpts.parent = parent;
     const id = jobOpts.jobId ?? randomUUID();
     const children = flow.children ?? [];
-    if (children.length > 0 && jobOpts.deduplication !== undefined && parent) {
-      throw new ValidationError('opts.deduplication is not allowed on a parent that is itself a child');
+    if (children.length > 0 && jobOpts.deduplication !== undefined) {
+      // BullMQ's words: a deduplicated parent would leave its new children waiting for nothing.
+      throw new ValidationError('Deduplication options cannot be used on flow nodes with children');
     }
     const stored = Job.toNewJob(flow.name, flow.data ?? {}, { ...jobOpts, jobId: id });
     out.push({ ...stored, id, queue: view.qualifiedName, hasChildren: children.length > 0 });
@@ -165,6 +198,24 @@ export class FlowProducer extends EventEmitter {
   async disconnect(): Promise<void> {
     await this.close();
   }
+}
+
+/** A refusal of the whole add by the store: a missing parent (-5) or a parent that cannot be replaced (-7). */
+function isRefusedAdd(err: unknown): boolean {
+  return err instanceof JobMoveError && (err.code === -5 || err.code === -7);
+}
+
+/** A deduplicated node's job takes the id of the job it was deduplicated to (same order as `prepare` pushed). */
+function adoptIds(tree: JobNode, nodes: StoredFlowJob[], ids: string[]): void {
+  const jobs: Job[] = [];
+  const walk = (node: JobNode) => {
+    jobs.push(node.job);
+    for (const child of node.children ?? []) walk(child);
+  };
+  walk(tree);
+  jobs.forEach((job, i) => {
+    if (ids[i] !== undefined && ids[i] !== nodes[i]?.id) job.id = ids[i];
+  });
 }
 
 /** `<prefix>:<queue>:<id>` → parts; queue names and ids never contain ':', prefixes may. */

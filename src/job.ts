@@ -39,6 +39,8 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   token?: string;
   parent?: { id: string; queueKey: string };
   parentKey?: string;
+  /** Why a worker will fail this parent when it takes it (a failParentOnFailure child failed). */
+  deferredFailure?: string;
 
   constructor(
     readonly queue: JobOwner,
@@ -129,6 +131,9 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   ): Job<T, R, N> {
     const opts = (parseField(json.opts) ?? {}) as JobsOptions;
     const job = new Job<T, R, N>(queue, json.name as N, parseField(json.data) as T, opts, jobId ?? (json.id as string));
+    // The stored parent link is the authority: removeChildDependency drops it while opts keep it.
+    job.parent = undefined;
+    job.parentKey = undefined;
     restoreFields(job, json);
     return job;
   }

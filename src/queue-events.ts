@@ -89,6 +89,8 @@ export class QueueEvents extends QueueBase implements FinishedWatcher {
     if (event === 'progress' && typeof fields.data === 'string') fields.data = parseJson(fields.data);
     if (event === 'completed' && typeof fields.returnvalue === 'string')
       fields.returnvalue = parseJson(fields.returnvalue);
+    // BullMQ hands `delay` (the due timestamp) to listeners as a number.
+    if (event === 'delayed' && typeof fields.delay === 'string') fields.delay = Number(fields.delay);
     this.emit(event, fields, id);
     if (typeof fields.jobId === 'string') this.emit(`${event}:${fields.jobId}`, fields, id);
   }

@@ -1,4 +1,5 @@
-import { Job } from './job.js';
+import { Job, type JobJson } from './job.js';
+import { type DependencyItem, dependencySlice } from './job-dependencies.js';
 import { QueueBase } from './queue-base.js';
 import type { JobState } from './store/store.js';
 
@@ -93,6 +94,34 @@ export class QueueGetters<DataType = any, ResultType = any, NameType extends str
   }
   getFailed(start = 0, end = -1): Promise<Job<DataType, ResultType, NameType>[]> {
     return this.getJobs(['failed'], start, end, false);
+  }
+
+  /**
+   * A parent's children of one kind, `processed` or `pending`, sliced to [start, end] (end -1 = all;
+   * in sorted key order): their keys (`v` the parsed return value of processed ones), their jobs
+   * as JSON, and how many there are.
+   */
+  async getDependencies(
+    parentId: string,
+    type: 'processed' | 'pending',
+    start: number,
+    end: number,
+  ): Promise<{ items: DependencyItem[]; jobs: JobJson[]; total: number }> {
+    await this.waitUntilReady();
+    const deps = await this.store.getDependencies(this.qualifiedName, parentId);
+    const { items, total } = dependencySlice(deps, type, start, end);
+    const records = await Promise.all(
+      items.map(({ id: key }) => {
+        const at = key.lastIndexOf(':');
+        return this.store.getJob(key.slice(0, at), key.slice(at + 1));
+      }),
+    );
+    const jobs = records.flatMap((r): JobJson[] => {
+      if (!r) return [];
+      const parent = r.parent ? (JSON.parse(r.parent) as { id: string; queue: string }) : undefined;
+      return [{ ...r, parent, parentKey: parent ? `${parent.queue}:${parent.id}` : undefined } as JobJson];
+    });
+    return { items, jobs, total };
   }
 
   async getJobLogs(jobId: string, start = 0, end = -1, asc = true): Promise<{ logs: string[]; count: number }> {

@@ -266,7 +266,10 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       this.emit('active', job, 'waiting');
       const maxStarted = this.opts.maxStartedAttempts;
       let outcome: { ok: true; value: ResultType } | { ok: false; err: Error };
-      if (maxStarted !== undefined && job.attemptsStarted > maxStarted) {
+      if (record.deferredFailure) {
+        // A failParentOnFailure child failed while this parent was not waiting for it (BullMQ's `defa`).
+        outcome = { ok: false, err: new UnrecoverableError(record.deferredFailure) };
+      } else if (maxStarted !== undefined && job.attemptsStarted > maxStarted) {
         outcome = { ok: false, err: new UnrecoverableError('job started more than allowable limit') };
       } else {
         try {

@@ -115,12 +115,25 @@ describe.each(stores)('flows on $kind', (store) => {
     return { ...ctx, parentId: tree.job.id!, top: ctx.queue(ctx.names.top) };
   }
 
-  it('fails the parent with failParentOnFailure', async () => {
-    const { top, parentId, names } = await failingChild({ failParentOnFailure: true });
-    await until(async () => (await top.getJobState(parentId)) === 'failed', 10_000, 'the parent to fail');
+  it('fails the parent with failParentOnFailure when a worker takes it, without running it', async () => {
+    const { top, parentId, names, worker } = await failingChild({ failParentOnFailure: true });
+    expect(await top.getJobState(parentId)).toBe('waiting');
+    let ran = false;
+    const topWorker = worker(names.top, async () => {
+      ran = true;
+    });
+    const failed = new Promise<[Job | undefined, Error]>((resolve) =>
+      topWorker.once('failed', (j, e) => resolve([j, e])),
+    );
+    const [job, err] = await failed;
+    expect(ran).toBe(false);
+    expect(job?.id).toBe(parentId);
+    expect(err.name).toBe('UnrecoverableError');
     const parent = await top.getJob(parentId);
+    expect(await top.getJobState(parentId)).toBe('failed');
     expect(parent?.failedReason).toBe(`child bull:${names.leaf}:bad failed`);
-    expect(await parent?.getFailedChildrenValues()).toEqual({ [`bull:${names.leaf}:bad`]: 'child broke' });
+    expect(await parent?.getDependenciesCount()).toEqual({ processed: 1, unprocessed: 0, failed: 1, ignored: 0 });
+    expect((await parent?.getDependencies())?.failed).toEqual([`bull:${names.leaf}:bad`]);
   });
 
   it('runs the parent at once with continueParentOnFailure', async () => {

@@ -1,4 +1,4 @@
-import { isUnrecoverable, moveError } from '../errors.js';
+import { failedChildError, isUnrecoverable, moveError } from '../errors.js';
 import { backoffDelay } from '../options/backoff.js';
 import { toRetention } from '../options/retention.js';
 import { toJson } from '../options/validate.js';
@@ -56,6 +56,7 @@ export async function moveToCompleted<R>(
     now,
     fetchNext ? fetchRequest(settings, token) : undefined,
   );
+  if (res.codes[0] === -9) throw failedChildError(jobId, 'moveToFinished');
   if (res.codes[0] !== 0) throw moveError(res.codes[0], jobId, 'moveToFinished');
   job.returnvalue = returnValue;
   job.finishedOn = now;
@@ -144,6 +145,7 @@ export async function moveToWait(job: JobFields, token?: string): Promise<number
 export async function moveToWaitingChildren(job: JobFields, token: string): Promise<boolean> {
   const jobId = idOf(job);
   const res = await job.queue.store.moveToWaitingChildren(job.queue.qualifiedName, jobId, lockToken(token), Date.now());
+  if (res === -9) throw failedChildError(jobId, 'moveToWaitingChildren');
   if (res < 0) throw moveError(res, jobId, 'moveToWaitingChildren');
   return res === 1;
 }

@@ -59,6 +59,7 @@ export function restoreFields(job: JobFields, json: JobJson): void {
   if (json.stacktrace != null) job.stacktrace = parseField(json.stacktrace) as string[];
   if (json.processedBy != null) job.processedBy = String(json.processedBy);
   if (json.token != null) job.token = String(json.token);
+  if (json.deferredFailure != null) job.deferredFailure = String(json.deferredFailure);
   const parent = parseField(json.parent) as { id: string; queue?: string; queueKey?: string } | undefined;
   if (parent) {
     const queueKey = parent.queueKey ?? parent.queue ?? '';

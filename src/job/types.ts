@@ -58,6 +58,7 @@ export interface JobFields<DataType = any, ReturnType = any> {
   token?: string;
   parent?: { id: string; queueKey: string };
   parentKey?: string;
+  deferredFailure?: string;
   readonly queue: JobOwner;
   readonly queueQualifiedName: string;
 }

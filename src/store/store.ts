@@ -92,9 +92,14 @@ export interface Store {
   /**
    * Adds a whole flow atomically: all of it or none. Nodes come parents first; a node's parent is
    * either another node or an existing job (chaining flows); a missing parent fails the whole add
-   * with code -5. Returns, per node, whether its id existed already (then nothing is written for it).
+   * with code -5. Returns, per node, its id (a deduplicated node: the existing job's) and whether it
+   * existed already or was deduplicated (then nothing is written for it).
+   *
+   * Both adds treat an existing job named with a parent as BullMQ does: one without a parent (or
+   * with this one) is linked to it, pending or, when completed, as processed (the parent moves on
+   * when nothing else is pending); one whose other parent still exists fails the add with -7.
    */
-  addFlow(nodes: FlowJob[]): Promise<{ duplicated: boolean[] }>;
+  addFlow(nodes: FlowJob[]): Promise<AddResult>;
 
   // ── the worker path ───────────────────────────────────────────────────────────────
   /**
@@ -291,10 +296,16 @@ export interface Store {
   unregisterWorker(queue: string, id: string): Promise<void>;
   getWorkers(queue: string, now: number): Promise<WorkerInfo[]>;
 
-  /** Unlinks a child from its parent (releasing the parent when nothing else is pending). */
-  removeChildDependency(queue: string, id: string, now: number): Promise<boolean>;
-  /** Removes the parent's pending children that are not active, recursively with their children. */
-  removeUnprocessedChildren(queue: string, id: string): Promise<void>;
+  /**
+   * Unlinks a pending child from its parent (releasing the parent when nothing else is pending):
+   * 0 done; 1 the job is not a pending child (nothing changes); -1 no such job; -5 its parent is gone.
+   */
+  removeChildDependency(queue: string, id: string, now: number): Promise<number>;
+  /**
+   * Removes the parent's pending children that are neither locked nor failed, recursively with their
+   * own unprocessed children; the parent moves on when no child is left pending.
+   */
+  removeUnprocessedChildren(queue: string, id: string, now: number): Promise<void>;
 
   /**
    * Removes job records that belong to no state (left by a crash in a store without atomic moves, or

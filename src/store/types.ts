@@ -28,6 +28,12 @@ export interface JobRecord {
   parent?: string;
   /** The lock token of the worker holding the job, when active. */
   token?: string;
+  /**
+   * Set on a parent whose failParentOnFailure child failed while the parent was not waiting for
+   * its children (BullMQ's deferred failure): a worker that fetches it fails it with this reason
+   * (`child <key> failed`) instead of running it.
+   */
+  deferredFailure?: string;
 }
 
 export type JobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | 'waiting-children' | 'completed' | 'failed';
@@ -204,9 +210,10 @@ export interface FetchResult {
 /**
  * Outcome of a move that checks a lock. 0 = done; negative codes name the refusal
  * (BullMQ's codes): -1 job missing, -2 lock missing, -3 job not in the expected state,
- * -6 lock held by another token.
+ * -4 job has pending children (complete), -6 lock held by another token, -9 job has a child that
+ * failed under failParentOnFailure (complete, moveToWaitingChildren).
  */
-export type MoveCode = 0 | -1 | -2 | -3 | -6;
+export type MoveCode = 0 | -1 | -2 | -3 | -4 | -6 | -9;
 
 export interface CompleteItem {
   id: string;

@@ -1,4 +1,4 @@
-import { isUnrecoverable, specialErrorKind } from '../errors.js';
+import { failedChildError, isUnrecoverable, moveError, specialErrorKind } from '../errors.js';
 import type { Job } from '../job.js';
 import { toRetention } from '../options/retention.js';
 import type { JobRecord } from '../store/store.js';
@@ -49,6 +49,8 @@ export class JobFinisher {
       metrics: this.host.metrics(),
     };
     const { code, next, finishedOn } = await this.completions.complete(item, wantNext);
+    if (code === -4) return this.failed(job, token, moveError(code, job.id!, 'moveToFinished'), wantNext);
+    if (code === -9) return this.failed(job, token, failedChildError(job.id!, 'moveToFinished'), wantNext);
     if (code !== 0) {
       this.host.emitError(new Error(`Could not complete job ${job.id}: its lock was lost (code ${code})`));
     } else {

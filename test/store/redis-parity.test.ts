@@ -151,8 +151,8 @@ describe('RedisStore parity: deduplication', () => {
   it('dedups flow roots', async () => {
     const q = await queue();
     const node = (id: string) => ({ ...job({ opts: dopts, dedup: dd() }), id, queue: q, hasChildren: false });
-    expect(await store.addFlow([node('r1')])).toEqual({ duplicated: [false] });
-    expect(await store.addFlow([node('r2')])).toEqual({ duplicated: [true] });
+    expect(await store.addFlow([node('r1')])).toEqual({ ids: ['r1'], duplicated: [false] });
+    expect(await store.addFlow([node('r2')])).toEqual({ ids: ['r1'], duplicated: [true] });
     expect(await store.getJob(q, 'r2')).toBeUndefined();
   });
 
@@ -273,15 +273,15 @@ describe('RedisStore parity: children', () => {
   it('removeChildDependency unlinks a child and releases the parent', async () => {
     const q = await queue();
     await store.addFlow([flowNode(q, 'p'), flowNode(q, 'c1', 'p'), flowNode(q, 'c2', 'p')]);
-    expect(await store.removeChildDependency(q, 'c1', T0)).toBe(true);
+    expect(await store.removeChildDependency(q, 'c1', T0)).toBe(0);
     expect((await store.getJob(q, 'c1'))?.parent).toBeUndefined();
-    expect(await store.removeChildDependency(q, 'c1', T0)).toBe(false);
+    expect(await store.removeChildDependency(q, 'c1', T0)).toBe(1);
     expect(await store.getState(q, 'p')).toBe('waiting-children');
-    expect(await store.removeChildDependency(q, 'c2', T0)).toBe(true);
+    expect(await store.removeChildDependency(q, 'c2', T0)).toBe(0);
     expect(await store.getState(q, 'p')).toBe('waiting');
     expect((await store.getDependencies(q, 'p')).unprocessed).toEqual([]);
     await store.addJobs(q, [job({ id: 'lonely' })]);
-    expect(await store.removeChildDependency(q, 'lonely', T0)).toBe(false);
+    expect(await store.removeChildDependency(q, 'lonely', T0)).toBe(1);
   });
 
   it('removeUnprocessedChildren removes pending children recursively, not active ones', async () => {
@@ -297,7 +297,7 @@ describe('RedisStore parity: children', () => {
     await store.addJobs(q, []);
     // g1 is the first waiting job of q: make c3 active instead.
     expect(await fetchIds(q, 2)).toEqual(['g1', 'c3']);
-    await store.removeUnprocessedChildren(q, 'p');
+    await store.removeUnprocessedChildren(q, 'p', T0);
     expect(await store.getJob(q, 'c1')).toBeUndefined();
     expect(await store.getJob(other, 'c2')).toBeUndefined();
     expect(await store.getState(q, 'c3')).toBe('active');

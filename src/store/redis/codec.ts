@@ -48,6 +48,7 @@ export function toRecord(id: string, raw: RawHash): JobRecord | undefined {
     processedBy: h.processedBy,
     parent: h.parent,
     token: h.token || undefined, // a finished job keeps an empty token (scripts/complete.lua)
+    deferredFailure: h.defa,
   };
   for (const [field, value] of Object.entries(optional)) {
     if (value !== undefined) (record as unknown as Record<string, unknown>)[field] = value;
@@ -75,6 +76,7 @@ const FETCHED_FIELDS = [
   'processedBy',
   'parent',
   'token',
+  'deferredFailure', // the hash field `defa` (scripts/includes/flows.lua)
 ] as const;
 
 type FetchedValue = string | number | false;

@@ -83,8 +83,8 @@ export class RedisStore implements Store {
     return result;
   }
 
-  async addFlow(nodes: FlowJob[]): Promise<{ duplicated: boolean[] }> {
-    if (nodes.length === 0) return { duplicated: [] };
+  async addFlow(nodes: FlowJob[]): Promise<AddResult> {
+    if (nodes.length === 0) return { ids: [], duplicated: [] };
     const args: (string | number)[] = [nodes.length];
     for (const node of nodes) {
       checkCustomId(node.queue, node.id);
@@ -95,7 +95,12 @@ export class RedisStore implements Store {
     await Promise.all([...queues].map((queue) => this.conn.queueReady(queue)));
     const flat = (await this.conn.run('addFlow', nodes[0].queue, args)) as (string | number)[];
     throwIfParentMissing(flat);
-    return { duplicated: flat.map((d) => Number(d) === 1) };
+    const result: AddResult = { ids: [], duplicated: [] };
+    for (let i = 0; i < flat.length; i += 2) {
+      result.ids.push(String(flat[i]));
+      result.duplicated.push(Number(flat[i + 1]) === 1);
+    }
+    return result;
   }
 
   // ── the worker path ───────────────────────────────────────────────────────────────
@@ -251,7 +256,7 @@ export class RedisStore implements Store {
   }
 
   async drain(queue: string, delayed: boolean): Promise<void> {
-    await this.conn.run('drain', queue, [delayed ? '1' : '0']);
+    await this.conn.run('drain', queue, [delayed ? '1' : '0', Date.now()]);
   }
 
   async obliterate(queue: string, force: boolean, count: number): Promise<number> {
@@ -345,12 +350,12 @@ export class RedisStore implements Store {
     return this.admin.getWorkers(queue, now);
   }
 
-  async removeChildDependency(queue: string, id: string, now: number): Promise<boolean> {
-    return Number(await this.conn.run('removeChildDependency', queue, [id, now])) === 1;
+  async removeChildDependency(queue: string, id: string, now: number): Promise<number> {
+    return Number(await this.conn.run('removeChildDependency', queue, [id, now]));
   }
 
-  async removeUnprocessedChildren(queue: string, id: string): Promise<void> {
-    await this.conn.run('removeUnprocessedChildren', queue, [id]);
+  async removeUnprocessedChildren(queue: string, id: string, now: number): Promise<void> {
+    await this.conn.run('removeUnprocessedChildren', queue, [id, now]);
   }
 
   // ── events ────────────────────────────────────────────────────────────────────────
@@ -384,7 +389,11 @@ function optionalString(raw: unknown): string | undefined {
   return raw === null || raw === undefined ? undefined : String(raw);
 }
 
-/** addJobs / addFlow answer `{-5, '<parentQueue>:<parentId>'}` when a parent is missing (nothing stored). */
+/**
+ * addJobs / addFlow answer `{-5, '<parentKey>'}` when a parent is missing, `{-7, '<parentKey>'}` when an
+ * existing child has another parent (nothing stored).
+ */
 function throwIfParentMissing(flat: (string | number)[]): void {
-  if (typeof flat[0] === 'number' && flat[0] === -5) throw moveError(-5, String(flat[1]), 'addJob');
+  if (typeof flat[0] === 'number' && (flat[0] === -5 || flat[0] === -7))
+    throw moveError(flat[0], String(flat[1]), 'addJob');
 }

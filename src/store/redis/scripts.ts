@@ -61,9 +61,9 @@ function readScript(path: string): string {
 const INCLUDE_ORDER = [
   'base',
   'state',
+  'flows',
   'retention',
   'retry',
-  'flows',
   'fetch',
   'jobs',
   'dedup',

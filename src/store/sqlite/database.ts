@@ -125,9 +125,20 @@ export class SharedDatabase {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
 
+  private readonly generations = new Map<string, number>();
+
   /** Tells waiters in this process that `queue` has new work or events. */
   notify(queue: string): void {
+    this.generations.set(queue, this.generation(queue) + 1);
     this.changes.emit(queue);
+  }
+
+  /**
+   * How many times `queue` was notified in this process: a caller that read it before a fetch and
+   * finds it changed before waiting does not wait (the notice came between its fetch and its wait).
+   */
+  generation(queue: string): number {
+    return this.generations.get(queue) ?? 0;
   }
 
   /**

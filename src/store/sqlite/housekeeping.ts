@@ -1,5 +1,6 @@
 import type { MoveCode } from '../store.js';
 import type { SharedDatabase } from './database.js';
+import type { FlowLinks } from './flows.js';
 import type { JobRow } from './rows.js';
 import type { Transitions } from './transitions.js';
 
@@ -8,6 +9,7 @@ export class Housekeeping {
   constructor(
     private readonly sdb: SharedDatabase,
     private readonly t: Transitions,
+    private readonly f: FlowLinks,
   ) {}
 
   promote(queue: string, id: string): MoveCode {
@@ -38,6 +40,7 @@ export class Housekeeping {
            attempts_started = CASE WHEN ? THEN 0 ELSE attempts_started END WHERE rowid = ?`,
       )
       .run(reset.attemptsMade ? 1 : 0, reset.attemptsStarted ? 1 : 0, row.rowid);
+    this.f.childRetried(queue, row);
     this.t.toWaiting(queue, row, row.state);
   }
 
@@ -95,26 +98,31 @@ export class Housekeeping {
           : 'timestamp';
     const rows = this.sdb
       .stmt(
-        `SELECT rowid, id, state, lane, token, sort FROM jobs WHERE queue = ? AND state = ? ${filter.lane}
+        `SELECT rowid, id, state, lane, token, sort, parent FROM jobs WHERE queue = ? AND state = ? ${filter.lane}
            AND coalesce(${age}, timestamp) <= ? ORDER BY sort LIMIT ?`,
       )
       .all(queue, filter.state, now - graceMs, limit > 0 ? limit : -1) as JobRow[];
     const removed: string[] = [];
     for (const row of rows) {
       if (row.state === 'active' && row.token !== null && row.sort > now) continue; // lock still live
-      this.t.deleteJob(queue, row.id, row.rowid);
+      // A parent in this queue deleted with its last pending child goes too (it may come later in `rows`).
+      if (!this.t.exists(queue, row.id)) continue;
+      this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard: true });
       removed.push(row.id);
     }
     this.t.emit(queue, 'cleaned', { count: removed.length });
     return removed;
   }
 
-  drain(queue: string, delayed: boolean): void {
+  /** `now` only times a parent in another queue that leaves waiting-children with a delay. */
+  drain(queue: string, delayed: boolean, now: number): void {
     const states = delayed ? "('waiting', 'delayed')" : "('waiting')";
     const rows = this.sdb
-      .stmt(`SELECT rowid, id FROM jobs WHERE queue = ? AND state IN ${states}`)
+      .stmt(`SELECT rowid, id, parent FROM jobs WHERE queue = ? AND state IN ${states}`)
       .all(queue) as JobRow[];
-    for (const row of rows) this.t.deleteJob(queue, row.id, row.rowid);
+    for (const row of rows) {
+      if (this.t.exists(queue, row.id)) this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard: true });
+    }
   }
 
   obliterate(queue: string, force: boolean, count: number): number {

@@ -1,4 +1,4 @@
-import type { MetricsRead, NewJob, ParentRef, WorkerInfo } from '../store.js';
+import type { MetricsRead, NewJob, WorkerInfo } from '../store.js';
 import type { SharedDatabase } from './database.js';
 import type { FlowLinks } from './flows.js';
 import { type JobRow, stateOf } from './rows.js';
@@ -163,75 +163,77 @@ export class Parity {
     return Object.fromEntries(priorities.map((p) => [String(p), (count.get(queue, p) as { n: number }).n]));
   }
 
-  removeChildDependency(queue: string, id: string, now: number): boolean {
-    const row = this.t.row(queue, id);
-    if (!row?.parent) return false;
-    const parent = JSON.parse(row.parent) as ParentRef;
-    const res = this.sdb
-      .stmt("DELETE FROM deps WHERE parent_queue = ? AND parent_id = ? AND child_key = ? AND status = 'pending'")
-      .run(parent.queue, parent.id, `${queue}:${id}`);
-    this.sdb.stmt('UPDATE jobs SET parent = NULL WHERE rowid = ?').run(row.rowid);
-    if (res.changes === 0) return false;
-    this.f.releaseIfReady(parent, now);
-    return true;
+  removeChildDependency(queue: string, id: string, now: number): number {
+    return this.f.unlink(queue, id, now);
   }
 
-  private locked(row: JobRow, now: number): boolean {
+  private locked(row: Pick<JobRow, 'state' | 'token' | 'sort'>, now: number): boolean {
     return row.state === 'active' && row.token !== null && row.sort >= now;
   }
 
-  /** `remove` on SQLite: see Store.remove. */
+  /** Whether the job, or with `children` one of its pending children (recursively), is locked. */
+  private lockedTree(queue: string, row: JobRow, now: number, children: boolean): boolean {
+    if (this.locked(row, now)) return true;
+    if (!children) return false;
+    for (const key of this.childKeys(queue, row.id, "AND status = 'pending'")) {
+      const child = this.childRow(key);
+      if (child && this.lockedTree(child.queue, child, now, true)) return true;
+    }
+    return false;
+  }
+
+  private childKeys(queue: string, id: string, filter = ''): string[] {
+    const rows = this.sdb
+      .stmt(`SELECT child_key FROM deps WHERE parent_queue = ? AND parent_id = ? ${filter}`)
+      .all(queue, id) as { child_key: string }[];
+    return rows.map((r) => r.child_key);
+  }
+
+  private childRow(key: string): JobRow | undefined {
+    const at = key.lastIndexOf(':');
+    return this.t.row(key.slice(0, at), key.slice(at + 1));
+  }
+
+  /** `remove` on SQLite: see Store.remove. Nothing is removed while a job of the tree is locked. */
   removeJob(queue: string, id: string, now: number, removeChildren: boolean): number {
     const row = this.t.row(queue, id);
-    if (!row || this.locked(row, now)) return 0;
+    if (!row || this.lockedTree(queue, row, now, removeChildren)) return 0;
     if (removeChildren) this.removeChildrenOf(queue, id, now);
-    if (row.parent) {
-      const parent = JSON.parse(row.parent) as ParentRef;
-      const res = this.sdb
-        .stmt("DELETE FROM deps WHERE parent_queue = ? AND parent_id = ? AND child_key = ? AND status = 'pending'")
-        .run(parent.queue, parent.id, `${queue}:${id}`);
-      if (res.changes > 0) this.f.releaseIfReady(parent, now);
-    }
-    this.t.deleteJob(queue, id, row.rowid);
+    this.t.deleteJob(queue, id, row.rowid, row.parent, { now, hard: false });
     this.t.emit(queue, 'removed', { jobId: id, prev: stateOf(row) });
     return 1;
   }
 
   private removeChildrenOf(queue: string, id: string, now: number): void {
-    const children = this.sdb
-      .stmt('SELECT child_key FROM deps WHERE parent_queue = ? AND parent_id = ?')
-      .all(queue, id) as {
-      child_key: string;
-    }[];
-    for (const { child_key: key } of children) {
-      const at = key.lastIndexOf(':');
-      const childQueue = key.slice(0, at);
-      const child = this.t.row(childQueue, key.slice(at + 1));
+    for (const key of this.childKeys(queue, id)) {
+      const child = this.childRow(key);
       if (!child || this.locked(child, now)) continue;
-      this.removeChildrenOf(childQueue, child.id, now);
-      this.t.deleteJob(childQueue, child.id, child.rowid);
-      this.t.emit(childQueue, 'removed', { jobId: child.id, prev: stateOf(child) });
-      this.t.touched.add(childQueue);
+      this.removeChildrenOf(child.queue, child.id, now);
+      this.t.deleteJob(child.queue, child.id, child.rowid);
+      this.t.emit(child.queue, 'removed', { jobId: child.id, prev: stateOf(child) });
+      this.t.touched.add(child.queue);
     }
   }
 
-  removeUnprocessedChildren(queue: string, id: string): void {
-    const pending = this.sdb
-      .stmt("SELECT child_key FROM deps WHERE parent_queue = ? AND parent_id = ? AND status = 'pending'")
-      .all(queue, id) as { child_key: string }[];
-    for (const { child_key: key } of pending) {
-      const at = key.lastIndexOf(':');
-      const childQueue = key.slice(0, at);
-      const childId = key.slice(at + 1);
-      const child = this.t.row(childQueue, childId);
-      if (child?.state === 'active') continue;
-      if (child) {
-        this.removeUnprocessedChildren(childQueue, childId);
-        this.t.deleteJob(childQueue, childId, child.rowid);
-        this.t.emit(childQueue, 'removed', { jobId: childId, prev: stateOf(child) });
-        this.t.touched.add(childQueue);
+  /**
+   * Removes the parent's pending children that neither run (live lock) nor failed, with their own
+   * unprocessed children; a parent left with no pending child moves on (BullMQ's
+   * removeUnprocessedChildren).
+   */
+  removeUnprocessedChildren(queue: string, id: string, now: number): void {
+    for (const key of this.childKeys(queue, id, "AND status = 'pending'")) {
+      const child = this.childRow(key);
+      if (!child) {
+        this.sdb
+          .stmt('DELETE FROM deps WHERE parent_queue = ? AND parent_id = ? AND child_key = ?')
+          .run(queue, id, key);
+        continue;
       }
-      this.sdb.stmt('DELETE FROM deps WHERE parent_queue = ? AND parent_id = ? AND child_key = ?').run(queue, id, key);
+      if (this.locked(child, now) || child.state === 'failed') continue;
+      this.removeUnprocessedChildren(child.queue, child.id, now);
+      this.t.deleteJob(child.queue, child.id, child.rowid, child.parent, { now, hard: false });
+      this.t.emit(child.queue, 'removed', { jobId: child.id, prev: stateOf(child) });
+      this.t.touched.add(child.queue);
     }
   }
 }

@@ -10,33 +10,36 @@ import type { Transitions } from './transitions.js';
  * A finished job's `sort` is its finishPlace (src/store/finish-order.ts), so "at or before ms m"
  * is `sort < m + 1` and the newest are the last to finish, also within one ms.
  */
+type Old = { rowid: number; id: string; parent: string | null };
+
 export function applyRetention(
   sdb: SharedDatabase,
   t: Transitions,
   queue: string,
   state: 'completed' | 'failed',
-  row: Pick<JobRow, 'rowid' | 'id'>,
+  row: Pick<JobRow, 'rowid' | 'id' | 'parent'>,
   keep: Retention,
   now: number,
 ): void {
   if (keep.remove) {
-    t.deleteJob(queue, row.id, row.rowid);
+    t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard: false });
     return;
   }
   if (keep.ageMs !== undefined) {
     const old = sdb
       .stmt(
-        'SELECT rowid, id FROM jobs WHERE queue = ? AND state = ? AND lane = 0 AND sort < ? ORDER BY sort DESC LIMIT ?',
+        'SELECT rowid, id, parent FROM jobs WHERE queue = ? AND state = ? AND lane = 0 AND sort < ? ORDER BY sort DESC LIMIT ?',
       )
-      .all(queue, state, Math.floor(now - keep.ageMs) + 1, keep.limit ?? -1) as { rowid: number; id: string }[];
-    for (const r of old) t.deleteJob(queue, r.id, r.rowid);
+      .all(queue, state, Math.floor(now - keep.ageMs) + 1, keep.limit ?? -1) as Old[];
+    // A removed child that was still pending (it failed with no policy) leaves its parent (flows.ts).
+    for (const r of old) t.deleteJob(queue, r.id, r.rowid, r.parent, { now, hard: false });
   }
   if (keep.count !== undefined) {
     const extra = sdb
       .stmt(
-        'SELECT rowid, id FROM jobs WHERE queue = ? AND state = ? AND lane = 0 ORDER BY sort DESC LIMIT -1 OFFSET ?',
+        'SELECT rowid, id, parent FROM jobs WHERE queue = ? AND state = ? AND lane = 0 ORDER BY sort DESC LIMIT -1 OFFSET ?',
       )
-      .all(queue, state, keep.count) as { rowid: number; id: string }[];
-    for (const r of extra) t.deleteJob(queue, r.id, r.rowid);
+      .all(queue, state, keep.count) as Old[];
+    for (const r of extra) t.deleteJob(queue, r.id, r.rowid, r.parent, { now, hard: false });
   }
 }

@@ -27,6 +27,7 @@ export interface JobRow {
   processed_by: string | null;
   parent: string | null;
   token: string | null;
+  deferred_failure: string | null;
 }
 
 export function toRecord(row: JobRow): JobRecord {
@@ -50,6 +51,7 @@ export function toRecord(row: JobRow): JobRecord {
     processedBy: row.processed_by ?? undefined,
     parent: row.parent ?? undefined,
     token: row.token ?? undefined,
+    deferredFailure: row.deferred_failure ?? undefined,
   };
 }
 
@@ -60,7 +62,7 @@ export function toRecord(row: JobRow): JobRecord {
  */
 export const FETCHED_COLUMNS =
   'rowid, id, name, data, opts, progress, timestamp, delay, priority, attempts_made, attempts_started, ' +
-  'stalled_counter, finished_on, returnvalue, failed_reason, stacktrace, processed_by, parent';
+  'stalled_counter, finished_on, returnvalue, failed_reason, stacktrace, processed_by, parent, deferred_failure';
 
 /** What a fetch writes into every job it moves to active (see `Transitions.take`). */
 export interface FetchStamp {
@@ -94,6 +96,7 @@ export function fetchedRecord(r: unknown[], stamp: FetchStamp): JobRecord {
     processedBy: stamp.processedBy ?? (r[16] as string | null) ?? undefined,
     parent: (r[17] as string | null) ?? undefined,
     token: stamp.token,
+    deferredFailure: (r[18] as string | null) ?? undefined,
   };
 }
 

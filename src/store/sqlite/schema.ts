@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Bumped when the tables change; stored in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS queues (
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   processed_by TEXT,
   parent TEXT,
   token TEXT,
+  deferred_failure TEXT,
   UNIQUE (queue, id)
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (queue, state, lane, sort);
@@ -126,6 +127,9 @@ export function migrate(db: Database.Database, file: string): void {
     }
   }
   db.transaction(() => {
+    // Version 2 added jobs.deferred_failure (a parent failed by a failParentOnFailure child while not
+    // waiting for its children fails when next fetched, as BullMQ's `defa`).
+    if (version === 1) db.exec('ALTER TABLE jobs ADD COLUMN deferred_failure TEXT');
     db.exec(DDL);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();

@@ -20,6 +20,7 @@ import type {
   StoredEvent,
   WorkerInfo,
 } from '../store.js';
+import { Adding } from './adding.js';
 import { Admin } from './admin.js';
 import { SharedDatabase, type SqliteOptions } from './database.js';
 import { FlowLinks } from './flows.js';
@@ -42,18 +43,20 @@ export class SqliteStore implements Store {
   private readonly r: Reads;
   private readonly a: Admin;
   private readonly s: Schedulers;
+  private readonly add: Adding;
   private closed = false;
 
   constructor(path: string, opts: SqliteOptions = {}) {
     this.sdb = SharedDatabase.acquire(path, opts);
     this.t = new Transitions(this.sdb);
-    this.h = new Housekeeping(this.sdb, this.t);
     this.f = new FlowLinks(this.sdb, this.t);
+    this.h = new Housekeeping(this.sdb, this.t, this.f);
     this.p = new Parity(this.sdb, this.t, this.f);
     this.w = new WorkerPath(this.sdb, this.t, this.f, this.p);
     this.r = new Reads(this.sdb, this.t);
     this.a = new Admin(this.sdb, this.t);
     this.s = new Schedulers(this.sdb, this.t);
+    this.add = new Adding(this.t, this.f, this.p, this.w);
   }
 
   async ready(): Promise<void> {}
@@ -92,45 +95,12 @@ export class SqliteStore implements Store {
 
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
     const now = Date.now();
-    return this.write(queue, () => {
-      this.t.ensureQueue(queue);
-      const ids: string[] = [];
-      const duplicated: boolean[] = [];
-      for (const job of jobs) {
-        const existing = this.p.dedupBeforeAdd(queue, job, now);
-        if (existing !== undefined) {
-          ids.push(existing);
-          duplicated.push(true);
-          continue;
-        }
-        if (job.id !== undefined && this.t.exists(queue, job.id)) {
-          this.t.emit(queue, 'duplicated', { jobId: job.id });
-          ids.push(job.id);
-          duplicated.push(true);
-          continue;
-        }
-        ids.push(this.w.insertJob(queue, job, now));
-        duplicated.push(false);
-      }
-      return { ids, duplicated };
-    });
+    return this.write(queue, () => this.add.addJobs(queue, jobs, now));
   }
 
-  async addFlow(nodes: FlowJob[]): Promise<{ duplicated: boolean[] }> {
-    return this.write(nodes[0]?.queue ?? '', () => {
-      const duplicated = nodes.map((node) => {
-        this.t.ensureQueue(node.queue);
-        this.t.touched.add(node.queue);
-        if (this.t.exists(node.queue, node.id)) {
-          this.t.emit(node.queue, 'duplicated', { jobId: node.id });
-          return true;
-        }
-        this.t.insert(node.queue, node.id, node, node.hasChildren);
-        if (node.parent) this.f.link(node.queue, node.id, node.parent);
-        return false;
-      });
-      return { duplicated };
-    });
+  async addFlow(nodes: FlowJob[]): Promise<AddResult> {
+    const now = Date.now();
+    return this.write(nodes[0]?.queue ?? '', () => this.add.addFlow(nodes, now));
   }
 
   async moveToWaitingChildren(queue: string, id: string, token: string | undefined, now: number): Promise<number> {
@@ -141,12 +111,18 @@ export class SqliteStore implements Store {
     return this.sdb.read(() => this.f.dependencies(queue, id));
   }
 
+  /** Per queue, the notice generation read before this store's last fetch (see waitForWork). */
+  private readonly fetchedAt = new Map<string, number>();
+
   async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
+    this.fetchedAt.set(queue, this.sdb.generation(queue));
     return this.write(queue, () => this.t.fetch(queue, req));
   }
 
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (this.closed) return;
+    // Work added after the last fetch read the queue but before this wait began is not missed.
+    if (this.sdb.generation(queue) !== (this.fetchedAt.get(queue) ?? this.sdb.generation(queue))) return;
     await this.sdb.waitForChange(queue, timeoutMs, signal);
   }
 
@@ -285,7 +261,7 @@ export class SqliteStore implements Store {
   }
 
   drain(queue: string, delayed: boolean): Promise<void> {
-    return this.write(queue, () => this.h.drain(queue, delayed));
+    return this.write(queue, () => this.h.drain(queue, delayed, Date.now()));
   }
 
   obliterate(queue: string, force: boolean, count: number): Promise<number> {
@@ -360,12 +336,12 @@ export class SqliteStore implements Store {
     return this.sdb.read(() => this.p.getWorkers(queue, now));
   }
 
-  removeChildDependency(queue: string, id: string, now: number): Promise<boolean> {
+  removeChildDependency(queue: string, id: string, now: number): Promise<number> {
     return this.write(queue, () => this.p.removeChildDependency(queue, id, now));
   }
 
-  removeUnprocessedChildren(queue: string, id: string): Promise<void> {
-    return this.write(queue, () => this.p.removeUnprocessedChildren(queue, id));
+  removeUnprocessedChildren(queue: string, id: string, now: number): Promise<void> {
+    return this.write(queue, () => this.p.removeUnprocessedChildren(queue, id, now));
   }
 
   /** A job row always has a state: there are no orphans to remove. */

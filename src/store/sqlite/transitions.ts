@@ -346,7 +346,12 @@ export class Transitions {
     return finishPlace(last, now);
   }
 
-  deleteJob(queue: string, id: string, rowid: number): void {
+  /** Set by flows.ts: takes a deleted child (before its row goes) out of its parent's pending children. */
+  childRemoved?: (queue: string, id: string, parent: string, now: number, hard: boolean) => void;
+
+  /** Deletes a job, its logs and children links; with `parent` and `how`, tells `childRemoved` first. */
+  deleteJob(queue: string, id: string, rowid: number, parent: string | null = null, how?: Removal): void {
+    if (parent && how) this.childRemoved?.(queue, id, parent, how.now, how.hard);
     this.sdb.stmt('DELETE FROM jobs WHERE rowid = ?').run(rowid);
     this.sdb.stmt('DELETE FROM logs WHERE queue = ? AND job_id = ?').run(queue, id);
     this.sdb.stmt('DELETE FROM deps WHERE parent_queue = ? AND parent_id = ?').run(queue, id);
@@ -361,6 +366,9 @@ export class Transitions {
 
 /** The columns of a job row `finishRow` reads. */
 export type FinishRow = Pick<JobRow, 'rowid' | 'id' | 'state' | 'token' | 'sort' | 'parent' | 'opts'>;
+
+/** How a child leaves its parent when deleted: `hard` (clean, drain) may delete the parent too. */
+export type Removal = { now: number; hard: boolean };
 
 export interface QueueRow {
   queue: string;

@@ -91,6 +91,9 @@ export class WorkerPath {
       const row = this.t.finishRow(queue, item.id);
       const code = this.t.lockCode(row, item.token, now);
       if (code !== 0 || !row) return code;
+      // A parent completes only once no child is pending and none failed under failParentOnFailure.
+      const blocker = this.f.finishBlocker(queue, item.id);
+      if (blocker !== 0) return blocker;
       this.sdb
         .stmt(
           `UPDATE jobs SET state = 'completed', lane = 0, sort = ?, finished_on = ?, returnvalue = ?, token = NULL,
@@ -116,7 +119,10 @@ export class WorkerPath {
         .run(item.failedReason, item.stacktrace, row.rowid);
       if (item.retryDelay === null) {
         this.sdb
-          .stmt("UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL WHERE rowid = ?")
+          .stmt(
+            `UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL, deferred_failure = NULL
+             WHERE rowid = ?`,
+          )
           .run(this.t.finishSort(queue, 'failed', now), now, row.rowid);
         this.t.emit(queue, 'failed', { jobId: item.id, failedReason: item.failedReason, prev: 'active' });
         if (item.retriesExhausted) {

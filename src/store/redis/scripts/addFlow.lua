@@ -6,15 +6,18 @@
 --   includes/jobs.lua reads it: id, name, data (JSON), opts (JSON), timestamp, delay (ms),
 --   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none),
 --   then dedup (JSON DedupOptions, '' = none; includes/dedup.lua)
--- Returns: one 0/1 per node, 1 when its id existed (nothing is written for it, event `duplicated`)
---          or it was deduplicated (event `deduplicated`);
---          {-5, '<parentQueue>:<parentId>'} when a parent is neither a node nor an existing job:
+-- Returns: per node {id, 0/1}: 1 when its id existed (nothing is written for it, event
+--          `duplicated`; an existing job is linked to its parent node: includes/flows.lua
+--          linkExisting) or it was deduplicated (the id is the existing job's, event `deduplicated`);
+--          {-5, '<parentQueue>:<parentId>'} when a parent is neither a node nor an existing job,
+--          {-7, '<parentKey>'} when an existing node has another parent that still exists:
 --          nothing is stored.
 -- A node with children starts in <q>:waiting-children (score = timestamp); the others are placed
 -- as addJobs places them. A child's key joins its parent's dependencies (includes/flows.lua).
 -- Events (in each node's queue): added {jobId, name}, then waiting-children {jobId}, delayed
 -- {jobId, delay} or waiting {jobId}; duplicated {jobId}.
 -- @include base
+-- @include flows
 -- @include jobs
 -- @include dedup
 local n = tonumber(ARGV[1])
@@ -28,8 +31,12 @@ for i = 0, n - 1 do
   if ARGV[b + 10] ~= '' then
     local parent = cjson.decode(ARGV[b + 10])
     local parentKey = parent.queue .. ':' .. parent.id
-    -- A parent among the nodes needs no lookup; an existing child keeps its (old) parent link.
-    if not nodeKeys[parentKey] and redis.call('EXISTS', jobKey) == 0 and redis.call('EXISTS', parentKey) == 0 then
+    -- A parent among the nodes needs no lookup; an existing child is linked to it (or refused).
+    if redis.call('EXISTS', jobKey) == 1 then
+      if parentConflict(ARGV[b], ARGV[b + 2], ARGV[b + 10]) then
+        return { -7, parentKey }
+      end
+    elseif not nodeKeys[parentKey] and redis.call('EXISTS', parentKey) == 0 then
       return { -5, parentKey }
     end
   end
@@ -37,6 +44,7 @@ for i = 0, n - 1 do
 end
 
 local out = {}
+local released = {}
 local runnable = {}
 local stamped = {}
 local backlog = {}
@@ -51,10 +59,14 @@ for i = 0, n - 1 do
     stamped[q] = true
   end
   local dedup = readDedup(ARGV[b + 11])
-  if dedup and dedupBeforeAdd(q, dedup, job) then
+  local existing = dedup and dedupBeforeAdd(q, dedup, job)
+  if existing then
+    out[#out + 1] = existing
     out[#out + 1] = 1
   elseif redis.call('EXISTS', q .. ':' .. id) == 1 then
+    released[#released + 1] = linkExisting(q, id, job.parent)
     emitIn(q, 'duplicated', 'jobId', id)
+    out[#out + 1] = id
     out[#out + 1] = 1
   else
     if insertJobIn(q, id, job, ARGV[b + 1] == '1', backlog) then
@@ -63,10 +75,16 @@ for i = 0, n - 1 do
     if dedup then
       claimDedup(q, dedup, id)
     end
+    out[#out + 1] = id
     out[#out + 1] = 0
   end
 end
 pushBacklog(backlog)
+-- Parents whose children all exist already move on once the whole add is in.
+for _, parent in ipairs(released) do
+  releaseParent(parent.queue, parent.id, tonumber(ARGV[8]), false)
+  runnable[parent.queue] = true
+end
 -- A delayed add signals too, so blocked workers recompute when to wake.
 for q in pairs(runnable) do
   signalIn(q)

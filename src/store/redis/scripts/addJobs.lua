@@ -11,10 +11,13 @@
 -- Returns: flat list {id1, duplicated1, id2, duplicated2, ...}; duplicated = 1 when the custom id
 --          existed (the first job is kept, nothing is written, event `duplicated`) or the add was
 --          deduplicated (the id is the existing job's, event `deduplicated`).
---          {-5, '<parentQueue>:<parentId>'} when a parent does not exist: nothing is stored.
--- A child's key '<q>:<id>' joins its parent's pending dependencies (includes/flows.lua).
+--          {-5, '<parentQueue>:<parentId>'} when a parent does not exist, {-7, '<parentKey>'} when an
+--          existing job has another parent that still exists: nothing is stored.
+-- A child's key '<q>:<id>' joins its parent's pending dependencies; an existing job named with a
+-- parent is linked to it (includes/flows.lua linkExisting).
 -- Events: added {jobId, name}, then waiting {jobId} or delayed {jobId, delay = due timestamp}.
 -- @include base
+-- @include flows
 -- @include jobs
 -- @include dedup
 local J = cjson.decode(ARGV[1])
@@ -31,11 +34,15 @@ local autoIds = 0
 for i = 0, n - 1 do
   local b = 1 + i * W
   local id = J[b]
-  if J[b + 8] ~= '' and (id == '' or redis.call('EXISTS', prefix .. id) == 0) then
+  if J[b + 8] ~= '' then
     local parent = cjson.decode(J[b + 8])
     local parentKey = parent.queue .. ':' .. parent.id
-    if not batchIds[parentKey] and redis.call('EXISTS', parentKey) == 0 then
-      return { -5, parentKey }
+    if id == '' or redis.call('EXISTS', prefix .. id) == 0 then
+      if not batchIds[parentKey] and redis.call('EXISTS', parentKey) == 0 then
+        return { -5, parentKey }
+      end
+    elseif parentConflict(queueName, id, J[b + 8]) then
+      return { -7, parentKey }
     end
   end
   if id ~= '' then
@@ -58,6 +65,7 @@ end
 local out = {}
 local added = false
 local backlog = {}
+local released = {}
 for i = 0, n - 1 do
   local b = 1 + i * W
   local job = readJob(b, J)
@@ -73,6 +81,7 @@ for i = 0, n - 1 do
       id = int(nextAutoId)
     end
     if redis.call('EXISTS', prefix .. id) == 1 then
+      released[#released + 1] = linkExisting(queueName, id, job.parent)
       emit('duplicated', 'jobId', id)
       out[#out + 1] = id
       out[#out + 1] = 1
@@ -88,6 +97,9 @@ for i = 0, n - 1 do
   end
 end
 pushBacklog(backlog)
+for _, parent in ipairs(released) do
+  releaseParent(parent.queue, parent.id, tonumber(J[5]), false)
+end
 -- A delayed add signals too, so blocked workers recompute when to wake (a paused queue hands out nothing).
 if added and not meta[2] then
   redis.call('ZADD', markerKey, 0, '0')

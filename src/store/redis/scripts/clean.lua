@@ -5,6 +5,8 @@
 -- ARGV[2] limit (0 = no limit)   ARGV[3] type: completed | failed | active | delayed | wait | waiting |
 --         prioritized | paused (= wait when the queue is paused)   ARGV[4] now (ms)
 -- Returns: the removed ids. An active job whose lock is live (score >= now) is never removed.
+-- A removed child leaves its parent's pending children: a parent in this queue left with none is
+-- deleted too (not counted), one in another queue moves to waiting (includes/flows.lua childRemoved).
 -- Events: cleaned {count}.
 -- @include base
 -- @include retention
@@ -16,7 +18,7 @@ end
 local function takeIfOld(id, field)
   local at = tonumber(redis.call('HGET', prefix .. id, field))
   if at and at <= cutoff then
-    deleteJob(id)
+    deleteJob(id, now, true)
     removed[#removed + 1] = id
     return true
   end
@@ -35,7 +37,7 @@ if kind == 'completed' or kind == 'failed' then
   end
   for _, id in ipairs(ids) do
     redis.call('ZREM', setKey, id)
-    deleteJob(id)
+    deleteJob(id, now, true)
     removed[#removed + 1] = id
   end
 elseif kind == 'active' then

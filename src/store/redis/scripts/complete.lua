@@ -6,7 +6,8 @@
 --   id, token, returnvalue (JSON), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any),
 --   most removed by age (-1 = no cap), metrics max data points (0 = record no metric; includes/metrics.lua)
 -- ARGV[3 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
--- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active, no lock or a lapsed one, -6 other token
+-- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active, no lock or a lapsed one, -6 other token,
+--          -4 children pending, -9 a child failed under failParentOnFailure
 --          (nothing changes for that item); next = fetch result (see fetchNext.lua) or 0.
 -- A child's return value goes to its parent's processed hash; a parent left with no pending child
 -- leaves waiting-children (in whichever queue it lives): see includes/flows.lua. A job holding a
@@ -30,6 +31,10 @@ for i = 0, n - 1 do
   local id = items[b]
   local jobKey = prefix .. id
   local code, f = checkLock(id, jobKey, items[b + 1], now, finishFields)
+  if code == 0 then
+    -- A parent completes only once no child is pending (-4) and none failed under failParentOnFailure (-9).
+    code = finishBlocker(jobKey, false)
+  end
   if code == 0 then
     -- Leaves active: an empty token (no lock) is written with the rest, one HSET instead of an HDEL too.
     redis.call('ZREM', activeKey, id)

@@ -1,13 +1,16 @@
 -- drain: removes every waiting and prioritized job, and the delayed ones when asked.
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
--- ARGV[1] delayed too ('1'/'0')
+-- ARGV[1] delayed too ('1'/'0')   ARGV[2] now (ms)
+-- A removed child leaves its parent's pending children: a parent in this queue left with none is
+-- deleted too, one in another queue moves to waiting (includes/flows.lua childRemoved).
 -- Returns: how many jobs were removed.  No event (as BullMQ).
 -- @include base
 -- @include retention
 local removed = 0
+local now = tonumber(ARGV[2])
 local function removeAll(ids)
   for _, id in ipairs(ids) do
-    deleteJob(id)
+    deleteJob(id, now, true)
     removed = removed + 1
   end
 end

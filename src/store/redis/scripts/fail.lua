@@ -40,6 +40,7 @@ for i = 0, n - 1 do
     local retryDelay = tonumber(items[b + 4])
     if not retryDelay then
       redis.call('HSET', jobKey, 'finishedOn', int(now))
+      redis.call('HDEL', jobKey, 'defa')
       redis.call('ZADD', failedKey, finishScore(failedKey, now), id)
       emit('failed', 'jobId', id, 'failedReason', reason, 'prev', 'active')
       if items[b + 9] == '1' then

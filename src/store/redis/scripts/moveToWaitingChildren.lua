@@ -2,9 +2,11 @@
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] id   ARGV[2] token ('' = do not check the lock)   ARGV[3] now (ms)
 -- Returns: 1 moved; 0 no pending child (nothing changes); -1 no such job; -2 no lock (or a lapsed
---          one); -6 lock held by another token; -3 job not active (only without a token).
+--          one); -6 lock held by another token; -3 job not active (only without a token); -9 a child
+--          failed under failParentOnFailure (nothing changes).
 -- Events: waiting-children {jobId}.
 -- @include base
+-- @include flows
 local id = ARGV[1]
 local now = tonumber(ARGV[3])
 local jobKey = prefix .. id
@@ -20,7 +22,10 @@ end
 if not redis.call('ZSCORE', activeKey, id) then
   return -3
 end
-if redis.call('SCARD', jobKey .. ':dependencies') == 0 then
+local blocker = finishBlocker(jobKey, true)
+if blocker == -9 then
+  return -9
+elseif blocker == 0 then
   return 0
 end
 leaveActive(id, jobKey)

@@ -3,7 +3,8 @@
 -- ARGV[1] id   ARGV[2] now (ms)   ARGV[3] '1' to remove its children (any outcome) recursively too
 -- A removed child leaves its parent's pending dependencies; a parent left with none is released.
 -- Children whose lock is live are kept (and stay linked to nothing).
--- Returns: 1 removed; 0 not found, or active with a lock that has not lapsed (nothing changes).
+-- Returns: 1 removed; 0 not found, or it (or, with children, one of its pending children, recursively)
+--          is active with a lock that has not lapsed (nothing changes).
 -- Events: removed {jobId, prev: the state it left} for the job and each removed child; a released
 --         parent's waiting (or delayed), in its queue.
 -- @include base
@@ -42,15 +43,28 @@ local function removeChildrenOf(q, parentId)
   end
 end
 
-if lockedIn(queueName, id) then
+-- Whether job `jobId` of `q` or one of its pending children (recursively) holds a live lock.
+local function lockedTree(q, jobId)
+  if lockedIn(q, jobId) then
+    return true
+  end
+  for _, childKey in ipairs(redis.call('SMEMBERS', q .. ':' .. jobId .. ':dependencies')) do
+    local at = string.find(childKey, ':[^:]*$')
+    if lockedTree(string.sub(childKey, 1, at - 1), string.sub(childKey, at + 1)) then
+      return true
+    end
+  end
+  return false
+end
+
+if ARGV[3] == '1' then
+  if lockedTree(queueName, id) then
+    return 0
+  end
+  removeChildrenOf(queueName, id)
+elseif lockedIn(queueName, id) then
   return 0
 end
-if ARGV[3] == '1' then
-  removeChildrenOf(queueName, id)
-end
-local parent = parentOf(jobKey)
-if parent and redis.call('SREM', parent.queue .. ':' .. parent.id .. ':dependencies', jobKey) == 1 then
-  releaseParent(parent.queue, parent.id, now, false)
-end
+childRemoved(queueName, id, jobKey, now, false)
 removeJobIn(queueName, id)
 return 1

@@ -1,8 +1,13 @@
--- Finished-job retention (needs base). Removes job hashes and logs along with the set entries.
+-- Finished-job retention (needs base, flows). Removes job hashes and logs along with the set entries.
 
--- A job's hash, logs and, as a parent, its dependency keys (includes/flows.lua).
-local function deleteJob(id)
+-- A job's hash, logs and, as a parent, its dependency keys (includes/flows.lua). As a child it first
+-- leaves its parent's pending children (flows.lua childRemoved; `hard` for clean and drain), unless
+-- `now` is nil (obliterate: the whole queue goes).
+local function deleteJob(id, now, hard)
   local jobKey = prefix .. id
+  if now then
+    childRemoved(queueName, id, jobKey, now, hard)
+  end
   redis.call('DEL', jobKey, jobKey .. ':logs', jobKey .. ':dependencies', jobKey .. ':processed',
     jobKey .. ':failed', jobKey .. ':ignored')
 end
@@ -15,14 +20,14 @@ end
 local function applyRetention(setKey, id, remove, count, ageMs, limit, now)
   if remove then
     redis.call('ZREM', setKey, id)
-    deleteJob(id)
+    deleteJob(id, now, false)
     return
   end
   if ageMs >= 0 then
     local bound = '(' .. int(math.floor(now - ageMs) + 1)
     local old = redis.call('ZREVRANGEBYSCORE', setKey, bound, '-inf', 'LIMIT', 0, limit)
     for _, oldId in ipairs(old) do
-      deleteJob(oldId)
+      deleteJob(oldId, now, false)
     end
     if limit < 0 or #old < limit then
       redis.call('ZREMRANGEBYSCORE', setKey, '-inf', bound)
@@ -35,7 +40,7 @@ local function applyRetention(setKey, id, remove, count, ageMs, limit, now)
   if count >= 0 then
     local extra = redis.call('ZRANGE', setKey, 0, -(count + 1))
     for _, oldId in ipairs(extra) do
-      deleteJob(oldId)
+      deleteJob(oldId, now, false)
     end
     redis.call('ZREMRANGEBYRANK', setKey, 0, -(count + 1))
   end

@@ -1,0 +1,87 @@
+import type { AddResult, FlowJob, NewJob, ParentRef } from '../store.js';
+import type { FlowLinks } from './flows.js';
+import type { Parity } from './parity.js';
+import type { Transitions } from './transitions.js';
+import type { WorkerPath } from './worker-path.js';
+
+/**
+ * Adding jobs and flows; each method runs inside the caller's transaction, so a refused add
+ * (missing parent -5, a parent that cannot be replaced -7) stores nothing.
+ */
+export class Adding {
+  constructor(
+    private readonly t: Transitions,
+    private readonly f: FlowLinks,
+    private readonly p: Parity,
+    private readonly w: WorkerPath,
+  ) {}
+
+  addJobs(queue: string, jobs: NewJob[], now: number): AddResult {
+    this.t.ensureQueue(queue);
+    const ids: string[] = [];
+    const duplicated: boolean[] = [];
+    const released: ParentRef[] = [];
+    for (const job of jobs) {
+      const existing = this.p.dedupBeforeAdd(queue, job, now);
+      if (existing !== undefined) {
+        ids.push(existing);
+        duplicated.push(true);
+        continue;
+      }
+      if (job.id !== undefined && this.existingJob(queue, job.id, job.parent, released)) {
+        ids.push(job.id);
+        duplicated.push(true);
+        continue;
+      }
+      ids.push(this.w.insertJob(queue, job, now));
+      duplicated.push(false);
+    }
+    for (const parent of released) this.f.releaseIfReady(parent, now);
+    return { ids, duplicated };
+  }
+
+  /** See Store.addFlow. */
+  addFlow(nodes: FlowJob[], now: number): AddResult {
+    const ids: string[] = [];
+    const duplicated: boolean[] = [];
+    const released: ParentRef[] = [];
+    for (const node of nodes) {
+      this.t.ensureQueue(node.queue);
+      this.t.touched.add(node.queue);
+      const existing = this.p.dedupBeforeAdd(node.queue, node, now);
+      if (existing !== undefined) {
+        ids.push(existing);
+        duplicated.push(true);
+      } else if (this.existingJob(node.queue, node.id, node.parent, released)) {
+        ids.push(node.id);
+        duplicated.push(true);
+      } else {
+        this.t.insert(node.queue, node.id, node, node.hasChildren);
+        if (node.parent) this.f.link(node.queue, node.id, node.parent);
+        this.p.claimDedup(node.queue, node, node.id, now);
+        ids.push(node.id);
+        duplicated.push(false);
+      }
+    }
+    // Parents whose children all exist already move on once the whole add is in.
+    for (const parent of released) this.f.releaseIfReady(parent, now);
+    return { ids, duplicated };
+  }
+
+  /**
+   * When job `id` exists: links it to `parent` as BullMQ does for a duplicated child (flows.ts
+   * linkExisting), emits `duplicated` and returns true.
+   */
+  private existingJob(queue: string, id: string, parent: ParentRef | undefined, released: ParentRef[]): boolean {
+    if (!parent) {
+      if (!this.t.exists(queue, id)) return false;
+    } else {
+      const row = this.t.row(queue, id);
+      if (!row) return false;
+      const release = this.f.linkExisting(queue, row, parent);
+      if (release) released.push(release);
+    }
+    this.t.emit(queue, 'duplicated', { jobId: id });
+    return true;
+  }
+}
