@@ -37,10 +37,14 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   finishedOn?: number;
   processedBy?: string;
   token?: string;
+  /**
+   * A failure waiting for the job's next fetch (it stalled more than maxStalledCount, or a
+   * failParentOnFailure child failed): a Worker fails the job with it instead of running the
+   * processor, as BullMQ 6 does.
+   */
+  deferredFailure?: string;
   parent?: { id: string; queueKey: string };
   parentKey?: string;
-  /** Why a worker will fail this parent when it takes it (a failParentOnFailure child failed). */
-  deferredFailure?: string;
 
   constructor(
     readonly queue: JobOwner,

@@ -225,14 +225,10 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   /** Starts the processing loop; resolves when the worker closes. */
-  run(): Promise<void> {
-    // Refusals reject (as BullMQ's async run does) rather than throw where run() is called.
-    if (!this.processor) {
-      return Promise.reject(
-        new Error('No process function is defined. This worker has none: fetch jobs with getNextJob() instead'),
-      );
-    }
-    if (this.running) return Promise.reject(new Error('Worker is already running.'));
+  async run(): Promise<void> {
+    // BullMQ's texts; run() rejects rather than throws, as BullMQ's async run() does.
+    if (!this.processor) throw new Error('No process function is defined. Use getNextJob() to fetch jobs manually.');
+    if (this.running) throw new Error('Worker is already running.');
     this.running = this.loop();
     return this.running;
   }
@@ -267,7 +263,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       const maxStarted = this.opts.maxStartedAttempts;
       let outcome: { ok: true; value: ResultType } | { ok: false; err: Error };
       if (record.deferredFailure) {
-        // A failParentOnFailure child failed while this parent was not waiting for it (BullMQ's `defa`).
+        // It stalled more than maxStalledCount, or a failParentOnFailure child failed while this parent
+        // was not waiting for it (BullMQ's `defa`): fail it without running it.
         outcome = { ok: false, err: new UnrecoverableError(record.deferredFailure) };
       } else if (maxStarted !== undefined && job.attemptsStarted > maxStarted) {
         outcome = { ok: false, err: new UnrecoverableError('job started more than allowable limit') };
@@ -314,7 +311,9 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       const record = res.jobs[0];
       if (record) {
         const job = Job.fromJSON<DataType, ResultType, NameType>(this, record);
-        return (await this.scheduleNextIteration(job)) ? job : undefined;
+        if (!(await this.scheduleNextIteration(job))) return undefined;
+        this.emit('active', job, 'waiting'); // as BullMQ, for manually fetched jobs too
+        return job;
       }
       const left = deadline - Date.now();
       if (!block || res.paused || left <= 0) return undefined;
@@ -330,7 +329,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   cancelJob(jobId: string, reason?: string): boolean {
     const running = this.active.get(jobId);
     if (!running) return false;
-    running.controller?.abort(reason === undefined ? new Error('Job cancelled') : new Error(reason));
+    // The reason as given, as BullMQ passes it: `signal.reason === reason` in the processor.
+    running.controller?.abort(reason);
     return true;
   }
 

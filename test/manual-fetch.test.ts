@@ -95,12 +95,14 @@ describe.each(stores)('manual fetching on $kind', (store) => {
   it('keeps a slow job safe past lockDuration with extendLock', async () => {
     const { queue, worker } = setup();
     await queue.add('x', {});
-    const w = worker(null, { lockDuration: 200, stalledInterval: 100 });
+    const w = worker(null, { lockDuration: 600, stalledInterval: 100 });
+    const fetchedAt = Date.now();
     const job = (await w.getNextJob('t'))!;
     await w.startStalledCheckTimer();
-    for (let i = 0; i < 5; i++) {
+    // Renewed every 100 ms for well past lockDuration (slack for a loaded machine).
+    while (Date.now() < fetchedAt + 1500) {
       await new Promise((r) => setTimeout(r, 100));
-      expect(await job.extendLock('t', 200)).toBe(1);
+      expect(await job.extendLock('t', 600)).toBe(1);
     }
     expect(await queue.getJobState('1')).toBe('active');
     await job.moveToCompleted('ok', 't', false);

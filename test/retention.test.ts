@@ -98,15 +98,4 @@ describe.each(stores)('retention of finished jobs on $kind', (fixture) => {
     });
     expect(again.jobs.map((j) => Number(j.id))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
-
-  it('applies the job’s own removeOnFail when a stalled job is failed', async () => {
-    store = connect({ connection: fixture.connection() });
-    const q = `bull:${queueName('ret')}`;
-    await store.addJobs(q, [job({ opts: JSON.stringify({ removeOnFail: true }) }), job()]);
-    await store.fetchNext(q, { tokens: ['a', 'b'], lockDuration: 10, now: T0 });
-    const res = await store.recoverStalled(q, { maxStalledCount: 0, intervalMs: 1, now: T0 + 1000, force: true });
-    expect(res.failed.sort()).toEqual(['1', '2']);
-    expect(await store.getJob(q, '1')).toBeUndefined();
-    expect(await store.getState(q, '2')).toBe('failed');
-  });
 });

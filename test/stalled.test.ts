@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueueEvents } from '../src/index.js';
+import { FlowProducer, type Job, QueueEvents } from '../src/index.js';
 import { useQueues } from './support/fixture.js';
 import { stores, until } from './support/stores.js';
 
@@ -7,8 +7,12 @@ describe.each(stores)('locks and stalled jobs on $kind', (store) => {
   const { setup, track } = useQueues(store);
   const short = { lockDuration: 200, stalledInterval: 100 };
 
-  it('recovers a lapsed lock once, then fails the job on its second stall', async () => {
-    const { queue, worker } = setup();
+  it('recovers a lapsed lock; past maxStalledCount the next worker to take the job fails it unrun', async () => {
+    const { queue, worker, connection, name } = setup();
+    const events = track(new QueueEvents(name, { connection }));
+    await events.waitUntilReady();
+    const globalFailures: string[] = [];
+    events.on('failed', ({ failedReason }) => globalFailures.push(failedReason));
     await queue.add('x', {});
     const w = worker(null, short);
     const stalled: string[] = [];
@@ -19,16 +23,70 @@ describe.each(stores)('locks and stalled jobs on $kind', (store) => {
     await until(async () => (await queue.getJobState('1')) === 'waiting', 10_000, 'the first recovery');
     // The store moved the job; the worker tells of it once the checker's answer arrives.
     await until(() => stalled.length > 0, 10_000, 'the stalled event');
-    expect(stalled).toEqual(['1']);
+    expect(stalled[0]).toBe('1');
     expect((await queue.getJob('1'))?.stalledCounter).toBe(1);
     await expect(first!.moveToCompleted('late', 'token-1', false)).rejects.toThrow(/Missing lock for job 1/);
     const second = await w.getNextJob('token-2', { block: false });
     expect(second?.id).toBe('1');
     expect(second?.attemptsStarted).toBe(2);
-    await until(async () => (await queue.getJobState('1')) === 'failed', 10_000, 'the stall failure');
+    // Its second stall is over the limit (1): back to waiting, marked to fail, as BullMQ 6 does.
+    await until(async () => (await queue.getJob('1'))?.stalledCounter === 2, 10_000, 'the second stall');
+    expect(await queue.getJobState('1')).toBe('waiting');
+    expect((await queue.getJob('1'))?.deferredFailure).toBe('job stalled more than allowable limit');
+    await w.close();
+
+    let ran = 0;
+    const processing = worker(async () => {
+      ran++;
+    }, short);
+    const [job, err, prev] = await new Promise<[Job | undefined, Error, string]>((resolve) =>
+      processing.once('failed', (j, e, p) => resolve([j, e, p])),
+    );
+    expect(ran).toBe(0);
+    expect(err.message).toBe('job stalled more than allowable limit');
+    expect(prev).toBe('active');
+    expect(job).toMatchObject({ id: '1', attemptsStarted: 3, attemptsMade: 1, stalledCounter: 2 });
     const failed = await queue.getJob('1');
+    expect(await failed?.getState()).toBe('failed');
     expect(failed?.failedReason).toBe('job stalled more than allowable limit');
+    expect(failed?.deferredFailure).toBeUndefined();
     expect(failed?.returnvalue).toBeNull();
+    await until(() => globalFailures.length > 0, 10_000, 'the QueueEvents failure');
+    expect(globalFailures).toEqual(['job stalled more than allowable limit']);
+  });
+
+  it('fails a flow child that stalled too often through the usual path: its parent policy applies', async () => {
+    const { queue, worker, connection, name } = setup();
+    const flow = track(new FlowProducer({ connection }));
+    const tree = await flow.add({
+      name: 'parent',
+      queueName: name,
+      children: [{ name: 'child', queueName: name, opts: { failParentOnFailure: true } }],
+    });
+    const childId = tree.children![0].job.id!;
+    const w = worker(null, { ...short, maxStalledCount: 0 });
+    expect((await w.getNextJob('gone', { block: false }))?.id).toBe(childId);
+    await w.startStalledCheckTimer();
+    await until(async () => (await queue.getJob(childId))?.deferredFailure !== undefined, 10_000, 'the mark');
+    await w.close();
+    worker(async () => 'never', short);
+    await until(async () => (await queue.getJobState(childId)) === 'failed', 10_000, 'the child failure');
+    await until(async () => (await tree.job.getState()) === 'failed', 10_000, 'the parent failure');
+  });
+
+  it("applies the job's own removeOnFail when the worker fails a job that stalled too often", async () => {
+    const { queue, worker } = setup();
+    await queue.add('gone', {}, { removeOnFail: true });
+    await queue.add('kept', {});
+    const w = worker(null, { ...short, maxStalledCount: 0 });
+    expect((await w.getNextJob('a', { block: false }))?.id).toBe('1');
+    expect((await w.getNextJob('b', { block: false }))?.id).toBe('2');
+    await w.startStalledCheckTimer();
+    await until(async () => (await queue.getJob('2'))?.deferredFailure !== undefined, 10_000, 'the marks');
+    await w.close();
+    worker(async () => 'never', short);
+    await until(async () => (await queue.getJobState('2')) === 'failed', 10_000, 'the failure');
+    await until(async () => (await queue.getJob('1')) === undefined, 10_000, 'the removal');
   });
 
   it('recovers a stalled job once when two workers run the checker', async () => {

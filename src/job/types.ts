@@ -56,9 +56,9 @@ export interface JobFields<DataType = any, ReturnType = any> {
   finishedOn?: number;
   processedBy?: string;
   token?: string;
+  deferredFailure?: string;
   parent?: { id: string; queueKey: string };
   parentKey?: string;
-  deferredFailure?: string;
   readonly queue: JobOwner;
   readonly queueQualifiedName: string;
 }

@@ -29,9 +29,9 @@ export interface JobRecord {
   /** The lock token of the worker holding the job, when active. */
   token?: string;
   /**
-   * Set on a parent whose failParentOnFailure child failed while the parent was not waiting for
-   * its children (BullMQ's deferred failure): a worker that fetches it fails it with this reason
-   * (`child <key> failed`) instead of running it.
+   * A failure the job carries to its next fetch (BullMQ's `defa`): a worker that fetches it fails it
+   * with this reason instead of running it. Set on a job that stalled more than maxStalledCount, and
+   * on a parent whose failParentOnFailure child failed while it was not waiting for its children.
    */
   deferredFailure?: string;
 }
@@ -245,10 +245,13 @@ export interface MoveResult {
 }
 
 export interface StalledResult {
-  /** Jobs moved back to waiting. */
+  /** Jobs moved back to waiting (those of `failing` included). */
   recovered: string[];
-  /** Jobs failed for stalling more than maxStalledCount. */
-  failed: string[];
+  /**
+   * Jobs that stalled more than maxStalledCount: back in waiting with a deferred failure, so the
+   * worker that fetches one fails it at once ("job stalled more than allowable limit"), as BullMQ 6.
+   */
+  failing: string[];
 }
 
 export interface StoredEvent {

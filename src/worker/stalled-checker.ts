@@ -33,7 +33,7 @@ export class StalledChecker {
       return result;
     } catch (err) {
       this.onError(err);
-      return { recovered: [], failed: [] };
+      return { recovered: [], failing: [] };
     }
   }
 

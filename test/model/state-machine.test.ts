@@ -192,17 +192,16 @@ class Model {
     this.toRunnable(job, false);
   }
 
-  /** The stalled checker: lapsed active jobs back to the front of the line, or failed. */
+  /**
+   * The stalled checker: lapsed active jobs back to the front of the line. One over MAX_STALLED goes
+   * back too, marked to fail when a processing Worker takes it (BullMQ 6); this model fetches by hand,
+   * so it is handed out like any other job.
+   */
   stall(): void {
     const lapsed = this.jobs.filter((j) => j.state === 'active' && j.lapsed).sort((a, b) => a.lockOrder - b.lockOrder);
     for (const job of lapsed) {
       job.stalledCounter++;
-      if (job.stalledCounter > MAX_STALLED) {
-        job.state = 'failed';
-        job.attemptsMade++;
-        job.token = undefined;
-        job.lapsed = false;
-      } else this.toRunnable(job, true);
+      this.toRunnable(job, true);
     }
   }
 

@@ -21,11 +21,11 @@ const job = (over: Partial<NewJob> = {}): NewJob => ({
   lifo: false,
   ...over,
 });
-const fetch = async (q: string, count: number, now = T0) =>
+const fetch = async (q: string, count: number, now = T0, lockDuration = 1000) =>
   (
     await store.fetchNext(q, {
       tokens: Array.from({ length: count }, (_, i) => `t${i}`),
-      lockDuration: 1000,
+      lockDuration,
       now,
     })
   ).jobs.map((j) => j.id);
@@ -100,12 +100,14 @@ describe('RedisStore housekeeping', () => {
   it('cleans by type and age, never a live lock', async () => {
     const q = fresh();
     await store.addJobs(q, [job(), job(), job(), job(), job({ timestamp: T0 + 500 })]);
-    await fetch(q, 3);
+    await fetch(q, 2, T0, 60_000);
+    await fetch(q, 1, T0, 60);
     await finish(q, ['1'], true, T0 + 10);
     await finish(q, ['2'], true, T0 + 100);
     expect(await store.clean(q, 50, 0, 'completed', T0 + 100)).toEqual(['1']);
-    // Job 3's lock (until T0 + 1000) is live at T0 + 500 and lapsed at T0 + 2000.
+    // Job 3's 60 ms lock (on the server's clock) is live at first, lapsed later.
     expect(await store.clean(q, 0, 0, 'active', T0 + 500)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 120));
     expect(await store.clean(q, 0, 0, 'active', T0 + 2000)).toEqual(['3']);
     expect(await store.clean(q, 100, 0, 'wait', T0 + 200)).toEqual(['4']);
     expect(await store.getJob(q, '4')).toBeUndefined();

@@ -230,55 +230,71 @@ describe('RedisStore', () => {
     expect(await store.getCounts(qn, ['failed'])).toEqual({ failed: 1 });
   });
 
+  // Locks run on the Redis server's clock (not the caller's `now`), so lapses here are real ones.
   it('extends locks held by the right token only', async () => {
     const qn = queue();
     await store.addJobs(qn, [job(), job()]);
-    await fetchIds(qn, 2);
-    expect(await store.extendLocks(qn, ['1', '2', '9'], ['tok0', 'bad', 'tok0'], 60_000, T0 + 20_000)).toEqual([
-      '2',
-      '9',
-    ]);
-    // Job 1's lock now runs to T0 + 80 000; job 2's lapsed at T0 + 30 000: it is gone, even for its token.
-    const late = T0 + 30_001;
-    expect(await store.extendLocks(qn, ['2'], ['tok1'], 60_000, late)).toEqual(['2']);
-    const done = await store.complete(qn, [{ id: '2', token: 'tok1', returnvalue: '1', retention: keep }], late);
+    await fetchIds(qn, 1);
+    await store.fetchNext(qn, req(['tok1'], T0, { lockDuration: 60 }));
+    expect(await store.extendLocks(qn, ['1', '2', '9'], ['tok0', 'bad', 'tok0'], 60_000, T0)).toEqual(['2', '9']);
+    // Job 2's 60 ms lock lapses: it is gone, even for its token, whatever `now` the caller passes.
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await store.extendLocks(qn, ['2'], ['tok1'], 60_000, T0)).toEqual(['2']);
+    const done = await store.complete(qn, [{ id: '2', token: 'tok1', returnvalue: '1', retention: keep }], T0);
     expect(done.codes).toEqual([-2]);
-    expect(await store.moveToWait(qn, '2', 'tok1', late)).toBe(-2);
+    expect(await store.moveToWait(qn, '2', 'tok1', T0)).toBe(-2);
     expect(await store.getState(qn, '2')).toBe('active');
-    const res = await store.recoverStalled(qn, { maxStalledCount: 1, intervalMs: 1000, now: T0 + 40_000 });
-    expect(res).toEqual({ recovered: ['2'], failed: [] });
+    // A caller whose clock runs far ahead neither lapses job 1's live lock nor skips job 2's lapsed one.
+    const res = await store.recoverStalled(qn, { maxStalledCount: 1, intervalMs: 1000, now: T0 + 10 ** 9 });
+    expect(res).toEqual({ recovered: ['2'], failing: [] });
+    expect(await store.extendLocks(qn, ['1'], ['tok0'], 60_000, T0 + 10 ** 9)).toEqual([]);
   });
 
-  it('recovers a stalled job, fails it on the next stall, and runs once per interval', async () => {
+  it('recovers a stalled job, marks it to fail on the next stall, and runs once per interval', async () => {
     const qn = queue();
+    const lapse = () => new Promise((r) => setTimeout(r, 80));
+    const short = (token: string) => req([token], T0, { lockDuration: 30 });
     await store.addJobs(qn, [job({ id: 's' })]);
-    await fetchIds(qn, 1);
-    const opts = { maxStalledCount: 1, intervalMs: 5000 };
-    let now = T0 + 31_000;
-    expect(await store.recoverStalled(qn, { ...opts, now })).toEqual({ recovered: ['s'], failed: [] });
+    await store.fetchNext(qn, short('a'));
+    await lapse();
+    const opts = { maxStalledCount: 1, intervalMs: 60_000, now: T0 };
+    expect(await store.recoverStalled(qn, { ...opts, force: true })).toEqual({ recovered: ['s'], failing: [] });
     expect(await store.getJob(qn, 's')).toMatchObject({ stalledCounter: 1, attemptsMade: 0 });
     expect((await store.getJob(qn, 's'))?.token).toBeUndefined();
     expect(await store.getState(qn, 's')).toBe('waiting');
-    expect(await fetchIds(qn, 1, now)).toEqual(['s']);
-    now += 31_000;
+    expect((await store.fetchNext(qn, short('b'))).jobs.map((j) => j.id)).toEqual(['s']);
     await store.addJobs(qn, [job({ id: 'other' })]);
-    // Guarded: another caller ran the check less than intervalMs ago … not here (31 s later), so run it.
-    expect(await store.recoverStalled(qn, { ...opts, now })).toEqual({ recovered: [], failed: ['s'] });
-    expect(await store.getJob(qn, 's')).toMatchObject({
-      failedReason: 'job stalled more than allowable limit',
-      attemptsMade: 1,
-      finishedOn: now,
-    });
+    await lapse();
+    // Guarded: the check ran less than intervalMs ago (on the server's clock), so this one does nothing.
+    expect(await store.recoverStalled(qn, opts)).toEqual({ recovered: [], failing: [] });
+    // Forced: over the limit, 's' goes back to waiting marked to fail when next fetched (BullMQ 6).
+    expect(await store.recoverStalled(qn, { ...opts, force: true })).toEqual({ recovered: ['s'], failing: ['s'] });
+    const marked = await store.getJob(qn, 's');
+    expect(marked).toMatchObject({ stalledCounter: 2, attemptsMade: 0 });
+    expect(marked?.deferredFailure).toBe('job stalled more than allowable limit');
+    expect(await store.getState(qn, 's')).toBe('waiting');
+    const next = await store.fetchNext(qn, short('c'));
+    expect(next.jobs[0]).toMatchObject({ id: 's', deferredFailure: 'job stalled more than allowable limit' });
+    // The worker fails it through the usual path, which clears the mark.
+    const failed = await store.fail(
+      qn,
+      [
+        {
+          id: 's',
+          token: 'c',
+          failedReason: 'job stalled more than allowable limit',
+          stacktrace: '[]',
+          retryDelay: null,
+          retention: keep,
+        },
+      ],
+      T0,
+    );
+    expect(failed.codes).toEqual([0]);
     expect(await store.getState(qn, 's')).toBe('failed');
-    // A second call in the same interval does nothing, even with a lapsed job; force runs it.
-    await fetchIds(qn, 1, now - 31_000);
-    expect(await store.recoverStalled(qn, { ...opts, now: now + 1000 })).toEqual({ recovered: [], failed: [] });
-    expect(await store.recoverStalled(qn, { ...opts, now: now + 1000, force: true })).toEqual({
-      recovered: ['other'],
-      failed: [],
-    });
+    expect((await store.getJob(qn, 's'))?.deferredFailure).toBeUndefined();
     const evs = await events(qn);
-    expect(evs.filter((e) => e.event === 'stalled').map((e) => e.jobId)).toEqual(['s', 'other']);
+    expect(evs.filter((e) => e.event === 'stalled').map((e) => e.jobId)).toEqual(['s', 's']);
   });
 
   it('moves active jobs to delayed or back to waiting without spending attempts', async () => {

@@ -73,7 +73,7 @@ export class WorkerPath {
     opts: { maxStalledCount: number; intervalMs: number; now: number; force?: boolean },
   ): Promise<StalledResult> {
     const args = [opts.now, opts.maxStalledCount, opts.intervalMs, opts.force ? '1' : '0'];
-    const [recovered, failed] = (await this.conn.run('recoverStalled', queue, args)) as [string[], string[]];
-    return { recovered: recovered.map(String), failed: failed.map(String) };
+    const [recovered, failing] = (await this.conn.run('recoverStalled', queue, args)) as [string[], string[]];
+    return { recovered: recovered.map(String), failing: failing.map(String) };
   }
 }

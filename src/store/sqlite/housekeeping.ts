@@ -104,7 +104,7 @@ export class Housekeeping {
       .all(queue, filter.state, now - graceMs, limit > 0 ? limit : -1) as JobRow[];
     const removed: string[] = [];
     for (const row of rows) {
-      if (row.state === 'active' && row.token !== null && row.sort > now) continue; // lock still live
+      if (row.state === 'active' && row.token !== null && row.sort > this.t.lockClock()) continue; // lock still live
       // A parent in this queue deleted with its last pending child goes too (it may come later in `rows`).
       if (!this.t.exists(queue, row.id)) continue;
       this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard: true });

@@ -168,7 +168,7 @@ export class Parity {
   }
 
   private locked(row: Pick<JobRow, 'state' | 'token' | 'sort'>, now: number): boolean {
-    return row.state === 'active' && row.token !== null && row.sort >= now;
+    return row.state === 'active' && row.token !== null && row.sort >= this.t.lockClock();
   }
 
   /** Whether the job, or with `children` one of its pending children (recursively), is locked. */

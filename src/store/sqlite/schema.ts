@@ -3,6 +3,12 @@ import type Database from 'better-sqlite3';
 /** Bumped when the tables change; stored in SQLite's `user_version`. */
 export const SCHEMA_VERSION = 2;
 
+/** `UPGRADES[v - 1]` takes a file from version v to v + 1 (a new file gets the DDL as it is now). */
+const UPGRADES: string[] = [
+  // 1 → 2: the failure a job carries to its next fetch (a stalled job over maxStalledCount).
+  'ALTER TABLE jobs ADD COLUMN deferred_failure TEXT',
+];
+
 const DDL = `
 CREATE TABLE IF NOT EXISTS queues (
   queue TEXT PRIMARY KEY,
@@ -127,10 +133,10 @@ export function migrate(db: Database.Database, file: string): void {
     }
   }
   db.transaction(() => {
-    // Version 2 added jobs.deferred_failure (a parent failed by a failParentOnFailure child while not
-    // waiting for its children fails when next fetched, as BullMQ's `defa`).
-    if (version === 1) db.exec('ALTER TABLE jobs ADD COLUMN deferred_failure TEXT');
-    db.exec(DDL);
+    // Read again under the write lock: another process may have migrated meanwhile.
+    const now = db.pragma('user_version', { simple: true }) as number;
+    if (now === 0) db.exec(DDL);
+    else for (let v = now; v < SCHEMA_VERSION; v++) db.exec(UPGRADES[v - 1]);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

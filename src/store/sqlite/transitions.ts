@@ -54,6 +54,16 @@ export class Transitions {
     private readonly maxEvents = 10_000,
   ) {}
 
+  /**
+   * Lock expiries are set and judged on the time SQLite reads inside the transaction, not on the
+   * caller's `now`: a caller whose clock is faked or skewed must not lose (or keep) a lock, as
+   * BullMQ's lock keys expire by TTL on the server. Job timestamps stay on the caller's clock.
+   * Read at each use (one cheap statement): a reading kept between calls could go stale.
+   */
+  lockClock(): number {
+    return (this.sdb.rawStmt("SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER)").get() as [number])[0];
+  }
+
   ensureQueue(queue: string): void {
     this.sdb.stmt('INSERT OR IGNORE INTO queues (queue) VALUES (?)').run(queue);
   }
@@ -258,7 +268,7 @@ export class Transitions {
   ): MoveCode {
     if (!row) return -1;
     if (token === undefined || token === '') return row.state === 'active' ? 0 : -3;
-    if (row.state !== 'active' || row.token === null || row.sort < now) return -2;
+    if (row.state !== 'active' || row.token === null || row.sort < this.lockClock()) return -2;
     if (row.token !== token) return -6;
     return 0;
   }
@@ -328,7 +338,7 @@ export class Transitions {
          attempts_started = attempts_started + 1, processed_by = coalesce(?, processed_by)
        WHERE rowid = ?`,
     );
-    const lockUntil = req.now + req.lockDuration;
+    const lockUntil = this.lockClock() + req.lockDuration;
     const processedBy = req.processedBy ?? null;
     return rows.map((row, i) => {
       const token = req.tokens[i];
@@ -355,6 +365,13 @@ export class Transitions {
     this.sdb.stmt('DELETE FROM jobs WHERE rowid = ?').run(rowid);
     this.sdb.stmt('DELETE FROM logs WHERE queue = ? AND job_id = ?').run(queue, id);
     this.sdb.stmt('DELETE FROM deps WHERE parent_queue = ? AND parent_id = ?').run(queue, id);
+  }
+
+  /** Whether any job of the queue is waiting or active (an index probe, unlike a count). */
+  hasWaitingOrActive(queue: string): boolean {
+    return !!this.sdb
+      .rawStmt("SELECT 1 FROM jobs WHERE queue = ? AND state IN ('waiting', 'active') LIMIT 1")
+      .get(queue);
   }
 
   waitingCount(queue: string): number {

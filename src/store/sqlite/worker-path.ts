@@ -1,5 +1,3 @@
-import type { KeepJobs } from '../../options/job-options.js';
-import { toRetention } from '../../options/retention.js';
 import type {
   CompleteItem,
   FailItem,
@@ -22,6 +20,9 @@ import type { Transitions } from './transitions.js';
  * extension, stalled recovery) and the insert finishing shares with adding; each runs inside the
  * caller's transaction.
  */
+/** BullMQ's text for a job failed after stalling more than maxStalledCount (code matches on it). */
+export const STALLED_REASON = 'job stalled more than allowable limit';
+
 export class WorkerPath {
   constructor(
     private readonly sdb: SharedDatabase,
@@ -53,11 +54,12 @@ export class WorkerPath {
 
   extendLocks(queue: string, ids: string[], tokens: string[], durationMs: number, now: number): string[] {
     const lost: string[] = [];
+    const clock = this.t.lockClock(); // not the caller's `now`: see Transitions.lockClock
     const extend = this.sdb.stmt(
       "UPDATE jobs SET sort = ? WHERE queue = ? AND id = ? AND state = 'active' AND token = ? AND sort >= ? RETURNING id",
     );
     ids.forEach((id, i) => {
-      if (!extend.get(now + durationMs, queue, id, tokens[i], now)) lost.push(id);
+      if (!extend.get(clock + durationMs, queue, id, tokens[i], clock)) lost.push(id);
     });
     return lost;
   }
@@ -106,7 +108,7 @@ export class WorkerPath {
       applyRetention(this.sdb, this.t, queue, 'completed', row, item.retention, now);
       return 0 as MoveCode;
     });
-    return { codes, next: fetch ? this.fetchAfterMove(queue, fetch, codes) : undefined };
+    return { codes, next: this.fetchAfterMove(queue, fetch, codes) };
   }
 
   fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): MoveResult {
@@ -138,19 +140,26 @@ export class WorkerPath {
       }
       return 0 as MoveCode;
     });
-    return { codes, next: fetch ? this.fetchAfterMove(queue, fetch, codes) : undefined };
+    return { codes, next: this.fetchAfterMove(queue, fetch, codes) };
   }
 
-  /** Fetch in the same step as a move; refused items' slots get no job (their owner lost the lock). */
-  private fetchAfterMove(queue: string, fetch: FetchRequest, codes: MoveCode[]): FetchResult {
-    const refused = codes.filter((c) => c !== 0).length;
-    const next = this.t.fetch(queue, {
-      ...fetch,
-      tokens: fetch.tokens.slice(0, Math.max(0, fetch.tokens.length - refused)),
-    });
-    if (next.jobs.length === 0 && !next.paused && next.rateLimitTtl === 0 && this.t.waitingCount(queue) === 0) {
-      this.t.emit(queue, 'drained');
+  /**
+   * Fetch in the same step as a move (when asked); refused items' slots get no job (their owner lost
+   * the lock). As BullMQ's moveToFinished: `drained` once the last job finished, with nothing waiting
+   * or active, asked to fetch or not.
+   */
+  private fetchAfterMove(queue: string, fetch: FetchRequest | undefined, codes: MoveCode[]): FetchResult | undefined {
+    let next: FetchResult | undefined;
+    if (fetch) {
+      const refused = codes.filter((c) => c !== 0).length;
+      next = this.t.fetch(queue, {
+        ...fetch,
+        tokens: fetch.tokens.slice(0, Math.max(0, fetch.tokens.length - refused)),
+      });
+      if (next.jobs.length > 0) return next;
     }
+    // Only after a job did finish: a refused move writes nothing.
+    if (codes.includes(0) && !this.t.hasWaitingOrActive(queue)) this.t.emit(queue, 'drained');
     return next;
   }
 
@@ -158,36 +167,34 @@ export class WorkerPath {
     queue: string,
     opts: { maxStalledCount: number; intervalMs: number; now: number; force?: boolean },
   ): StalledResult {
-    const result: StalledResult = { recovered: [], failed: [] };
+    const result: StalledResult = { recovered: [], failing: [] };
     const meta = this.t.meta(queue);
-    if (!opts.force && meta.stalled_check_until > opts.now) return result;
-    this.sdb.stmt('UPDATE queues SET stalled_check_until = ? WHERE queue = ?').run(opts.now + opts.intervalMs, queue);
+    const clock = this.t.lockClock(); // locks and the check's interval run on SQLite's clock
+    if (!opts.force && meta.stalled_check_until > clock) return result;
+    this.sdb.stmt('UPDATE queues SET stalled_check_until = ? WHERE queue = ?').run(clock + opts.intervalMs, queue);
     const lapsed = this.sdb
       .stmt("SELECT rowid, * FROM jobs WHERE queue = ? AND state = 'active' AND lane = 0 AND sort < ? ORDER BY sort")
-      .all(queue, opts.now) as JobRow[];
+      .all(queue, clock) as JobRow[];
     for (const row of lapsed) {
-      if (row.stalled_counter + 1 > opts.maxStalledCount) {
-        const reason = 'job stalled more than allowable limit';
-        this.sdb
-          .stmt(
-            `UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL, failed_reason = ?,
-               stalled_counter = stalled_counter + 1, attempts_made = attempts_made + 1 WHERE rowid = ?`,
-          )
-          .run(this.t.finishSort(queue, 'failed', opts.now), opts.now, reason, row.rowid);
-        this.t.emit(queue, 'failed', { jobId: row.id, failedReason: reason, prev: 'active' });
-        this.f.childFailed(queue, row, reason, opts.now);
-        this.afterFinish(queue, row, 'failed', opts.now);
-        // The job's own removeOnFail, as it was added (the Redis store does the same).
-        const keep = (JSON.parse(row.opts) as { removeOnFail?: KeepJobs }).removeOnFail;
-        applyRetention(this.sdb, this.t, queue, 'failed', row, toRetention(keep), opts.now);
-        result.failed.push(row.id);
-      } else {
-        this.sdb.stmt('UPDATE jobs SET stalled_counter = stalled_counter + 1 WHERE rowid = ?').run(row.rowid);
-        this.t.emit(queue, 'stalled', { jobId: row.id });
-        this.t.toWaiting(queue, row, 'active', true);
-        result.recovered.push(row.id);
-      }
+      // Over the limit, the job still goes back to waiting: the worker that fetches it fails it, so
+      // the failure runs the usual path (retention, parent policies, events), as in BullMQ 6. A job of
+      // a live scheduler is never failed for stalling (BullMQ neither).
+      const failing = row.stalled_counter + 1 > opts.maxStalledCount && !this.fromLiveScheduler(queue, row);
+      this.sdb
+        .stmt('UPDATE jobs SET stalled_counter = stalled_counter + 1, deferred_failure = ? WHERE rowid = ?')
+        .run(failing ? STALLED_REASON : row.deferred_failure, row.rowid);
+      this.t.emit(queue, 'stalled', { jobId: row.id });
+      this.t.toWaiting(queue, row, 'active', true);
+      result.recovered.push(row.id);
+      if (failing) result.failing.push(row.id);
     }
     return result;
+  }
+
+  /** Whether the job was made by a scheduler that still exists (opts.repeatJobKey). */
+  private fromLiveScheduler(queue: string, row: JobRow): boolean {
+    return !!this.sdb
+      .stmt("SELECT 1 FROM schedulers WHERE queue = ? AND id = json_extract(?, '$.repeatJobKey')")
+      .get(queue, row.opts);
   }
 }

@@ -42,7 +42,7 @@ if kind == 'completed' or kind == 'failed' then
   end
 elseif kind == 'active' then
   -- Only lapsed locks: a live one belongs to a worker.
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', activeKey, '-inf', '(' .. int(now))) do
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', activeKey, '-inf', '(' .. int(lockClock()))) do
     if full() then break end
     if takeIfOld(id, 'processedOn') then
       redis.call('ZREM', activeKey, id)

@@ -1,11 +1,11 @@
 -- extendLocks: renews the locks of active jobs held by the given tokens.
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
--- ARGV[1] now (ms)   ARGV[2] duration (ms)   ARGV[3..] pairs: id, token
+-- ARGV[1] now (ms, unused: locks run on the server's clock)   ARGV[2] duration (ms)   ARGV[3..] pairs: id, token
 -- Returns: the ids whose lock is gone (job missing, not active, or held by another token).
 -- A lock that lapsed before now is gone, even before recoverStalled takes the job back: it is not renewed.
 -- @include base
 local now = tonumber(ARGV[1])
-local untilMs = int(now + tonumber(ARGV[2]))
+local untilMs = int(lockClock() + tonumber(ARGV[2]))
 local lost = {}
 for i = 3, #ARGV, 2 do
   local id = ARGV[i]

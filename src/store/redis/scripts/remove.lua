@@ -21,7 +21,7 @@ end
 
 local function lockedIn(q, jobId)
   local lockUntil = tonumber(redis.call('ZSCORE', q .. ':active', jobId))
-  return lockUntil ~= nil and lockUntil >= now and (redis.call('HGET', q .. ':' .. jobId, 'token') or '') ~= ''
+  return lockUntil ~= nil and lockUntil >= lockClock() and (redis.call('HGET', q .. ':' .. jobId, 'token') or '') ~= ''
 end
 
 local function removeChildrenOf(q, parentId)

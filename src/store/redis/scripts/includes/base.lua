@@ -65,9 +65,24 @@ local queueName = string.sub(prefix, 1, -2)
 -- of [name, field, value, ...] arrays, in order, which the client unpacks (codec.ts toEvents). One
 -- XADD per job per transition was about a tenth of a fetched-and-completed job's Redis CPU.
 local pendingEvents, pendingQueues
+-- The server's time in ms for this call (lockClock); a library's locals outlive a call, so it is
+-- cleared with the events when each call starts.
+local serverMs
 
 local function resetEvents()
   pendingEvents, pendingQueues = {}, {}
+  serverMs = nil
+end
+
+-- Lock expiries are read and written on the Redis server's clock, as BullMQ's lock keys expire by
+-- TTL: a caller whose clock runs ahead (or a test's fake clock) must not lose, or keep, a lock. Job
+-- timestamps (processedOn, finishedOn, …) stay on the caller's clock, as in BullMQ. Read once per call.
+local function lockClock()
+  if not serverMs then
+    local t = redis.call('TIME')
+    serverMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return serverMs
 end
 
 local function emitIn(q, event, ...)
@@ -151,7 +166,8 @@ local function isLifo(jobKey)
 end
 
 -- 0 when `token` holds a live lock on active job `id`; else -1 (no job), -2 (no lock, or a lock that
--- lapsed before `now`, as an expired Redis lock key would be), -6 (held by another token).
+-- lapsed on the server's clock, as an expired Redis lock key would be), -6 (held by another token).
+-- `now` is unused (kept for the callers' shape): the lock is judged on lockClock().
 -- The empty token (BullMQ's '0') skips the lock check: 0 when the job is active, else -3.
 -- `fields` (optional) are more hash fields to read in the same call; their values come back second.
 local function checkLock(id, jobKey, token, now, fields)
@@ -174,7 +190,7 @@ local function checkLock(id, jobKey, token, now, fields)
     held = false -- complete and fail leave an empty token rather than deleting the field
   end
   local lockUntil = tonumber(read[3])
-  if not held or not lockUntil or lockUntil < now then
+  if not held or not lockUntil or lockUntil < lockClock() then
     return -2, values
   end
   if held ~= token then

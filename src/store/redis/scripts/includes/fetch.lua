@@ -105,7 +105,7 @@ local function takeJob(id, token, now, req)
   end
   local started = (tonumber(f[9]) or 0) + 1
   local at = int(now)
-  local lockUntil = int(now + req.lockDuration)
+  local lockUntil = int(lockClock() + req.lockDuration)
   redis.call('ZADD', activeKey, lockUntil, id)
   f[9], f[11], f[18] = started, at, token
   if req.processedBy ~= '' then
@@ -189,17 +189,26 @@ end
 
 -- The `next` part of complete/fail: fetch when asked, and say `drained` when nothing is left.
 -- `codes`: the move's result per item; a refused item's slot gets no job (its owner lost the lock).
+-- As BullMQ's moveToFinished: `drained` once the last job finished, with nothing waiting or active
+-- (a queue with jobs still running drains when the last of them finishes), asked to fetch or not.
 local function fetchAfterMove(now, req, codes)
-  if not req then
-    return 0
-  end
+  local result = 0
+  local moved = false
   for _, code in ipairs(codes or {}) do
-    if code ~= 0 then
+    if code == 0 then
+      moved = true
+    elseif req then
       table.remove(req.tokens)
     end
   end
-  local result = fetch(now, req)
-  if #result[1] == 0 and waitingCount() == 0 then
+  if req then
+    result = fetch(now, req)
+    if #result[1] > 0 then
+      return result
+    end
+  end
+  -- Only after a job did finish: a refused move (say, of a job an obliterate removed) writes nothing.
+  if moved and waitingCount() == 0 and redis.call('ZCARD', activeKey) == 0 then
     emit('drained')
   end
   return result
