@@ -118,16 +118,20 @@ export interface Store {
    * active → completed (or removed by retention), optionally fetching next in the same step. A
    * child also moves into its parent's `processed` (key `<queue>:<id>` → returnvalue); when it was
    * the parent's last pending child, the parent leaves waiting-children for waiting (or delayed
-   * when it has a delay), in the same step, whichever queue it lives in.
+   * when it has a delay), in the same step, whichever queue it lives in. A job that still has a
+   * pending child is refused with -4, one with a child failed under `fail` with -9 (BullMQ's codes).
+   * A child that retention removes while still pending (it failed with no policy) leaves its parent.
    */
   complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult>;
   /**
-   * active → failed, or back to delayed/waiting for a retry (attemptsMade + 1 either way). A child
-   * failing for good applies its ParentPolicy in the same step: `fail` fails the parent (reason
-   * `child <key> failed`, recursively up while parents also have `fail`) and records the child in
-   * `failed`; `continue` records it in `failed` and moves the parent to waiting at once; `ignore`
-   * records it in `ignored` and releases the parent when nothing else is pending; `remove` drops the
-   * dependency and releases the parent when nothing else is pending; none: the parent keeps waiting.
+   * active → failed, or back to delayed/waiting for a retry (attemptsMade + 1 either way); a final
+   * failure clears the job's `deferredFailure`. A child failing for good applies its ParentPolicy
+   * in the same step, as BullMQ 6: `fail` records the child in `failed` and gives the parent the
+   * deferred failure `child <key> failed` (a parent in waiting-children or delayed moves to waiting,
+   * for a worker to fail it); `continue` records it in `ignored` and moves the parent to waiting at
+   * once; `ignore` records it in `ignored` and releases the parent when nothing else is pending;
+   * `remove` drops the dependency and releases the parent when nothing else is pending; none: the
+   * child stays pending and the parent keeps waiting.
    */
   fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult>;
   /** Extends the locks of active jobs held by the given tokens; returns the ids whose lock is gone. */
@@ -155,8 +159,8 @@ export interface Store {
 
   /**
    * active → waiting-children when the job has pending children (lock checked unless token is
-   * undefined): returns 1. Returns 0 and changes nothing when none is pending; negative MoveCodes
-   * as elsewhere. Event `waiting-children {jobId}`.
+   * undefined): returns 1. Returns 0 and changes nothing when none is pending, -9 when a child failed
+   * under failParentOnFailure; negative MoveCodes as elsewhere. Event `waiting-children {jobId}`.
    */
   moveToWaitingChildren(queue: string, id: string, token: string | undefined, now: number): Promise<number>;
   getDependencies(queue: string, id: string): Promise<Dependencies>;
@@ -200,9 +204,10 @@ export interface Store {
   addLog(queue: string, id: string, row: string, keepLogs?: number): Promise<number>;
   clearLogs(queue: string, id: string, keep: number): Promise<void>;
   /**
-   * Removes a job (not while its lock is live): 1 removed, 0 not found or locked. A child leaves its
-   * parent's pending dependencies (a parent left with none is released); with `removeChildren` its
-   * children (pending or finished, not locked ones) are removed recursively. Events `removed`.
+   * Removes a job (not while its lock is live, nor with `removeChildren` while a pending child,
+   * recursively, holds one): 1 removed, 0 not found or locked. A child leaves its parent's pending
+   * dependencies (a parent left with none is released); with `removeChildren` its children (pending
+   * or finished) are removed recursively. Events `removed`.
    */
   remove(queue: string, id: string, now: number, removeChildren?: boolean): Promise<number>;
 
@@ -214,6 +219,7 @@ export interface Store {
   /**
    * A finished job (in `state`) → waiting, clearing returnvalue, failedReason, finishedOn,
    * processedOn; optionally resetting attemptsMade / attemptsStarted. 0, -1 missing, -3 not in `state`.
+   * A child is pending in its (existing) parent again, whatever outcome it had there.
    */
   retryJob(
     queue: string,
@@ -232,10 +238,11 @@ export interface Store {
    * Removes up to `limit` (0 = no limit) jobs of `type` older than `now - graceMs` (finishedOn for
    * completed/failed, processedOn for active, timestamp otherwise); never a job whose lock is live.
    * Types: completed, failed, active, delayed, wait/waiting, prioritized, paused. Returns the ids;
-   * event `cleaned {count}`.
+   * event `cleaned {count}`. A removed child leaves its parent's pending children; a parent left with
+   * none is deleted too when it is in this queue (not listed), else moved to waiting (as BullMQ).
    */
   clean(queue: string, graceMs: number, limit: number, type: string, now: number): Promise<string[]>;
-  /** Removes waiting and prioritized jobs, and delayed ones when `delayed`. */
+  /** Removes waiting and prioritized jobs, and delayed ones when `delayed`; children as `clean` does. */
   drain(queue: string, delayed: boolean): Promise<void>;
   /**
    * Removes the queue's jobs, logs, events and meta, up to `count` jobs per call. Returns -1 (nothing
