@@ -62,7 +62,7 @@ describe.each(stores)('flow children on $kind', (store) => {
     expect(await tree.job.getState()).toBe('unknown');
   });
 
-  it('clean and drain move a parent of another queue to waiting once no child is left', async () => {
+  it('clean, drain and obliterate move a parent of another queue to waiting once no child is left', async () => {
     const { parentQueue, childQueue, twoChildren } = setup();
     const cleaned = await twoChildren();
     await childQueue.clean(0, 1, 'wait');
@@ -73,6 +73,10 @@ describe.each(stores)('flow children on $kind', (store) => {
     const drained = await twoChildren();
     await childQueue.drain();
     expect(await drained.job.getState()).toBe('waiting');
+    await parentQueue.drain();
+    const obliterated = await twoChildren();
+    await childQueue.obliterate();
+    expect(await obliterated.job.getState()).toBe('waiting');
   });
 
   it('removeChildDependency unlinks for good and rejects when the child or the parent is gone', async () => {

@@ -260,7 +260,7 @@ export class RedisStore implements Store {
   }
 
   async obliterate(queue: string, force: boolean, count: number): Promise<number> {
-    const left = Number(await this.conn.run('obliterate', queue, [force ? '1' : '0', count]));
+    const left = Number(await this.conn.run('obliterate', queue, [force ? '1' : '0', count, Date.now()]));
     // The meta stamp is gone with the queue: the next use stamps it again.
     if (left === 0) this.conn.forgetQueue(queue);
     return left;

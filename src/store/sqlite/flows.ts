@@ -2,7 +2,7 @@ import { moveError } from '../../errors.js';
 import type { Dependencies, ParentRef } from '../store.js';
 import type { SharedDatabase } from './database.js';
 import type { JobRow } from './rows.js';
-import type { Transitions } from './transitions.js';
+import type { Removal, Transitions } from './transitions.js';
 
 /**
  * Parent/child bookkeeping; each method runs inside the caller's transaction. Mirrors
@@ -112,14 +112,15 @@ export class FlowLinks {
    * pending children. A parent left with none moves on; with `hard` (clean, drain) a parent in the
    * same queue is deleted with its last pending child instead, as BullMQ does.
    */
-  private childRemoved(queue: string, id: string, parentJson: string, now: number, hard: boolean): void {
+  private childRemoved(queue: string, id: string, parentJson: string, now: number, hard: Removal['hard']): void {
     const parent = JSON.parse(parentJson) as ParentRef;
+    if (hard === 'queue' && parent.queue === queue) return;
     if (!this.dropPending(parent, `${queue}:${id}`)) return;
     if (this.pendingCount(parent.queue, parent.id) > 0) return;
     const row = this.t.row(parent.queue, parent.id);
     if (row?.state !== 'waiting-children') return;
     this.t.touched.add(parent.queue);
-    if (hard && parent.queue === queue) this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard });
+    if (hard === true && parent.queue === queue) this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard });
     else this.releaseIfReady(parent, now);
   }
 
@@ -136,11 +137,19 @@ export class FlowLinks {
     return 0;
   }
 
-  /** A retried child is pending in its parent again, whatever outcome it had. */
+  /**
+   * A retried child is pending in its parent again, whatever outcome the parent recorded (as BullMQ:
+   * not one a `remove` policy dropped).
+   */
   childRetried(queue: string, child: Pick<JobRow, 'id' | 'parent'>): void {
     const parent = parentOf(child);
-    if (!parent || !this.t.exists(parent.queue, parent.id)) return;
-    this.setDep(parent, `${queue}:${child.id}`, 'pending', null);
+    if (!parent) return;
+    this.sdb
+      .stmt(
+        `UPDATE deps SET status = 'pending', value = NULL
+         WHERE parent_queue = ? AND parent_id = ? AND child_key = ? AND status <> 'pending'`,
+      )
+      .run(parent.queue, parent.id, `${queue}:${child.id}`);
   }
 
   /** Applies the child's parent policy once it failed for good. */

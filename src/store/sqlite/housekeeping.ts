@@ -125,13 +125,16 @@ export class Housekeeping {
     }
   }
 
-  obliterate(queue: string, force: boolean, count: number): number {
+  /** `now` only times a parent in another queue that leaves waiting-children with a delay. */
+  obliterate(queue: string, force: boolean, count: number, now: number): number {
     const active = this.sdb.stmt("SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = 'active'").get(queue) as {
       n: number;
     };
     if (active.n > 0 && !force) return -1;
-    const rows = this.sdb.stmt('SELECT rowid, id FROM jobs WHERE queue = ? LIMIT ?').all(queue, count) as JobRow[];
-    for (const row of rows) this.t.deleteJob(queue, row.id, row.rowid);
+    const rows = this.sdb
+      .stmt('SELECT rowid, id, parent FROM jobs WHERE queue = ? LIMIT ?')
+      .all(queue, count) as JobRow[];
+    for (const row of rows) this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard: 'queue' });
     const left = (this.sdb.stmt('SELECT count(*) AS n FROM jobs WHERE queue = ?').get(queue) as { n: number }).n;
     if (left === 0) {
       this.sdb.stmt('DELETE FROM events WHERE queue = ?').run(queue);

@@ -265,7 +265,7 @@ export class SqliteStore implements Store {
   }
 
   obliterate(queue: string, force: boolean, count: number): Promise<number> {
-    return this.write(queue, () => this.h.obliterate(queue, force, count));
+    return this.write(queue, () => this.h.obliterate(queue, force, count, Date.now()));
   }
 
   trimEvents(queue: string, maxLen: number): Promise<void> {

@@ -357,7 +357,7 @@ export class Transitions {
   }
 
   /** Set by flows.ts: takes a deleted child (before its row goes) out of its parent's pending children. */
-  childRemoved?: (queue: string, id: string, parent: string, now: number, hard: boolean) => void;
+  childRemoved?: (queue: string, id: string, parent: string, now: number, hard: Removal['hard']) => void;
 
   /** Deletes a job, its logs and children links; with `parent` and `how`, tells `childRemoved` first. */
   deleteJob(queue: string, id: string, rowid: number, parent: string | null = null, how?: Removal): void {
@@ -384,8 +384,11 @@ export class Transitions {
 /** The columns of a job row `finishRow` reads. */
 export type FinishRow = Pick<JobRow, 'rowid' | 'id' | 'state' | 'token' | 'sort' | 'parent' | 'opts'>;
 
-/** How a child leaves its parent when deleted: `hard` (clean, drain) may delete the parent too. */
-export type Removal = { now: number; hard: boolean };
+/**
+ * How a child leaves its parent when deleted: `hard` (clean, drain) may delete the parent too;
+ * 'queue' (obliterate: the whole queue goes) only tells parents in other queues.
+ */
+export type Removal = { now: number; hard: boolean | 'queue' };
 
 export interface QueueRow {
   queue: string;

@@ -2,14 +2,19 @@
 -- schedulers, metrics and the worker registry.
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] force ('1' = also active jobs)   ARGV[2] count: the most jobs to remove in this call (<= 0 = all)
+-- ARGV[3] now (ms)
+-- A removed child of a parent in another queue leaves it (a parent left with no pending child moves
+-- to waiting, as BullMQ's obliterate does).
 -- Returns: -1 when active jobs exist and not force (nothing removed); else the number of jobs left
 --          (0 = the queue is gone; call again while > 0).
 -- @include base
+-- @include flows
 -- @include retention
 if ARGV[1] ~= '1' and redis.call('ZCARD', activeKey) > 0 then
   return -1
 end
 local budget = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
 if budget <= 0 then
   budget = math.huge
 end
@@ -18,7 +23,7 @@ for _, key in ipairs({ activeKey, prioritizedKey, delayedKey, completedKey, fail
     local ids = redis.call('ZRANGE', key, 0, math.min(budget, 1000) - 1)
     if #ids == 0 then break end
     for _, id in ipairs(ids) do
-      deleteJob(id)
+      deleteJob(id, now, 'queue')
     end
     redis.call('ZREMRANGEBYRANK', key, 0, #ids - 1)
     budget = budget - #ids
@@ -28,7 +33,7 @@ while budget > 0 do
   local ids = redis.call('LRANGE', waitKey, 0, math.min(budget, 1000) - 1)
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
-    deleteJob(id)
+    deleteJob(id, now, 'queue')
   end
   redis.call('LTRIM', waitKey, #ids, -1)
   budget = budget - #ids

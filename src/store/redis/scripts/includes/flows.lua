@@ -139,9 +139,10 @@ end
 -- Job `id` of queue `q` (hash `jobKey`) is being deleted (remove, retention, clean, drain): it
 -- leaves its parent's pending children. A parent left with none moves on; with `hard` (clean,
 -- drain) a parent in the same queue is deleted with its last pending child instead, as BullMQ does.
+-- `hard` = 'queue' (obliterate): the job's whole queue goes, so only parents in other queues matter.
 local function childRemoved(q, id, jobKey, now, hard)
   local parent = parentOf(jobKey)
-  if not parent then
+  if not parent or (hard == 'queue' and parent.queue == q) then
     return
   end
   local pq, pid = parent.queue, parent.id
@@ -161,7 +162,7 @@ local function childRemoved(q, id, jobKey, now, hard)
   end
 end
 
--- A retried child (hash `jobKey`) is pending in its parent again, whatever outcome it had.
+-- A retried child (hash `jobKey`) is pending in its parent again, whatever outcome it had there.
 local function childRetried(q, id, jobKey)
   local parent = parentOf(jobKey)
   if not parent then
@@ -171,11 +172,13 @@ local function childRetried(q, id, jobKey)
   if redis.call('EXISTS', parentKey) == 0 then
     return
   end
+  -- As BullMQ: only a child whose outcome the parent recorded (not one a `remove` policy dropped).
   local childKey = q .. ':' .. id
   for _, done in ipairs(doneSuffixes) do
-    redis.call('HDEL', parentKey .. done, childKey)
+    if redis.call('HDEL', parentKey .. done, childKey) == 1 then
+      redis.call('SADD', parentKey .. ':dependencies', childKey)
+    end
   end
-  redis.call('SADD', parentKey .. ':dependencies', childKey)
 end
 
 -- An add met job `id` of queue `q` that exists already, naming `parentRaw` (JSON, '' = none) as its

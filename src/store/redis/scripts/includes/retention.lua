@@ -1,13 +1,11 @@
 -- Finished-job retention (needs base, flows). Removes job hashes and logs along with the set entries.
 
 -- A job's hash, logs and, as a parent, its dependency keys (includes/flows.lua). As a child it first
--- leaves its parent's pending children (flows.lua childRemoved; `hard` for clean and drain), unless
--- `now` is nil (obliterate: the whole queue goes).
+-- leaves its parent's pending children (flows.lua childRemoved; `hard` true for clean and drain,
+-- 'queue' for obliterate).
 local function deleteJob(id, now, hard)
   local jobKey = prefix .. id
-  if now then
-    childRemoved(queueName, id, jobKey, now, hard)
-  end
+  childRemoved(queueName, id, jobKey, now, hard)
   redis.call('DEL', jobKey, jobKey .. ':logs', jobKey .. ':dependencies', jobKey .. ':processed',
     jobKey .. ':failed', jobKey .. ':ignored')
 end
