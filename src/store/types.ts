@@ -84,12 +84,15 @@ export interface NewJob {
 
 /**
  * BullMQ's `opts.deduplication`. While the key `id` points at a job that is not finished (or, with
- * `ttl`, until `ttl` ms after it was set), an add with the same id adds nothing and emits
- * `deduplicated {jobId: existing, deduplicationId, deduplicatedJobId: the refused job's custom id or ''}`.
+ * `ttl`, until `ttl` ms after it was set, finished or not), an add with the same id adds nothing and
+ * emits `deduplicated {jobId: existing, deduplicationId, deduplicatedJobId: the refused job's id}`
+ * (an auto id is taken before the check, as in BullMQ, so a refused add uses one up).
  * `extend`: a refused add restarts the ttl. `replace`: when the existing job is still delayed, it is
- * removed and the new job takes its place (key and ttl renewed). `keepLastIfActive`: when the
- * existing job is active, the newest refused job is kept aside and added when the active job
- * finishes. Without `ttl` the key is released when its job completes or fails for good.
+ * removed and the new job takes its place, keeping the ttl left unless `extend` (a refused replace
+ * emits no event). `keepLastIfActive`: when the existing job is active, the newest refused job is
+ * kept aside and added when the active job finishes; the key then ignores `ttl` and is held until
+ * its job finishes. Without `ttl` the key is released when its job completes or fails for good.
+ * Removing a job (remove, clean, drain, obliterate) releases the key pointing at it.
  */
 export interface DedupOptions {
   id: string;

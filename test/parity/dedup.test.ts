@@ -27,21 +27,23 @@ describe.each(stores)('deduplication on $kind', (store) => {
   });
 
   it('keeps deduplicating for ttl even after the job finished, and extend restarts the ttl', async () => {
-    const { queue } = setup();
-    const first = await queue.add('x', {}, { deduplication: { id: 'd', ttl: 400 } });
-    await queue.remove(first.id!);
-    const second = await queue.add('x', {}, { deduplication: { id: 'd', ttl: 400 } });
+    const { queue, worker } = setup();
+    const first = await queue.add('x', {}, { deduplication: { id: 'd', ttl: 2000 } });
+    const w = worker(async () => 'done');
+    await until(async () => (await queue.getJobState(first.id!)) === 'completed', 10_000, 'the first job to finish');
+    await w.close();
+    const second = await queue.add('x', {}, { deduplication: { id: 'd', ttl: 2000 } });
     expect(second.id).toBe(first.id);
     await until(async () => (await queue.getDeduplicationJobId('d')) === null, 10_000, 'the ttl to lapse');
-    const fresh = await queue.add('x', {}, { deduplication: { id: 'd', ttl: 400, extend: true } });
+    const fresh = await queue.add('x', {}, { deduplication: { id: 'd', ttl: 2000, extend: true } });
     expect(fresh.id).not.toBe(first.id);
     const addedAt = Date.now();
     // Each refused add within the ttl restarts it.
     for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 150));
-      expect((await queue.add('x', {}, { deduplication: { id: 'd', ttl: 400, extend: true } })).id).toBe(fresh.id);
+      await new Promise((r) => setTimeout(r, 700));
+      expect((await queue.add('x', {}, { deduplication: { id: 'd', ttl: 2000, extend: true } })).id).toBe(fresh.id);
     }
-    expect(Date.now() - addedAt).toBeGreaterThanOrEqual(400);
+    expect(Date.now() - addedAt).toBeGreaterThanOrEqual(2000);
     expect(await queue.getDeduplicationJobId('d')).toBe(fresh.id);
   });
 

@@ -22,19 +22,16 @@ export class Adding {
     const duplicated: boolean[] = [];
     const released: ParentRef[] = [];
     for (const job of jobs) {
-      const existing = this.p.dedupBeforeAdd(queue, job, now);
-      if (existing !== undefined) {
-        ids.push(existing);
+      // As BullMQ: an auto id is taken first (a deduplicated add uses one up), and an existing custom id wins.
+      const id = job.id ?? String(this.t.nextId(queue));
+      if (job.id !== undefined && this.existingJob(queue, id, job.parent, released)) {
+        ids.push(id);
         duplicated.push(true);
         continue;
       }
-      if (job.id !== undefined && this.existingJob(queue, job.id, job.parent, released)) {
-        ids.push(job.id);
-        duplicated.push(true);
-        continue;
-      }
-      ids.push(this.w.insertJob(queue, job, now));
-      duplicated.push(false);
+      const { existing, expiresAt } = this.p.dedup.beforeAdd(queue, job, id, now);
+      ids.push(existing ?? this.w.insertJob(queue, { ...job, id }, now, expiresAt));
+      duplicated.push(existing !== undefined);
     }
     for (const parent of released) this.f.releaseIfReady(parent, now);
     return { ids, duplicated };
@@ -48,7 +45,7 @@ export class Adding {
     for (const node of nodes) {
       this.t.ensureQueue(node.queue);
       this.t.touched.add(node.queue);
-      const existing = this.p.dedupBeforeAdd(node.queue, node, now);
+      const { existing, expiresAt } = this.p.dedup.beforeAdd(node.queue, node, node.id, now);
       if (existing !== undefined) {
         ids.push(existing);
         duplicated.push(true);
@@ -58,7 +55,7 @@ export class Adding {
       } else {
         this.t.insert(node.queue, node.id, node, node.hasChildren);
         if (node.parent) this.f.link(node.queue, node.id, node.parent);
-        this.p.claimDedup(node.queue, node, node.id, now);
+        this.p.dedup.claim(node.queue, node, node.id, now, expiresAt);
         ids.push(node.id);
         duplicated.push(false);
       }

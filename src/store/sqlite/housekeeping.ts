@@ -1,5 +1,6 @@
 import type { MoveCode } from '../store.js';
 import type { SharedDatabase } from './database.js';
+import { releaseDedup } from './dedup.js';
 import type { FlowLinks } from './flows.js';
 import type { JobRow } from './rows.js';
 import type { Transitions } from './transitions.js';
@@ -98,7 +99,7 @@ export class Housekeeping {
           : 'timestamp';
     const rows = this.sdb
       .stmt(
-        `SELECT rowid, id, state, lane, token, sort, parent FROM jobs WHERE queue = ? AND state = ? ${filter.lane}
+        `SELECT rowid, id, state, lane, token, sort, parent, opts FROM jobs WHERE queue = ? AND state = ? ${filter.lane}
            AND coalesce(${age}, timestamp) <= ? ORDER BY sort LIMIT ?`,
       )
       .all(queue, filter.state, now - graceMs, limit > 0 ? limit : -1) as JobRow[];
@@ -107,6 +108,7 @@ export class Housekeeping {
       if (row.state === 'active' && row.token !== null && row.sort > this.t.lockClock()) continue; // lock still live
       // A parent in this queue deleted with its last pending child goes too (it may come later in `rows`).
       if (!this.t.exists(queue, row.id)) continue;
+      releaseDedup(this.sdb, queue, row);
       this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard: true });
       removed.push(row.id);
     }
@@ -118,10 +120,12 @@ export class Housekeeping {
   drain(queue: string, delayed: boolean, now: number): void {
     const states = delayed ? "('waiting', 'delayed')" : "('waiting')";
     const rows = this.sdb
-      .stmt(`SELECT rowid, id, parent FROM jobs WHERE queue = ? AND state IN ${states}`)
+      .stmt(`SELECT rowid, id, parent, opts FROM jobs WHERE queue = ? AND state IN ${states}`)
       .all(queue) as JobRow[];
     for (const row of rows) {
-      if (this.t.exists(queue, row.id)) this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard: true });
+      if (!this.t.exists(queue, row.id)) continue;
+      releaseDedup(this.sdb, queue, row);
+      this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard: true });
     }
   }
 
@@ -132,9 +136,12 @@ export class Housekeeping {
     };
     if (active.n > 0 && !force) return -1;
     const rows = this.sdb
-      .stmt('SELECT rowid, id, parent FROM jobs WHERE queue = ? LIMIT ?')
+      .stmt('SELECT rowid, id, parent, opts FROM jobs WHERE queue = ? LIMIT ?')
       .all(queue, count) as JobRow[];
-    for (const row of rows) this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard: 'queue' });
+    for (const row of rows) {
+      releaseDedup(this.sdb, queue, row);
+      this.t.deleteJob(queue, row.id, row.rowid, row.parent, { now, hard: 'queue' });
+    }
     const left = (this.sdb.stmt('SELECT count(*) AS n FROM jobs WHERE queue = ?').get(queue) as { n: number }).n;
     if (left === 0) {
       this.sdb.stmt('DELETE FROM events WHERE queue = ?').run(queue);

@@ -1,105 +1,23 @@
 import type { MetricsRead, NewJob, WorkerInfo } from '../store.js';
 import type { SharedDatabase } from './database.js';
+import { DedupIds, releaseDedup } from './dedup.js';
 import type { FlowLinks } from './flows.js';
 import { type JobRow, stateOf } from './rows.js';
 import type { Transitions } from './transitions.js';
-
-interface DedupRow {
-  job_id: string;
-  expires_at: number | null;
-  next_job: string | null;
-}
 
 const MINUTE = 60_000;
 
 /** BullMQ-parity features on SQLite: dedup, metrics, workers, child unlinking. Runs inside the caller's transaction. */
 export class Parity {
+  /** Deduplication ids (dedup.ts). */
+  readonly dedup: DedupIds;
+
   constructor(
     private readonly sdb: SharedDatabase,
     private readonly t: Transitions,
     private readonly f: FlowLinks,
-  ) {}
-
-  // ── deduplication ──────────────────────────────────────────────────────────────
-
-  private dedupRow(queue: string, dedupId: string): DedupRow | undefined {
-    return this.sdb
-      .stmt('SELECT job_id, expires_at, next_job FROM dedup WHERE queue = ? AND dedup_id = ?')
-      .get(queue, dedupId) as DedupRow | undefined;
-  }
-
-  /** The job a live deduplication id points at, if any. */
-  liveDedup(queue: string, dedupId: string, now: number): { row: DedupRow; job?: JobRow } | undefined {
-    const row = this.dedupRow(queue, dedupId);
-    if (!row) return undefined;
-    const job = this.t.row(queue, row.job_id);
-    if (row.expires_at !== null) return row.expires_at > now ? { row, job } : undefined;
-    if (!job || job.state === 'completed' || job.state === 'failed') return undefined;
-    return { row, job };
-  }
-
-  /**
-   * Applies `job.dedup` before an insert: returns the existing job id when the add is refused,
-   * or undefined when the job should be inserted (after which `claimDedup` points the id at it).
-   */
-  dedupBeforeAdd(queue: string, job: NewJob, now: number): string | undefined {
-    const dedup = job.dedup;
-    if (!dedup) return undefined;
-    const live = this.liveDedup(queue, dedup.id, now);
-    if (!live) return undefined;
-    const existing = live.row.job_id;
-    if (dedup.replace && live.job?.state === 'delayed') {
-      this.t.deleteJob(queue, existing, live.job.rowid);
-      this.t.emit(queue, 'removed', { jobId: existing, prev: 'delayed' });
-      return undefined;
-    }
-    if (dedup.keepLastIfActive && live.job?.state === 'active') {
-      this.sdb
-        .stmt('UPDATE dedup SET next_job = ? WHERE queue = ? AND dedup_id = ?')
-        .run(JSON.stringify({ ...job, dedup: { ...dedup } }), queue, dedup.id);
-    } else if (dedup.extend && dedup.ttl !== undefined) {
-      this.sdb
-        .stmt('UPDATE dedup SET expires_at = ? WHERE queue = ? AND dedup_id = ?')
-        .run(now + dedup.ttl, queue, dedup.id);
-    }
-    this.t.emit(queue, 'deduplicated', { jobId: existing, deduplicationId: dedup.id, deduplicatedJobId: job.id ?? '' });
-    return existing;
-  }
-
-  claimDedup(queue: string, job: NewJob, jobId: string, now: number): void {
-    if (!job.dedup) return;
-    const expires = job.dedup.ttl !== undefined ? now + job.dedup.ttl : null;
-    this.sdb
-      .stmt('INSERT OR REPLACE INTO dedup (queue, dedup_id, job_id, expires_at, next_job) VALUES (?, ?, ?, ?, NULL)')
-      .run(queue, job.dedup.id, jobId, expires);
-  }
-
-  /** A job finished for good: free its deduplication id, adding the job kept aside if any. */
-  dedupAfterFinish(
-    queue: string,
-    row: Pick<JobRow, 'id' | 'opts'>,
-    now: number,
-    insert: (job: NewJob) => string,
-  ): void {
-    const dedupId = (JSON.parse(row.opts) as { deduplication?: { id?: string } }).deduplication?.id;
-    if (!dedupId) return;
-    const dedup = this.dedupRow(queue, dedupId);
-    if (!dedup || dedup.job_id !== row.id) return;
-    if (dedup.next_job) {
-      const next = JSON.parse(dedup.next_job) as NewJob;
-      const id = insert(next);
-      this.claimDedup(queue, next, id, now);
-    } else if (dedup.expires_at === null) {
-      this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ?').run(queue, dedupId);
-    }
-  }
-
-  removeDedup(queue: string, dedupId: string, jobId?: string): number {
-    const res =
-      jobId === undefined
-        ? this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ?').run(queue, dedupId)
-        : this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ? AND job_id = ?').run(queue, dedupId, jobId);
-    return res.changes;
+  ) {
+    this.dedup = new DedupIds(sdb, t);
   }
 
   // ── metrics ────────────────────────────────────────────────────────────────────
@@ -199,6 +117,7 @@ export class Parity {
     const row = this.t.row(queue, id);
     if (!row || this.lockedTree(queue, row, now, removeChildren)) return 0;
     if (removeChildren) this.removeChildrenOf(queue, id, now);
+    releaseDedup(this.sdb, queue, row);
     this.t.deleteJob(queue, id, row.rowid, row.parent, { now, hard: false });
     this.t.emit(queue, 'removed', { jobId: id, prev: stateOf(row) });
     return 1;
@@ -209,6 +128,7 @@ export class Parity {
       const child = this.childRow(key);
       if (!child || this.locked(child, now)) continue;
       this.removeChildrenOf(child.queue, child.id, now);
+      releaseDedup(this.sdb, child.queue, child);
       this.t.deleteJob(child.queue, child.id, child.rowid);
       this.t.emit(child.queue, 'removed', { jobId: child.id, prev: stateOf(child) });
       this.t.touched.add(child.queue);
@@ -231,6 +151,7 @@ export class Parity {
       }
       if (this.locked(child, now) || child.state === 'failed') continue;
       this.removeUnprocessedChildren(child.queue, child.id, now);
+      releaseDedup(this.sdb, child.queue, child);
       this.t.deleteJob(child.queue, child.id, child.rowid, child.parent, { now, hard: false });
       this.t.emit(child.queue, 'removed', { jobId: child.id, prev: stateOf(child) });
       this.t.touched.add(child.queue);

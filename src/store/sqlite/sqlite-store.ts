@@ -297,11 +297,11 @@ export class SqliteStore implements Store {
   }
 
   getDedupJobId(queue: string, dedupId: string, now: number): Promise<string | undefined> {
-    return this.sdb.read(() => this.p.liveDedup(queue, dedupId, now)?.row.job_id);
+    return this.sdb.read(() => this.p.dedup.live(queue, dedupId, now)?.row.job_id);
   }
 
   removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number> {
-    return this.write(queue, () => this.p.removeDedup(queue, dedupId, jobId));
+    return this.write(queue, () => this.p.dedup.remove(queue, dedupId, jobId));
   }
 
   setGlobalConcurrency(queue: string, n: number | undefined): Promise<void> {

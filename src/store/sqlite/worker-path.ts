@@ -31,12 +31,15 @@ export class WorkerPath {
     private readonly p: Parity,
   ) {}
 
-  /** Inserts one job (auto id when it has none), links its parent and claims its dedup id. */
-  insertJob(queue: string, job: NewJob, now: number): string {
+  /**
+   * Inserts one job (auto id when it has none), links its parent and claims its dedup id
+   * (`dedupExpiresAt`: an expiry the id keeps, see DedupIds.claim).
+   */
+  insertJob(queue: string, job: NewJob, now: number, dedupExpiresAt?: number | null): string {
     const id = job.id ?? String(this.t.nextId(queue));
     this.t.insert(queue, id, job);
     if (job.parent) this.f.link(queue, id, job.parent);
-    this.p.claimDedup(queue, job, id, now);
+    this.p.dedup.claim(queue, job, id, now, dedupExpiresAt);
     return id;
   }
 
@@ -48,7 +51,7 @@ export class WorkerPath {
     now: number,
     metrics?: number,
   ): void {
-    this.p.dedupAfterFinish(queue, row, now, (job) => this.insertJob(queue, job, now));
+    this.p.dedup.afterFinish(queue, row, now, (job) => this.insertJob(queue, job, now));
     if (metrics) this.p.recordMetric(queue, type, now, metrics);
   }
 

@@ -51,7 +51,7 @@ for i = 0, n - 1 do
     autoIds = autoIds + 1
   end
 end
--- Auto ids for the whole batch in one step (a deduplicated job leaves its id unused).
+-- Auto ids for the whole batch in one step (a deduplicated job uses one up too, as in BullMQ).
 local nextAutoId = 0
 if autoIds > 0 then
   nextAutoId = redis.call('INCRBY', idKey, autoIds) - autoIds
@@ -70,25 +70,30 @@ for i = 0, n - 1 do
   local b = 1 + i * W
   local job = readJob(b, J)
   local dedup = readDedup(J[b + 9])
-  local existing = dedup and dedupBeforeAdd(queueName, dedup, job)
-  if existing then
-    out[#out + 1] = existing
+  -- As BullMQ: an auto id is taken before deduplication (a refused add uses one up, and the job it
+  -- keeps aside keeps it), and an existing custom id wins over deduplication.
+  if job.id == '' then
+    nextAutoId = nextAutoId + 1
+    job.id = int(nextAutoId)
+  end
+  local id = job.id
+  if redis.call('EXISTS', prefix .. id) == 1 then
+    released[#released + 1] = linkExisting(queueName, id, job.parent)
+    emit('duplicated', 'jobId', id)
+    out[#out + 1] = id
     out[#out + 1] = 1
   else
-    local id = job.id
-    if id == '' then
-      nextAutoId = nextAutoId + 1
-      id = int(nextAutoId)
+    local existing, ttlLeft
+    if dedup then
+      existing, ttlLeft = dedupBeforeAdd(queueName, dedup, job)
     end
-    if redis.call('EXISTS', prefix .. id) == 1 then
-      released[#released + 1] = linkExisting(queueName, id, job.parent)
-      emit('duplicated', 'jobId', id)
-      out[#out + 1] = id
+    if existing then
+      out[#out + 1] = existing
       out[#out + 1] = 1
     else
       insertJobIn(queueName, id, job, false, backlog)
       if dedup then
-        claimDedup(queueName, dedup, id)
+        claimDedup(queueName, dedup, id, ttlLeft)
       end
       added = true
       out[#out + 1] = id

@@ -8,8 +8,10 @@
 -- A removed child leaves its parent's pending children: a parent in this queue left with none is
 -- deleted too (not counted), one in another queue moves to waiting (includes/flows.lua childRemoved).
 -- Events: cleaned {count}.
+-- A removed job gives up its deduplication id (includes/jobs.lua releaseDedupIn), as in BullMQ.
 -- @include base
 -- @include retention
+-- @include jobs
 local cutoff, limit, kind, now = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local removed = {}
 local function full()
@@ -18,6 +20,7 @@ end
 local function takeIfOld(id, field)
   local at = tonumber(redis.call('HGET', prefix .. id, field))
   if at and at <= cutoff then
+    releaseDedupIn(queueName, id)
     deleteJob(id, now, true)
     removed[#removed + 1] = id
     return true
@@ -37,6 +40,7 @@ if kind == 'completed' or kind == 'failed' then
   end
   for _, id in ipairs(ids) do
     redis.call('ZREM', setKey, id)
+    releaseDedupIn(queueName, id)
     deleteJob(id, now, true)
     removed[#removed + 1] = id
   end

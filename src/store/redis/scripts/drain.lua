@@ -3,13 +3,16 @@
 -- ARGV[1] delayed too ('1'/'0')   ARGV[2] now (ms)
 -- A removed child leaves its parent's pending children: a parent in this queue left with none is
 -- deleted too, one in another queue moves to waiting (includes/flows.lua childRemoved).
--- Returns: how many jobs were removed.  No event (as BullMQ).
+-- Returns: how many jobs were removed.  No event (as BullMQ). A removed job gives up its
+-- deduplication id (includes/jobs.lua releaseDedupIn), as in BullMQ.
 -- @include base
 -- @include retention
+-- @include jobs
 local removed = 0
 local now = tonumber(ARGV[2])
 local function removeAll(ids)
   for _, id in ipairs(ids) do
+    releaseDedupIn(queueName, id)
     deleteJob(id, now, true)
     removed = removed + 1
   end

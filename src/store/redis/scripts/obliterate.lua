@@ -7,9 +7,11 @@
 -- to waiting, as BullMQ's obliterate does).
 -- Returns: -1 when active jobs exist and not force (nothing removed); else the number of jobs left
 --          (0 = the queue is gone; call again while > 0).
+-- A removed job gives up its deduplication id (includes/jobs.lua releaseDedupIn).
 -- @include base
 -- @include flows
 -- @include retention
+-- @include jobs
 if ARGV[1] ~= '1' and redis.call('ZCARD', activeKey) > 0 then
   return -1
 end
@@ -23,6 +25,7 @@ for _, key in ipairs({ activeKey, prioritizedKey, delayedKey, completedKey, fail
     local ids = redis.call('ZRANGE', key, 0, math.min(budget, 1000) - 1)
     if #ids == 0 then break end
     for _, id in ipairs(ids) do
+      releaseDedupIn(queueName, id)
       deleteJob(id, now, 'queue')
     end
     redis.call('ZREMRANGEBYRANK', key, 0, #ids - 1)
@@ -33,6 +36,7 @@ while budget > 0 do
   local ids = redis.call('LRANGE', waitKey, 0, math.min(budget, 1000) - 1)
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
+    releaseDedupIn(queueName, id)
     deleteJob(id, now, 'queue')
   end
   redis.call('LTRIM', waitKey, #ids, -1)

@@ -1,12 +1,11 @@
--- Deduplication (needs base, jobs). Key <q>:de:<dedupId> = the job id owning the dedup id (PX ttl
--- when the owner was added with `ttl`); <q>:de:<dedupId>:next = a job kept aside (keepLastIfActive)
--- as JSON of a readJob table plus `dedup`, added when the owner finishes.
+-- Deduplication (needs base, jobs), as BullMQ's. Key <q>:de:<dedupId> = the job id owning the
+-- dedup id: with PX ttl when the owner was added with `ttl` (the id is then held for ttl, finished
+-- or not), else without expiry (held until the owner finishes or is removed). keepLastIfActive
+-- ignores ttl: its key never expires while the owner is active. <q>:de:<dedupId>:next = a job kept
+-- aside (keepLastIfActive) as JSON of a readJob table plus `dedup`, added when the owner finishes.
 
--- Applies `dedup` ({id, ttl?, extend?, replace?, keepLastIfActive?}) before inserting `job` (a
--- readJob table) into queue `q`. Returns the existing job id when the add is refused, or nil when
--- the job is to be inserted (then claimDedup points the id at it).
-local function dedupBeforeAdd(q, dedup, job)
-  local key = q .. ':de:' .. dedup.id
+-- The job holding dedup key `key` of queue `q` and its state, or nil when the id is free.
+local function dedupOwner(q, key)
   local existing = redis.call('GET', key)
   if not existing then
     return nil
@@ -18,8 +17,30 @@ local function dedupBeforeAdd(q, dedup, job)
       return nil
     end
   end
+  return existing, state
+end
+
+-- Applies `dedup` ({id, ttl?, extend?, replace?, keepLastIfActive?}) before inserting `job` (a
+-- readJob table whose id is already assigned) into queue `q`. Returns the existing job id when
+-- the add is refused; else nil, and then claimDedup points the id at the new job, with `ttlLeft`
+-- as its second result when the key must keep the ttl it had (replace without extend).
+-- Events: deduplicated {jobId: existing, deduplicationId, deduplicatedJobId: job.id}; for a
+-- replaced delayed job: removed {jobId, prev: delayed} and deduplicated {jobId: job.id, ...,
+-- deduplicatedJobId: the removed job}. A refused replace (the job is no longer delayed) emits none.
+local function dedupBeforeAdd(q, dedup, job)
+  local key = q .. ':de:' .. dedup.id
+  local existing, state = dedupOwner(q, key)
+  if not existing then
+    return nil
+  end
+  local ttl = tonumber(dedup.ttl)
   if dedup.replace and state == 'delayed' then
+    local left = redis.call('PTTL', key)
     removeJobIn(q, existing)
+    emitIn(q, 'deduplicated', 'jobId', job.id, 'deduplicationId', dedup.id, 'deduplicatedJobId', existing)
+    if ttl and ttl > 0 and not dedup.extend then
+      return nil, left
+    end
     return nil
   end
   if dedup.keepLastIfActive and state == 'active' then
@@ -29,18 +50,27 @@ local function dedupBeforeAdd(q, dedup, job)
     end
     kept.dedup = dedup
     redis.call('SET', key .. ':next', cjson.encode(kept))
-  elseif dedup.extend and tonumber(dedup.ttl) and tonumber(dedup.ttl) > 0 then
-    redis.call('PEXPIRE', key, int(tonumber(dedup.ttl)))
+    -- Held until the active job finishes: a ttl running out meanwhile would let a job run beside it.
+    redis.call('PERSIST', key)
+  elseif dedup.replace then
+    return existing
+  elseif dedup.extend and ttl and ttl > 0 then
+    if dedup.keepLastIfActive then
+      redis.call('PERSIST', key)
+    else
+      redis.call('PEXPIRE', key, int(ttl))
+    end
   end
   emitIn(q, 'deduplicated', 'jobId', existing, 'deduplicationId', dedup.id, 'deduplicatedJobId', job.id)
   return existing
 end
 
--- Points dedup id `dedup.id` of queue `q` at job `id` (PX ttl when `dedup.ttl`).
-local function claimDedup(q, dedup, id)
+-- Points dedup id `dedup.id` of queue `q` at job `id`: with the ttl (or `ttlLeft`, the ms a replaced
+-- key had left; -1 = none) unless keepLastIfActive, which holds the id until the job finishes.
+local function claimDedup(q, dedup, id, ttlLeft)
   local key = q .. ':de:' .. dedup.id
-  local ttl = tonumber(dedup.ttl)
-  if ttl and ttl > 0 then
+  local ttl = tonumber(ttlLeft) or tonumber(dedup.ttl)
+  if ttl and ttl > 0 and not dedup.keepLastIfActive then
     redis.call('SET', key, id, 'PX', int(ttl))
   else
     redis.call('SET', key, id)
@@ -64,18 +94,11 @@ local function dedupAfterFinish(q, id, jobKey, opts)
   if opts == nil then
     opts = redis.call('HGET', jobKey, 'opts')
   end
-  if not opts or not string.find(opts, '"deduplication"', 1, true) then
+  local dedupId = dedupIdOf(opts)
+  if not dedupId then
     return
   end
-  local ok, decoded = pcall(cjson.decode, opts)
-  if not ok or type(decoded) ~= 'table' or type(decoded.deduplication) ~= 'table' then
-    return
-  end
-  local dedupId = decoded.deduplication.id
-  if dedupId == nil or dedupId == cjson.null then
-    return
-  end
-  local key = q .. ':de:' .. tostring(dedupId)
+  local key = q .. ':de:' .. dedupId
   if redis.call('GET', key) ~= id then
     return
   end

@@ -104,9 +104,39 @@ local function deleteJobIn(q, id)
     jobKey .. ':failed', jobKey .. ':ignored')
 end
 
--- Removes job `id` of queue `q` from every list and deletes it (as remove does). Event removed.
+-- The deduplication id in a job's opts (JSON text, or nil), or nil.
+local function dedupIdOf(opts)
+  if not opts or not string.find(opts, '"deduplication"', 1, true) then
+    return nil
+  end
+  local ok, decoded = pcall(cjson.decode, opts)
+  if not ok or type(decoded) ~= 'table' or type(decoded.deduplication) ~= 'table' then
+    return nil
+  end
+  local dedupId = decoded.deduplication.id
+  if dedupId == nil or dedupId == cjson.null then
+    return nil
+  end
+  return tostring(dedupId)
+end
+
+-- A job being removed (remove, clean, drain) gives up its deduplication id, with the job kept aside
+-- for it, when the id still points at it (as BullMQ's removals do; retention does not call this).
+local function releaseDedupIn(q, id)
+  local dedupId = dedupIdOf(redis.call('HGET', q .. ':' .. id, 'opts'))
+  if dedupId then
+    local key = q .. ':de:' .. dedupId
+    if redis.call('GET', key) == id then
+      redis.call('DEL', key, key .. ':next')
+    end
+  end
+end
+
+-- Removes job `id` of queue `q` from every list and deletes it (as remove does), releasing its
+-- deduplication id. Event removed.
 local function removeJobIn(q, id)
   local prev = jobStateIn(q, id)
+  releaseDedupIn(q, id)
   redis.call('LREM', q .. ':wait', 0, id)
   for _, suffix in ipairs({ ':prioritized', ':delayed', ':active', ':completed', ':failed', ':waiting-children' }) do
     redis.call('ZREM', q .. suffix, id)
