@@ -1,4 +1,4 @@
-import type { MetricsRead, NewJob, WorkerInfo } from '../store.js';
+import type { MetricsRead, WorkerInfo } from '../store.js';
 import type { SharedDatabase } from './database.js';
 import { DedupIds, releaseDedup } from './dedup.js';
 import type { FlowLinks } from './flows.js';
