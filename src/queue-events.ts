@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FinishedWatcher } from './job.js';
+import { Presence } from './presence.js';
 import { QueueBase, type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
 
 export interface QueueEventsOptions extends QueueBaseOptions {
@@ -20,13 +21,17 @@ export class QueueEvents extends QueueBase implements FinishedWatcher {
   private readonly stop = new AbortController();
   /** Id of the last event delivered. */
   lastEventId?: string;
+  /** Lists this QueueEvents in the store's registry while open (`queue.getQueueEvents()`). */
+  private readonly presence: Presence;
 
   constructor(name: string, opts: QueueEventsOptions = {}, backendFactory?: unknown) {
     refuseBackendFactory(backendFactory);
     super(name, opts, true);
     this.opts = { blockingTimeout: 10_000, ...opts };
     this.setMaxListeners(0);
+    this.presence = new Presence(this.store, this.qualifiedName, 'queue-events', (err) => this.emitError(err));
     if (opts.autorun !== false) this.run().catch((err) => this.emitError(err));
+    this.waitUntilReady().catch((err) => this.emitError(err));
   }
 
   private emitError(err: unknown): void {
@@ -46,6 +51,7 @@ export class QueueEvents extends QueueBase implements FinishedWatcher {
 
   override async waitUntilReady(): Promise<void> {
     await super.waitUntilReady();
+    if (!this.closed) await this.presence.start();
     await this.started;
   }
 
@@ -156,6 +162,7 @@ export class QueueEvents extends QueueBase implements FinishedWatcher {
       this.emit('closing-events');
       this.closing = (async () => {
         await this.running?.catch(() => undefined);
+        await this.presence.stop();
         await this.shutdown();
       })();
     }

@@ -1,6 +1,7 @@
 import { Job, type JobJson } from './job.js';
 import { type DependencyItem, dependencySlice } from './job-dependencies.js';
 import { QueueBase } from './queue-base.js';
+import type { QueueMeta } from './store/meta.js';
 import type { JobState } from './store/store.js';
 
 // BullMQ v6 has no 'paused' state: jobs of a paused queue are counted as waiting.
@@ -138,20 +139,53 @@ export class QueueGetters<DataType = any, ResultType = any, NameType extends str
     return { meta: { count: read.count, prevTS: now, prevCount: read.data[0] ?? 0 }, data, count: data.length };
   }
 
-  /** Job counts per state in Prometheus text format, as BullMQ exports them. */
+  /**
+   * Job counts per state, and the totals of completed and failed jobs that workers with the
+   * `metrics` option recorded (0 without), in Prometheus text format, as BullMQ exports them.
+   */
   async exportPrometheusMetrics(globalVariables: Record<string, string> = {}): Promise<string> {
-    const counts = await this.getJobCounts();
+    const [counts, completed, failed] = await Promise.all([
+      this.getJobCounts(),
+      this.getMetrics('completed'),
+      this.getMetrics('failed'),
+    ]);
+    const queue = `queue="${escapeLabel(this.name)}"`;
     const extra = Object.entries(globalVariables)
       .map(([k, v]) => `, ${k}="${escapeLabel(v)}"`)
       .join('');
     const lines = [
       '# HELP bullmq_job_count Number of jobs in the queue by state',
       '# TYPE bullmq_job_count gauge',
-      ...Object.entries(counts).map(
-        ([state, n]) => `bullmq_job_count{queue="${escapeLabel(this.name)}", state="${state}"${extra}} ${n}`,
-      ),
+      ...Object.entries(counts).map(([state, n]) => `bullmq_job_count{${queue}, state="${state}"${extra}} ${n}`),
+      '# HELP bullmq_job_completed_total Total number of completed jobs',
+      '# TYPE bullmq_job_completed_total counter',
+      `bullmq_job_completed_total{${queue}${extra}} ${completed.meta.count}`,
+      '# HELP bullmq_job_failed_total Total number of failed jobs',
+      '# TYPE bullmq_job_failed_total counter',
+      `bullmq_job_failed_total{${queue}${extra}} ${failed.meta.count}`,
     ];
+    // A final newline, as Prometheus's text format wants (BullMQ ends without one).
     return `${lines.join('\n')}\n`;
+  }
+
+  /** Counts per state as getJobCounts; BullMQ also records them on its telemetry meter, which Docket has not. */
+  recordJobCountsMetric(...types: string[]): Promise<Record<string, number>> {
+    return this.getJobCounts(...types);
+  }
+
+  /**
+   * `<library>:<version>` recorded by a Queue that opened this queue without `skipMetasUpdate`,
+   * or null (see docs/compatibility.md for what Docket reports).
+   */
+  async getVersion(): Promise<string | null> {
+    await this.waitUntilReady();
+    return (await this.store.meta.read(this.qualifiedName)).version ?? null;
+  }
+
+  /** The queue's settings as BullMQ's getMeta shows them: version, maxLenEvents, paused, global limits. */
+  async getMeta(): Promise<QueueMeta> {
+    await this.waitUntilReady();
+    return this.store.meta.read(this.qualifiedName);
   }
 
   async getCountsPerPriority(priorities: number[]): Promise<Record<string, number>> {
@@ -159,27 +193,42 @@ export class QueueGetters<DataType = any, ResultType = any, NameType extends str
     return this.store.getCountsPerPriority(this.qualifiedName, [...new Set(priorities)]);
   }
 
-  /** Workers of this queue that sent a heartbeat recently (both stores keep a registry). */
-  async getWorkers(): Promise<{ id: string; name: string; addr: string; age: number; started: number }[]> {
-    await this.waitUntilReady();
-    const now = Date.now();
-    const workers = await this.store.getWorkers(this.qualifiedName, now);
-    return workers.map((w) => ({
-      id: w.id,
-      name: w.name,
-      addr: w.addr,
-      started: w.started,
-      age: Math.floor((now - w.started) / 1000),
-    }));
+  /**
+   * Workers of this queue that sent a heartbeat recently (both stores keep a registry), with the
+   * fields BullMQ reads from Redis's client list: `name` is the queue's name and `rawname` ends in
+   * `:w:<worker name>` for a named worker. `workerName` is the Worker's `name` option.
+   */
+  async getWorkers(): Promise<RegisteredClient[]> {
+    return this.registered('worker');
   }
 
   async getWorkersCount(): Promise<number> {
     return (await this.getWorkers()).length;
   }
 
-  /** QueueEvents listening to this queue: not tracked by Docket, always empty. */
-  async getQueueEvents(): Promise<never[]> {
-    return [];
+  /** Open QueueEvents of this queue (BullMQ deprecates this call), shaped as getWorkers' entries. */
+  async getQueueEvents(): Promise<RegisteredClient[]> {
+    return this.registered('queue-events');
+  }
+
+  private async registered(kind: 'worker' | 'queue-events'): Promise<RegisteredClient[]> {
+    await this.waitUntilReady();
+    const now = Date.now();
+    const entries = await this.store.getWorkers(this.qualifiedName, now);
+    // BullMQ names its connections `<prefix>:<base64 of the queue name>`, plus `:w:<name>` or `:qe`.
+    const clientName = `${this.prefix}:${Buffer.from(this.name).toString('base64')}`;
+    return entries
+      .filter((w) => (w.kind ?? 'worker') === kind)
+      .map((w) => ({
+        id: w.id,
+        name: this.name,
+        rawname: kind === 'queue-events' ? `${clientName}:qe` : w.name ? `${clientName}:w:${w.name}` : clientName,
+        addr: w.addr,
+        age: Math.floor((now - w.started) / 1000),
+        idle: Math.floor((now - w.heartbeat) / 1000),
+        started: w.started,
+        workerName: w.name,
+      }));
   }
 }
 
@@ -195,6 +244,26 @@ export const MetricsTime = {
   TWO_WEEKS: 20160,
   ONE_MONTH: 80640,
 } as const;
+
+/** An open Worker or QueueEvents as getWorkers and getQueueEvents list it. */
+export interface RegisteredClient {
+  /** Docket's id of the Worker (`worker.id`) or QueueEvents. */
+  id: string;
+  /** The queue's name, as BullMQ reports it. */
+  name: string;
+  /** BullMQ's connection name: `<prefix>:<base64 queue name>`, then `:w:<worker name>` or `:qe`. */
+  rawname: string;
+  /** `<host>:<pid>` of the process. */
+  addr: string;
+  /** Seconds since it started. */
+  age: number;
+  /** Seconds since its last heartbeat. */
+  idle: number;
+  /** When it started (ms). */
+  started: number;
+  /** The Worker's `name` option ('' when none). */
+  workerName: string;
+}
 
 export interface Metrics {
   meta: { count: number; prevTS: number; prevCount: number };

@@ -1,5 +1,5 @@
-import { ValidationError } from './errors.js';
-import { Job } from './job.js';
+import { moveError, ValidationError } from './errors.js';
+import { Job, type JobProgress } from './job.js';
 import {
   type AdvancedRepeatOptions,
   JobScheduler,
@@ -8,16 +8,19 @@ import {
   type RepeatOptions,
 } from './job-scheduler.js';
 import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
-import { validateJobOptions } from './options/validate.js';
+import { toJson, validateJobOptions } from './options/validate.js';
 import { type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
 import { QueueGetters } from './queue-getters.js';
 import { traceAdd } from './telemetry/tracing.js';
+import { EVENTS_MAX_LEN, LIBRARY_VERSION } from './version.js';
 
 export interface QueueOptions extends QueueBaseOptions {
   /** Options merged under every job added to this queue. */
   defaultJobOptions?: JobsOptions;
   /** BullMQ's advanced settings: `repeatStrategy` computes pattern schedules' times. */
   settings?: AdvancedRepeatOptions;
+  /** Do not record this library's version in the queue's meta on open (BullMQ's option). */
+  skipMetasUpdate?: boolean;
 }
 
 /** Adds and inspects jobs. BullMQ's `Queue`, on either store. */
@@ -29,6 +32,7 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   readonly opts: QueueOptions;
   private readonly jobsOpts: JobsOptions;
   private scheduler?: JobScheduler;
+  private metaReady?: Promise<void>;
 
   constructor(name: string, opts: QueueOptions = {}, backendFactory?: unknown) {
     refuseBackendFactory(backendFactory);
@@ -37,6 +41,16 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     this.jobsOpts = opts.defaultJobOptions ?? {};
     validateJobOptions(this.jobsOpts);
     if (!opts.skipWaitingForReady) this.waitUntilReady().catch((err) => this.emitError(err));
+  }
+
+  /** Resolves when the store is ready and, unless `skipMetasUpdate`, the queue's meta holds this version. */
+  override waitUntilReady(): Promise<void> {
+    this.metaReady ??= super.waitUntilReady().then(() => {
+      if (!this.opts.skipMetasUpdate && !this.closed) {
+        return this.store.meta.writeVersion(this.qualifiedName, LIBRARY_VERSION, EVENTS_MAX_LEN);
+      }
+    });
+    return this.metaReady;
   }
 
   private emitError(err: unknown): void {
@@ -88,16 +102,27 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     await this.store.rateLimit(this.qualifiedName, expireTimeMs, Date.now());
   }
 
-  /** ms until workers may take jobs again (0 or less: not limited). */
-  async getRateLimitTtl(_maxJobs?: number): Promise<number> {
+  /**
+   * BullMQ's answer: with `maxJobs` (or a global rate limit), the ms the limit lasts once that many
+   * jobs started in the window (a manual `rateLimit` counts as reached), else 0; with neither, the
+   * ms a manual limit or a started window lasts, or -2 when none is in force.
+   */
+  async getRateLimitTtl(maxJobs?: number): Promise<number> {
     await this.waitUntilReady();
-    return this.store.getRateLimitTtl(this.qualifiedName, Date.now());
+    return this.store.getRateLimitTtl(this.qualifiedName, Date.now(), maxJobs ?? 0);
   }
 
-  async updateJobProgress(jobId: string, progress: number | object): Promise<void> {
-    const job = await this.getJob(jobId);
-    if (!job) throw new Error(`Missing key for job ${jobId}. updateProgress`);
-    await job.updateProgress(progress);
+  /** Sets a job's progress; the queue emits `progress(jobId, progress)` (a Job's own update emits the job). */
+  async updateJobProgress(jobId: string, progress: JobProgress): Promise<void> {
+    await this.waitUntilReady();
+    const code = await this.store.updateProgress(this.qualifiedName, jobId, toJson(progress, 'progress'));
+    if (code !== 0) throw moveError(code, jobId, 'updateProgress');
+    this.emit('progress', jobId, progress);
+  }
+
+  protected override async shutdown(): Promise<void> {
+    await this.metaReady?.catch(() => undefined);
+    await super.shutdown();
   }
 
   /** Removes a job and its logs; 1 when removed, 0 when missing. Throws when the job is locked. */
@@ -159,10 +184,14 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     return count;
   }
 
-  /** Keeps only the newest `maxLength` events of the queue's event log. */
+  /** Keeps only the newest `maxLength` entries of the queue's event log; returns how many went. */
   async trimEvents(maxLength: number): Promise<number> {
     await this.waitUntilReady();
-    await this.store.trimEvents(this.qualifiedName, maxLength);
+    return this.store.trimEvents(this.qualifiedName, maxLength);
+  }
+
+  /** BullMQ removes a key its versions before 5 wrote; Docket never had it. Resolves 0. */
+  async removeDeprecatedPriorityKey(): Promise<number> {
     return 0;
   }
 
@@ -239,13 +268,18 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 
   // ── global limits ─────────────────────────────────────────────────────────────────
 
-  /** No more than `concurrency` jobs of this queue run at once, across all workers. */
-  async setGlobalConcurrency(concurrency: number): Promise<void> {
+  // The setters resolve what BullMQ's HSET/HDEL of the meta fields resolve: how many fields were
+  // added or removed (read just before; the count is informative, the write is what matters).
+
+  /** No more than `concurrency` jobs of this queue run at once, across all workers. Resolves 1 when newly set. */
+  async setGlobalConcurrency(concurrency: number): Promise<number> {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new ValidationError(`concurrency must be an integer >= 1 (got ${String(concurrency)})`);
     }
     await this.waitUntilReady();
+    const before = await this.getGlobalConcurrency();
     await this.store.setGlobalConcurrency(this.qualifiedName, concurrency);
+    return before === null ? 1 : 0;
   }
 
   async getGlobalConcurrency(): Promise<number | null> {
@@ -253,18 +287,26 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     return (await this.store.getGlobalLimits(this.qualifiedName)).concurrency ?? null;
   }
 
-  async removeGlobalConcurrency(): Promise<void> {
+  /** Resolves 1 when a global concurrency was set, else 0. */
+  async removeGlobalConcurrency(): Promise<number> {
     await this.waitUntilReady();
+    const before = await this.getGlobalConcurrency();
     await this.store.setGlobalConcurrency(this.qualifiedName, undefined);
+    return before === null ? 0 : 1;
   }
 
-  /** At most `max` jobs start per `duration` ms, across all workers (replaces worker limiters). */
-  async setGlobalRateLimit(max: number, duration: number): Promise<void> {
+  /**
+   * At most `max` jobs start per `duration` ms, across all workers (replaces worker limiters).
+   * Resolves 2 when newly set (BullMQ's two fields), 0 when replacing a limit.
+   */
+  async setGlobalRateLimit(max: number, duration: number): Promise<number> {
     if (!Number.isInteger(max) || max < 1 || !(duration > 0)) {
       throw new ValidationError(`global rate limit needs max >= 1 and duration > 0 (got ${max}, ${duration})`);
     }
     await this.waitUntilReady();
+    const before = await this.getGlobalRateLimit();
     await this.store.setGlobalRateLimit(this.qualifiedName, { max, duration });
+    return before === null ? 2 : 0;
   }
 
   async getGlobalRateLimit(): Promise<{ max: number; duration: number } | null> {
@@ -272,9 +314,12 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     return (await this.store.getGlobalLimits(this.qualifiedName)).rateLimit ?? null;
   }
 
-  async removeGlobalRateLimit(): Promise<void> {
+  /** Resolves 2 when a global rate limit was set, else 0. */
+  async removeGlobalRateLimit(): Promise<number> {
     await this.waitUntilReady();
+    const before = await this.getGlobalRateLimit();
     await this.store.setGlobalRateLimit(this.qualifiedName, undefined);
+    return before === null ? 0 : 2;
   }
 
   /** True when the global concurrency is reached. */
@@ -284,11 +329,13 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     return (await this.getActiveCount()) >= concurrency;
   }
 
-  /** Lifts a rate limit set with `rateLimit` before it expires. */
+  /**
+   * Lifts a rate limit set with `rateLimit` and empties the limiter's current window, as BullMQ's
+   * deleting its limiter key does. Resolves 1 when either was in force, else 0.
+   */
   async removeRateLimitKey(): Promise<number> {
     await this.waitUntilReady();
-    await this.store.rateLimit(this.qualifiedName, 0, Date.now());
-    return 1;
+    return this.store.meta.removeRateLimit(this.qualifiedName, Date.now());
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { MetaStore } from './meta.js';
 import type {
   AddResult,
   CompleteItem,
@@ -84,6 +85,8 @@ export interface Store {
   ready(queue?: string): Promise<void>;
   /** Releases connections. Idempotent. */
   close(): Promise<void>;
+  /** The queue's meta as BullMQ reports it (version, limits, manual rate limit removal). */
+  readonly meta: MetaStore;
 
   // ── adding ────────────────────────────────────────────────────────────────────────
   /** Inserts all jobs or none. Custom ids that exist keep the first job. */
@@ -170,8 +173,12 @@ export interface Store {
   isPaused(queue: string): Promise<boolean>;
   /** No job of the queue is fetched for `ms` (manual rate limit). */
   rateLimit(queue: string, ms: number, now: number): Promise<void>;
-  /** ms until fetching resumes (0 = not limited). */
-  getRateLimitTtl(queue: string, now: number): Promise<number>;
+  /**
+   * BullMQ's `getRateLimitTtl`. With a max (`maxJobs`, else the global rate limit's): the ms the limit
+   * lasts when the window's count reached it (a manual limit counts as reached), else 0. With no max:
+   * the ms the manual limit or the started window lasts, or -2 when neither is in force.
+   */
+  getRateLimitTtl(queue: string, now: number, maxJobs?: number): Promise<number>;
 
   // ── reads ─────────────────────────────────────────────────────────────────────────
   getJob(queue: string, id: string): Promise<JobRecord | undefined>;
@@ -249,8 +256,8 @@ export interface Store {
    * removed) when active jobs exist and not `force`, else how many jobs remain (0 = done).
    */
   obliterate(queue: string, force: boolean, count: number): Promise<number>;
-  /** Keeps only the newest `maxLen` events. */
-  trimEvents(queue: string, maxLen: number): Promise<void>;
+  /** Keeps only the newest `maxLen` events; returns how many went (Redis: stream entries). */
+  trimEvents(queue: string, maxLen: number): Promise<number>;
 
   // ── BullMQ parity: schedulers, dedup, global limits, metrics, workers ──────────────
   /**

@@ -151,6 +151,8 @@ export interface WorkerInfo {
   addr: string;
   started: number;
   heartbeat: number;
+  /** What registered: a Worker (the default) or a QueueEvents (listed by getQueueEvents). */
+  kind?: 'worker' | 'queue-events';
 }
 
 /** Per-minute counts of finished jobs. */

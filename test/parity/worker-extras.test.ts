@@ -135,7 +135,7 @@ describe.each(stores)('BullMQ parity extras on $kind', (store) => {
     expect(await queue.getCountsPerPriority([0, 3, 5, 9])).toEqual({ '0': 1, '3': 2, '5': 1, '9': 0 });
     const w = worker(null, { name: 'reporter' });
     await until(async () => (await queue.getWorkersCount()) === 1, 10_000, 'the worker to register');
-    expect((await queue.getWorkers())[0]).toMatchObject({ id: w.id, name: 'reporter' });
+    expect((await queue.getWorkers())[0]).toMatchObject({ id: w.id, name: queue.name, workerName: 'reporter' });
     await w.close();
     expect(await queue.getWorkersCount()).toBe(0);
     expect(await queue.getQueueEvents()).toEqual([]);

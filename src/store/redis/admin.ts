@@ -27,9 +27,10 @@ export class Admin {
     else await this.client.del(key);
   }
 
-  async trimEvents(queue: string, maxLen: number): Promise<void> {
+  /** Returns how many entries went (an entry holds the events of one transition). */
+  async trimEvents(queue: string, maxLen: number): Promise<number> {
     await this.ready(queue);
-    await this.client.xtrim(keyOf.events(queue), 'MAXLEN', Math.max(0, maxLen));
+    return this.client.xtrim(keyOf.events(queue), 'MAXLEN', Math.max(0, maxLen));
   }
 
   async removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number> {

@@ -27,6 +27,7 @@ import { Admin } from './admin.js';
 import { dedupArg, jobArgs, toEvents } from './codec.js';
 import { RedisConnection, type RedisStoreOptions } from './connection.js';
 import { checkCustomId, keyOf } from './keys.js';
+import { RedisMeta } from './meta.js';
 import { Reads } from './reads.js';
 import { WorkerPath } from './worker-path.js';
 
@@ -42,6 +43,7 @@ export class RedisStore implements Store {
   private readonly worker: WorkerPath;
   private readonly reads: Reads;
   private readonly admin: Admin;
+  readonly meta: RedisMeta;
 
   constructor(client: Redis, opts: RedisStoreOptions = {}) {
     this.conn = new RedisConnection(client, opts, (err) => this.onError?.(err));
@@ -49,6 +51,7 @@ export class RedisStore implements Store {
     const queueReady = (queue: string) => this.conn.queueReady(queue);
     this.reads = new Reads(client, queueReady);
     this.admin = new Admin(client, queueReady);
+    this.meta = new RedisMeta(client, queueReady);
   }
 
   /** Told of connection errors of the client this store owns (Queue/Worker forward them as 'error'). */
@@ -163,8 +166,8 @@ export class RedisStore implements Store {
     await this.conn.run('rateLimit', queue, [now, ms]);
   }
 
-  async getRateLimitTtl(queue: string, now: number): Promise<number> {
-    return Number(await this.conn.run('getRateLimitTtl', queue, [now]));
+  async getRateLimitTtl(queue: string, now: number, maxJobs = 0): Promise<number> {
+    return Number(await this.conn.run('getRateLimitTtl', queue, [now, maxJobs]));
   }
 
   // ── reads ─────────────────────────────────────────────────────────────────────────
@@ -266,7 +269,7 @@ export class RedisStore implements Store {
     return left;
   }
 
-  trimEvents(queue: string, maxLen: number): Promise<void> {
+  trimEvents(queue: string, maxLen: number): Promise<number> {
     return this.admin.trimEvents(queue, maxLen);
   }
 

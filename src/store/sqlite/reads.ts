@@ -15,11 +15,26 @@ export class Reads {
     return row?.paused === 1;
   }
 
-  rateLimitTtl(queue: string, now: number): number {
+  /** BullMQ's getRateLimitTtl (see the Store contract); the Redis store answers the same. */
+  rateLimitTtl(queue: string, now: number, maxJobs: number): number {
     const row = this.sdb
-      .stmt('SELECT rate_limit_until, limiter_window_end, limiter_count FROM queues WHERE queue = ?')
-      .get(queue) as { rate_limit_until: number } | undefined;
-    return Math.max(0, (row?.rate_limit_until ?? 0) - now);
+      .stmt('SELECT rate_limit_until, limiter_window_end, limiter_count, global_max FROM queues WHERE queue = ?')
+      .get(queue) as
+      | { rate_limit_until: number; limiter_window_end: number; limiter_count: number; global_max: number | null }
+      | undefined;
+    // BullMQ's one limiter key: a counter living as long as the window; a manual limit fills it.
+    let count = 0;
+    let ttl = -2;
+    if (row && row.rate_limit_until > now) {
+      count = Number.POSITIVE_INFINITY;
+      ttl = row.rate_limit_until - now;
+    } else if (row && row.limiter_count > 0 && row.limiter_window_end > now) {
+      count = row.limiter_count;
+      ttl = row.limiter_window_end - now;
+    }
+    const max = maxJobs > 0 ? maxJobs : (row?.global_max ?? 0);
+    if (max > 0) return ttl > 0 && count >= max ? ttl : 0;
+    return ttl;
   }
 
   job(queue: string, id: string): JobRecord | undefined {

@@ -25,6 +25,7 @@ import { Admin } from './admin.js';
 import { SharedDatabase, type SqliteOptions } from './database.js';
 import { FlowLinks } from './flows.js';
 import { Housekeeping } from './housekeeping.js';
+import { SqliteMeta } from './meta.js';
 import { Parity } from './parity.js';
 import { Reads } from './reads.js';
 import { Schedulers } from './schedulers.js';
@@ -44,6 +45,7 @@ export class SqliteStore implements Store {
   private readonly a: Admin;
   private readonly s: Schedulers;
   private readonly add: Adding;
+  readonly meta: SqliteMeta;
   private closed = false;
 
   constructor(path: string, opts: SqliteOptions = {}) {
@@ -57,6 +59,7 @@ export class SqliteStore implements Store {
     this.a = new Admin(this.sdb, this.t);
     this.s = new Schedulers(this.sdb, this.t);
     this.add = new Adding(this.t, this.f, this.p, this.w);
+    this.meta = new SqliteMeta(this.sdb, this.t, (queue, fn) => this.write(queue, fn));
   }
 
   async ready(): Promise<void> {}
@@ -177,8 +180,8 @@ export class SqliteStore implements Store {
     await this.write(queue, () => this.a.rateLimit(queue, ms, now));
   }
 
-  async getRateLimitTtl(queue: string, now: number): Promise<number> {
-    return this.sdb.read(() => this.r.rateLimitTtl(queue, now));
+  async getRateLimitTtl(queue: string, now: number, maxJobs = 0): Promise<number> {
+    return this.sdb.read(() => this.r.rateLimitTtl(queue, now, maxJobs));
   }
 
   async getJob(queue: string, id: string): Promise<JobRecord | undefined> {
@@ -268,7 +271,7 @@ export class SqliteStore implements Store {
     return this.write(queue, () => this.h.obliterate(queue, force, count, Date.now()));
   }
 
-  trimEvents(queue: string, maxLen: number): Promise<void> {
+  trimEvents(queue: string, maxLen: number): Promise<number> {
     return this.write(queue, () => this.t.trimEvents(queue, maxLen));
   }
 

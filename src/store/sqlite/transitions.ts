@@ -154,11 +154,13 @@ export class Transitions {
     }
   }
 
-  trimEvents(queue: string, maxLen: number): void {
+  /** Returns how many events went. */
+  trimEvents(queue: string, maxLen: number): number {
     const cut = this.sdb
       .stmt('SELECT id FROM events WHERE queue = ? ORDER BY id DESC LIMIT 1 OFFSET ?')
       .get(queue, maxLen) as { id: number } | undefined;
-    if (cut) this.sdb.stmt('DELETE FROM events WHERE queue = ? AND id <= ?').run(queue, cut.id);
+    if (!cut) return 0;
+    return this.sdb.stmt('DELETE FROM events WHERE queue = ? AND id <= ?').run(queue, cut.id).changes;
   }
 
   row(queue: string, id: string): JobRow | undefined {
@@ -231,6 +233,8 @@ export class Transitions {
     this.sdb
       .stmt("UPDATE jobs SET state = 'waiting', lane = ?, sort = ?, token = NULL WHERE rowid = ?")
       .run(place.lane, place.sort, row.rowid);
+    // A promoted job (promote, promoteJobs, or due) has no delay left: 0, as on Redis and in BullMQ.
+    if (prev === 'delayed') this.sdb.stmt('UPDATE jobs SET delay = 0 WHERE rowid = ?').run(row.rowid);
     this.emit(queue, 'waiting', prev ? { jobId: row.id, prev } : { jobId: row.id });
   }
 
