@@ -78,4 +78,23 @@ describe.each(stores)('token 0 and the shape of manual moves on $kind', (store) 
     expect(await second.moveToFailed(new Error('no'), 't', false)).toEqual([]);
     expect(await queue.getJobState('2')).toBe('failed');
   });
+
+  it('leaves an immediately retried job waiting, even with fetchNext', async () => {
+    const { queue, worker } = setup();
+    await queue.add('again', {}, { attempts: 2 });
+    const w = worker(null);
+    const job = await w.getNextJob('t');
+    expect(await job!.moveToFailed(new Error('once'), '0', true)).toEqual([]);
+    expect(await queue.getJobState('1')).toBe('waiting');
+    const again = await w.getNextJob('t', { block: false });
+    expect(again?.attemptsMade).toBe(1);
+  });
+
+  it("refuses a log row for a removed job with BullMQ's text", async () => {
+    const { queue } = setup();
+    const job = await queue.add('gone', {});
+    await job.remove();
+    await expect(job.log('row')).rejects.toThrow('Missing key for job 1. addLog');
+    await expect(queue.addJobLog('1', 'row')).rejects.toThrow('Missing key for job 1. addLog');
+  });
 });

@@ -100,11 +100,14 @@ export async function moveToFailed(
     retriesExhausted: retryDelay === null && job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
     metrics: settings.metrics,
   };
+  // An immediate retry fetches nothing in the same step (BullMQ's retryJob does not): it would take
+  // back the job it just gave up.
+  const fetches = fetchNext && retryDelay !== 0;
   const res = await job.queue.store.fail(
     job.queue.qualifiedName,
     [item],
     now,
-    fetchNext ? fetchRequest(settings, token) : undefined,
+    fetches ? fetchRequest(settings, token) : undefined,
   );
   // BullMQ names the command of the move it made: a retry later, a retry now, or the final failure.
   const command = retryDelay === null ? 'moveToFinished' : retryDelay > 0 ? 'moveToDelayed' : 'retryJob';
@@ -114,7 +117,7 @@ export async function moveToFailed(
   job.attemptsMade += 1;
   if (retryDelay === null) job.finishedOn = now;
   else if (retryDelay > 0) job.delay = retryDelay;
-  return fetchNext ? nextOf(res.next?.jobs[0]) : [];
+  return fetches ? nextOf(res.next?.jobs[0]) : [];
 }
 
 export async function moveToDelayed(job: JobFields, timestamp: number, token?: string): Promise<void> {

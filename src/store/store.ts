@@ -207,7 +207,7 @@ export interface Store {
   // ── job updates (no lock needed) ──────────────────────────────────────────────────
   updateProgress(queue: string, id: string, progress: string): Promise<MoveCode>;
   updateData(queue: string, id: string, data: string): Promise<MoveCode>;
-  /** Appends a log row, trimming to the newest `keepLogs` rows when given; returns the row count. */
+  /** Appends a log row, trimming to the newest `keepLogs` rows when given; returns the row count (-1: no such job). */
   addLog(queue: string, id: string, row: string, keepLogs?: number): Promise<number>;
   clearLogs(queue: string, id: string, keep: number): Promise<void>;
   /**

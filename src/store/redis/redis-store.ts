@@ -206,9 +206,7 @@ export class RedisStore implements Store {
   }
 
   async addLog(queue: string, id: string, row: string, keepLogs?: number): Promise<number> {
-    const count = Number(await this.conn.run('addLog', queue, [id, row, keepLogs ?? '']));
-    if (count < 0) throw new Error(`Missing key for job ${id} in queue ${queue}: it was removed or never added.`);
-    return count;
+    return Number(await this.conn.run('addLog', queue, [id, row, keepLogs ?? '']));
   }
 
   clearLogs(queue: string, id: string, keep: number): Promise<void> {
