@@ -199,6 +199,8 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     return queueEvents.waitForJob(jobId, ttl, async () => {
       const qn = this.queue.qualifiedName;
       const state = await this.store.getState(qn, jobId);
+      // A job that is gone (removed, or removed on completion) never finishes: BullMQ's text.
+      if (state === 'unknown') return { ok: false, reason: `Missing key for job ${qn}:${jobId}. isFinished` };
       if (state !== 'completed' && state !== 'failed') return undefined;
       const record = await this.store.getJob(qn, jobId);
       if (state === 'completed') return { ok: true, value: JSON.parse(record?.returnvalue ?? 'null') };

@@ -67,6 +67,9 @@ describe.each(stores)('QueueEvents on $kind', (store) => {
     await expect(bad.waitUntilFinished(events)).rejects.toThrow('broken');
     // Already finished: answered from the stored state.
     await expect(ok.waitUntilFinished(events)).resolves.toBe(42);
+    // Gone: it will never finish (BullMQ's text names the job's key).
+    await ok.remove();
+    await expect(ok.waitUntilFinished(events)).rejects.toThrow(`Missing key for job ${queue.toKey('1')}. isFinished`);
   });
 
   it('reports pause, resume, removal and cleaning', async () => {
