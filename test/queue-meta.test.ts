@@ -149,4 +149,21 @@ describe.each(stores)('queue meta and limits on $kind', (store) => {
     expect(await stored.getState()).toBe('waiting');
     expect(stored.delay).toBe(0);
   });
+
+  it('puts a job first among its priority when its priority changes with lifo', async () => {
+    const { queue, worker } = setup();
+    await queue.pause();
+    await queue.add('first', {}, { priority: 16 });
+    await queue.add('second', {}, { priority: 16 });
+    const third = await queue.add('third', {}, { priority: 16 });
+    await third.changePriority({ priority: 16, lifo: true });
+    await queue.resume();
+    const w = worker(null);
+    const order: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const job = await w.getNextJob(`t${i}`, { block: false });
+      order.push(job!.name);
+    }
+    expect(order).toEqual(['third', 'first', 'second']);
+  });
 });

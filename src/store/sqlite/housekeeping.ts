@@ -82,7 +82,9 @@ export class Housekeeping {
     this.sdb.stmt('UPDATE jobs SET priority = ?, lifo = ? WHERE rowid = ?').run(priority, lifo ? 1 : 0, row.rowid);
     if (row.state === 'waiting') {
       const place = this.t.waitingPlace(queue, priority, lifo);
-      this.sdb.stmt('UPDATE jobs SET lane = ?, sort = ? WHERE rowid = ?').run(place.lane, place.sort, row.rowid);
+      // lifo puts a prioritized job first among its priority too, as BullMQ's changePriority does.
+      const sort = lifo && priority > 0 ? -place.sort : place.sort;
+      this.sdb.stmt('UPDATE jobs SET lane = ?, sort = ? WHERE rowid = ?').run(place.lane, sort, row.rowid);
     }
     return 0;
   }

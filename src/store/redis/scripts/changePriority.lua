@@ -19,6 +19,11 @@ else
 end
 local waiting = redis.call('ZREM', prioritizedKey, id) + redis.call('LREM', waitKey, 0, id)
 if waiting > 0 then
-  addToWaiting(id, priority, lifo)
+  if lifo and priority > 0 then
+    -- First among its priority (sequence 0), as BullMQ's changePriority puts a lifo job.
+    redis.call('ZADD', prioritizedKey, int(priority * 4294967296), id)
+  else
+    addToWaiting(id, priority, lifo)
+  end
 end
 return 0
