@@ -85,7 +85,7 @@ export class Parity {
     return this.f.unlink(queue, id, now);
   }
 
-  private locked(row: Pick<JobRow, 'state' | 'token' | 'sort'>, now: number): boolean {
+  private locked(row: Pick<JobRow, 'state' | 'token' | 'sort'>, _now: number): boolean {
     return row.state === 'active' && row.token !== null && row.sort >= this.t.lockClock();
   }
 

@@ -21,7 +21,7 @@ local function removeChildren(q, id)
       redis.call('SREM', depsKey, childKey)
     else
       local lockUntil = tonumber(redis.call('ZSCORE', childQueue .. ':active', childId))
-      local locked = lockUntil ~= nil and lockUntil >= now and (redis.call('HGET', childKey, 'token') or '') ~= ''
+      local locked = lockUntil ~= nil and lockUntil >= lockClock() and (redis.call('HGET', childKey, 'token') or '') ~= ''
       if not locked and not redis.call('ZSCORE', childQueue .. ':failed', childId) then
         removeChildren(childQueue, childId)
         childRemoved(childQueue, childId, childKey, now, false)
