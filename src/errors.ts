@@ -114,6 +114,12 @@ export function moveError(code: number, jobId: string, command: string): JobMove
     case -7:
       // `jobId` is the parent's key here, as BullMQ words it.
       return new JobMoveError(`The parent job ${jobId} cannot be replaced. ${command}`, code, jobId);
+    case -8:
+      return new JobMoveError(
+        `Job ${jobId} belongs to a job scheduler and cannot be removed directly. ${command}`,
+        code,
+        jobId,
+      );
     default:
       return new JobMoveError(`Unknown code ${code} error for ${jobId}. ${command}`, code, jobId);
   }

@@ -242,6 +242,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   /** Removes the job; throws while a worker holds its lock. */
   async remove({ removeChildren = true }: { removeChildren?: boolean } = {}): Promise<void> {
     const removed = await this.store.remove(this.queue.qualifiedName, this.jobId, Date.now(), removeChildren);
+    if (removed < 0) throw moveError(removed, this.jobId, 'removeJob');
     if (!removed) throw new Error(`Job ${this.jobId} could not be removed because it is locked by another worker`);
   }
 

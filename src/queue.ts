@@ -129,6 +129,7 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   async remove(jobId: string, { removeChildren = true }: { removeChildren?: boolean } = {}): Promise<number> {
     await this.waitUntilReady();
     const removed = await this.store.remove(this.qualifiedName, jobId, Date.now(), removeChildren);
+    if (removed < 0) throw moveError(removed, jobId, 'removeJob');
     if (removed === 0 && (await this.store.getState(this.qualifiedName, jobId)) !== 'unknown') {
       throw new Error(`Job ${jobId} could not be removed because it is locked by another worker`);
     }

@@ -212,7 +212,8 @@ export interface Store {
   clearLogs(queue: string, id: string, keep: number): Promise<void>;
   /**
    * Removes a job (not while its lock is live, nor with `removeChildren` while a pending child,
-   * recursively, holds one): 1 removed, 0 not found or locked. A child leaves its parent's pending
+   * recursively, holds one): 1 removed, 0 not found or locked, -8 refused: the job is a job
+   * scheduler's current iteration (as BullMQ; remove the scheduler). A child leaves its parent's pending
    * dependencies (a parent left with none is released); with `removeChildren` its children (pending
    * or finished) are removed recursively. Events `removed`.
    */
@@ -243,13 +244,15 @@ export interface Store {
   // ── bulk housekeeping ─────────────────────────────────────────────────────────────
   /**
    * Removes up to `limit` (0 = no limit) jobs of `type` older than `now - graceMs` (finishedOn for
-   * completed/failed, processedOn for active, timestamp otherwise); never a job whose lock is live.
+   * completed/failed, processedOn for active, timestamp otherwise); never a job whose lock is live,
+   * nor a job scheduler's current iteration (as BullMQ).
    * Types: completed, failed, active, delayed, wait/waiting, prioritized, paused. Returns the ids;
    * event `cleaned {count}`. A removed child leaves its parent's pending children; a parent left with
    * none is deleted too when it is in this queue (not listed), else moved to waiting (as BullMQ).
    */
   clean(queue: string, graceMs: number, limit: number, type: string, now: number): Promise<string[]>;
-  /** Removes waiting and prioritized jobs, and delayed ones when `delayed`; children as `clean` does. */
+  /** Removes waiting and prioritized jobs, and delayed ones when `delayed`; children as `clean` does;
+   *  job schedulers' current iterations stay. */
   drain(queue: string, delayed: boolean): Promise<void>;
   /**
    * Removes the queue's jobs, logs, events and meta, up to `count` jobs per call. Returns -1 (nothing

@@ -3,6 +3,7 @@ import type { SharedDatabase } from './database.js';
 import { releaseDedup } from './dedup.js';
 import type { FlowLinks } from './flows.js';
 import type { JobRow } from './rows.js';
+import { CURRENT_ITERATIONS } from './schedulers.js';
 import type { Transitions } from './transitions.js';
 
 /** Moves and bulk clean-ups outside the worker path; each runs inside the caller's transaction. */
@@ -102,9 +103,9 @@ export class Housekeeping {
     const rows = this.sdb
       .stmt(
         `SELECT rowid, id, state, lane, token, sort, parent, opts FROM jobs WHERE queue = ? AND state = ? ${filter.lane}
-           AND coalesce(${age}, timestamp) <= ? ORDER BY sort LIMIT ?`,
+           AND coalesce(${age}, timestamp) <= ? AND id NOT IN (${CURRENT_ITERATIONS}) ORDER BY sort LIMIT ?`,
       )
-      .all(queue, filter.state, now - graceMs, limit > 0 ? limit : -1) as JobRow[];
+      .all(queue, filter.state, now - graceMs, queue, limit > 0 ? limit : -1) as JobRow[];
     const removed: string[] = [];
     for (const row of rows) {
       if (row.state === 'active' && row.token !== null && row.sort > this.t.lockClock()) continue; // lock still live
@@ -122,8 +123,10 @@ export class Housekeeping {
   drain(queue: string, delayed: boolean, now: number): void {
     const states = delayed ? "('waiting', 'delayed')" : "('waiting')";
     const rows = this.sdb
-      .stmt(`SELECT rowid, id, parent, opts FROM jobs WHERE queue = ? AND state IN ${states}`)
-      .all(queue) as JobRow[];
+      .stmt(
+        `SELECT rowid, id, parent, opts FROM jobs WHERE queue = ? AND state IN ${states} AND id NOT IN (${CURRENT_ITERATIONS})`,
+      )
+      .all(queue, queue) as JobRow[];
     for (const row of rows) {
       if (!this.t.exists(queue, row.id)) continue;
       releaseDedup(this.sdb, queue, row);

@@ -3,6 +3,7 @@ import type { SharedDatabase } from './database.js';
 import { DedupIds, releaseDedup } from './dedup.js';
 import type { FlowLinks } from './flows.js';
 import { type JobRow, stateOf } from './rows.js';
+import { isCurrentIteration } from './schedulers.js';
 import type { Transitions } from './transitions.js';
 
 const MINUTE = 60_000;
@@ -116,6 +117,7 @@ export class Parity {
   removeJob(queue: string, id: string, now: number, removeChildren: boolean): number {
     const row = this.t.row(queue, id);
     if (!row || this.lockedTree(queue, row, now, removeChildren)) return 0;
+    if (isCurrentIteration(this.sdb, queue, id)) return -8;
     if (removeChildren) this.removeChildrenOf(queue, id, now);
     releaseDedup(this.sdb, queue, row);
     this.t.deleteJob(queue, id, row.rowid, row.parent, { now, hard: false });

@@ -24,6 +24,40 @@ interface StoredTemplate {
 }
 
 const jobIdOf = (id: string, millis: number) => `repeat:${id}:${millis}`;
+
+/** The queue's schedulers' current iteration ids, as SQL taking the queue as its one parameter. */
+export const CURRENT_ITERATIONS =
+  "SELECT 'repeat:' || s.id || ':' || s.next FROM schedulers s WHERE s.queue = ? AND s.next IS NOT NULL";
+
+/** The scheduler id and millis of a scheduler-made job id (`repeat:<id>:<millis>`). */
+function schedulerOfJob(jobId: string): { id: string; millis: number } | undefined {
+  if (!jobId.startsWith('repeat:')) return undefined;
+  const at = jobId.lastIndexOf(':');
+  if (at <= 7) return undefined;
+  return { id: jobId.slice(7, at), millis: Number(jobId.slice(at + 1)) };
+}
+
+/**
+ * True when `jobId` is the current iteration of one of the queue's schedulers (BullMQ's
+ * isJobSchedulerJob): remove refuses it, drain and clean keep it.
+ */
+export function isCurrentIteration(sdb: SharedDatabase, queue: string, jobId: string): boolean {
+  const job = schedulerOfJob(jobId);
+  if (!job) return false;
+  const row = sdb.stmt('SELECT next FROM schedulers WHERE queue = ? AND id = ?').get(queue, job.id) as
+    | { next: number | null }
+    | undefined;
+  return row?.next === job.millis;
+}
+
+/** True when a job scheduler that still exists made `jobId`: such jobs never fail for stalling. */
+export function isSchedulerJob(sdb: SharedDatabase, queue: string, jobId: string): boolean {
+  const job = schedulerOfJob(jobId);
+  return (
+    job !== undefined &&
+    sdb.stmt('SELECT 1 FROM schedulers WHERE queue = ? AND id = ?').get(queue, job.id) !== undefined
+  );
+}
 const everyOf = (repeat: string) => (JSON.parse(repeat) as { every?: number }).every;
 
 /**
@@ -68,10 +102,16 @@ export class Schedulers {
       .get(queue, id) as SchedulerRow | undefined;
   }
 
-  /** True when job `jobId` exists and has not started (delayed, prioritized or waiting). */
+  /**
+   * True when job `jobId` exists and has not started (delayed, prioritized or waiting), so that an
+   * upsert may replace it. As in BullMQ, a waiting one of a paused queue is left alone (BullMQ looks
+   * for it in its paused list, which v6 no longer fills).
+   */
   private unstarted(queue: string, jobId: string): boolean {
-    const state = this.t.row(queue, jobId)?.state;
-    return state === 'delayed' || state === 'waiting';
+    const row = this.t.row(queue, jobId);
+    if (!row) return false;
+    const state = stateOf(row);
+    return state === 'delayed' || state === 'prioritized' || (state === 'waiting' && this.t.meta(queue).paused !== 1);
   }
 
   private removeJob(queue: string, jobId: string): void {
@@ -198,13 +238,6 @@ export class Schedulers {
     }
     this.sdb.stmt('DELETE FROM schedulers WHERE queue = ? AND id = ?').run(queue, id);
     return true;
-  }
-
-  /** True when `jobId` is the current iteration of a scheduler of the queue (BullMQ's isJobSchedulerJob). */
-  isCurrentIteration(queue: string, jobId: string, schedulerId: string | undefined): boolean {
-    if (!schedulerId) return false;
-    const next = this.row(queue, schedulerId)?.next;
-    return next !== undefined && next !== null && jobId === jobIdOf(schedulerId, next);
   }
 }
 

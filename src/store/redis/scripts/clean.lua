@@ -4,7 +4,8 @@
 --         completed/failed, processedOn for active, timestamp otherwise)
 -- ARGV[2] limit (0 = no limit)   ARGV[3] type: completed | failed | active | delayed | wait | waiting |
 --         prioritized | paused (= wait when the queue is paused)   ARGV[4] now (ms)
--- Returns: the removed ids. An active job whose lock is live (score >= now) is never removed.
+-- Returns: the removed ids. An active job whose lock is live (score >= now) is never removed, nor
+-- the current iteration of a job scheduler (as BullMQ).
 -- A removed child leaves its parent's pending children: a parent in this queue left with none is
 -- deleted too (not counted), one in another queue moves to waiting (includes/flows.lua childRemoved).
 -- Events: cleaned {count}.
@@ -12,12 +13,16 @@
 -- @include base
 -- @include retention
 -- @include jobs
+-- @include schedulers
 local cutoff, limit, kind, now = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local removed = {}
 local function full()
   return limit > 0 and #removed >= limit
 end
 local function takeIfOld(id, field)
+  if isCurrentIteration(id) then
+    return false
+  end
   local at = tonumber(redis.call('HGET', prefix .. id, field))
   if at and at <= cutoff then
     releaseDedupIn(queueName, id)

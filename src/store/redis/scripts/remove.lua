@@ -4,7 +4,8 @@
 -- A removed child leaves its parent's pending dependencies; a parent left with none is released.
 -- Children whose lock is live are kept (and stay linked to nothing).
 -- Returns: 1 removed; 0 not found, or it (or, with children, one of its pending children, recursively)
---          is active with a lock that has not lapsed (nothing changes).
+--          is active with a lock that has not lapsed (nothing changes); -8 it is the current
+--          iteration of a job scheduler (remove the scheduler instead; nothing changes).
 -- Events: removed {jobId, prev: the state it left} for the job and each removed child; a released
 --         parent's waiting (or delayed), in its queue.
 -- @include base
@@ -12,11 +13,15 @@
 -- @include retention
 -- @include flows
 -- @include jobs
+-- @include schedulers
 local id = ARGV[1]
 local now = tonumber(ARGV[2])
 local jobKey = prefix .. id
 if redis.call('EXISTS', jobKey) == 0 then
   return 0
+end
+if isCurrentIteration(id) then
+  return -8
 end
 
 local function lockedIn(q, jobId)

@@ -6,10 +6,12 @@ local function schedulerJobId(id, millis)
   return 'repeat:' .. id .. ':' .. int(millis)
 end
 
--- True when job `jobId` exists and has not started (delayed, prioritized or waiting).
+-- True when job `jobId` exists and has not started (delayed, prioritized or waiting), so that an
+-- upsert may replace it. As in BullMQ, a waiting one of a paused queue is left alone (BullMQ looks
+-- for it in its paused list, which v6 no longer fills).
 local function unstarted(jobId)
   local state = jobStateIn(queueName, jobId)
-  return state == 'delayed' or state == 'waiting' or state == 'prioritized'
+  return state == 'delayed' or state == 'prioritized' or (state == 'waiting' and not isPaused())
 end
 
 -- The time of an `every` iteration and the offset to record (BullMQ's rule). The first iteration
@@ -61,4 +63,33 @@ local function addIteration(id, job, jobId, millis, now)
   redis.call('ZADD', prefix .. 'repeat', int(millis), id)
   redis.call('HSET', prefix .. 'repeat:' .. id, 'next', int(millis))
   return delay
+end
+
+-- The scheduler id of a scheduler-made job id ('repeat:<id>:<millis>'), and its millis; nil otherwise.
+local function schedulerOfJob(jobId)
+  if string.sub(jobId, 1, 7) ~= 'repeat:' then
+    return nil
+  end
+  local at = string.find(jobId, ':[^:]*$')
+  if not at or at <= 8 then
+    return nil
+  end
+  return string.sub(jobId, 8, at - 1), string.sub(jobId, at + 1)
+end
+
+-- True when jobId is the current iteration of one of the queue's schedulers (BullMQ's
+-- isJobSchedulerJob): remove refuses it, drain and clean keep it.
+local function isCurrentIteration(jobId)
+  local id, millis = schedulerOfJob(jobId)
+  if not id then
+    return false
+  end
+  local score = redis.call('ZSCORE', prefix .. 'repeat', id)
+  return score ~= false and score ~= nil and int(tonumber(score)) == millis
+end
+
+-- True when jobId was made by a scheduler that still exists: such jobs never fail for stalling.
+local function isSchedulerJob(jobId)
+  local id = schedulerOfJob(jobId)
+  return id ~= nil and redis.call('ZSCORE', prefix .. 'repeat', id) ~= false
 end
