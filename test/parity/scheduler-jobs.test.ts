@@ -50,9 +50,12 @@ describe.each(stores)("a job scheduler's jobs on $kind", (store) => {
     await until(() => stalled.length >= 2, 10_000, 'the second stall');
     expect(await queue.getJobState(first!.id!)).toBe('waiting');
     expect((await queue.getJob(first!.id!))?.stalledCounter).toBe(2);
-    // Without its scheduler it is an ordinary job: over maxStalledCount it fails.
+    // Without its scheduler it is an ordinary job: over maxStalledCount it fails (when a worker next takes it).
     await queue.removeJobScheduler('s');
     expect((await w.getNextJob('t3', { block: false }))?.id).toBe(first!.id);
+    await until(() => stalled.length >= 3, 10_000, 'the third stall');
+    await w.close();
+    worker(async () => 'ran');
     await until(async () => (await queue.getJobState(first!.id!)) === 'failed', 10_000, 'the stall failure');
   });
 

@@ -50,14 +50,6 @@ export function isCurrentIteration(sdb: SharedDatabase, queue: string, jobId: st
   return row?.next === job.millis;
 }
 
-/** True when a job scheduler that still exists made `jobId`: such jobs never fail for stalling. */
-export function isSchedulerJob(sdb: SharedDatabase, queue: string, jobId: string): boolean {
-  const job = schedulerOfJob(jobId);
-  return (
-    job !== undefined &&
-    sdb.stmt('SELECT 1 FROM schedulers WHERE queue = ? AND id = ?').get(queue, job.id) !== undefined
-  );
-}
 const everyOf = (repeat: string) => (JSON.parse(repeat) as { every?: number }).every;
 
 /**

@@ -88,8 +88,3 @@ local function isCurrentIteration(jobId)
   return score ~= false and score ~= nil and int(tonumber(score)) == millis
 end
 
--- True when jobId was made by a scheduler that still exists: such jobs never fail for stalling.
-local function isSchedulerJob(jobId)
-  local id = schedulerOfJob(jobId)
-  return id ~= nil and redis.call('ZSCORE', prefix .. 'repeat', id) ~= false
-end
