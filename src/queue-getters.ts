@@ -130,13 +130,19 @@ export class QueueGetters<DataType = any, ResultType = any, NameType extends str
     return this.store.getLogs(this.qualifiedName, jobId, start, end, asc);
   }
 
-  /** Per-minute counts of completed or failed jobs, recorded by workers with the `metrics` option. */
+  /**
+   * Per-minute counts of completed or failed jobs, recorded by workers with the `metrics` option, as
+   * BullMQ gives them: `data` holds the points [start, end] (newest first; negative = from the end),
+   * `count` how many points there are, `meta.count` the total finished.
+   */
   async getMetrics(type: 'completed' | 'failed', start = 0, end = -1): Promise<Metrics> {
     await this.waitUntilReady();
-    const now = Date.now();
-    const read = await this.store.getMetrics(this.qualifiedName, type, now);
-    const data = end < 0 ? read.data.slice(start) : read.data.slice(start, end + 1);
-    return { meta: { count: read.count, prevTS: now, prevCount: read.data[0] ?? 0 }, data, count: data.length };
+    const read = await this.store.getMetrics(this.qualifiedName, type, Date.now());
+    const n = read.data.length;
+    const from = start < 0 ? Math.max(0, n + start) : start;
+    const to = end < 0 ? n + end : end;
+    const data = read.data.slice(from, to + 1);
+    return { meta: { count: read.count, prevTS: read.prevTS, prevCount: read.prevCount }, data, count: n };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Job, Queue, QueueEvents } from '../src/index.js';
 import { useQueues } from './support/fixture.js';
 import { queueName, stores, until } from './support/stores.js';
@@ -165,5 +165,33 @@ describe.each(stores)('queue meta and limits on $kind', (store) => {
       order.push(job!.name);
     }
     expect(order).toEqual(['third', 'first', 'second']);
+  });
+
+  it('gives metrics as BullMQ: a point per minute before the newest, newest first', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2024-01-01T10:00:00Z'));
+      const { queue, worker } = setup();
+      // ms the clock moves while each job runs: jobs finish in minutes 0, 0, 1 and 4.
+      const steps = [0, 0, 60_000, 180_000];
+      await queue.addBulk(steps.map((_, i) => ({ name: 'j', data: { i } })));
+      let done = 0;
+      const w = worker(
+        async (job) => {
+          vi.setSystemTime(Date.now() + steps[job.data.i]);
+        },
+        { metrics: { maxDataPoints: 10 } },
+      );
+      w.on('completed', () => done++);
+      await until(() => done === 4, 10_000, 'four jobs');
+      const metrics = await queue.getMetrics('completed');
+      expect(metrics.data).toEqual([0, 0, 1, 2]);
+      expect(metrics.count).toBe(4);
+      expect(metrics.meta).toMatchObject({ count: 4, prevCount: 3 });
+      expect((await queue.getMetrics('completed', 1, 2)).data).toEqual([0, 1]);
+      expect((await queue.getMetrics('completed', 2)).data).toEqual([1, 2]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -159,8 +159,16 @@ export interface WorkerInfo {
 export interface MetricsRead {
   /** Total finished since metrics were first recorded. */
   count: number;
-  /** Counts per minute, the current minute first, `maxDataPoints` long (zeros where none). */
+  /**
+   * BullMQ's data points: jobs finished per minute, from the minute before the newest recorded one
+   * back to the first recorded minute, newest first, at most `maxDataPoints` (zeros where none). The
+   * newest minute is still open: it becomes a point once a job finishes in a later minute.
+   */
   data: number[];
+  /** Finished before the newest minute (BullMQ's `prevCount`). */
+  prevCount: number;
+  /** Start of the newest minute, ms (BullMQ keeps the time of its first job). */
+  prevTS: number;
 }
 
 /** One job of a flow: its queue and id are fixed by the caller (UUIDs where the user gave none). */

@@ -205,7 +205,7 @@ describe('RedisStore parity: metrics and counts', () => {
     const q = await queue();
     const minute = 60_000;
     const now = Math.floor(T0 / minute) * minute;
-    expect(await store.getMetrics(q, 'completed', now)).toEqual({ count: 0, data: [] });
+    expect(await store.getMetrics(q, 'completed', now)).toEqual({ count: 0, data: [], prevCount: 0, prevTS: 0 });
     await store.addJobs(q, [job(), job(), job(), job()]);
     const hour = 3_600_000;
     await store.fetchNext(q, req(['tok0', 'tok1', 'tok2', 'tok3'], now, { lockDuration: hour }));
@@ -213,15 +213,26 @@ describe('RedisStore parity: metrics and counts', () => {
     await store.complete(q, [done('2', { metrics: 3, token: 'tok1' })], now + minute);
     await store.complete(q, [done('3', { metrics: 3, token: 'tok2' })], now + minute + 5);
     await store.fail(q, [failed('4', { metrics: 3, token: 'tok3' })], now);
-    expect(await store.getMetrics(q, 'completed', now + minute)).toEqual({ count: 3, data: [2, 1, 0] });
-    expect(await store.getMetrics(q, 'completed', now + 2 * minute)).toEqual({ count: 3, data: [0, 2, 1] });
-    expect(await store.getMetrics(q, 'failed', now)).toEqual({ count: 1, data: [1, 0, 0] });
+    // BullMQ's points: the minutes before the newest (which is still open), newest first.
+    const newest = now + minute;
+    expect(await store.getMetrics(q, 'completed', newest)).toEqual({
+      count: 3,
+      data: [1],
+      prevCount: 1,
+      prevTS: newest,
+    });
+    expect(await store.getMetrics(q, 'failed', now)).toEqual({ count: 1, data: [], prevCount: 0, prevTS: now });
     // Old minutes are trimmed.
     await store.addJobs(q, [job()]);
     await fetchIds(q, 1, now + 10 * minute);
     await store.complete(q, [done('5', { metrics: 3 })], now + 10 * minute);
     expect(await client.hlen(`${q}:metrics:completed:data`)).toBe(1);
-    expect(await store.getMetrics(q, 'completed', now + 10 * minute)).toEqual({ count: 4, data: [1, 0, 0] });
+    expect(await store.getMetrics(q, 'completed', now + 10 * minute)).toEqual({
+      count: 4,
+      data: [0, 0, 0],
+      prevCount: 3,
+      prevTS: now + 10 * minute,
+    });
   });
 
   it('does not record metrics for a retried failure', async () => {
@@ -229,7 +240,7 @@ describe('RedisStore parity: metrics and counts', () => {
     await store.addJobs(q, [job()]);
     await fetchIds(q, 1);
     await store.fail(q, [failed('1', { retryDelay: 0, metrics: 5 })], T0);
-    expect(await store.getMetrics(q, 'failed', T0)).toEqual({ count: 0, data: [] });
+    expect(await store.getMetrics(q, 'failed', T0)).toEqual({ count: 0, data: [], prevCount: 0, prevTS: 0 });
   });
 
   it('counts waiting jobs per priority', async () => {

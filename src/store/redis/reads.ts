@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { metricPoints } from '../metric-points.js';
 import type { Dependencies, JobRecord, MetricsRead, SchedulerRecord } from '../store.js';
 import { execAll, toRecord, toScheduler } from './codec.js';
 import { keyOf } from './keys.js';
@@ -91,20 +92,24 @@ export class Reads {
     return out;
   }
 
-  async metrics(queue: string, type: 'completed' | 'failed', now: number): Promise<MetricsRead> {
+  async metrics(queue: string, type: 'completed' | 'failed', _now: number): Promise<MetricsRead> {
     await this.ready(queue);
     const replies = await execAll(
       this.client
         .multi()
-        .hmget(keyOf.metrics(queue, type), 'count', 'maxDataPoints')
+        .hmget(keyOf.metrics(queue, type), 'count', 'maxDataPoints', 'lastMinute', 'firstMinute')
         .hgetall(keyOf.metricsData(queue, type)),
       `Reading the metrics of queue ${queue}`,
     );
-    const [count, points] = (replies[0] as (string | null)[]).map(Number);
-    if (!count) return { count: 0, data: [] };
+    const [count, points, last, first] = (replies[0] as (string | null)[]).map((v) =>
+      v === null ? Number.NaN : Number(v),
+    );
     const perMinute = replies[1] as Record<string, string>;
-    const minute = Math.floor(now / 60_000);
-    return { count, data: Array.from({ length: points || 0 }, (_, i) => Number(perMinute[String(minute - i)] ?? 0)) };
+    const minutes = Object.keys(perMinute).map(Number);
+    if (!count || minutes.length === 0) return { count: count || 0, data: [], prevCount: 0, prevTS: 0 };
+    const byMinute = new Map(minutes.map((m) => [m, Number(perMinute[String(m)])]));
+    // firstMinute is absent where older Docket recorded: the oldest kept minute stands in.
+    return metricPoints(count, byMinute, last, Number.isNaN(first) ? Math.min(...minutes) : first, points);
   }
 
   async countsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {

@@ -1,3 +1,4 @@
+import { metricPoints } from '../metric-points.js';
 import type { MetricsRead, WorkerInfo } from '../store.js';
 import type { SharedDatabase } from './database.js';
 import { DedupIds, releaseDedup } from './dedup.js';
@@ -30,28 +31,35 @@ export class Parity {
     );
     bump.run(queue, type, minute);
     bump.run(queue, type, -1);
-    this.sdb.stmt('UPDATE queues SET metrics_points = ? WHERE queue = ?').run(maxPoints, queue);
+    // Row -1 holds the total, row -2 the first minute recorded (in `count`).
     this.sdb
-      .stmt('DELETE FROM metrics WHERE queue = ? AND type = ? AND minute >= 0 AND minute <= ?')
+      .stmt('INSERT OR IGNORE INTO metrics (queue, type, minute, count) VALUES (?, ?, -2, ?)')
+      .run(queue, type, minute);
+    this.sdb.stmt('UPDATE queues SET metrics_points = ? WHERE queue = ?').run(maxPoints, queue);
+    // BullMQ's points are the minutes before the newest: maxPoints of them plus the newest are kept.
+    this.sdb
+      .stmt('DELETE FROM metrics WHERE queue = ? AND type = ? AND minute >= 0 AND minute < ?')
       .run(queue, type, minute - maxPoints);
   }
 
-  getMetrics(queue: string, type: 'completed' | 'failed', now: number): MetricsRead {
+  getMetrics(queue: string, type: 'completed' | 'failed', _now: number): MetricsRead {
     const rows = this.sdb.stmt('SELECT minute, count FROM metrics WHERE queue = ? AND type = ?').all(queue, type) as {
       minute: number;
       count: number;
     }[];
     const total = rows.find((r) => r.minute === -1)?.count ?? 0;
-    if (total === 0) return { count: 0, data: [] };
+    const minutes = rows.filter((r) => r.minute >= 0).map((r) => r.minute);
+    if (total === 0 || minutes.length === 0) return { count: total, data: [], prevCount: 0, prevTS: 0 };
     const points =
       (
         this.sdb.stmt('SELECT metrics_points FROM queues WHERE queue = ?').get(queue) as {
           metrics_points: number | null;
         }
       )?.metrics_points ?? 0;
-    const byMinute = new Map(rows.map((r) => [r.minute, r.count]));
-    const current = Math.floor(now / MINUTE);
-    return { count: total, data: Array.from({ length: points }, (_, i) => byMinute.get(current - i) ?? 0) };
+    const byMinute = new Map(rows.filter((r) => r.minute >= 0).map((r) => [r.minute, r.count]));
+    // Row -2 is absent where older Docket recorded: the oldest kept minute stands in.
+    const first = rows.find((r) => r.minute === -2)?.count ?? Math.min(...minutes);
+    return metricPoints(total, byMinute, Math.max(...minutes), first, points);
   }
 
   // ── workers ────────────────────────────────────────────────────────────────────
