@@ -257,9 +257,10 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     });
     if (code === -3) throw new Error(`Job ${this.jobId} is not in the ${state} state. reprocessJob`);
     this.check(code, 'reprocessJob');
-    this.failedReason = undefined;
-    this.finishedOn = undefined;
-    this.processedOn = undefined;
+    // null, as BullMQ's retry leaves them (a job read back from the store has them undefined).
+    this.failedReason = null as unknown as undefined;
+    this.finishedOn = null as unknown as undefined;
+    this.processedOn = null as unknown as undefined;
     this.returnvalue = null;
     if (opts.resetAttemptsMade) this.attemptsMade = 0;
     if (opts.resetAttemptsStarted) this.attemptsStarted = 0;

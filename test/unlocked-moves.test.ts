@@ -97,4 +97,25 @@ describe.each(stores)('token 0 and the shape of manual moves on $kind', (store) 
     await expect(job.log('row')).rejects.toThrow('Missing key for job 1. addLog');
     await expect(queue.addJobLog('1', 'row')).rejects.toThrow('Missing key for job 1. addLog');
   });
+
+  it('clears the finished fields on retry: null on the job, absent when read back', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const w = worker(null);
+    const job = await w.getNextJob('t');
+    await job!.moveToFailed(new Error('boom'), 't');
+    const failed = (await queue.getJob('1'))!;
+    expect(failed.failedReason).toBe('boom');
+    await failed.retry();
+    expect([failed.failedReason, failed.processedOn, failed.finishedOn, failed.returnvalue]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+    const read = (await queue.getJob('1'))!;
+    expect(await read.getState()).toBe('waiting');
+    expect([read.failedReason, read.processedOn, read.finishedOn]).toEqual([undefined, undefined, undefined]);
+    expect(read.returnvalue).toBeNull();
+  });
 });
