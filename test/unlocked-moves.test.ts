@@ -70,6 +70,7 @@ describe.each(stores)('token 0 and the shape of manual moves on $kind', (store) 
     const next = await job!.moveToFailed(new Error('try again'), 't', true);
     expect(await queue.getJobState('1')).toBe('delayed');
     expect(job!.delay).toBe(300);
+    expect((await queue.getJob('1'))?.delay).toBe(300);
     expect(next[1]).toBe('2');
     expect(next[0]).toMatchObject({ name: 'next' });
     expect([next[2], next[3]]).toEqual([0, 0]);

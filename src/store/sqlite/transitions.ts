@@ -238,10 +238,12 @@ export class Transitions {
     this.emit(queue, 'waiting', prev ? { jobId: row.id, prev } : { jobId: row.id });
   }
 
-  toDelayed(queue: string, row: JobRow, due: number): void {
+  /** With `delay`, the job's delay becomes it (a retry's backoff, a step's wait), as on Redis. */
+  toDelayed(queue: string, row: JobRow, due: number, delay?: number): void {
     this.sdb
       .stmt("UPDATE jobs SET state = 'delayed', lane = 0, sort = ?, token = NULL WHERE rowid = ?")
       .run(due, row.rowid);
+    if (delay !== undefined) this.sdb.stmt('UPDATE jobs SET delay = ? WHERE rowid = ?').run(delay, row.rowid);
     this.emit(queue, 'delayed', { jobId: row.id, delay: due });
   }
 

@@ -71,7 +71,7 @@ export class WorkerPath {
     const row = this.t.row(queue, id);
     const code = this.t.lockCode(row, token, now);
     if (code !== 0 || !row) return code;
-    this.t.toDelayed(queue, row, timestamp);
+    this.t.toDelayed(queue, row, timestamp, Math.max(0, timestamp - now));
     return 0;
   }
 
@@ -137,7 +137,7 @@ export class WorkerPath {
         this.afterFinish(queue, row, 'failed', now, item.metrics);
         applyRetention(this.sdb, this.t, queue, 'failed', row, item.retention, now);
       } else if (item.retryDelay > 0) {
-        this.t.toDelayed(queue, row, now + item.retryDelay);
+        this.t.toDelayed(queue, row, now + item.retryDelay, item.retryDelay);
       } else {
         this.t.toWaiting(queue, row, 'failed');
       }
