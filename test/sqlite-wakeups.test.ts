@@ -1,4 +1,5 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { Queue, Worker } from '../src/index.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { queueName, stores } from './support/stores.js';
 
@@ -40,6 +41,33 @@ describe('SQLite wake-ups in one process', () => {
     } finally {
       stop.abort();
       await store.close();
+    }
+  });
+});
+
+describe('SQLite wake-ups across reopened handles', () => {
+  it('wakes a new worker at once after the queue and worker of the same file were closed and reopened', async () => {
+    const connection = sqlite.connection();
+    const name = queueName();
+    const first = new Queue(name, { connection });
+    const firstWorker = new Worker(name, async () => 'one', { connection });
+    await first.add('a', {});
+    await new Promise((resolve) => firstWorker.once('completed', resolve));
+    await firstWorker.close();
+    await first.close();
+
+    const queue = new Queue(name, { connection });
+    // drainDelay 60 s: only a wake-up, not the drain timeout, can start the job within the test's time.
+    const worker = new Worker(name, async () => 'two', { connection, drainDelay: 60 });
+    try {
+      await worker.waitUntilReady();
+      await new Promise((resolve) => worker.once('drained', resolve));
+      const done = new Promise((resolve) => worker.once('completed', (_job, value) => resolve(value)));
+      await queue.add('b', {});
+      expect(await done).toBe('two');
+    } finally {
+      await worker.close();
+      await queue.close();
     }
   });
 });
