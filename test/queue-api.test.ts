@@ -38,6 +38,25 @@ describe.each(stores)('Queue API on $kind', (store) => {
     expect(child.parentKey).toBe(queue.toKey(parent.id!));
   });
 
+  it('moves a delayed job of a paused queue to waiting when it comes due, without running it', async () => {
+    const { queue, worker } = setup();
+    let ran = 0;
+    // drainDelay 60 s: the worker must learn the due time from the add, not from its drain timeout.
+    const w = worker(
+      async () => {
+        ran++;
+      },
+      { drainDelay: 60 },
+    );
+    await w.waitUntilReady();
+    await queue.pause();
+    await queue.add('later', {}, { delay: 200 });
+    expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 1 });
+    await until(async () => (await queue.getJobCounts('waiting')).waiting === 1, 10_000, 'the promotion');
+    expect(await queue.getJobCounts('delayed')).toEqual({ delayed: 0 });
+    expect(ran).toBe(0);
+  });
+
   it('pauses and resumes a queue with a running worker', async () => {
     const { queue, worker } = setup();
     await queue.pause();

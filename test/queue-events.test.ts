@@ -36,6 +36,22 @@ describe.each(stores)('QueueEvents on $kind', (store) => {
     expect(of('active').every((a) => a.prev === 'waiting')).toBe(true);
   });
 
+  it('tells of an immediate retry as waiting with prev active, as BullMQ', async () => {
+    const { queue, worker, connection, name } = setup();
+    const events = track(new QueueEvents(name, { connection }));
+    await events.waitUntilReady();
+    const waiting: Record<string, unknown>[] = [];
+    events.on('waiting', (args: Record<string, unknown>) => waiting.push(args));
+    await queue.add('twice', {}, { attempts: 2, backoff: 0 });
+    worker(async (job) => {
+      if (job.attemptsMade === 0) throw new Error('not yet');
+      return 'done';
+    });
+    await until(async () => (await queue.getJobState('1')) === 'completed', 10_000, 'the second attempt');
+    await until(() => waiting.length === 2, 10_000, 'two waiting events');
+    expect(waiting).toEqual([{ jobId: '1' }, { jobId: '1', prev: 'active' }]);
+  });
+
   it('replays from lastEventId', async () => {
     const { queue, connection, name } = setup();
     const first = track(new QueueEvents(name, { connection }));

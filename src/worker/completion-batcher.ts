@@ -3,7 +3,7 @@ import type { CompleteItem, FetchRequest, JobRecord, MoveCode, Store } from '../
 interface Pending {
   item: CompleteItem;
   wantNext: boolean;
-  resolve(result: { code: MoveCode; next?: JobRecord; finishedOn: number }): void;
+  resolve(result: { code: MoveCode; next?: JobRecord; finishedOn: number; rateLimitTtl: number }): void;
   reject(err: unknown): void;
 }
 
@@ -34,7 +34,10 @@ export class CompletionBatcher {
     }),
   ) {}
 
-  complete(item: CompleteItem, wantNext: boolean): Promise<{ code: MoveCode; next?: JobRecord; finishedOn: number }> {
+  complete(
+    item: CompleteItem,
+    wantNext: boolean,
+  ): Promise<{ code: MoveCode; next?: JobRecord; finishedOn: number; rateLimitTtl: number }> {
     return new Promise((resolve, reject) => {
       this.queued.push({ item, wantNext, resolve, reject });
       this.schedule();
@@ -71,7 +74,8 @@ export class CompletionBatcher {
       // The store fetched one job fewer per refused completion: the rest go to slots that asked.
       for (const [i, p] of batch.entries()) {
         const code = res.codes[i];
-        p.resolve({ code, next: p.wantNext && code === 0 ? next.shift() : undefined, finishedOn: now });
+        const rateLimitTtl = res.next?.rateLimitTtl ?? 0;
+        p.resolve({ code, next: p.wantNext && code === 0 ? next.shift() : undefined, finishedOn: now, rateLimitTtl });
       }
     } catch (err) {
       for (const p of batch) p.reject(err);

@@ -48,7 +48,13 @@ export class JobFinisher {
       retention: toRetention(job.opts.removeOnComplete ?? this.host.opts.removeOnComplete),
       metrics: this.host.metrics(),
     };
-    const { code, next, finishedOn } = await this.completions.complete(item, wantNext);
+    const { code, next, finishedOn, rateLimitTtl } = await this.completions.complete(item, wantNext);
+    if (!next && rateLimitTtl > 0) {
+      // The fetch that came with the completion met a rate limit: no marker will wake the fetch loop
+      // for the jobs still waiting, so cut its wait short and let it sleep out the limit instead.
+      this.fetcher.limitUntil = Math.max(this.fetcher.limitUntil, Date.now() + rateLimitTtl);
+      this.fetcher.wake.abort();
+    }
     if (code === -4) return this.failed(job, token, moveError(code, job.id!, 'moveToFinished'), wantNext);
     if (code === -9) return this.failed(job, token, failedChildError(job.id!, 'moveToFinished'), wantNext);
     if (code !== 0) {

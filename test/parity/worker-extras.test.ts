@@ -6,6 +6,7 @@ import {
   MetricsTime,
   Queue,
   QueueEvents,
+  RateLimitError,
   UnrecoverableError,
   Worker,
 } from '../../src/index.js';
@@ -53,6 +54,24 @@ describe.each(stores)('BullMQ parity extras on $kind', (store) => {
     w.cancelAllJobs('shutdown');
     await until(async () => (await queue.getFailedCount()) === 2, 10_000, 'two failures');
     expect((await queue.getJob('1'))?.attemptsMade).toBe(1);
+  });
+
+  it('goes on after a completion whose fetch met the limiter, with global concurrency and a dynamic limit', async () => {
+    const { queue, worker } = setup();
+    await queue.setGlobalConcurrency(1);
+    await queue.addBulk(Array.from({ length: 4 }, (_, i) => ({ name: 'j', data: { i } })));
+    // drainDelay 60 s: a worker that waited for its drain timeout instead of the limit would miss the test's time.
+    worker(
+      async (job) => {
+        if (job.attemptsStarted === 1) {
+          await queue.rateLimit(100);
+          throw new RateLimitError();
+        }
+      },
+      { concurrency: 10, drainDelay: 60, limiter: { max: 1, duration: 50 } },
+    );
+    await until(async () => (await queue.getCompletedCount()) === 4, 20_000, 'every job');
+    expect((await queue.getJobs(['completed'])).map((j) => j.attemptsStarted)).toEqual([2, 2, 2, 2]);
   });
 
   it('records per-minute metrics', async () => {

@@ -139,7 +139,7 @@ export class WorkerPath {
       } else if (item.retryDelay > 0) {
         this.t.toDelayed(queue, row, now + item.retryDelay, item.retryDelay);
       } else {
-        this.t.toWaiting(queue, row, 'failed');
+        this.t.toWaiting(queue, row, 'active'); // prev 'active', as BullMQ's retryJob
       }
       return 0 as MoveCode;
     });

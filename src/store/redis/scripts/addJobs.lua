@@ -64,6 +64,7 @@ if not meta[1] then
 end
 local out = {}
 local added = false
+local addedDelayed = false
 local backlog = {}
 local released = {}
 for i = 0, n - 1 do
@@ -92,6 +93,7 @@ for i = 0, n - 1 do
       out[#out + 1] = 1
     else
       insertJobIn(queueName, id, job, false, backlog)
+      addedDelayed = addedDelayed or (tonumber(job.delay) or 0) > 0
       if dedup then
         claimDedup(queueName, dedup, id, ttlLeft)
       end
@@ -105,8 +107,9 @@ pushBacklog(backlog)
 for _, parent in ipairs(released) do
   releaseParent(parent.queue, parent.id, tonumber(J[5]), false)
 end
--- A delayed add signals too, so blocked workers recompute when to wake (a paused queue hands out nothing).
-if added and not meta[2] then
+-- A delayed add signals too, so blocked workers recompute when to wake, also on a paused queue (whose
+-- delayed jobs still come due and move to waiting, as in BullMQ); a runnable add on a paused queue does not.
+if added and (addedDelayed or not meta[2]) then
   redis.call('ZADD', markerKey, 0, '0')
 end
 redis.call('SET', callKey, cjson.encode(out), 'PX', 60000)

@@ -9,7 +9,7 @@
 -- ARGV[3 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
 -- Returns: {codes, next} as complete.lua.
 -- Events: for good: failed {jobId, failedReason, prev: active} (+ retries-exhausted {jobId, attemptsMade});
---         retry later: delayed {jobId, delay = due}; retry now: waiting {jobId, prev: failed}.
+--         retry later: delayed {jobId, delay = due}; retry now: waiting {jobId, prev: active}.
 --         The worker-level `failed` of a retried attempt is the API layer's, not the log's (as BullMQ).
 -- A child failing for good applies its parent policy (includes/flows.lua), which may fail or
 -- release its parent (events in the parent's queue), and frees or hands on its deduplication id
@@ -62,7 +62,7 @@ for i = 0, n - 1 do
       signal()
     else
       addToWaiting(id, tonumber(f[4]) or 0, f[5] == '1')
-      emit('waiting', 'jobId', id, 'prev', 'failed')
+      emit('waiting', 'jobId', id, 'prev', 'active') -- as BullMQ's retryJob
       signal()
     end
   end
