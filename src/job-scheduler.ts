@@ -100,6 +100,11 @@ export class JobScheduler extends EventEmitter {
     { override, producerId }: { override: boolean; producerId?: string },
   ): Promise<Job<T, R, N> | undefined> {
     validateRepeat(jobSchedulerId, repeatOpts, opts);
+    if (override && repeatOpts.immediately && repeatOpts.every) {
+      console.warn(
+        "Using option immediately with every does not affect the job's schedule. Job will run immediately anyway.",
+      );
+    }
     const { every, pattern, limit } = repeatOpts;
     const iterationCount = repeatOpts.count ? repeatOpts.count + 1 : 1;
     if (limit !== undefined && iterationCount > limit) return undefined;

@@ -77,6 +77,34 @@ describe.each(stores)('job schedulers on $kind', (store) => {
     expect((await queue.getJobScheduler('fast'))?.iterationCount).toBe(4);
   });
 
+  it('keeps one job per iteration under load: parallel upserts, several schedulers and workers', async () => {
+    const { queue, worker } = setup();
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => queue.upsertJobScheduler('same', { every: 1000 * (i + 1) })),
+    );
+    expect(await queue.getJobSchedulersCount()).toBe(1);
+    expect(await queue.getJobCountByTypes('waiting', 'delayed')).toBe(1);
+    await queue.removeJobScheduler('same');
+    await queue.obliterate({ force: true });
+
+    const runs = new Map<string, number[]>();
+    const processor = async (job: Job) => {
+      const key = job.repeatJobKey as string;
+      runs.set(key, [...(runs.get(key) ?? []), repeatOf(job)?.count as number]);
+    };
+    for (let i = 0; i < 3; i++) worker(processor, { concurrency: 3 });
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    await Promise.all(ids.map((id) => queue.upsertJobScheduler(id, { every: 60, limit: 5 }, { name: id })));
+    await until(() => ids.every((id) => runs.get(id)?.length === 5), 20_000, 'five runs of each scheduler');
+    await until(async () => (await queue.getActiveCount()) === 0, 5_000, 'the last runs to finish');
+    for (const id of ids) {
+      expect(runs.get(id)?.sort()).toEqual([1, 2, 3, 4, 5]);
+      expect((await queue.getJobScheduler(id))?.iterationCount).toBe(5);
+    }
+    expect(await queue.getJobCountByTypes('waiting', 'delayed')).toBe(0);
+    expect(await queue.getCompletedCount()).toBe(25);
+  });
+
   it('replaces the waiting or delayed iteration on upsert; a changed interval starts now', async () => {
     const { queue } = setup();
     await queue.upsertJobScheduler('p', { pattern: '0 0 1 1 *' }, { name: 'old', data: { v: 1 } });
