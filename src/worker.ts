@@ -67,6 +67,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       stalledInterval: 30_000,
       maxStalledCount: 1,
       drainDelay: 5,
+      maximumRateLimitDelay: 30_000,
       ...opts,
     };
     if (typeof processor === 'string' || processor instanceof URL) {

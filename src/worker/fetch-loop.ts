@@ -29,7 +29,9 @@ export class FetchLoop {
       try {
         const limited = this.limitUntil - Date.now();
         if (limited > 0) {
-          await this.idle(limited);
+          // As BullMQ: fetch again after at most maximumRateLimitDelay, then wait for what is left.
+          await this.idle(this.rateLimitDelay(limited));
+          this.limitUntil = 0;
           continue;
         }
         res = await host.store.fetchNext(
@@ -48,7 +50,7 @@ export class FetchLoop {
         continue;
       }
       if (res.rateLimitTtl > 0) {
-        await this.idle(res.rateLimitTtl);
+        await this.idle(this.rateLimitDelay(res.rateLimitTtl));
         continue;
       }
       if (!this.drained && !res.paused) {
@@ -66,6 +68,11 @@ export class FetchLoop {
       }
       if (this.wake.signal.aborted) this.wake = new AbortController();
     }
+  }
+
+  /** A rate limit's wait, at most maximumRateLimitDelay: each fetch promotes delayed jobs that came due. */
+  private rateLimitDelay(ttl: number): number {
+    return Math.min(ttl, this.host.opts.maximumRateLimitDelay ?? 30_000);
   }
 
   async idle(ms: number): Promise<void> {

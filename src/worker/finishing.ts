@@ -74,7 +74,9 @@ export class JobFinisher {
     const kind = specialErrorKind(err);
     if (kind === 'delayed' || kind === 'waiting' || kind === 'waiting-children') return undefined;
     if (kind === 'rate-limit') {
-      await store.moveToWait(qualifiedName, job.id!, token, Date.now());
+      const code = await store.moveToWait(qualifiedName, job.id!, token, Date.now());
+      // BullMQ names the move moveJobFromActiveToWait ("Missing key for job 1. moveJobFromActiveToWait").
+      if (code !== 0) this.host.emitError(moveError(code, job.id!, 'moveJobFromActiveToWait'));
       const ttl = await store.getRateLimitTtl(qualifiedName, Date.now());
       this.fetcher.limitUntil = Math.max(this.fetcher.limitUntil, Date.now() + ttl);
       return undefined;

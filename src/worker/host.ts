@@ -9,7 +9,13 @@ export interface WorkerHost {
   readonly store: Store;
   readonly qualifiedName: string;
   /** The worker's options, read live (concurrency may change while it runs). */
-  readonly opts: { concurrency: number; drainDelay: number; runRetryDelay?: number; removeOnComplete?: KeepJobs };
+  readonly opts: {
+    concurrency: number;
+    drainDelay: number;
+    runRetryDelay?: number;
+    removeOnComplete?: KeepJobs;
+    maximumRateLimitDelay?: number;
+  };
   /** Closed or closing. */
   isClosed(): boolean;
   isPaused(): boolean;

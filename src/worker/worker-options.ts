@@ -18,6 +18,11 @@ export interface WorkerOptions extends QueueBaseOptions {
   autorun?: boolean;
   concurrency?: number;
   limiter?: { max: number; duration: number };
+  /**
+   * The longest a rate-limited worker idles before it fetches again (ms, default 30 000, as BullMQ):
+   * each fetch also promotes delayed jobs that came due.
+   */
+  maximumRateLimitDelay?: number;
   maxStalledCount?: number;
   maxStartedAttempts?: number;
   stalledInterval?: number;

@@ -111,7 +111,8 @@ function fetchedRecord(id: string, v: FetchedValue[]): JobRecord {
 export function fetchArgs(req: FetchRequest | undefined): (string | number)[] {
   if (!req) return [-1];
   const { tokens, lockDuration, processedBy, limiter } = req;
-  const limit = [limiter?.max ?? 0, limiter?.duration ?? 0];
+  // A limiter's max below 1 lets one job through per window, as in BullMQ (0 here means no limiter).
+  const limit = limiter ? [Math.max(1, limiter.max), limiter.duration] : [0, 0];
   return [tokens.length, lockDuration, processedBy ?? '', ...limit, JSON.stringify(tokens)];
 }
 

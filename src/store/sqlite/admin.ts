@@ -15,9 +15,19 @@ export class Admin {
     this.t.emit(queue, paused ? 'paused' : 'resumed');
   }
 
+  /**
+   * A manual limit replaces the limiter's window, as BullMQ's fills the one limiter key: once it
+   * lapses, the window starts afresh (and getRateLimitTtl answers -2 until a job starts one).
+   */
   rateLimit(queue: string, ms: number, now: number): void {
     this.t.ensureQueue(queue);
-    this.sdb.stmt('UPDATE queues SET rate_limit_until = ? WHERE queue = ?').run(now + ms, queue);
+    if (ms > 0) {
+      this.sdb
+        .stmt('UPDATE queues SET rate_limit_until = ?, limiter_window_end = 0, limiter_count = 0 WHERE queue = ?')
+        .run(now + ms, queue);
+    } else {
+      this.sdb.stmt('UPDATE queues SET rate_limit_until = 0 WHERE queue = ?').run(queue);
+    }
   }
 
   setGlobalConcurrency(queue: string, n: number | undefined): void {

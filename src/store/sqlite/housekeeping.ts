@@ -77,15 +77,14 @@ export class Housekeeping {
     return 0;
   }
 
+  /** BullMQ's changePriority: a waiting job moves to its new lane (first of it with `lifo`, else last); the job's own lifo option stays. */
   changePriority(queue: string, id: string, priority: number, lifo: boolean): MoveCode {
     const row = this.t.row(queue, id);
     if (!row) return -1;
-    this.sdb.stmt('UPDATE jobs SET priority = ?, lifo = ? WHERE rowid = ?').run(priority, lifo ? 1 : 0, row.rowid);
+    this.sdb.stmt('UPDATE jobs SET priority = ? WHERE rowid = ?').run(priority, row.rowid);
     if (row.state === 'waiting') {
-      const place = this.t.waitingPlace(queue, priority, lifo);
-      // lifo puts a prioritized job first among its priority too, as BullMQ's changePriority does.
-      const sort = lifo && priority > 0 ? -place.sort : place.sort;
-      this.sdb.stmt('UPDATE jobs SET lane = ?, sort = ? WHERE rowid = ?').run(place.lane, sort, row.rowid);
+      const place = this.t.waitingPlace(queue, priority, false, lifo);
+      this.sdb.stmt('UPDATE jobs SET lane = ?, sort = ? WHERE rowid = ?').run(place.lane, place.sort, row.rowid);
     }
     return 0;
   }

@@ -1,3 +1,4 @@
+import { finishPlace } from '../finish-order.js';
 import type { Retention } from '../store.js';
 import type { SharedDatabase } from './database.js';
 import type { JobRow } from './rows.js';
@@ -42,4 +43,12 @@ export function applyRetention(
       .all(queue, state, keep.count) as Old[];
     for (const r of extra) t.deleteJob(queue, r.id, r.rowid, r.parent, { now, hard: false });
   }
+}
+
+/** The sort of a job finishing at `now` in `state`: its finishPlace (src/store/finish-order.ts). */
+export function finishSort(sdb: SharedDatabase, queue: string, state: 'completed' | 'failed', now: number): number {
+  const last = sdb
+    .rawStmt('SELECT sort FROM jobs WHERE queue = ? AND state = ? AND lane = 0 ORDER BY sort DESC LIMIT 1', true)
+    .get(queue, state) as number | undefined;
+  return finishPlace(last, now);
 }

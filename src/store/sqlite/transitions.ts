@@ -1,6 +1,6 @@
-import { finishPlace } from '../finish-order.js';
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
 import type { SharedDatabase } from './database.js';
+import { limiterWindow } from './limiter.js';
 import { FETCHED_COLUMNS, fetchedRecord, type JobRow } from './rows.js';
 
 /** Most events one INSERT writes (3 bound values each). */
@@ -218,18 +218,28 @@ export class Transitions {
     else this.emit(queue, 'waiting', { jobId: id });
   }
 
-  /** Where a job goes when it becomes runnable: its priority lane, FIFO (or LIFO) within it. */
-  waitingPlace(queue: string, priority: number, lifo: boolean): { state: string; lane: number; sort: number } {
+  /**
+   * Where a job goes when it becomes runnable: its priority lane, FIFO within it; `lifo` puts a
+   * non-prioritised job first (BullMQ ignores lifo for prioritized jobs), `head` any job first of
+   * its lane (BullMQ's pushBackJobWithPriority).
+   */
+  waitingPlace(
+    queue: string,
+    priority: number,
+    lifo: boolean,
+    head = false,
+  ): { state: string; lane: number; sort: number } {
     const seq = this.nextSeq(queue);
-    return { state: 'waiting', lane: priority, sort: lifo && priority === 0 ? -seq : seq };
+    return { state: 'waiting', lane: priority, sort: head || (lifo && priority === 0) ? -seq : seq };
   }
 
   /**
    * Moves a job to waiting (its lane), clearing the lock; emits `waiting`. `front` puts a
-   * non-prioritised job next in line, as BullMQ does for jobs given back (moveToWait, stalls).
+   * non-prioritised job next in line (stalled jobs); 'head' puts any job first of its lane, as
+   * BullMQ gives a job back (moveToWait: rate limit, WaitingError), so it keeps its place.
    */
-  toWaiting(queue: string, row: JobRow, prev?: string, front = false): void {
-    const place = this.waitingPlace(queue, row.priority, front || row.lifo === 1);
+  toWaiting(queue: string, row: JobRow, prev?: string, front: boolean | 'head' = false): void {
+    const place = this.waitingPlace(queue, row.priority, front === true || row.lifo === 1, front === 'head');
     this.sdb
       .stmt("UPDATE jobs SET state = 'waiting', lane = ?, sort = ?, token = NULL WHERE rowid = ?")
       .run(place.lane, place.sort, row.rowid);
@@ -305,25 +315,16 @@ export class Transitions {
       wanted = Math.min(wanted, meta.concurrency - active.n);
       if (wanted <= 0) return result;
     }
-    const limiter =
-      meta.global_max !== null && meta.global_duration !== null
-        ? { max: meta.global_max, duration: meta.global_duration }
-        : req.limiter;
-    if (limiter) {
-      let { limiter_window_end: windowEnd, limiter_count: count } = meta;
-      if (windowEnd <= now) {
-        windowEnd = now + limiter.duration;
-        count = 0;
-      }
-      if (count >= limiter.max) {
-        result.rateLimitTtl = windowEnd - now;
+    const window = limiterWindow(meta, req, now);
+    if (window) {
+      if (window.room === 0) {
+        result.rateLimitTtl = window.ttl;
         return result;
       }
-      wanted = Math.min(wanted, limiter.max - count);
-      const rows = this.take(queue, req, wanted);
+      const rows = this.take(queue, req, Math.min(wanted, window.room));
       this.sdb
         .stmt('UPDATE queues SET limiter_window_end = ?, limiter_count = ? WHERE queue = ?')
-        .run(windowEnd, count + rows.length, queue);
+        .run(window.windowEnd, window.count + rows.length, queue);
       result.jobs = rows;
       return result;
     }
@@ -352,14 +353,6 @@ export class Transitions {
       this.emit(queue, 'active', { jobId: row[1] as string, prev: 'waiting' });
       return fetchedRecord(row, { token, processedOn: req.now, processedBy: req.processedBy });
     });
-  }
-
-  /** The sort of a job finishing at `now` in `state`: its finishPlace (src/store/finish-order.ts). */
-  finishSort(queue: string, state: 'completed' | 'failed', now: number): number {
-    const last = this.sdb
-      .rawStmt('SELECT sort FROM jobs WHERE queue = ? AND state = ? AND lane = 0 ORDER BY sort DESC LIMIT 1', true)
-      .get(queue, state) as number | undefined;
-    return finishPlace(last, now);
   }
 
   /** Set by flows.ts: takes a deleted child (before its row goes) out of its parent's pending children. */

@@ -11,7 +11,7 @@ import type {
 import type { SharedDatabase } from './database.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
-import { applyRetention } from './retention.js';
+import { applyRetention, finishSort } from './retention.js';
 import type { JobRow } from './rows.js';
 import type { Transitions } from './transitions.js';
 
@@ -79,7 +79,7 @@ export class WorkerPath {
     const row = this.t.row(queue, id);
     const code = this.t.lockCode(row, token, now);
     if (code !== 0 || !row) return code;
-    this.t.toWaiting(queue, row, 'active', true);
+    this.t.toWaiting(queue, row, 'active', 'head');
     return 0;
   }
 
@@ -104,7 +104,7 @@ export class WorkerPath {
           `UPDATE jobs SET state = 'completed', lane = 0, sort = ?, finished_on = ?, returnvalue = ?, token = NULL,
              attempts_made = attempts_made + 1 WHERE rowid = ?`,
         )
-        .run(this.t.finishSort(queue, 'completed', now), now, item.returnvalue, row.rowid);
+        .run(finishSort(this.sdb, queue, 'completed', now), now, item.returnvalue, row.rowid);
       this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
       this.f.childCompleted(queue, row, item.returnvalue, now);
       this.afterFinish(queue, row, 'completed', now, item.metrics);
@@ -128,7 +128,7 @@ export class WorkerPath {
             `UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL, deferred_failure = NULL
              WHERE rowid = ?`,
           )
-          .run(this.t.finishSort(queue, 'failed', now), now, row.rowid);
+          .run(finishSort(this.sdb, queue, 'failed', now), now, row.rowid);
         this.t.emit(queue, 'failed', { jobId: item.id, failedReason: item.failedReason, prev: 'active' });
         if (item.retriesExhausted) {
           this.t.emit(queue, 'retries-exhausted', { jobId: item.id, attemptsMade: row.attempts_made + 1 });

@@ -1,4 +1,5 @@
--- moveToWait: active -> front of wait (or prioritized), spending no attempt (RateLimitError, WaitingError).
+-- moveToWait: active -> first of its lane (next in wait, or first of its priority), spending no attempt
+-- (RateLimitError, WaitingError): a job given back keeps its place, as in BullMQ.
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] id   ARGV[2] token ('' = do not check the lock)   ARGV[3] now (ms)
 -- Returns: 0 done; -1 no such job; -2 no lock (or a lapsed one); -6 lock held by another token; -3 job not active.
@@ -19,7 +20,7 @@ if not redis.call('ZSCORE', activeKey, id) then
   return -3
 end
 leaveActive(id, jobKey)
-addToWaiting(id, jobPriority(jobKey), true)
+addToWaitingHead(id, jobPriority(jobKey))
 emit('waiting', 'jobId', id, 'prev', 'active')
 signal()
 return 0

@@ -157,6 +157,16 @@ local function addToWaiting(id, priority, front)
   addToWaitingIn(queueName, id, priority, front)
 end
 
+-- Puts job `id` first of its lane: next of the non-prioritized jobs, or first of its priority
+-- (sequence 0, as BullMQ's pushBackJobWithPriority), so that a job given back keeps its place.
+local function addToWaitingHead(id, priority)
+  if priority > 0 then
+    redis.call('ZADD', prioritizedKey, int(priority * 4294967296), id)
+  else
+    redis.call('RPUSH', waitKey, id)
+  end
+end
+
 local function jobPriority(jobKey)
   return tonumber(redis.call('HGET', jobKey, 'priority')) or 0
 end

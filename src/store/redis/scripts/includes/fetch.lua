@@ -141,7 +141,8 @@ local function fetch(now, req)
   -- The global rate limit replaces the worker's limiter.
   local limMax, limDuration = req.limMax, req.limDuration
   if tonumber(meta[4]) and tonumber(meta[5]) then
-    limMax, limDuration = tonumber(meta[4]), tonumber(meta[5])
+    -- A max below 1 lets one job through per window, as in BullMQ.
+    limMax, limDuration = math.max(1, tonumber(meta[4])), tonumber(meta[5])
   end
   local limStart, limCount
   if limMax > 0 then
