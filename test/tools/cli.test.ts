@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FlowProducer, type Job } from '../../src/index.js';
 import { useQueues } from '../support/fixture.js';
-import { stores, until } from '../support/stores.js';
+import { isolated, stores, until } from '../support/stores.js';
 import { cli, cliLive, hasListQueues } from './cli-harness.js';
 
 describe('docket CLI usage', () => {
@@ -54,7 +54,7 @@ describe('docket CLI usage', () => {
 });
 
 describe.each(stores)('docket CLI on $kind', (store) => {
-  const { setup, track } = useQueues(store);
+  const { setup, track } = useQueues(isolated(store, 3));
 
   it('adds jobs, lists them as a table and as JSON, and shows one in full', async () => {
     const { queue, connection, name } = setup();

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDashboard, type DashboardOptions } from '../../src/dashboard/dashboard.js';
 import { FlowProducer, type Job, Worker } from '../../src/index.js';
 import { useQueues } from '../support/fixture.js';
-import { stores, until } from '../support/stores.js';
+import { isolated, stores, until } from '../support/stores.js';
 import { hasListQueues } from './cli-harness.js';
 
 /** Serves `createDashboard(opts)` under /admin of a plain node:http server, Express-style. */
@@ -49,7 +49,7 @@ afterEach(async () => {
 });
 
 describe.each(stores)('dashboard API on $kind', (store) => {
-  const { setup, track } = useQueues(store);
+  const { setup, track } = useQueues(isolated(store, 4));
 
   it('serves the page, queue counts, paged job lists and job detail', async () => {
     const { queue, worker, connection, name } = setup();
