@@ -174,16 +174,16 @@ describe.each(stores)('hostile job data on $kind', (store) => {
     const check = await withNeighbours(queue);
     const fits = await queue.add('fits', { s: 'x'.repeat(900) });
     expect((await queue.getJob(fits.id!))?.data.s).toHaveLength(900);
-    await expect(queue.add('over', { s: 'x'.repeat(1000) })).rejects.toThrow(/sizeLimit/);
+    await expect(queue.add('over', { s: 'x'.repeat(1000) })).rejects.toThrow(/exceeds the limit/);
     // Multi-byte characters count by their UTF-8 size: 400 × '€' is 1200 bytes.
-    await expect(queue.add('over', { s: '€'.repeat(400) })).rejects.toThrow(/sizeLimit/);
+    await expect(queue.add('over', { s: '€'.repeat(400) })).rejects.toThrow(/exceeds the limit/);
     await expect(queue.add('over', { s: 'x'.repeat(10) }, { sizeLimit: 5 })).rejects.toBeInstanceOf(ValidationError);
     await expect(
       queue.addBulk([
         { name: 'ok', data: {} },
         { name: 'over', data: { s: 'x'.repeat(2000) } },
       ]),
-    ).rejects.toThrow(/sizeLimit/);
+    ).rejects.toThrow(/exceeds the limit/);
     expect(await queue.getJobCountByTypes('waiting')).toBe(2);
     await check();
   });
