@@ -68,7 +68,8 @@ export function contextOf(cmd: Command, io: CliIo): Ctx {
       io.out(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
     },
     async withQueue(name, fn) {
-      const queue = new Queue(name, { connection, prefix });
+      // Inspecting a queue records no library version in it (as BullMQ's skipMetasUpdate).
+      const queue = new Queue(name, { connection, prefix, skipMetasUpdate: true });
       try {
         await queue.waitUntilReady();
         return await fn(queue);

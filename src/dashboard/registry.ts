@@ -19,7 +19,8 @@ export class QueueRegistry {
     const key = `${prefix}:${name}`;
     let queue = this.queues.get(key);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix });
+      // Showing a queue records no library version in it (as BullMQ's skipMetasUpdate).
+      queue = new Queue(name, { connection: this.connection, prefix, skipMetasUpdate: true });
       queue.on('error', () => undefined);
       this.queues.set(key, queue);
     }
