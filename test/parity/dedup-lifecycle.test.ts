@@ -92,6 +92,14 @@ describe.each(stores)('deduplication ids over a job’s life on $kind', (store) 
     expect(await queue.getWaitingCount()).toBe(1);
   });
 
+  it('reports an id whose ttl ran out as not removed', async () => {
+    const { queue } = setup();
+    const job = await queue.add('x', {}, { deduplication: { id: 'e', ttl: 100 } });
+    await until(async () => (await queue.getDeduplicationJobId('e')) === null, 10_000, 'the ttl to lapse');
+    expect(await job.removeDeduplicationKey()).toBe(false);
+    expect(await queue.removeDeduplicationKey('e')).toBe(0);
+  });
+
   it('holds a keepLastIfActive id past its ttl while the job is active', async () => {
     const { queue, worker } = setup();
     const dedup = { id: 'k', ttl: 200, keepLastIfActive: true };

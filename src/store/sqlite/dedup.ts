@@ -127,11 +127,14 @@ export class DedupIds {
     }
   }
 
-  remove(queue: string, dedupId: string, jobId?: string): number {
-    const res =
-      jobId === undefined
-        ? this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ?').run(queue, dedupId)
-        : this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ? AND job_id = ?').run(queue, dedupId, jobId);
-    return res.changes;
+  /**
+   * Frees a deduplication id (only when it points at `jobId`, if given). Returns 1 when it was
+   * live: an id whose ttl ran out counts as gone, as an expired Redis key.
+   */
+  remove(queue: string, dedupId: string, jobId: string | undefined, now: number): number {
+    const row = this.row(queue, dedupId);
+    if (!row || (jobId !== undefined && row.job_id !== jobId)) return 0;
+    this.sdb.stmt('DELETE FROM dedup WHERE queue = ? AND dedup_id = ?').run(queue, dedupId);
+    return row.expires_at === null || row.expires_at > now ? 1 : 0;
   }
 }

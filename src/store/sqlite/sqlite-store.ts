@@ -304,7 +304,7 @@ export class SqliteStore implements Store {
   }
 
   removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number> {
-    return this.write(queue, () => this.p.dedup.remove(queue, dedupId, jobId));
+    return this.write(queue, () => this.p.dedup.remove(queue, dedupId, jobId, Date.now()));
   }
 
   setGlobalConcurrency(queue: string, n: number | undefined): Promise<void> {
