@@ -19,6 +19,12 @@ describe.each(stores)('rate limits and priority places on $kind', (store) => {
     expect(job?.name).toBe('1');
     await job!.moveToWait('tok');
     expect(await names(queue, 'prioritized')).toEqual(['1', '2', '3', '4']);
+    // Two given back: the last one put first runs first, as in the plain lane.
+    const a = await w.getNextJob('a');
+    const b = await w.getNextJob('b');
+    await a!.moveToWait('a');
+    await b!.moveToWait('b');
+    expect(await names(queue, 'prioritized')).toEqual(['2', '1', '3', '4']);
   });
 
   it('puts a job first of its priority with changePriority lifo, leaving its own lifo option', async () => {

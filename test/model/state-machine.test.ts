@@ -105,11 +105,14 @@ class Model {
     return this.jobs.find((j) => j.id === id && j.state !== 'removed');
   }
 
-  /** Puts a job in line: its priority lane, FIFO, or next in line when `front` (or lifo, lane 0). */
-  private toRunnable(job: ModelJob, front: boolean): void {
+  /**
+   * Puts a job in line: its priority lane, FIFO, or next in line when `front` (or lifo, lane 0);
+   * 'head' puts it first of any lane (a job given back by moveToWait keeps its place).
+   */
+  private toRunnable(job: ModelJob, front: boolean | 'head'): void {
     job.state = job.priority > 0 ? 'prioritized' : 'waiting';
     const s = ++this.seq;
-    job.sort = job.priority === 0 && (front || job.lifo) ? -s : s;
+    job.sort = front === 'head' || (job.priority === 0 && (front || job.lifo)) ? -s : s;
     job.token = undefined;
     job.lapsed = false;
   }
@@ -181,7 +184,7 @@ class Model {
   }
 
   toWait(job: ModelJob): void {
-    this.toRunnable(job, true);
+    this.toRunnable(job, 'head');
   }
 
   promote(job: ModelJob): void {

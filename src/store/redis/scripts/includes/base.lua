@@ -157,11 +157,15 @@ local function addToWaiting(id, priority, front)
   addToWaitingIn(queueName, id, priority, front)
 end
 
--- Puts job `id` first of its lane: next of the non-prioritized jobs, or first of its priority
--- (sequence 0, as BullMQ's pushBackJobWithPriority), so that a job given back keeps its place.
+-- Puts job `id` first of its lane: next of the non-prioritized jobs, or first of its priority (as
+-- BullMQ's pushBackJobWithPriority), so that a job given back keeps its place. Within a priority the
+-- one put first last runs first, as in the plain lane (BullMQ gives them all sequence 0 and orders
+-- them by id as a string): score priority · 2^32 - sequence, below the priority's added jobs and,
+-- until the sequence passes 2^31, above the jobs of the priority before.
 local function addToWaitingHead(id, priority)
   if priority > 0 then
-    redis.call('ZADD', prioritizedKey, int(priority * 4294967296), id)
+    local seq = redis.call('HINCRBY', metaKey, 'priority-seq', 1) % 2147483648
+    redis.call('ZADD', prioritizedKey, int(priority * 4294967296 - seq), id)
   else
     redis.call('RPUSH', waitKey, id)
   end
