@@ -59,7 +59,9 @@ end
 local function limiterWindow(now, max, duration)
   local start = tonumber(redis.call('HGET', metaKey, 'limiter-start'))
   local count = tonumber(redis.call('HGET', metaKey, 'limiter-count')) or 0
-  if not start or now >= start + duration or now < start then
+  -- A caller whose clock is a little behind the one that opened the window (its `now` computed
+  -- before another's, arriving after it) stays in that window: resetting would let more jobs start.
+  if not start or now >= start + duration then
     start = now
     count = 0
   end
