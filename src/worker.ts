@@ -230,17 +230,32 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     // BullMQ's texts; run() rejects rather than throws, as BullMQ's async run() does.
     if (!this.processor) throw new Error('No process function is defined. Use getNextJob() to fetch jobs manually.');
     if (this.running) throw new Error('Worker is already running.');
-    this.running = this.loop();
+    if (this.closed || this.paused) return; // as BullMQ: a paused worker's run() returns at once
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      // Resumed in the moment between the loop's end and here: run again.
+      if (!this.paused && !this.closed) this.run().catch((err) => this.emitError(err));
+    });
     return this.running;
   }
 
+  /**
+   * Fetches and runs jobs until the worker closes or pauses; on pause it ends once the running jobs
+   * finished, so that `run()` resolves and `isRunning()` is false, as in BullMQ (`resume()` runs again).
+   */
   private async loop(): Promise<void> {
     await this.waitUntilReady();
     if (!this.opts.skipStalledCheck) {
       this.stalled.start();
       void this.stalled.check();
     }
-    await this.fetcher.run();
+    for (;;) {
+      await this.fetcher.run();
+      if (this.closed) return;
+      if (!this.paused) continue; // resumed before the fetch loop noticed the pause
+      await this.whenIdle();
+      if (this.paused || this.closed) return;
+    }
   }
 
   private startJob(record: JobRecord): void {
@@ -368,7 +383,10 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     if (this.paused) return;
     this.paused = true;
     this.fetcher.wake.abort();
-    if (!doNotWaitActive) await this.whenIdle();
+    if (!doNotWaitActive) {
+      await this.whenIdle();
+      await this.running?.catch(() => undefined); // the loop ends after the jobs: isRunning() is false
+    }
     this.emit('paused');
   }
 
@@ -376,6 +394,10 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     if (!this.paused) return;
     this.paused = false;
     this.fetcher.freeSlot();
+    // The loop ended on pause: start it again, as BullMQ's resume() calls run().
+    if (this.processor && !this.running && !this.closed) {
+      this.run().catch((err) => this.emitError(err));
+    }
     this.emit('resumed');
   }
 

@@ -130,6 +130,29 @@ describe.each(stores)('worker on $kind', (store) => {
     await expect(w.run()).rejects.toThrow('Worker is already running.');
   });
 
+  it('ends run() on pause once the running jobs finished, and runs again on resume', async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk(Array.from({ length: 6 }, (_, i) => ({ name: 'j', data: { i } })));
+    const w = worker(
+      async () => {
+        await new Promise((r) => setTimeout(r, 30));
+      },
+      { autorun: false, concurrency: 2 },
+    );
+    const running = w.run();
+    await new Promise((resolve) => w.once('completed', resolve));
+    const paused = new Promise<boolean>((resolve) => w.once('paused', () => resolve(w.isRunning())));
+    await w.pause();
+    expect(await paused).toBe(false); // already false when 'paused' is emitted, as in BullMQ
+    await running; // run() resolved: the loop ended
+    expect(await queue.getActiveCount()).toBe(0);
+    const done = await queue.getCompletedCount();
+    expect(done).toBeLessThan(6);
+    await w.resume();
+    expect(w.isRunning()).toBe(true);
+    await until(async () => (await queue.getCompletedCount()) === 6, 10_000, 'the rest after resume');
+  });
+
   it('stores the worker name as processedBy and passes the token and a signal', async () => {
     const { queue, worker } = setup();
     await queue.add('x', {});

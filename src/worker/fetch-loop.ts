@@ -17,11 +17,11 @@ export class FetchLoop {
 
   constructor(private readonly host: WorkerHost) {}
 
-  /** Fetches until the worker closes. */
+  /** Fetches until the worker closes or pauses (BullMQ's main loop ends on pause, too). */
   async run(): Promise<void> {
     const host = this.host;
-    while (!host.isClosed()) {
-      if (host.isPaused() || host.runningCount() >= host.opts.concurrency) {
+    while (!host.isClosed() && !host.isPaused()) {
+      if (host.runningCount() >= host.opts.concurrency) {
         await this.slotFreed();
         continue;
       }

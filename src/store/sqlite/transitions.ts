@@ -280,7 +280,7 @@ export class Transitions {
   lockCode(
     row: Pick<JobRow, 'state' | 'token' | 'sort'> | undefined,
     token: string | undefined,
-    now: number,
+    _now: number, // locks are judged on lockClock(), not the caller's time
   ): MoveCode {
     if (!row) return -1;
     if (token === undefined || token === '') return row.state === 'active' ? 0 : -3;

@@ -55,7 +55,7 @@ export class WorkerPath {
     if (metrics) this.p.recordMetric(queue, type, now, metrics);
   }
 
-  extendLocks(queue: string, ids: string[], tokens: string[], durationMs: number, now: number): string[] {
+  extendLocks(queue: string, ids: string[], tokens: string[], durationMs: number, _now: number): string[] {
     const lost: string[] = [];
     const clock = this.t.lockClock(); // not the caller's `now`: see Transitions.lockClock
     const extend = this.sdb.stmt(
