@@ -183,6 +183,32 @@ describe.each(stores)('step jobs on $kind', (store) => {
     expect(job?.failedReason).toBe('job started more than allowable limit');
   });
 
+  it('retries a failed attempt as attempts allow; maxStartedAttempts fails the next start, even after job.retry()', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {}, { attempts: 2 });
+    let runs = 0;
+    const w = worker(
+      async () => {
+        runs++;
+        throw new Error('failed');
+      },
+      { maxStartedAttempts: 1 },
+    );
+    const failures: [number, number, string][] = [];
+    w.on('failed', (job, err) => {
+      failures.push([job!.attemptsMade, job!.attemptsStarted, err.message]);
+      if (job!.attemptsMade === 2) void job!.retry();
+    });
+    await until(() => failures.length === 3, 10_000, 'three failures');
+    expect(failures).toEqual([
+      [1, 1, 'failed'],
+      [2, 2, 'job started more than allowable limit'],
+      [3, 3, 'job started more than allowable limit'],
+    ]);
+    expect(runs).toBe(1);
+    expect(await queue.getJobState('1')).toBe('failed');
+  });
+
   it('gives a rate-limited job back and pauses fetching for the limit', async () => {
     const { queue, worker } = setup();
     await queue.add('x', {});

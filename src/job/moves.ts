@@ -64,13 +64,14 @@ export async function moveToCompleted<R>(
   return nextOf(res.next?.jobs[0]);
 }
 
-/** Whether a failure with `err` should be retried, and after how long (BullMQ's rules). */
+/**
+ * Whether a failure with `err` should be retried, and after how long (BullMQ's rules: attempts and
+ * backoff only; maxStartedAttempts is checked when a job starts, not here).
+ */
 export async function retryDelayFor(job: JobFields, settings: JobSettings, err: Error): Promise<number | null> {
   const attempts = job.opts.attempts ?? 1;
   const made = job.attemptsMade + 1;
-  const maxStarted = settings.maxStartedAttempts;
   if (isUnrecoverable(err) || made >= attempts) return null;
-  if (maxStarted !== undefined && job.attemptsStarted >= maxStarted) return null;
   const delay = await backoffDelay(job.opts.backoff, made, err, job, settings.backoffStrategy);
   return delay < 0 ? null : delay;
 }

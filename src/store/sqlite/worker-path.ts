@@ -139,6 +139,8 @@ export class WorkerPath {
       } else if (item.retryDelay > 0) {
         this.t.toDelayed(queue, row, now + item.retryDelay, item.retryDelay);
       } else {
+        // Due delayed jobs go first, as BullMQ's retryJob promotes them before pushing the retry.
+        this.t.promoteDue(queue, now);
         this.t.toWaiting(queue, row, 'active'); // prev 'active', as BullMQ's retryJob
       }
       return 0 as MoveCode;

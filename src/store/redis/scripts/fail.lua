@@ -61,6 +61,8 @@ for i = 0, n - 1 do
       emit('delayed', 'jobId', id, 'delay', int(due))
       signal()
     else
+      -- Due delayed jobs go first, as BullMQ's retryJob promotes them before pushing the retry.
+      promoteDelayed(now)
       addToWaiting(id, tonumber(f[4]) or 0, f[5] == '1')
       emit('waiting', 'jobId', id, 'prev', 'active') -- as BullMQ's retryJob
       signal()
