@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimitError, UnrecoverableError } from './errors.js';
+import { RateLimitError } from './errors.js';
 import { Job, type JobSettings } from './job.js';
-import { JobScheduler, type JobSchedulerJobOptions } from './job-scheduler.js';
+import { JobScheduler } from './job-scheduler.js';
 import { QueueBase } from './queue-base.js';
-import { MetricsTime } from './queue-getters.js';
 import type { FetchRequest, JobRecord } from './store/store.js';
-import { traceProcess } from './telemetry/tracing.js';
+import { runAttempt, scheduleNextIteration } from './worker/attempt.js';
 import { FetchLoop } from './worker/fetch-loop.js';
 import { JobFinisher } from './worker/finishing.js';
 import type { WorkerHost } from './worker/host.js';
+import { jobSettingsOf } from './worker/job-settings.js';
 import { LockRenewer } from './worker/lock-renewer.js';
-import { isClosedError, toError } from './worker/processor-errors.js';
+import { isClosedError } from './worker/processor-errors.js';
 import { createSandbox, type Sandbox } from './worker/sandbox/index.js';
 import { StalledChecker } from './worker/stalled-checker.js';
 import { checkedOptions, type Processor, validateConcurrency, type WorkerOptions } from './worker/worker-options.js';
@@ -152,16 +152,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
 
   /** @internal */
   jobSettings(): JobSettings {
-    return {
-      lockDuration: this.opts.lockDuration,
-      backoffStrategy: this.opts.settings?.backoffStrategy,
-      maxStartedAttempts: this.opts.maxStartedAttempts,
-      removeOnComplete: this.opts.removeOnComplete,
-      removeOnFail: this.opts.removeOnFail,
-      processedBy: this.opts.name,
-      limiter: this.opts.limiter,
-      metrics: this.opts.metrics?.maxDataPoints ?? (this.opts.metrics ? MetricsTime.ONE_WEEK * 2 : undefined),
-    };
+    return jobSettingsOf(this.opts);
   }
 
   private emitError(err: unknown): void {
@@ -200,29 +191,6 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       this.scheduler.on('error', (err) => this.emit('error', err));
     }
     return Promise.resolve(this.scheduler);
-  }
-
-  /**
-   * A scheduler's job, once taken, adds the scheduler's next iteration (as BullMQ, before it runs).
-   * When that fails the job is not run: an error is emitted and the job is left active, so its lock
-   * lapses and the stalled check gives it back (scheduler jobs never fail for stalling). False then.
-   */
-  private async scheduleNextIteration(job: Job): Promise<boolean> {
-    const repeat = (job.opts as JobSchedulerJobOptions).repeat;
-    if (!job.repeatJobKey || !repeat) return true;
-    try {
-      const scheduler = await this.jobScheduler;
-      await scheduler.upsertJobScheduler(job.repeatJobKey, repeat, job.name, job.data, job.opts, {
-        override: false,
-        producerId: job.id,
-      });
-      return true;
-    } catch (err) {
-      this.emitError(err);
-      const message = err instanceof Error ? err.message : String(err);
-      this.emitError(new Error(`Failed to add repeatable job for next iteration: ${message}`));
-      return false;
-    }
   }
 
   /** Starts the processing loop; resolves when the worker closes. */
@@ -274,23 +242,18 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.active.set(job.id!, { job, controller });
     if (!this.opts.skipLockRenewal) this.locks.track(job.id!, token);
     try {
-      if (!(await this.scheduleNextIteration(job))) return undefined;
+      if (
+        !(await scheduleNextIteration(
+          job,
+          () => this.jobScheduler,
+          (err) => this.emitError(err),
+        ))
+      )
+        return undefined;
       this.emit('active', job, 'waiting');
-      const maxStarted = this.opts.maxStartedAttempts;
-      let outcome: { ok: true; value: ResultType } | { ok: false; err: Error };
-      if (record.deferredFailure) {
-        // It stalled more than maxStalledCount, or a failParentOnFailure child failed while this parent
-        // was not waiting for it (BullMQ's `defa`): fail it without running it.
-        outcome = { ok: false, err: new UnrecoverableError(record.deferredFailure) };
-      } else if (maxStarted !== undefined && job.attemptsStarted > maxStarted) {
-        outcome = { ok: false, err: new UnrecoverableError('job started more than allowable limit') };
-      } else {
-        try {
-          outcome = { ok: true, value: await traceProcess(job, () => this.processor!(job, token, controller?.signal)) };
-        } catch (err) {
-          outcome = { ok: false, err: toError(err) };
-        }
-      }
+      const outcome = await runAttempt(job, this.opts.maxStartedAttempts, () =>
+        this.processor!(job, token, controller?.signal),
+      );
       this.locks.untrack(job.id!);
       const wantNext =
         !this.closed &&
@@ -327,7 +290,14 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       const record = res.jobs[0];
       if (record) {
         const job = Job.fromJSON<DataType, ResultType, NameType>(this, record);
-        if (!(await this.scheduleNextIteration(job))) return undefined;
+        if (
+          !(await scheduleNextIteration(
+            job,
+            () => this.jobScheduler,
+            (err) => this.emitError(err),
+          ))
+        )
+          return undefined;
         this.emit('active', job, 'waiting'); // as BullMQ, for manually fetched jobs too
         return job;
       }

@@ -1,5 +1,5 @@
 import type { FetchRequest } from '../store.js';
-import type { QueueRow } from './transitions.js';
+import type { QueueRow } from './rows.js';
 
 /**
  * The rate-limit window a fetch runs in: the global rate limit when set, else the worker's

@@ -123,3 +123,18 @@ export function listFilter(type: string): { state: string; prioritized?: boolean
       return undefined;
   }
 }
+
+/** A `queues` table row. */
+export interface QueueRow {
+  queue: string;
+  paused: number;
+  next_id: number;
+  seq: number;
+  rate_limit_until: number;
+  limiter_window_end: number;
+  limiter_count: number;
+  stalled_check_until: number;
+  concurrency: number | null;
+  global_max: number | null;
+  global_duration: number | null;
+}

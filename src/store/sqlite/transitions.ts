@@ -1,7 +1,7 @@
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
 import type { SharedDatabase } from './database.js';
 import { limiterWindow } from './limiter.js';
-import { FETCHED_COLUMNS, fetchedRecord, type JobRow } from './rows.js';
+import { FETCHED_COLUMNS, fetchedRecord, type JobRow, type QueueRow } from './rows.js';
 
 /** Most events one INSERT writes (3 bound values each). */
 const EVENTS_PER_INSERT = 64;
@@ -388,17 +388,3 @@ export type FinishRow = Pick<JobRow, 'rowid' | 'id' | 'state' | 'token' | 'sort'
  * 'queue' (obliterate: the whole queue goes) only tells parents in other queues.
  */
 export type Removal = { now: number; hard: boolean | 'queue' };
-
-export interface QueueRow {
-  queue: string;
-  paused: number;
-  next_id: number;
-  seq: number;
-  rate_limit_until: number;
-  limiter_window_end: number;
-  limiter_count: number;
-  stalled_check_until: number;
-  concurrency: number | null;
-  global_max: number | null;
-  global_duration: number | null;
-}
