@@ -160,7 +160,7 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     await this.store.pause(this.qualifiedName, true);
     for (;;) {
       const left = await this.store.obliterate(this.qualifiedName, opts.force ?? false, opts.count ?? 1000);
-      if (left === -1) throw new Error(`Cannot obliterate queue ${this.name} with active jobs`);
+      if (left === -1) throw new Error(`Cannot obliterate queue with active jobs (queue ${this.name})`); // BullMQ's text first
       if (left === 0) return;
     }
   }
