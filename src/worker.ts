@@ -217,6 +217,10 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       this.stalled.start();
       void this.stalled.check();
     }
+    // The first fetch waits one turn of the event loop, as a network round trip would: on SQLite a
+    // worker is ready at once, and code that adds a job and then listens for 'active' (or a worker
+    // already waiting for that job) would otherwise lose the race to a worker just constructed.
+    await new Promise((resolve) => setImmediate(resolve));
     for (;;) {
       await this.fetcher.run();
       if (this.closed) return;

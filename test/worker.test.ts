@@ -153,6 +153,14 @@ describe.each(stores)('worker on $kind', (store) => {
     await until(async () => (await queue.getCompletedCount()) === 6, 10_000, 'the rest after resume');
   });
 
+  it('lets code that adds a job right after constructing a worker still hear its active event', async () => {
+    const { queue, worker } = setup();
+    const w = worker(async () => 'ok');
+    await queue.add('x', {});
+    const id = await new Promise((resolve) => w.once('active', (job: { id?: string }) => resolve(job.id)));
+    expect(id).toBe('1');
+  });
+
   it('stores the worker name as processedBy and passes the token and a signal', async () => {
     const { queue, worker } = setup();
     await queue.add('x', {});
