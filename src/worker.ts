@@ -199,11 +199,18 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     if (!this.processor) throw new Error('No process function is defined. Use getNextJob() to fetch jobs manually.');
     if (this.running) throw new Error('Worker is already running.');
     if (this.closed || this.paused) return; // as BullMQ: a paused worker's run() returns at once
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-      // Resumed in the moment between the loop's end and here: run again.
-      if (!this.paused && !this.closed) this.run().catch((err) => this.emitError(err));
-    });
+    this.running = this.loop().then(
+      () => {
+        this.running = undefined;
+        // The loop ended on a pause that was lifted before this ran: run again. (Not after a
+        // failure: a loop that cannot start, say a store that refuses the queue, must not spin.)
+        if (!this.paused && !this.closed) this.run().catch((err) => this.emitError(err));
+      },
+      (err) => {
+        this.running = undefined;
+        throw err;
+      },
+    );
     return this.running;
   }
 
