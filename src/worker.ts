@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimitError } from './errors.js';
 import { Job, type JobSettings } from './job.js';
@@ -9,25 +8,27 @@ import type { FetchRequest, JobRecord } from './store/store.js';
 import { runAttempt, scheduleNextIteration } from './worker/attempt.js';
 import { FetchLoop } from './worker/fetch-loop.js';
 import { JobFinisher } from './worker/finishing.js';
+import { HEARTBEAT_MS, workerInfo } from './worker/heartbeat.js';
 import type { WorkerHost } from './worker/host.js';
 import { jobSettingsOf } from './worker/job-settings.js';
 import { LockRenewer } from './worker/lock-renewer.js';
 import { isClosedError } from './worker/processor-errors.js';
 import { createSandbox, type Sandbox } from './worker/sandbox/index.js';
 import { StalledChecker } from './worker/stalled-checker.js';
-import { checkedOptions, type Processor, validateConcurrency, type WorkerOptions } from './worker/worker-options.js';
+import {
+  checkedOptions,
+  type Processor,
+  type ResolvedWorkerOptions,
+  validateConcurrency,
+  type WorkerOptions,
+  withDefaults,
+} from './worker/worker-options.js';
 
 export type { Processor, WorkerOptions } from './worker/worker-options.js';
 
-/** How often a worker tells the store it is alive (getWorkers lists it for three periods). */
-const HEARTBEAT_MS = 10_000;
-
 /** Runs a processor over a queue's jobs, or hands jobs out through `getNextJob`. BullMQ's `Worker`. */
 export class Worker<DataType = any, ResultType = any, NameType extends string = string> extends QueueBase {
-  readonly opts: Required<
-    Pick<WorkerOptions, 'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount' | 'drainDelay'>
-  > &
-    WorkerOptions;
+  readonly opts: ResolvedWorkerOptions;
   readonly id = randomUUID();
   private tokenCounter = 0;
   private readonly processor?: Processor<DataType, ResultType, NameType>;
@@ -61,15 +62,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     backendFactory?: unknown,
   ) {
     super(name, checkedOptions(opts, backendFactory), true);
-    this.opts = {
-      concurrency: 1,
-      lockDuration: 30_000,
-      stalledInterval: 30_000,
-      maxStalledCount: 1,
-      drainDelay: 5,
-      maximumRateLimitDelay: 30_000,
-      ...opts,
-    };
+    this.opts = withDefaults(opts);
     if (typeof processor === 'string' || processor instanceof URL) {
       // A file: run it sandboxed in child processes (or worker threads).
       this.sandbox = createSandbox(processor, {
@@ -140,14 +133,25 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   private async beat(): Promise<void> {
-    const info = {
-      id: this.id,
-      name: this.opts.name ?? '',
-      addr: `${hostname()}:${process.pid}`,
-      started: this.startedAt,
-      heartbeat: Date.now(),
-    };
+    const info = workerInfo(this.id, this.opts.name, this.startedAt);
     await this.store.registerWorker(this.qualifiedName, info, HEARTBEAT_MS * 3).catch((err) => this.emitError(err));
+  }
+
+  /**
+   * A fetched job starts (run by this worker or handed to getNextJob): a scheduler's job first adds
+   * its next iteration; then 'active' is emitted, as BullMQ does for manually fetched jobs too.
+   */
+  private async begin(job: Job): Promise<boolean> {
+    if (
+      !(await scheduleNextIteration(
+        job,
+        () => this.jobScheduler,
+        (err) => this.emitError(err),
+      ))
+    )
+      return false;
+    this.emit('active', job, 'waiting');
+    return true;
   }
 
   /** @internal */
@@ -253,15 +257,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.active.set(job.id!, { job, controller });
     if (!this.opts.skipLockRenewal) this.locks.track(job.id!, token);
     try {
-      if (
-        !(await scheduleNextIteration(
-          job,
-          () => this.jobScheduler,
-          (err) => this.emitError(err),
-        ))
-      )
-        return undefined;
-      this.emit('active', job, 'waiting');
+      if (!(await this.begin(job))) return undefined;
       const outcome = await runAttempt(job, this.opts.maxStartedAttempts, () =>
         this.processor!(job, token, controller?.signal),
       );
@@ -301,16 +297,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       const record = res.jobs[0];
       if (record) {
         const job = Job.fromJSON<DataType, ResultType, NameType>(this, record);
-        if (
-          !(await scheduleNextIteration(
-            job,
-            () => this.jobScheduler,
-            (err) => this.emitError(err),
-          ))
-        )
-          return undefined;
-        this.emit('active', job, 'waiting'); // as BullMQ, for manually fetched jobs too
-        return job;
+        return (await this.begin(job)) ? job : undefined;
       }
       const left = deadline - Date.now();
       if (!block || res.paused || left <= 0) return undefined;

@@ -69,3 +69,21 @@ export function validateConcurrency(value: unknown): void {
   }
   if (!Number.isInteger(value)) throw new TypeError(`concurrency must be an integer (got ${value})`);
 }
+
+/** Worker options with BullMQ's defaults filled in. */
+export type ResolvedWorkerOptions = Required<
+  Pick<WorkerOptions, 'concurrency' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount' | 'drainDelay'>
+> &
+  WorkerOptions;
+
+export function withDefaults(opts: WorkerOptions): ResolvedWorkerOptions {
+  return {
+    concurrency: 1,
+    lockDuration: 30_000,
+    stalledInterval: 30_000,
+    maxStalledCount: 1,
+    drainDelay: 5,
+    maximumRateLimitDelay: 30_000,
+    ...opts,
+  };
+}
