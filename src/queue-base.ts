@@ -37,6 +37,8 @@ export class QueueBase extends EventEmitter {
   readonly store: Store;
   protected closing?: Promise<void>;
   private readyPromise?: Promise<void>;
+  /** Set by Worker: its store also prepares what waiting for work needs before it counts as ready. */
+  protected readonly waitsForWork: boolean = false;
 
   private readonly ownsStore: boolean;
 
@@ -61,7 +63,7 @@ export class QueueBase extends EventEmitter {
 
   /** Resolves when the store is connected and the queue's schema checked. */
   waitUntilReady(): Promise<void> {
-    this.readyPromise ??= this.store.ready(this.qualifiedName);
+    this.readyPromise ??= this.store.ready(this.qualifiedName, { waiter: this.waitsForWork });
     return this.readyPromise;
   }
 

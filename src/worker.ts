@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { RateLimitError } from './errors.js';
 import { Job, type JobSettings } from './job.js';
 import { JobScheduler } from './job-scheduler.js';
@@ -31,6 +31,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   readonly opts: ResolvedWorkerOptions;
   readonly id = randomUUID();
   private tokenCounter = 0;
+  protected override readonly waitsForWork = true;
   private readonly processor?: Processor<DataType, ResultType, NameType>;
   /** Running jobs; `controller` only when the processor can see the signal (see `wantsSignal`). */
   private readonly active = new Map<string, { job: Job; controller?: AbortController }>();
@@ -243,20 +244,25 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
 
   private startJob(record: JobRecord): void {
     const run = async () => {
-      let next: JobRecord | undefined = record;
-      while (next) next = await this.processJob(next);
+      // The fetched job waits one event-loop turn before it starts: a reply that arrived in the same
+      // read as the fetch's (the job's own add, on a shared connection or a busy machine) resumes its
+      // caller first, so code after `await queue.add()` runs before the processor, as when the fetch
+      // takes a round trip of its own. The job counts as running (cancellable, locked) meanwhile.
+      let next: JobRecord | undefined = await this.processJob(record, true);
+      while (next) next = await this.processJob(next, false);
     };
     void run().finally(() => this.fetcher.freeSlot());
   }
 
   /** Runs one job to its end; returns the next job when the finishing step fetched one. */
-  private async processJob(record: JobRecord): Promise<JobRecord | undefined> {
+  private async processJob(record: JobRecord, afterTurn: boolean): Promise<JobRecord | undefined> {
     const job = Job.fromJSON<DataType, ResultType, NameType>(this, record);
     const token = record.token!;
     const controller = this.wantsSignal ? new AbortController() : undefined;
     this.active.set(job.id!, { job, controller });
     if (!this.opts.skipLockRenewal) this.locks.track(job.id!, token);
     try {
+      if (afterTurn) await nextTurn();
       if (!(await this.begin(job))) return undefined;
       const outcome = await runAttempt(job, this.opts.maxStartedAttempts, () =>
         this.processor!(job, token, controller?.signal),

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Worker } from '../src/index.js';
 import { useQueues } from './support/fixture.js';
 import { stores, until } from './support/stores.js';
@@ -159,6 +160,34 @@ describe.each(stores)('worker on $kind', (store) => {
     await queue.add('x', {});
     const id = await new Promise((resolve) => w.once('active', (job: { id?: string }) => resolve(job.id)));
     expect(id).toBe('1');
+  });
+
+  it('gives a job added next to the worker that was ready first, after the adder resumed', async () => {
+    // BullMQ's contract: a ready worker is already waiting, so a worker started after the add
+    // cannot take the job; and the adder's code after `await add()` runs before the processor.
+    // One shared ioredis client on Redis, as BullMQ's own tests use: a late worker is then quick to start.
+    const shared = store.kind === 'redis' ? new Redis(store.connection(), { maxRetriesPerRequest: null }) : undefined;
+    onTestFinished(() => shared?.quit().then(() => undefined));
+    const { queue, worker } = setup(shared ? { connection: shared } : {});
+    const first = worker(async (job) => {
+      if (!added.has(job.id!)) throw new Error('processor ran before add() resumed');
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    const added = new Set<string>();
+    const takenByLate: string[] = [];
+    await first.waitUntilReady();
+    for (let round = 0; round < 5; round++) {
+      const job = await queue.add('x', { round });
+      added.add(job.id!);
+      const w = worker(async (j) => {
+        takenByLate.push(j.id!);
+      });
+      await w.waitUntilReady();
+      await until(async () => (await job.getState()) === 'completed' || takenByLate.length > 0, 10_000, 'the job');
+      await w.close(); // the next round's late worker must be the only one started after the add
+    }
+    expect(takenByLate).toEqual([]);
+    expect(await queue.getFailedCount()).toBe(0);
   });
 
   it('stores the worker name as processedBy and passes the token and a signal', async () => {

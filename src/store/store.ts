@@ -81,8 +81,11 @@ export interface Store {
   /** When set, told of background connection errors (Redis), which Queue/Worker emit as 'error'. */
   onError?: (err: Error) => void;
 
-  /** Connects, creates or checks the schema; refuses foreign (BullMQ-written) queues of `queue`. */
-  ready(queue?: string): Promise<void>;
+  /**
+   * Connects, creates or checks the schema; refuses foreign (BullMQ-written) queues of `queue`.
+   * `waiter`: the caller will wait for work (a Worker), so what that wait needs is made ready too.
+   */
+  ready(queue?: string, opts?: { waiter?: boolean }): Promise<void>;
   /** Releases connections. Idempotent. */
   close(): Promise<void>;
   /** The queue's meta as BullMQ reports it (version, limits, manual rate limit removal). */

@@ -20,12 +20,13 @@ export function useQueues(store: StoreFixture) {
     /** A queue with a fresh name (and, on SQLite, a fresh file) plus a worker factory for it. */
     setup(qopts: QueueOptions = {}) {
       const connection = store.connection();
+      const used = qopts.connection ?? connection;
       const name = queueName();
-      const queue = track(new Queue(name, { connection, ...qopts }));
+      const queue = track(new Queue(name, { ...qopts, connection: used }));
       const worker = <R = unknown>(
         processor: ((job: Job, token?: string, signal?: AbortSignal) => Promise<R>) | string | URL | null,
         wopts: WorkerOptions = {},
-      ) => track(new Worker(name, processor, { connection, drainDelay: 1, ...wopts }));
+      ) => track(new Worker(name, processor, { connection: used, drainDelay: 1, ...wopts }));
       return { queue, worker, connection, name };
     },
   };

@@ -42,6 +42,25 @@ export class BlockingPool {
     }
   }
 
+  /** Connects one idle blocking connection ahead of the first wait. Never rejects: waits report errors. */
+  async warm(): Promise<void> {
+    if (this.closed || this.idle.length > 0) return;
+    const client = this.create();
+    this.idle.push(client);
+    if (client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        client.off('ready', done);
+        client.off('end', done);
+        client.off('error', done);
+        resolve();
+      };
+      client.on('ready', done);
+      client.on('end', done);
+      client.on('error', done);
+    });
+  }
+
   private create(): Redis {
     const client = this.main.duplicate();
     // Errors surface through the commands; an unhandled 'error' event would crash the process.

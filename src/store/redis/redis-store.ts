@@ -57,8 +57,10 @@ export class RedisStore implements Store {
   /** Told of connection errors of the client this store owns (Queue/Worker forward them as 'error'). */
   onError?: (err: Error) => void;
 
-  ready(queue?: string): Promise<void> {
-    return this.conn.ready(queue);
+  async ready(queue?: string, opts?: { waiter?: boolean }): Promise<void> {
+    // A worker's blocking connection is connected before it counts as ready, as in BullMQ: a worker
+    // that is ready then wakes for a job added next before a worker started after it can take it.
+    await Promise.all([this.conn.ready(queue), opts?.waiter ? this.conn.blocking.warm() : undefined]);
   }
 
   close(): Promise<void> {
