@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { ValidationError } from './errors.js';
 import type { Store } from './store/store.js';
@@ -15,8 +16,12 @@ const BACKEND = Symbol.for('docket.backend');
  *   (bull-board reads `INFO` through it); undefined on SQLite, as on BullMQ's PostgreSQL backend.
  * - handed back as a `backendFactory` (`new FlowProducer(opts, () => queue.getBackend())`, as
  *   bull-board does to draw a flow), it shares the store instead of opening a connection.
+ *
+ * An EventEmitter, as BullMQ's backends are: the real BullMQ's FlowProducer, handed one (bull-board
+ * installed beside `bullmq` rather than Docket as `bullmq`), subscribes to it and then fails its
+ * reads with an error bull-board catches (no flow graph) instead of throwing in its constructor.
  */
-export class DocketBackend {
+export class DocketBackend extends EventEmitter {
   readonly [BACKEND] = true;
 
   /** @internal */
@@ -24,7 +29,9 @@ export class DocketBackend {
     readonly store: Store,
     /** `<prefix>:<queue name>` of the owner ('' for a FlowProducer, which spans queues). */
     readonly qualifiedName: string,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The Redis store's ioredis client once connected (BullMQ's `backend.client`); undefined on SQLite. */
   get client(): Promise<Redis> | undefined {

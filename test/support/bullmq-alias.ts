@@ -17,16 +17,16 @@ type AdapterOnDocket = new (queue: docket.Queue, options?: Partial<QueueAdapterO
  * (`"bullmq": "npm:docket"`): the adapter's `require('bullmq')` answers Docket — this copy, as
  * Node's `require` of an ES module does — while everything else keeps the real `bullmq` (parity
  * tests and benchmarks use it). `copy` stands in for a second copy of Docket, as a CommonJS build
- * loaded beside the app's ESM import would be.
+ * loaded beside the app's ESM import would be; `null` leaves the real `bullmq` to the adapter too.
  */
-export function bullBoardAdapterOnDocket(copy: object = docket): { BullMQAdapter: AdapterOnDocket } {
+export function bullBoardAdapterOnDocket(copy: object | null = docket): { BullMQAdapter: AdapterOnDocket } {
   const original = loader._load;
   loader._load = function (this: unknown, request, parent, isMain) {
-    if (request === 'bullmq' && parent?.filename?.includes(BULL_BOARD)) return copy;
+    if (copy && request === 'bullmq' && parent?.filename?.includes(BULL_BOARD)) return copy;
     return original.call(this, request, parent, isMain);
   };
   try {
-    // Loaded afresh so its `require('bullmq')` runs under the alias, whatever was loaded before.
+    // Loaded afresh so that its `require('bullmq')` runs now, whatever was loaded before.
     for (const path of ['@bull-board/api/bullMQAdapter', '@bull-board/api/dist/queueAdapters/bullMQ.js']) {
       delete require.cache[require.resolve(path)];
     }

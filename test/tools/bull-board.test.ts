@@ -339,4 +339,19 @@ describe.each(stores)("bull-board's BullMQAdapter on Docket ($kind)", (store) =>
       flowRoot: { children: [{ name: 'child', state: 'waiting' }] },
     });
   });
+
+  it('beside the real bullmq (Docket not installed as bullmq) shows everything but the flow graph', async () => {
+    const { BullMQAdapter: RealAdapter } = bullBoardAdapterOnDocket(null);
+    const { queue, connection, name } = setup();
+    const flows = track(new FlowProducer({ connection }));
+    const tree = await flows.add({ name: 'parent', queueName: name, children: [{ name: 'child', queueName: name }] });
+    const routes = board(new RealAdapter(queue));
+
+    expect((await routes.queue(name)).counts).toMatchObject({ waiting: 1, 'waiting-children': 1 });
+    const graph = await routes.call('get', '/api/queues/:queueName/:jobId/flow', {
+      queueName: name,
+      jobId: tree.job.id!,
+    });
+    expect(graph).toMatchObject({ status: 200, body: { isFlowNode: false } });
+  });
 });
