@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { DocketBackend, storeOfBackendFactory } from './backend.js';
 import { JobMoveError, ValidationError } from './errors.js';
 import { Job } from './job.js';
 import type { JobsOptions } from './options/job-options.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
-import { openInstances, QueueBase, type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
+import { openInstances, QueueBase, type QueueBaseOptions } from './queue-base.js';
 import { connect } from './store/connect.js';
 import type { Store, FlowJob as StoredFlowJob } from './store/store.js';
 import { traceFlow } from './telemetry/tracing.js';
@@ -48,18 +49,32 @@ export class FlowProducer extends EventEmitter {
   private readonly store: Store;
   private readonly views = new Map<string, QueueBase>();
   private readonly prefix: string;
+  /** False when the store came from another instance's `getBackend()`: its owner closes it. */
+  private readonly ownsStore: boolean;
+  private backend?: DocketBackend;
   private closing?: Promise<void>;
 
+  /**
+   * `backendFactory` may only be `() => queue.getBackend()` of a Docket instance (bull-board passes
+   * one to draw flows): the producer then shares that store and holds nothing of its own to close.
+   */
   constructor(
     readonly opts: QueueBaseOptions = {},
     backendFactory?: unknown,
   ) {
     super();
-    refuseBackendFactory(backendFactory);
     this.prefix = opts.prefix ?? 'bull';
     validatePrefix(this.prefix);
-    this.store = connect({ connection: opts.connection, sqlite: opts.sqlite });
-    openInstances.add(this);
+    const shared = storeOfBackendFactory(backendFactory, '', opts);
+    this.ownsStore = shared === undefined;
+    this.store = shared ?? connect({ connection: opts.connection, sqlite: opts.sqlite });
+    if (this.ownsStore) openInstances.add(this);
+  }
+
+  /** BullMQ v6's handle on the datastore (see backend.ts). */
+  getBackend(): DocketBackend {
+    this.backend ??= new DocketBackend(this.store, '');
+    return this.backend;
   }
 
   /** A Job owner for `queueName` sharing this producer's store. */
@@ -187,7 +202,7 @@ export class FlowProducer extends EventEmitter {
   close(): Promise<void> {
     this.closing ??= (async () => {
       try {
-        await this.store.close();
+        if (this.ownsStore) await this.store.close();
       } finally {
         openInstances.delete(this);
       }

@@ -1,3 +1,4 @@
+export type { DocketBackend } from './backend.js';
 export {
   ConnectionClosedError,
   DelayedError,

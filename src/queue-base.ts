@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { DocketBackend } from './backend.js';
 import { ValidationError } from './errors.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
 import { type ConnectionOptions, connect } from './store/connect.js';
@@ -41,6 +42,7 @@ export class QueueBase extends EventEmitter {
   protected readonly waitsForWork: boolean = false;
 
   private readonly ownsStore: boolean;
+  private backend?: DocketBackend;
 
   /** `shared`: a store owned by someone else (a FlowProducer's queue views); it is not closed here. */
   constructor(name: string, opts: QueueBaseOptions, blocking: boolean, shared?: Store) {
@@ -65,6 +67,15 @@ export class QueueBase extends EventEmitter {
   waitUntilReady(): Promise<void> {
     this.readyPromise ??= this.store.ready(this.qualifiedName, { waiter: this.waitsForWork });
     return this.readyPromise;
+  }
+
+  /**
+   * BullMQ v6's handle on the datastore: here the Redis client (`client`) for tools that read the
+   * server, and a store to share as `() => queue.getBackend()` (see backend.ts).
+   */
+  getBackend(): DocketBackend {
+    this.backend ??= new DocketBackend(this.store, this.qualifiedName);
+    return this.backend;
   }
 
   /**

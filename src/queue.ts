@@ -57,6 +57,14 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
+  /**
+   * What BullMQ writes to the queue's meta on open. Tools read `version` to tell a BullMQ queue
+   * (bull-board's adapter accepts one whose version starts with `bullmq`): Docket's says `bullmq-docket:…`.
+   */
+  get metaValues(): Record<string, string | number> {
+    return { 'opts.maxLenEvents': EVENTS_MAX_LEN, version: LIBRARY_VERSION };
+  }
+
   get defaultJobOptions(): JobsOptions {
     return { ...this.jobsOpts };
   }
@@ -160,7 +168,8 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     await this.store.pause(this.qualifiedName, true);
     for (;;) {
       const left = await this.store.obliterate(this.qualifiedName, opts.force ?? false, opts.count ?? 1000);
-      if (left === -1) throw new Error(`Cannot obliterate queue with active jobs (queue ${this.name})`); // BullMQ's text first
+      // BullMQ's exact text: tools match it whole (bull-board answers 409 "has active jobs" on it).
+      if (left === -1) throw new Error('Cannot obliterate queue with active jobs');
       if (left === 0) return;
     }
   }

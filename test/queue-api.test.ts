@@ -148,7 +148,7 @@ describe.each(stores)('Queue API on $kind', (store) => {
     const gate = new Promise<void>((r) => (release = r));
     const w = worker(async () => gate);
     await until(async () => (await queue.getActiveCount()) === 1, 10_000, 'an active job');
-    await expect(queue.obliterate()).rejects.toThrow('Cannot obliterate queue with active jobs');
+    await expect(queue.obliterate()).rejects.toThrow(/^Cannot obliterate queue with active jobs$/); // bull-board matches the text whole
     expect(await queue.count()).toBe(2);
     await queue.obliterate({ force: true });
     release();

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { MetaStore } from './meta.js';
 import type {
   AddResult,
@@ -77,6 +78,12 @@ export type {
 
 export interface Store {
   readonly kind: 'redis' | 'sqlite';
+  /**
+   * The Redis store's ioredis client, absent on SQLite: what BullMQ's Redis backend exposes as
+   * `client` for tools that read the server itself (bull-board's INFO panel). Docket never uses it
+   * above the store.
+   */
+  readonly redisClient?: Redis;
 
   /** When set, told of background connection errors (Redis), which Queue/Worker emit as 'error'. */
   onError?: (err: Error) => void;

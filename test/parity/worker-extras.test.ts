@@ -186,11 +186,25 @@ describe.each(stores)('BullMQ parity extras on $kind', (store) => {
     expect((await parent.getDependencies()).unprocessed).toEqual([]);
   });
 
+  it("exposes a backend: the Redis client, and a store a FlowProducer shares as BullMQ's bull-board does", async () => {
+    const { queue, name } = setup();
+    const client = await queue.getBackend().client;
+    if (store.kind === 'redis') expect(await client!.ping()).toBe('PONG');
+    else expect(client).toBeUndefined();
+    // Shares the queue's store: nothing of its own to close, so it is not tracked and closing it keeps the queue open.
+    const flows = new FlowProducer(queue.opts, () => queue.getBackend());
+    const tree = await flows.add({ name: 'parent', queueName: name, children: [{ name: 'child', queueName: name }] });
+    expect((await flows.getFlow({ queueName: name, id: tree.job.id! }))?.children).toHaveLength(1);
+    await flows.close();
+    expect(await queue.getWaitingChildrenCount()).toBe(1);
+  });
+
   it('refuses a backendFactory argument and waits with Worker.delay', async () => {
     const connection = store.connection();
     expect(() => new Queue('x', { connection }, () => undefined)).toThrow(/backendFactory/);
     expect(() => new Worker('x', null, { connection }, () => undefined)).toThrow(/backendFactory/);
     expect(() => new QueueEvents('x', { connection }, () => undefined)).toThrow(/backendFactory/);
+    expect(() => new FlowProducer({ connection }, () => undefined)).toThrow(/backendFactory/);
     const { worker } = setup();
     const w = worker(null);
     const started = Date.now();

@@ -54,6 +54,10 @@ export class RedisStore implements Store {
     this.meta = new RedisMeta(client, queueReady);
   }
 
+  get redisClient(): Redis {
+    return this.conn.client;
+  }
+
   /** Told of connection errors of the client this store owns (Queue/Worker forward them as 'error'). */
   onError?: (err: Error) => void;
 

@@ -1,0 +1,57 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import { ValidationError } from './errors.js';
+import type { Store } from './store/store.js';
+
+// A registered symbol, not a class check: a second copy of Docket (its CommonJS build loaded by a
+// tool's `require('bullmq')` beside the app's ESM import) must recognise this copy's backends.
+const BACKEND = Symbol.for('docket.backend');
+
+/**
+ * What `getBackend()` answers: BullMQ v6's handle on the datastore behind a Queue, Worker or
+ * FlowProducer. Docket's stores are not BullMQ backends (they implement `Store`, not BullMQ's
+ * `IQueueBackend`), so this carries only what tools read from one:
+ *
+ * - `client`: a promise of the ioredis client on the Redis store, as BullMQ's Redis backend has it
+ *   (bull-board reads `INFO` through it); undefined on SQLite, as on BullMQ's PostgreSQL backend.
+ * - handed back as a `backendFactory` (`new FlowProducer(opts, () => queue.getBackend())`, as
+ *   bull-board does to draw a flow), it shares the store instead of opening a connection.
+ *
+ * An EventEmitter, as BullMQ's backends are: the real BullMQ's FlowProducer, handed one (bull-board
+ * installed beside `bullmq` rather than Docket as `bullmq`), subscribes to it and then fails its
+ * reads with an error bull-board catches (no flow graph) instead of throwing in its constructor.
+ */
+export class DocketBackend extends EventEmitter {
+  readonly [BACKEND] = true;
+
+  /** @internal */
+  constructor(
+    readonly store: Store,
+    /** `<prefix>:<queue name>` of the owner ('' for a FlowProducer, which spans queues). */
+    readonly qualifiedName: string,
+  ) {
+    super();
+  }
+
+  /** The Redis store's ioredis client once connected (BullMQ's `backend.client`); undefined on SQLite. */
+  get client(): Promise<Redis> | undefined {
+    const client = this.store.redisClient;
+    return client ? this.store.ready().then(() => client) : undefined;
+  }
+}
+
+/**
+ * The store a `backendFactory` argument hands over: only a factory answering a Docket backend (one
+ * from `getBackend()`) is accepted, since Docket picks its stores from `connection`; none → undefined.
+ */
+export function storeOfBackendFactory(backendFactory: unknown, ...args: unknown[]): Store | undefined {
+  if (backendFactory === undefined || backendFactory === null) return undefined;
+  const backend = typeof backendFactory === 'function' ? backendFactory(...args) : undefined;
+  if (typeof backend === 'object' && backend !== null && (backend as Record<symbol, unknown>)[BACKEND] === true) {
+    return (backend as DocketBackend).store;
+  }
+  throw new ValidationError(
+    'Docket takes a backendFactory only as `() => queue.getBackend()` of another Docket instance: ' +
+      'choose the store with the `connection` option (sqlite:… or redis://…)',
+  );
+}
