@@ -4,6 +4,7 @@ export {
   JobMoveError,
   RateLimitError,
   UnrecoverableError,
+  UnsupportedServerError,
   ValidationError,
   WaitingChildrenError,
   WaitingError,

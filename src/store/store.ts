@@ -81,6 +81,11 @@ export interface Store {
   /** When set, told of background connection errors (Redis), which Queue/Worker emit as 'error'. */
   onError?: (err: Error) => void;
 
+  /**
+   * Throws at once when this store cannot hold queue `queue` (on a Redis Cluster: its keys carry no
+   * `{hash tag}`), so a Queue or Worker is refused when constructed, not at its first call.
+   */
+  checkQueue?(queue: string): void;
   /** Connects, creates or checks the schema; refuses foreign (BullMQ-written) queues of `queue`. */
   ready(queue?: string): Promise<void>;
   /** Releases connections. Idempotent. */
