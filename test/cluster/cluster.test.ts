@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { QueueRegistry } from '../../src/dashboard/registry.js';
 import { FlowProducer, Queue, QueueEvents, ValidationError, Worker } from '../../src/index.js';
 import { keySlot } from '../../src/store/redis/cluster.js';
+import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { queueName, until } from '../support/stores.js';
 
@@ -41,9 +42,9 @@ function node(port: number): Redis {
   return new Redis(port, '127.0.0.1');
 }
 
-/** The master node serving `key`'s slot, by the cluster's own view. */
-async function masterPortOf(key: string): Promise<number> {
-  return Number(connection.slots[keySlot(key)][0].split(':')[1]);
+/** The master serving `key`'s slot, as the cluster tells. */
+function masterPortOf(key: string): Promise<number> {
+  return cluster.masterOf(keySlot(key));
 }
 
 async function libraries(port: number): Promise<string[]> {
@@ -199,6 +200,25 @@ describe('Docket on Redis Cluster', () => {
     }
   });
 
+  it('warns about an evicting maxmemory-policy on any master (CONFIG GET reaches each)', async () => {
+    const [tag] = tagsPerMaster('evict');
+    const port = await masterPortOf(`bull:${tag}:`);
+    const n = node(port);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const store = new RedisStore(connection);
+    try {
+      await n.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      await store.ready();
+      const calls = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('maxmemory-policy'));
+      expect(calls).toEqual([expect.stringContaining('"allkeys-lru"')]);
+    } finally {
+      warn.mockRestore();
+      await n.config('SET', 'maxmemory-policy', 'noeviction');
+      n.disconnect();
+      await store.close();
+    }
+  });
+
   it('keeps every acknowledged job through a manual failover; workers go on by themselves', async () => {
     const tags = tagsPerMaster('failover');
     const queues = tags.map((tag) => new Queue(tag, { connection }));
@@ -262,4 +282,32 @@ describe('Docket on Redis Cluster', () => {
       await cluster.waitUntilHealthy();
     }
   }, 90_000);
+
+  it('follows a queue whose slot moves to a new master: loads the functions there, workers go on', async () => {
+    const [tag] = tagsPerMaster('reshard');
+    const key = `bull:${tag}:`;
+    const queue = new Queue(tag, { connection });
+    const worker = new Worker(tag, async (job) => job.name, { connection, drainDelay: 1 });
+    const errors: unknown[] = [];
+    for (const x of [queue, worker]) x.on('error', (err) => errors.push(err));
+    try {
+      await queue.add('before', {});
+      await until(async () => (await queue.getCompletedCount()) === 1, 10_000, 'the job before the move');
+      const port = await cluster.addMaster();
+      expect(await libraries(port)).toEqual([]);
+      await cluster.moveSlot(keySlot(key), port);
+      expect(await masterPortOf(key)).toBe(port);
+      const job = await queue.add('after', {});
+      expect((await libraries(port)).some((l) => l.startsWith('docket_'))).toBe(true);
+      await until(async () => (await queue.getJobState(job.id!)) === 'completed', 10_000, 'the job after the move');
+      expect(await queue.getJobCounts('completed', 'waiting', 'active')).toEqual({
+        completed: 2,
+        waiting: 0,
+        active: 0,
+      });
+      expect(errors.map(String)).toEqual([]);
+    } finally {
+      await Promise.all([worker.close(), queue.close()]);
+    }
+  }, 60_000);
 });

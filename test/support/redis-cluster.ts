@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis } from 'ioredis';
 import { freePort, RedisServer } from './redis-server.js';
 
 /**
@@ -9,6 +9,8 @@ import { freePort, RedisServer } from './redis-server.js';
  */
 export class RedisCluster {
   readonly servers: RedisServer[] = [];
+  private readonly taken = new Set<number>();
+  private readonly busPorts = new Map<RedisServer, number>();
 
   constructor(private readonly masters = 3) {}
 
@@ -18,45 +20,56 @@ export class RedisCluster {
   }
 
   async start(): Promise<void> {
-    const taken = new Set<number>();
-    await Promise.all(
-      Array.from({ length: this.masters * 2 }, async () => {
-        // Another process may bind a port between freePort and redis-server: try fresh ports then.
-        for (let attempt = 1; ; attempt++) {
-          const [port, busPort] = [await uniquePort(taken), await uniquePort(taken)];
-          const server = new RedisServer([
-            '--cluster-enabled',
-            'yes',
-            '--cluster-port',
-            String(busPort),
-            '--cluster-node-timeout',
-            '2000',
-            // A replica may take over however long its link to the master was down.
-            '--cluster-replica-validity-factor',
-            '0',
-          ]);
-          server.port = port;
-          try {
-            await server.start();
-            this.servers.push(server);
-            return;
-          } catch (err) {
-            await server.destroy();
-            if (attempt === 3 || !/Address already in use/.test(String(err))) throw err;
-          }
-        }
-      }),
-    );
-    await createCluster(this.servers.map((s) => `127.0.0.1:${s.port}`));
+    await Promise.all(Array.from({ length: this.masters * 2 }, () => this.startNode()));
+    await redisCli(['--cluster', 'create', ...this.addresses(), '--cluster-replicas', '1', '--cluster-yes']);
     await this.waitUntilHealthy();
   }
 
   /** A client on the cluster (the caller closes it). */
-  client(options: ConstructorParameters<typeof Cluster>[1] = {}): Cluster {
+  client(options: ClusterOptions = {}): Cluster {
     return new Cluster(this.nodes, options);
   }
 
-  /** Waits until every node answers cluster_state:ok and sees every master with its replica linked. */
+  /**
+   * Starts one more node and joins it (CLUSTER MEET) as a master without slots, a resharding's target;
+   * returns its port. Unlike `redis-cli --cluster add-node`, MEET copies no functions to it.
+   */
+  async addMaster(): Promise<number> {
+    const server = await this.startNode();
+    const n = node(server.port);
+    try {
+      const first = this.servers[0];
+      await n.call('CLUSTER', 'MEET', '127.0.0.1', first.port, this.busPorts.get(first) ?? first.port + 10000);
+    } finally {
+      n.disconnect();
+    }
+    await this.waitUntilHealthy();
+    return server.port;
+  }
+
+  /** Moves `slot` and its keys to the master on `port`, as `redis-cli --cluster reshard` does slot by slot. */
+  async moveSlot(slot: number, port: number): Promise<void> {
+    const from = node(await this.masterOf(slot));
+    const to = node(port);
+    try {
+      const [fromId, toId] = await Promise.all([from.call('CLUSTER', 'MYID'), to.call('CLUSTER', 'MYID')]);
+      await to.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', String(fromId));
+      await from.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', String(toId));
+      for (;;) {
+        const keys = (await from.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
+        if (keys.length === 0) break;
+        await from.call('MIGRATE', '127.0.0.1', port, '', 0, 5000, 'KEYS', ...keys);
+      }
+      await to.call('CLUSTER', 'SETSLOT', slot, 'NODE', String(toId));
+      await from.call('CLUSTER', 'SETSLOT', slot, 'NODE', String(toId));
+    } finally {
+      from.disconnect();
+      to.disconnect();
+    }
+    await this.waitUntilHealthy();
+  }
+
+  /** Waits until every node answers cluster_state:ok, knows every node, and each replica is in sync. */
   async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -66,63 +79,105 @@ export class RedisCluster {
     }
   }
 
-  private async healthy(): Promise<boolean> {
-    const states = await Promise.all(
-      this.servers.map(async (server) => {
-        const node = new Redis(server.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
-        node.on('error', () => {});
-        try {
-          const info = (await node.call('CLUSTER', 'INFO')) as string;
-          const nodes = (await node.call('CLUSTER', 'NODES')) as string;
-          const lines = nodes.trim().split('\n');
-          const masters = lines.filter((l) => / master /.test(l.replace(/myself,/, '')) && !/fail/.test(l));
-          const replicas = lines.filter((l) => /slave/.test(l) && !/fail/.test(l));
-          const connected = lines.every((l) => / connected/.test(l));
-          const replication = await node.info('replication');
-          const synced = /role:master/.test(replication) || /master_link_status:up/.test(replication);
-          return (
-            synced &&
-            /cluster_state:ok/.test(info) &&
-            masters.length === this.masters &&
-            replicas.length === this.masters &&
-            connected
-          );
-        } catch {
-          return false;
-        } finally {
-          node.disconnect();
-        }
-      }),
-    );
-    return states.every(Boolean);
+  /** The port of the master serving `slot`. */
+  async masterOf(slot: number): Promise<number> {
+    return portOf((await this.owner(slot)).master);
   }
 
   /** The port of the replica of the master serving `slot`. */
   async replicaOf(slot: number): Promise<number> {
-    const node = new Redis(this.servers[0].port, '127.0.0.1');
-    try {
-      const lines = ((await node.call('CLUSTER', 'NODES')) as string).trim().split('\n');
-      const fields = lines.map((line) => line.split(' '));
-      // <id> <ip:port@bus> <flags> <master id or -> <ping> <pong> <epoch> <link> <slot ranges...>
-      const master = fields.find(
-        (f) =>
-          /master/.test(f[2]) &&
-          f.slice(8).some((range) => {
-            const [from, to = from] = range.split('-').map(Number);
-            return slot >= from && slot <= to;
-          }),
-      );
-      const replica = master && fields.find((f) => /slave/.test(f[2]) && f[3] === master[0]);
-      if (!replica) throw new Error(`No replica serves slot ${slot}:\n${lines.join('\n')}`);
-      return Number(replica[1].split('@')[0].split(':')[1]);
-    } finally {
-      node.disconnect();
-    }
+    const { master, table } = await this.owner(slot);
+    const replica = table.find((f) => /slave/.test(f[2]) && f[3] === master[0]);
+    if (!replica) throw new Error(`No replica serves slot ${slot}:\n${table.map((f) => f.join(' ')).join('\n')}`);
+    return portOf(replica);
   }
 
   async destroy(): Promise<void> {
     await Promise.all(this.servers.map((s) => s.destroy()));
   }
+
+  private addresses(): string[] {
+    return this.servers.map((s) => `127.0.0.1:${s.port}`);
+  }
+
+  private async startNode(): Promise<RedisServer> {
+    // Another process may bind a port between freePort and redis-server: try fresh ports then.
+    for (let attempt = 1; ; attempt++) {
+      const [port, busPort] = [await uniquePort(this.taken), await uniquePort(this.taken)];
+      const server = new RedisServer([
+        '--cluster-enabled',
+        'yes',
+        '--cluster-port',
+        String(busPort),
+      ]);
+      server.port = port;
+      try {
+        await server.start();
+        this.servers.push(server);
+        this.busPorts.set(server, busPort);
+        return server;
+      } catch (err) {
+        await server.destroy();
+        if (attempt === 3 || !/Address already in use/.test(String(err))) throw err;
+      }
+    }
+  }
+
+  /** CLUSTER NODES as fields: <id> <ip:port@bus> <flags> <master id or -> <ping> <pong> <epoch> <link> <slots…>. */
+  private async owner(slot: number): Promise<{ master: string[]; table: string[][] }> {
+    const n = node(this.servers[0].port);
+    try {
+      const table = ((await n.call('CLUSTER', 'NODES')) as string)
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' '));
+      const master = table.find(
+        (f) =>
+          /master/.test(f[2]) &&
+          f.slice(8).some((range) => {
+            const [low, high = low] = range.split('-').map(Number);
+            return slot >= low && slot <= high;
+          }),
+      );
+      if (!master) throw new Error(`No master serves slot ${slot}`);
+      return { master, table };
+    } finally {
+      n.disconnect();
+    }
+  }
+
+  private async healthy(): Promise<boolean> {
+    const states = await Promise.all(
+      this.servers.map(async (server) => {
+        const n = new Redis(server.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+        n.on('error', () => {});
+        try {
+          const info = (await n.call('CLUSTER', 'INFO')) as string;
+          const lines = ((await n.call('CLUSTER', 'NODES')) as string).trim().split('\n');
+          const replication = await n.info('replication');
+          return (
+            /cluster_state:ok/.test(info) &&
+            lines.length === this.servers.length &&
+            lines.every((l) => / connected/.test(l) && !/fail|handshake|noaddr/.test(l.split(' ')[2])) &&
+            (/role:master/.test(replication) || /master_link_status:up/.test(replication))
+          );
+        } catch {
+          return false;
+        } finally {
+          n.disconnect();
+        }
+      }),
+    );
+    return states.every(Boolean);
+  }
+}
+
+function node(port: number): Redis {
+  return new Redis(port, '127.0.0.1');
+}
+
+function portOf(fields: string[]): number {
+  return Number(fields[1].split('@')[0].split(':')[1]);
 }
 
 /** A free port not handed out before in `taken` (the kernel may offer one twice before it is bound). */
@@ -136,20 +191,20 @@ async function uniquePort(taken: Set<number>): Promise<number> {
   }
 }
 
-function createCluster(addresses: string[]): Promise<void> {
+function redisCli(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const args = ['--cluster', 'create', ...addresses, '--cluster-replicas', '1', '--cluster-yes'];
     const proc = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    proc.stdout.on('data', (c: Buffer) => {
+    const collect = (c: Buffer) => {
       out += c.toString();
-    });
-    proc.stderr.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
+    };
+    proc.stdout.on('data', collect);
+    proc.stderr.on('data', collect);
     proc.once('error', reject);
     proc.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`redis-cli --cluster create exited with ${code}:\n${out}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`redis-cli ${args.slice(0, 2).join(' ')} exited with ${code}:\n${out}`)),
     );
   });
 }
