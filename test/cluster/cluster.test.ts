@@ -133,6 +133,7 @@ describe('Docket on Redis Cluster', () => {
         `Put the tag in the prefix (prefix: '{bull}') or in the queue name ('{${name}}'), as with BullMQ.`,
     );
     expect(() => new Worker(name, async () => undefined, { connection, autorun: false })).toThrow(/\{hash tag\}/);
+    expect(() => new QueueEvents(name, { connection, autorun: false })).toThrow(/\{hash tag\}/);
     // A tag that closes after the queue's `<q>:` prefix would split its keys: refused as well.
     expect(() => new Queue('half{open', { connection })).toThrow(/\{hash tag\}/);
     // Accepted in the prefix or in the name, as BullMQ accepts them.
@@ -147,6 +148,8 @@ describe('Docket on Redis Cluster', () => {
       await expect(flows.add(across)).rejects.toThrow(
         `A flow spans queues "${a}:parent" and "${b}:child", which Redis Cluster keeps in different slots`,
       );
+      const inB = { name: 'p', queueName: 'parent', prefix: b };
+      await expect(flows.addBulk([{ name: 'p', queueName: 'parent' }, inB])).rejects.toThrow(/different slots/);
       const parent = await flows.add({ name: 'p', queueName: 'parent', children: [{ name: 'c', queueName: 'child' }] });
       await expect(other.add('c', {}, { parent: { id: parent.job.id!, queue: `${a}:parent` } })).rejects.toThrow(
         /must share one \{hash tag\}/,
@@ -154,7 +157,11 @@ describe('Docket on Redis Cluster', () => {
       expect(await flows.add({ name: 'p', queueName: 'untagged', prefix: 'plain' }).catch((e) => e)).toBeInstanceOf(
         ValidationError,
       );
+      // Nothing of a refused flow was written: only the accepted flow's two jobs exist.
       expect(await other.count()).toBe(0);
+      const parents = new Queue('parent', { connection, prefix: a });
+      expect(await parents.getJobCounts('waiting-children', 'waiting')).toEqual({ 'waiting-children': 1, waiting: 0 });
+      await parents.close();
     } finally {
       await Promise.all([flows.close(), other.close()]);
     }

@@ -104,12 +104,7 @@ export class RedisCluster {
     // Another process may bind a port between freePort and redis-server: try fresh ports then.
     for (let attempt = 1; ; attempt++) {
       const [port, busPort] = [await uniquePort(this.taken), await uniquePort(this.taken)];
-      const server = new RedisServer([
-        '--cluster-enabled',
-        'yes',
-        '--cluster-port',
-        String(busPort),
-      ]);
+      const server = new RedisServer(['--cluster-enabled', 'yes', '--cluster-port', String(busPort)]);
       server.port = port;
       try {
         await server.start();
