@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { QueueRegistry } from '../../src/dashboard/registry.js';
 import { FlowProducer, Queue, QueueEvents, ValidationError, Worker } from '../../src/index.js';
-import { keySlot } from '../../src/store/redis/cluster.js';
+import { hashTag, keySlot } from '../../src/store/redis/cluster.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { queueName, until } from '../support/stores.js';
@@ -58,6 +58,21 @@ async function libraries(port: number): Promise<string[]> {
 }
 
 describe('Docket on Redis Cluster', () => {
+  it('computes hash tags and slots as the cluster does', async () => {
+    const keys = ['bull:emails:', '{bull}:emails:', 'bull:{emails}:', 'a{}b{c}:', '{}{x}:', 'a{b:c}d:', 'é{ü}:', 'x{y'];
+    for (const key of keys) expect(keySlot(key)).toBe(Number(await connection.call('CLUSTER', 'KEYSLOT', key)));
+    expect(keys.map((key) => hashTag(key))).toEqual([
+      undefined,
+      'bull',
+      'emails',
+      undefined,
+      undefined,
+      'b:c',
+      'ü',
+      undefined,
+    ]);
+  });
+
   it('loads its functions on every master: adds on a fresh cluster succeed on every master', async () => {
     const queues = tagsPerMaster('fresh').map((tag) => new Queue(tag, { connection }));
     try {
