@@ -46,7 +46,8 @@ export function keySlot(key: string): number {
 export function checkQueueSlot(queue: string): void {
   // Every key of the queue starts with `<q>:`: a tag complete within that prefix holds them together.
   if (hashTag(`${queue}:`) !== undefined) return;
-  const colon = queue.indexOf(':');
+  // A queue name holds no ':' (a prefix may): the name follows the last one.
+  const colon = queue.lastIndexOf(':');
   const [prefix, name] = colon < 0 ? [queue, ''] : [queue.slice(0, colon), queue.slice(colon + 1)];
   throw new ValidationError(
     `Queue "${queue}" cannot run on Redis Cluster: its keys need one {hash tag} to live in one slot. ` +
