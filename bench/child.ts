@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { installProbe, probeReport } from './probe.js';
 import { scenarioByName } from './scenarios/index.js';
 import { createAdapter } from './systems/index.js';
-import type { ChildResult, ChildTask } from './types.js';
+import type { AdapterConfig, ChildResult, ChildTask } from './types.js';
 
 async function main(): Promise<void> {
   const task = JSON.parse(process.argv[2] ?? '') as ChildTask;
@@ -20,16 +20,16 @@ async function main(): Promise<void> {
       mode: task.profileMode ?? 'cpu',
     });
   }
-  const adapter = await createAdapter(
-    task.system,
-    {
-      redisUrl: task.redisUrl,
-      sqlitePath: join(task.sqliteDir, `${task.scenario}-${task.system}.db`),
-      queue: 'bench',
-      removeOnComplete: scenario.removeOnComplete ?? false,
-    },
-    task.docketFrom,
-  );
+  const config = (queue: string): AdapterConfig => ({
+    redisUrl: task.redisUrl,
+    ...(task.clusterNodes ? { cluster: task.clusterNodes } : {}),
+    sqlitePath: join(task.sqliteDir, `${task.scenario}-${task.system}-${queue}.db`),
+    queue,
+    removeOnComplete: scenario.removeOnComplete ?? false,
+  });
+  const adapterFor = (queue: string) => createAdapter(task.system, config(queue), task.docketFrom);
+  // A queue on a cluster needs a {hash tag} (docs/compatibility.md).
+  const adapter = await adapterFor(task.clusterNodes ? '{bench}' : 'bench');
   const guard = setTimeout(() => {
     console.error(`child: ${task.scenario} on ${task.system} exceeded ${scenario.timeoutMs} ms`);
     process.exit(3);
@@ -38,6 +38,8 @@ async function main(): Promise<void> {
   try {
     const metrics = await scenario.run({
       adapter,
+      adapterFor,
+      clusterNodes: task.clusterNodes,
       system: task.system,
       quick: task.quick,
       scaleSize: task.scaleSize,

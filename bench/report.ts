@@ -181,6 +181,9 @@ function targets(s: Summary): string {
 const SETTINGS = `- Every measurement runs in a fresh child process (\`bench/child.ts\`); systems alternate A/B/C… within
   each round; the table shows medians over the rounds. Redis systems share one throwaway
   \`redis-server\` (no persistence), flushed before each measurement; SQLite systems get a fresh file on disk.
+  The \`cluster\` row runs on a throwaway Redis Cluster of the same redis-server (3 masters, one replica each,
+  all on this machine), every master flushed before each measurement; each system connects with one ioredis
+  \`Cluster\` per queue (\`maxRetriesPerRequest: null\`), queues named \`{bench-<n>}\`, two per master.
 - Jobs carry \`{ i }\` as data; processors are no-ops. "node CPU µs/job" is the benchmark process's
   own CPU (user + system) in the timed section; Redis server CPU is not included.
 - docket-sqlite: WAL, \`synchronous = NORMAL\` (Docket's default: a committed job survives a process

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { RedisCluster } from '../test/support/redis-cluster.js';
 import { RedisServer } from '../test/support/redis-server.js';
 import { runChild } from './child-runner.js';
 import { parseOptions, type RunOptions } from './options.js';
@@ -81,16 +82,21 @@ async function main(): Promise<void> {
   const sqliteDir = mkdtempSync(join(os.tmpdir(), 'docket-bench-'));
   const measurements: Measurement[] = [];
   const tasks = plan(opts);
+  // The cluster scenario's Redis Cluster (3 masters, one replica each), started only when it runs.
+  const cluster = tasks.some((t) => t.scenario.cluster) ? new RedisCluster(3) : undefined;
+  if (cluster) await cluster.start();
   console.log(`docket bench: ${tasks.length} measurements (${opts.quick ? 'quick' : 'full'}), redis ${server.url}`);
   try {
     for (const [k, t] of tasks.entries()) {
       await redis.flushall();
+      if (t.scenario.cluster && cluster) await flushCluster(cluster);
       for (const f of readdirSync(sqliteDir)) rmSync(join(sqliteDir, f), { force: true });
       const task: ChildTask = {
         scenario: t.scenario.name,
         system: t.system,
         quick: opts.quick,
         redisUrl: server.url,
+        ...(t.scenario.cluster && cluster ? { clusterNodes: cluster.nodes } : {}),
         sqliteDir,
         scaleSize: opts.scaleSize,
         docketFrom: opts.docketFrom,
@@ -110,6 +116,7 @@ async function main(): Promise<void> {
     const info = (await redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
     redis.disconnect();
     await server.destroy();
+    await cluster?.destroy();
     rmSync(sqliteDir, { recursive: true, force: true });
     const cpus = os.cpus();
     const runInfo: RunInfo = {
@@ -118,7 +125,7 @@ async function main(): Promise<void> {
       machine: `${cpus[0]?.model ?? '?'} × ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, ${os.type()} ${os.release()}`,
       versions: [
         `node ${process.versions.node}`,
-        `redis-server ${info}`,
+        `redis-server ${info}${cluster ? ' (also as a 3-master cluster with one replica each)' : ''}`,
         `docket ${docket} from ${opts.docketFrom === 'dist' ? 'dist/ (compiled)' : 'src/ through tsx'}`,
         `bullmq ${pkgVersion('bullmq')}`,
         `bee-queue ${pkgVersion('bee-queue')}`,
@@ -141,6 +148,17 @@ async function main(): Promise<void> {
       writeFileSync(path, at >= 0 ? `${report.trimEnd()}\n\n${previous.slice(at)}` : report);
       console.log('wrote bench/RESULTS.md');
     }
+  }
+}
+
+/** Empties every master of the cluster between measurements (the replicas follow). */
+async function flushCluster(cluster: RedisCluster): Promise<void> {
+  const client = cluster.client();
+  try {
+    await client.call('PING');
+    await Promise.all(client.nodes('master').map((node) => node.flushall()));
+  } finally {
+    client.disconnect();
   }
 }
 

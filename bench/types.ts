@@ -34,9 +34,17 @@ export interface WorkerHooks {
   onCompleted(name: string, data: BenchData): void;
 }
 
+/** A node of the Redis Cluster the orchestrator started (cluster scenarios). */
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
+
 /** Where a system keeps its data for one measurement. */
 export interface AdapterConfig {
   redisUrl: string;
+  /** Set in cluster scenarios: the Redis systems connect with an ioredis Cluster on these nodes instead. */
+  cluster?: ClusterNode[];
   /** A fresh SQLite file path (SQLite systems). */
   sqlitePath: string;
   queue: string;
@@ -100,6 +108,8 @@ export interface ChildTask {
   system: SystemName;
   quick: boolean;
   redisUrl: string;
+  /** The startup nodes of the run's Redis Cluster (cluster scenarios only). */
+  clusterNodes?: ClusterNode[];
   sqliteDir: string;
   /** Size of the background queue for `scale-*` scenarios. */
   scaleSize: number;

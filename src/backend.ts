@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { ValidationError } from './errors.js';
 import type { Store } from './store/store.js';
 
@@ -34,7 +34,7 @@ export class DocketBackend extends EventEmitter {
   }
 
   /** The Redis store's ioredis client once connected (BullMQ's `backend.client`); undefined on SQLite. */
-  get client(): Promise<Redis> | undefined {
+  get client(): Promise<Redis | Cluster> | undefined {
     const client = this.store.redisClient;
     return client ? this.store.ready().then(() => client) : undefined;
   }

@@ -136,3 +136,11 @@ export function failedChildError(jobId: string, command: string): UnrecoverableE
   (err as UnrecoverableError & { code: number }).code = -9;
   return err;
 }
+
+/** The Redis server lacks what Docket needs (Redis Functions: Redis 7.0 or newer); names the server and the fix. */
+export class UnsupportedServerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedServerError';
+  }
+}

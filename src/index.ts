@@ -5,6 +5,7 @@ export {
   JobMoveError,
   RateLimitError,
   UnrecoverableError,
+  UnsupportedServerError,
   ValidationError,
   WaitingChildrenError,
   WaitingError,

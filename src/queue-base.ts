@@ -55,6 +55,12 @@ export class QueueBase extends EventEmitter {
     this.qualifiedName = `${prefix}:${name}`;
     this.ownsStore = shared === undefined;
     this.store = shared ?? connect({ connection: opts.connection, sqlite: opts.sqlite, blocking });
+    try {
+      this.store.checkQueue?.(this.qualifiedName);
+    } catch (err) {
+      if (this.ownsStore) void this.store.close();
+      throw err;
+    }
     if (this.ownsStore) {
       openInstances.add(this);
       this.store.onError = (err) => {

@@ -1,4 +1,5 @@
 import { addBulk, addOne } from './add.js';
+import { cluster } from './cluster.js';
 import { delayed } from './delayed.js';
 import { flow } from './flow.js';
 import { latency } from './latency.js';
@@ -16,6 +17,7 @@ export const SCENARIOS: Scenario[] = [
   delayed,
   manual,
   ...scaleScenarios,
+  cluster,
 ];
 
 export function scenarioByName(name: string): Scenario {

@@ -1,8 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Adapter, MetricSpec, NewBenchJob, SystemName } from '../types.js';
+import type { Adapter, ClusterNode, MetricSpec, NewBenchJob, SystemName } from '../types.js';
 
 export interface ScenarioContext {
   adapter: Adapter;
+  /** Another adapter of the same system and store, on queue `queue` (the scenario closes it). */
+  adapterFor(queue: string): Promise<Adapter>;
+  /** The run's Redis Cluster (cluster scenarios only). */
+  clusterNodes?: ClusterNode[];
   system: SystemName;
   quick: boolean;
   /** Background queue size of the `scale-*` scenarios. */
@@ -20,6 +24,8 @@ export interface Scenario {
   metrics: MetricSpec[];
   /** Jobs are removed when they complete. */
   removeOnComplete?: boolean;
+  /** Runs on a Redis Cluster (3 masters, one replica each) that the orchestrator starts for it. */
+  cluster?: boolean;
   /** Run one round only (the slow scale scenarios). */
   once?: boolean;
   /** Child time limit, ms. */

@@ -1,4 +1,5 @@
 import { FlowProducer, Job, Queue, Worker } from 'bullmq';
+import { Cluster } from 'ioredis';
 import type { Adapter, AdapterConfig, BenchData, NewBenchJob, WorkerHooks } from '../types.js';
 import { jobOpts } from './options.js';
 
@@ -8,9 +9,11 @@ export function redisOptions(url: string): { host: string; port: number; maxRetr
   return { host: u.hostname, port: Number(u.port || 6379), maxRetriesPerRequest: null };
 }
 
-/** BullMQ with its defaults, on the same redis-server as Docket. */
+/** BullMQ with its defaults, on the same redis-server (or Redis Cluster) as Docket. */
 export function bullmqAdapter(cfg: AdapterConfig): Adapter {
-  const connection = redisOptions(cfg.redisUrl);
+  // On a cluster, one ioredis Cluster for the queue and its worker (BullMQ duplicates it to block).
+  const cluster = cfg.cluster ? new Cluster(cfg.cluster, { redisOptions: { maxRetriesPerRequest: null } }) : undefined;
+  const connection = cluster ?? redisOptions(cfg.redisUrl);
   const queue = new Queue<BenchData>(cfg.queue, {
     connection,
     defaultJobOptions: cfg.removeOnComplete ? { removeOnComplete: true } : {},
@@ -86,6 +89,7 @@ export function bullmqAdapter(cfg: AdapterConfig): Adapter {
       await worker?.close();
       await flows?.close();
       await queue.close();
+      cluster?.disconnect();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import type { QueueBaseOptions, Worker } from '../../src/index.js';
 import type { Adapter, AdapterConfig, BenchData, NewBenchJob, WorkerHooks } from '../types.js';
 import { jobOpts } from './options.js';
@@ -19,9 +20,14 @@ export async function loadDocket(from: 'src' | 'dist'): Promise<DocketLib> {
  */
 export function docketAdapter(lib: DocketLib, store: DocketStore, cfg: AdapterConfig): Adapter {
   const { FlowProducer, Job, Queue, Worker } = lib;
+  // On a cluster, one ioredis Cluster for the queue and its worker (Docket duplicates it to block), as BullMQ's.
+  const cluster =
+    store === 'redis' && cfg.cluster
+      ? new Cluster(cfg.cluster, { redisOptions: { maxRetriesPerRequest: null } })
+      : undefined;
   const base: QueueBaseOptions =
     store === 'redis'
-      ? { connection: cfg.redisUrl }
+      ? { connection: cluster ?? cfg.redisUrl }
       : {
           connection: `sqlite:${cfg.sqlitePath}`,
           sqlite: { synchronous: store === 'sqlite-full' ? 'FULL' : 'NORMAL' },
@@ -101,6 +107,7 @@ export function docketAdapter(lib: DocketLib, store: DocketStore, cfg: AdapterCo
       await worker?.close();
       await flows?.close();
       await queue.close();
+      cluster?.disconnect();
     },
   };
 }

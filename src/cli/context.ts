@@ -78,7 +78,8 @@ export function contextOf(cmd: Command, io: CliIo): Ctx {
       }
     },
     async withStore(fn) {
-      const probe = new Queue('docket-cli', { connection, prefix, skipWaitingForReady: true });
+      // Never written; its {hash tag} passes a Redis Cluster's check whatever the prefix (redis/cluster.ts).
+      const probe = new Queue('{docket-cli}', { connection, prefix, skipWaitingForReady: true });
       try {
         await probe.store.ready();
         return await fn(probe.store);

@@ -30,7 +30,8 @@ export class QueueRegistry {
 
   /** Queue names: the fixed list plus every queue the store lists (when it can). */
   async names(): Promise<{ names: string[]; listed: boolean }> {
-    this.probe ??= new Queue('docket-dashboard', {
+    // Never written; its {hash tag} passes a Redis Cluster's check whatever the prefix (redis/cluster.ts).
+    this.probe ??= new Queue('{docket-dashboard}', {
       connection: this.connection,
       prefix: this.prefix,
       skipWaitingForReady: true,

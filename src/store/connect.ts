@@ -1,12 +1,16 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ValidationError } from '../errors.js';
+import { isCluster } from './redis/cluster.js';
 import { RedisStore } from './redis/redis-store.js';
 import type { SqliteOptions } from './sqlite/database.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
-/** What `connection` may be: a URL string, ioredis options, or an ioredis instance (used as is). */
-export type ConnectionOptions = string | RedisOptions | Redis;
+/**
+ * What `connection` may be: a URL string, ioredis options, or an ioredis instance or Cluster (used
+ * as is; on a Cluster each queue's `<prefix>:<name>` needs a `{hash tag}`, docs/compatibility.md).
+ */
+export type ConnectionOptions = string | RedisOptions | Redis | Cluster;
 
 export const DEFAULT_SQLITE_FILE = './docket.db';
 
@@ -24,7 +28,7 @@ export interface ConnectOptions {
   blocking?: boolean;
 }
 
-function isRedisInstance(value: unknown): value is Redis {
+function isRedisInstance(value: unknown): value is Redis | Cluster {
   return (
     value instanceof Redis || (typeof value === 'object' && value !== null && 'duplicate' in value && 'status' in value)
   );
@@ -50,7 +54,7 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
     );
   }
   if (isRedisInstance(connection)) {
-    if (opts.blocking && connection.options.maxRetriesPerRequest !== null) {
+    if (opts.blocking && maxRetriesPerRequest(connection) !== null) {
       warn('Docket: a worker was given an ioredis instance whose maxRetriesPerRequest is not null; set it to null.');
     }
     return new RedisStore(connection, { ownsClient: false });
@@ -61,6 +65,11 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
     return new RedisStore(new Redis(options), { ownsClient: true });
   }
   throw new ValidationError('connection must be a URL string, ioredis options or an ioredis instance');
+}
+
+/** A Cluster keeps the options of its node connections under `redisOptions`. */
+function maxRetriesPerRequest(client: Redis | Cluster): number | null | undefined {
+  return isCluster(client) ? client.options.redisOptions?.maxRetriesPerRequest : client.options.maxRetriesPerRequest;
 }
 
 /**

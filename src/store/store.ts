@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { MetaStore } from './meta.js';
 import type {
   AddResult,
@@ -83,11 +83,16 @@ export interface Store {
    * `client` for tools that read the server itself (bull-board's INFO panel). Docket never uses it
    * above the store.
    */
-  readonly redisClient?: Redis;
+  readonly redisClient?: Redis | Cluster;
 
   /** When set, told of background connection errors (Redis), which Queue/Worker emit as 'error'. */
   onError?: (err: Error) => void;
 
+  /**
+   * Throws at once when this store cannot hold queue `queue` (on a Redis Cluster: its keys carry no
+   * `{hash tag}`), so a Queue or Worker is refused when constructed, not at its first call.
+   */
+  checkQueue?(queue: string): void;
   /**
    * Connects, creates or checks the schema; refuses foreign (BullMQ-written) queues of `queue`.
    * `waiter`: the caller will wait for work (a Worker), so what that wait needs is made ready too.

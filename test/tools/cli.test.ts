@@ -243,7 +243,7 @@ describe.each(stores)('docket CLI on $kind', (store) => {
     await queue.add('a', {});
     const listed = JSON.parse((await cli(connection, ['--json', 'queues'])).out) as { queue: string }[];
     expect(listed.map((r) => r.queue)).toContain(name);
-    expect(listed.map((r) => r.queue)).not.toContain('docket-cli');
+    expect(listed.map((r) => r.queue)).not.toContain('{docket-cli}');
   });
 
   it.skipIf(hasListQueues(store))('asks for queue names while the store cannot list queues', async () => {

@@ -161,7 +161,7 @@ describe.each(stores)('dashboard API on $kind', (store) => {
     const d = await serve({ connection });
     const names = (await d.get('/api/queues')).json().queues.map((q: { name: string }) => q.name);
     expect(names).toContain(name);
-    expect(names).not.toContain('docket-dashboard');
+    expect(names).not.toContain('{docket-dashboard}');
   });
 
   it('refuses actions when read-only and asks for basic auth when configured', async () => {

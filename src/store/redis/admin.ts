@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { JobState, WorkerInfo } from '../store.js';
+import { type RedisClient, scanAll } from './cluster.js';
 import { execAll } from './codec.js';
 import { isReservedId, keyOf } from './keys.js';
 
@@ -16,7 +16,7 @@ export interface OrphanOps {
  */
 export class Admin {
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly ready: (queue: string) => Promise<void>,
   ) {}
 
@@ -120,26 +120,27 @@ export class Admin {
 
   // ── orphans ───────────────────────────────────────────────────────────────────────
 
-  /** Scans the queue's job hashes; one whose id is in no state list is removed (by the remove script). */
+  /**
+   * Scans the queue's job hashes (on every master of a Cluster); one whose id is in no state list is
+   * removed (by the remove script).
+   */
   async removeOrphanedJobs(queue: string, count: number, limit: number, ops: OrphanOps): Promise<number> {
     const head = `${queue}:`;
     const pattern = `${head.replace(/[*?[\]\\]/g, '\\$&')}*`;
     let removed = 0;
     let scanned = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
+    await scanAll(this.client, pattern, async (keys) => {
       for (const key of keys) {
         const id = key.slice(head.length);
         if (id.includes(':') || isReservedId(id)) continue;
-        if (limit > 0 && ++scanned > limit) return removed;
+        if (limit > 0 && ++scanned > limit) return true;
         if ((await this.client.type(key)) !== 'hash') continue;
         if ((await ops.getState(queue, id)) !== 'unknown') continue;
         removed += await ops.remove(queue, id, Date.now());
-        if (count > 0 && removed >= count) return removed;
+        if (count > 0 && removed >= count) return true;
       }
-    } while (cursor !== '0');
+      return false;
+    });
     return removed;
   }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './cluster.js';
 
 /**
  * Connections for blocking commands (BZPOPMIN on the marker, XREAD BLOCK on the event log),
@@ -7,17 +7,17 @@ import type { Redis } from 'ioredis';
  * connection (the only way to cut a blocking command short) and the pool makes a new one next time.
  */
 export class BlockingPool {
-  private readonly idle: Redis[] = [];
-  private readonly all = new Set<Redis>();
+  private readonly idle: RedisClient[] = [];
+  private readonly all = new Set<RedisClient>();
   private closed = false;
 
-  constructor(private readonly main: Redis) {}
+  constructor(private readonly main: RedisClient) {}
 
   /**
    * Runs `command` on a blocking connection. Resolves `fallback` at once when `signal` aborts
    * (or the pool closes) instead of waiting for the command's timeout.
    */
-  async run<T>(signal: AbortSignal, fallback: T, command: (client: Redis) => Promise<T>): Promise<T> {
+  async run<T>(signal: AbortSignal, fallback: T, command: (client: RedisClient) => Promise<T>): Promise<T> {
     if (signal.aborted || this.closed) return fallback;
     const client = this.idle.pop() ?? this.create();
     let cut = false;
@@ -29,7 +29,7 @@ export class BlockingPool {
     try {
       return await command(client);
     } catch (err) {
-      if (cut || this.closed) return fallback;
+      if (cut || this.closed || isUnblocked(err)) return fallback;
       throw err;
     } finally {
       signal.removeEventListener('abort', abort);
@@ -61,8 +61,10 @@ export class BlockingPool {
     });
   }
 
-  private create(): Redis {
-    const client = this.main.duplicate();
+  private create(): RedisClient {
+    // A Cluster duplicates into a Cluster: a blocked command follows its key's slot, also after a failover.
+    const main = this.main;
+    const client: RedisClient = isCluster(main) ? main.duplicate() : main.duplicate();
     // Errors surface through the commands; an unhandled 'error' event would crash the process.
     client.on('error', () => {});
     this.all.add(client);
@@ -76,4 +78,12 @@ export class BlockingPool {
     this.all.clear();
     this.idle.length = 0;
   }
+}
+
+/**
+ * Redis ends blocked commands with UNBLOCKED when their server turns from master into replica (a
+ * Cluster failover): a wake-up like any other, after which the caller asks again, on the new master.
+ */
+function isUnblocked(err: unknown): boolean {
+  return /^UNBLOCKED\b/.test((err as Error)?.message ?? '');
 }

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { BlockingPool } from './blocking.js';
+import { checkQueueSlot, isCluster, masters, type RedisClient } from './cluster.js';
 import { BULLMQ_ONLY_SUFFIXES, SCHEMA_VERSION, SUFFIXES } from './keys.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
 
@@ -22,7 +22,7 @@ export class RedisConnection {
   private closing?: Promise<void>;
 
   constructor(
-    readonly client: Redis,
+    readonly client: RedisClient,
     private readonly opts: RedisStoreOptions,
     onError: (err: Error) => void,
   ) {
@@ -72,11 +72,16 @@ export class RedisConnection {
   queueReady(queue: string): Promise<void> {
     let ready = this.readyQueues.get(queue);
     if (!ready) {
-      ready = this.stampQueue(queue);
+      ready = this.checkQueue(queue).then(() => this.stampQueue(queue));
       this.readyQueues.set(queue, ready);
       ready.catch(() => this.readyQueues.delete(queue));
     }
     return ready;
+  }
+
+  /** On a Cluster, refuses a queue whose keys would spread over several slots (cluster.ts). */
+  async checkQueue(queue: string): Promise<void> {
+    if (isCluster(this.client)) checkQueueSlot(queue);
   }
 
   /** Forgets a queue's stamp (gone with an obliterated queue): the next use stamps it again. */
@@ -101,13 +106,18 @@ export class RedisConnection {
     );
   }
 
-  /** Jobs are data: warn (once per process) when Redis may evict keys under memory pressure. */
+  /** Jobs are data: warn (once per process) when Redis (any master of a Cluster) may evict keys under memory pressure. */
   private async checkEvictionPolicy(): Promise<void> {
     if (evictionWarned) return;
     try {
-      const reply = (await this.client.config('GET', 'maxmemory-policy')) as unknown as string[];
-      const policy = Array.isArray(reply) ? reply[1] : undefined;
-      if (policy && policy !== 'noeviction' && !evictionWarned) {
+      const policies = await Promise.all(
+        (await masters(this.client)).map(async (node) => {
+          const reply = (await node.config('GET', 'maxmemory-policy')) as unknown as string[];
+          return Array.isArray(reply) ? reply[1] : undefined;
+        }),
+      );
+      const policy = policies.find((p) => p && p !== 'noeviction');
+      if (policy && !evictionWarned) {
         evictionWarned = true;
         console.warn(
           `Docket: Redis maxmemory-policy is "${policy}"; set it to "noeviction" or Redis may drop jobs under memory pressure.`,

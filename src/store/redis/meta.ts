@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { MetaStore, QueueMeta } from '../meta.js';
+import type { RedisClient } from './cluster.js';
 import { keyOf } from './keys.js';
 
 // BullMQ keeps one limiter key: a counter that expires with the window, set full by a manual limit.
@@ -20,7 +20,7 @@ return 0`;
 /** The meta facet on Redis: fields of `<q>:meta` (BullMQ's names `version`, `opts.maxLenEvents`). */
 export class RedisMeta implements MetaStore {
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly ready: (queue: string) => Promise<void>,
   ) {}
 

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { metricPoints } from '../metric-points.js';
 import type { Dependencies, JobRecord, MetricsRead, SchedulerRecord } from '../store.js';
+import { type RedisClient, scanAll } from './cluster.js';
 import { execAll, toRecord, toScheduler } from './codec.js';
 import { keyOf } from './keys.js';
 
@@ -10,7 +10,7 @@ import { keyOf } from './keys.js';
  */
 export class Reads {
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly ready: (queue: string) => Promise<void>,
   ) {}
 
@@ -130,20 +130,18 @@ export class Reads {
     return newest.length > 0 ? newest[0][0] : '0';
   }
 
-  /** Names (without the prefix) of the Docket queues stored under `prefix`, sorted. */
+  /** Names (without the prefix) of the Docket queues stored under `prefix` (on every master of a Cluster), sorted. */
   async queueNames(prefix: string): Promise<string[]> {
     const head = `${prefix}:`;
     const pattern = `${head.replace(/[*?[\]\\]/g, '\\$&')}*:meta`;
     const names = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
+    await scanAll(this.client, pattern, async (keys) => {
       for (const key of keys) {
         const name = key.slice(head.length, -':meta'.length);
         if (name && !name.includes(':') && (await this.client.hexists(key, 'docket-version'))) names.add(name);
       }
-    } while (cursor !== '0');
+      return false;
+    });
     return [...names].sort();
   }
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { moveError } from '../../errors.js';
 import type {
   AddResult,
@@ -24,6 +23,7 @@ import type {
   WorkerInfo,
 } from '../store.js';
 import { Admin } from './admin.js';
+import { checkSameSlot, type RedisClient } from './cluster.js';
 import { dedupArg, jobArgs, toEvents } from './codec.js';
 import { RedisConnection, type RedisStoreOptions } from './connection.js';
 import { checkCustomId, keyOf } from './keys.js';
@@ -45,7 +45,7 @@ export class RedisStore implements Store {
   private readonly admin: Admin;
   readonly meta: RedisMeta;
 
-  constructor(client: Redis, opts: RedisStoreOptions = {}) {
+  constructor(client: RedisClient, opts: RedisStoreOptions = {}) {
     this.conn = new RedisConnection(client, opts, (err) => this.onError?.(err));
     this.worker = new WorkerPath(this.conn);
     const queueReady = (queue: string) => this.conn.queueReady(queue);
@@ -54,8 +54,13 @@ export class RedisStore implements Store {
     this.meta = new RedisMeta(client, queueReady);
   }
 
-  get redisClient(): Redis {
+  get redisClient(): RedisClient {
     return this.conn.client;
+  }
+
+  /** On a Cluster: refuses a queue whose keys would spread over several slots (cluster.ts). */
+  checkQueue(queue: string): void {
+    checkSameSlot(this.conn.client, [queue], `Queue ${queue}`);
   }
 
   /** Told of connection errors of the client this store owns (Queue/Worker forward them as 'error'). */
@@ -76,6 +81,8 @@ export class RedisStore implements Store {
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
     if (jobs.length === 0) return { ids: [], duplicated: [] };
     // The jobs travel as one JSON argument (scripts/addJobs.lua).
+    const parents = jobs.flatMap((job) => (job.parent ? [job.parent.queue] : []));
+    checkSameSlot(this.conn.client, [queue, ...parents], `Adding jobs to queue ${queue}`);
     const values: (string | number)[] = [];
     for (const job of jobs) {
       if (job.id !== undefined) checkCustomId(queue, job.id);
@@ -94,6 +101,8 @@ export class RedisStore implements Store {
 
   async addFlow(nodes: FlowJob[]): Promise<AddResult> {
     if (nodes.length === 0) return { ids: [], duplicated: [] };
+    const linked = nodes.flatMap((node) => [node.queue, ...(node.parent ? [node.parent.queue] : [])]);
+    checkSameSlot(this.conn.client, linked, 'A flow');
     const args: (string | number)[] = [nodes.length];
     for (const node of nodes) {
       checkCustomId(node.queue, node.id);

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { addressOf, isCluster, masterOf, masters, type RedisClient } from './cluster.js';
 import { queuePrefix } from './keys.js';
+import { isMissingFunctions, unsupportedServer } from './server-version.js';
 
 /** One Lua script per transition or read, in `scripts/<name>.lua`. */
 export const SCRIPT_NAMES = [
@@ -111,38 +113,82 @@ function buildLibrary(): { source: string; prefix: string } {
 }
 
 let library: { source: string; prefix: string } | undefined;
-const loaded = new WeakMap<Redis, Promise<unknown>>();
+/** Per server connection (a plain client, or one master's connection of a Cluster). */
+const loadedOn = new WeakMap<Redis, Promise<unknown>>();
+/** Per Cluster client: the library is on every master it knew of. */
+const loadedOnMasters = new WeakMap<Cluster, Promise<unknown>>();
 
-function load(client: Redis): Promise<unknown> {
+function loadOn(node: Redis): Promise<unknown> {
   library ??= buildLibrary();
-  let done = loaded.get(client);
+  let done = loadedOn.get(node);
   if (!done) {
-    done = client.call('FUNCTION', 'LOAD', 'REPLACE', library.source);
-    loaded.set(client, done);
-    done.catch(() => loaded.delete(client));
+    done = node.call('FUNCTION', 'LOAD', 'REPLACE', library.source).catch((err: Error) => explainRefusal(node, err));
+    loadedOn.set(node, done);
+    done.catch(() => loadedOn.delete(node));
   }
   return done;
 }
 
-/** Loads the library on the client's server (again after a restart or flush: see runScript). */
-export function defineScripts(_client: Redis): void {
+/** A server that does not know FUNCTION gets one clear error naming the version needed. */
+async function explainRefusal(node: Redis, err: Error): Promise<never> {
+  if (!isMissingFunctions(err)) throw err;
+  const info = await node.info('server').catch(() => undefined);
+  throw unsupportedServer(addressOf(node), info, err);
+}
+
+/**
+ * Loads the library on every master (a Cluster sends a keyless FUNCTION LOAD to one random node, and
+ * FCALL goes to the master of its key). Masters already loaded answer from the memo.
+ */
+function load(client: RedisClient): Promise<unknown> {
+  if (!isCluster(client)) return loadOn(client);
+  let done = loadedOnMasters.get(client);
+  if (!done) {
+    done = masters(client).then((nodes) => Promise.all(nodes.map(loadOn)));
+    loadedOnMasters.set(client, done);
+    done.catch(() => loadedOnMasters.delete(client));
+  }
+  return done;
+}
+
+/**
+ * After "function not found" (a server restarted without persistence or flushed, a master new to
+ * the Cluster after resharding): forgets the load on the server that answered, the master of `key`'s
+ * slot (every master when the client cannot tell which), and loads again.
+ */
+async function reload(client: RedisClient, key: string): Promise<void> {
+  if (!isCluster(client)) loadedOn.delete(client);
+  else {
+    const answered = masterOf(client, key);
+    for (const node of answered ? [answered] : client.nodes('master')) loadedOn.delete(node);
+    loadedOnMasters.delete(client);
+  }
+  await load(client);
+}
+
+/** Builds the library once per process; it is loaded on a server at its first call (see runScript). */
+export function defineScripts(_client: RedisClient): void {
   library ??= buildLibrary();
 }
 
 type ScriptArg = string | number;
 
 /** Runs the function `name` for `queue`: KEYS[1] is the queue's prefix `<q>:`, `args` are ARGV. */
-export async function runScript(client: Redis, name: ScriptName, queue: string, args: ScriptArg[]): Promise<unknown> {
+export async function runScript(
+  client: RedisClient,
+  name: ScriptName,
+  queue: string,
+  args: ScriptArg[],
+): Promise<unknown> {
   await load(client);
   // One array argument (ioredis flattens it): spreading 100 000 values into a call overflows the stack.
-  const argv = [library!.prefix + name, 1, queuePrefix(queue), ...args];
+  const key = queuePrefix(queue);
+  const argv = [library!.prefix + name, 1, key, ...args];
   try {
     return await client.call('FCALL', argv);
   } catch (err) {
     if (!/function not found/i.test((err as Error).message)) throw err;
-    // The server lost its functions (restarted without persistence, or flushed): load them again.
-    loaded.delete(client);
-    await load(client);
+    await reload(client, key);
     return client.call('FCALL', argv);
   }
 }

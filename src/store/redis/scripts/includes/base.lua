@@ -1,7 +1,8 @@
 -- Shared names and helpers, inlined at load time into every script that says `-- @include base`.
 -- Every script receives one key, KEYS[1] = '<q>:', the queue's prefix (keys.ts `queuePrefix`); the
 -- queue's other keys are built from it (passing all twelve cost the client and Redis ~11 arguments
--- per call):
+-- per call). They share KEYS[1]'s hash slot: on a Redis Cluster `<q>` carries a {hash tag}, and a
+-- flow's queues one tag (cluster.ts refuses others before any script runs):
 --   <q>:<id>, <q>:<id>:logs  HASH / LIST  job hashes and their logs
 --   <q>:wait               LIST   runnable, non-prioritized ids (LPUSH = back, RPOP = next)
 --   <q>:prioritized        ZSET   score priority * 2^32 + sequence
