@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueueEvents } from '../../src/index.js';
+import { QueueEvents, UnrecoverableError } from '../../src/index.js';
 import { useQueues } from '../support/fixture.js';
 import { stores, until } from '../support/stores.js';
 
@@ -159,5 +159,27 @@ describe.each(stores)('lapsed locks on $kind', (store) => {
     const t = Date.now();
     await new Promise((r) => setTimeout(r, 200));
     expect(Date.now() - t).toBeLessThan(2_000);
+  });
+
+  // A call the client resends after a lost reply gets the first call's answer (Redis only: see
+  // resent-moves.test.ts). A call the caller makes again is a new call: the move was made, the lock
+  // is gone, and it is refused as in BullMQ, on every store.
+  it('refuses a completion or failure the caller repeats with the same token', async () => {
+    const { queue, worker, connection, name } = setup();
+    const seen = await watch(name, connection);
+    await queue.add('a', {});
+    await queue.add('b', {}, { attempts: 3 });
+    const w = worker(null);
+    const a = (await w.getNextJob('t1', { block: false }))!;
+    await a.moveToCompleted('first', 't1', false);
+    await expect(a.moveToCompleted('second', 't1', false)).rejects.toThrow(/Missing lock for job 1/);
+    const b = (await w.getNextJob('t2', { block: false }))!;
+    await b.moveToFailed(new UnrecoverableError('first'), 't2');
+    await expect(b.moveToFailed(new UnrecoverableError('second'), 't2')).rejects.toThrow(/Missing lock for job 2/);
+    await until(() => seen.completed.length + seen.failed.length === 2, 10_000, 'the events');
+    const [doneA, doneB] = [(await queue.getJob('1'))!, (await queue.getJob('2'))!];
+    expect([doneA.returnvalue, doneA.attemptsMade, await queue.getJobState('1')]).toEqual(['first', 1, 'completed']);
+    expect([doneB.failedReason, doneB.attemptsMade, await queue.getJobState('2')]).toEqual(['first', 1, 'failed']);
+    expect(seen).toEqual({ completed: ['1'], failed: ['2'], stalled: [] });
   });
 });

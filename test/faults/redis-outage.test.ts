@@ -111,7 +111,7 @@ describe('Redis outages', () => {
       await p.stop();
       const counts = await settle(h, p.acked, 'restart');
       // Nothing acknowledged was lost. (That nothing beyond what was attempted appears is
-      // known-bugs.test.ts "resent-add": an add in flight at the kill may be resent and run twice.)
+      // regressions.test.ts "resent-add": an add in flight at the kill is resent, and answered once.)
       expect(counts.completed).toBeGreaterThanOrEqual(p.acked.length);
       // QueueEvents saw the jobs added after the restart too.
       expect(h.completedEvents.has(p.acked[p.acked.length - 1])).toBe(true);
@@ -140,7 +140,8 @@ describe('Redis outages', () => {
       const counts = await settle(h, p.acked, 'connection cuts');
       expect(kills).toBeGreaterThan(10);
       expect(counts.completed).toBeGreaterThanOrEqual(p.acked.length);
-      // That an add whose reply was lost never becomes two jobs: known-bugs.test.ts "resent-add".
+      // That an add whose reply was lost never becomes two jobs: regressions.test.ts "resent-add"; that a
+      // resent move or fetch gets the first answer: resent-moves.test.ts.
     } finally {
       await p.stop();
       await admin.quit();

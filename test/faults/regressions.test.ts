@@ -8,8 +8,8 @@ import { RedisServer } from '../support/redis-server.js';
 import { queueName, stores, until } from '../support/stores.js';
 
 /**
- * Regression tests for bugs the fault, model and hostile tests found (each names its bug), and one
- * skipped test for a known limit (resent-add, docs/guarantees.md).
+ * Regression tests for bugs the fault, model and hostile tests found (each names its bug). Resent moves
+ * and fetches have a file of their own: resent-moves.test.ts.
  */
 describe.each(stores)('known bugs on $kind', (store) => {
   const { setup, track } = useQueues(store);
@@ -146,9 +146,8 @@ describe('known bugs: secrets', () => {
 });
 
 // BUG resent-add (Redis): ioredis re-sends commands whose reply was lost when a connection drops
-// (autoResendUnfulfilledCommands, on by default). A resent addJobs script runs twice: one
-// acknowledged add becomes two jobs with automatic ids. (A resent fetchNext likewise takes a second
-// job under the same token; the first one sits active until it stalls.)
+// (autoResendUnfulfilledCommands, on by default). A resent addJobs script ran twice: one
+// acknowledged add became two jobs with automatic ids. (Resent fetches and moves: resent-moves.test.ts.)
 describe('known bugs: Redis connection cuts', () => {
   const server = new RedisServer();
   beforeAll(() => server.start());

@@ -52,7 +52,7 @@ describe('Redis with requirepass and an ACL user', () => {
   }
 
   /** What an application prints of an error: its string, message and stack. (The fields ioredis
-   *  attaches, which util.inspect shows, are known-bugs.test.ts "password-in-error-command".) */
+   *  attaches, which util.inspect shows, are regressions.test.ts "password-in-error-command".) */
   function errorText(err: unknown): string {
     const e = err as Error;
     return [String(e), e?.message, e?.stack].join('\n');

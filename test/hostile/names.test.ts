@@ -9,7 +9,7 @@ import { queueName, stores, until } from '../support/stores.js';
  * glob, hash-tag, SQL or Lua metacharacters is an opaque string: it never reaches another queue's
  * keys or rows and never runs as code. ':' in queue names and job ids is refused.
  */
-// Lone surrogates in names and ids: see known-bugs.test.ts.
+// Lone surrogates in names and ids: see regressions.test.ts.
 const METAS = ['*', '?', '[ab]', '{tag}', '}{', '%', '_', "'", '"', ';--', '\\', '\n', '\r\n', ' ', ']]', '\t'];
 
 describe.each(stores)('hostile names and ids on $kind', (store) => {

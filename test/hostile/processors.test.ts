@@ -67,7 +67,7 @@ describe.each(stores)('hostile processors on $kind', (store) => {
     expect(readable((await queue.getJob('1'))?.failedReason)).toBe(true);
   });
 
-  // Return values JSON cannot hold (BigInt, circular, functions): see known-bugs.test.ts.
+  // Return values JSON cannot hold (BigInt, circular, functions): see regressions.test.ts.
 
   it('fails a job whose processor throws synchronously', async () => {
     const { queue, worker } = setup();

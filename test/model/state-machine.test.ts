@@ -403,7 +403,7 @@ describe.each(stores)('the job state machine on $kind matches the model', (store
         case 'remove': {
           const job = pick(op.job);
           if (!job) return [];
-          // SQLite refuses to remove an active job whose lock lapsed (known-bugs.test.ts,
+          // SQLite refuses to remove an active job whose lock lapsed (regressions.test.ts,
           // "remove-lapsed"): not exercised here.
           if (store.kind === 'sqlite' && job.state === 'active' && job.lapsed) return [];
           const call = queue.remove(job.id);

@@ -9,6 +9,8 @@ import { isCluster, type RedisClient } from './cluster.js';
 export class BlockingPool {
   private readonly idle: RedisClient[] = [];
   private readonly all = new Set<RedisClient>();
+  /** Ends each wait in progress with its fallback (close). */
+  private readonly waits = new Set<() => void>();
   private closed = false;
 
   constructor(private readonly main: RedisClient) {}
@@ -21,18 +23,28 @@ export class BlockingPool {
     if (signal.aborted || this.closed) return fallback;
     const client = this.idle.pop() ?? this.create();
     let cut = false;
-    const abort = () => {
-      cut = true;
-      client.disconnect();
-    };
-    signal.addEventListener('abort', abort, { once: true });
+    let stop!: () => void;
+    // The wait ends on abort whether or not the command settles: a connection cut while it was
+    // reconnecting never answers its pending command once disconnect() stops the reconnection,
+    // and a worker waiting on it could not close.
+    const stopped = new Promise<T>((resolve) => {
+      stop = () => {
+        cut = true;
+        client.disconnect();
+        resolve(fallback);
+      };
+    });
+    signal.addEventListener('abort', stop, { once: true });
+    this.waits.add(stop);
     try {
-      return await command(client);
-    } catch (err) {
-      if (cut || this.closed || isUnblocked(err)) return fallback;
-      throw err;
+      const done = command(client).catch((err) => {
+        if (cut || this.closed || isUnblocked(err)) return fallback;
+        throw err;
+      });
+      return await Promise.race([done, stopped]);
     } finally {
-      signal.removeEventListener('abort', abort);
+      signal.removeEventListener('abort', stop);
+      this.waits.delete(stop);
       if (cut || this.closed || client.status === 'end') {
         this.all.delete(client);
         client.disconnect();
@@ -74,6 +86,7 @@ export class BlockingPool {
   /** Disconnects every connection the pool made (blocked commands end with their fallback). */
   close(): void {
     this.closed = true;
+    for (const stop of [...this.waits]) stop();
     for (const client of this.all) client.disconnect();
     this.all.clear();
     this.idle.length = 0;

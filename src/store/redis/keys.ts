@@ -28,6 +28,7 @@
  * | `<q>:metrics:<type>:data`  | HASH   | minute (floor(ms / 60000)) → jobs finished in it            |
  * | `<q>:workers`              | HASH   | worker id → WorkerInfo JSON                                 |
  * | `<q>:workers:alive`        | ZSET   | worker id, score = heartbeat + ttl                          |
+ * | `<q>:call:<callId>`        | STRING | a call's answer, for the same call resent (PX 1 min; scripts/includes/calls.lua) |
  *
  * Meta also holds the queue-wide limits: `concurrency`, and `max` / `duration` (global rate limit).
  */
@@ -59,7 +60,7 @@ export function isReservedId(id: string): boolean {
   return RESERVED_IDS.has(id);
 }
 
-const RESERVED_IDS = new Set<string>([...SUFFIXES, ...BULLMQ_ONLY_SUFFIXES, 'de', 'metrics', 'workers', 'addcall']);
+const RESERVED_IDS = new Set<string>([...SUFFIXES, ...BULLMQ_ONLY_SUFFIXES, 'de', 'metrics', 'workers', 'call']);
 
 /** KEYS[1] of every script: the `<q>:` prefix its keys are built from (scripts/includes/base.lua). */
 export function queuePrefix(queue: string): string {

@@ -151,16 +151,19 @@ export class RedisStore implements Store {
     return this.worker.recoverStalled(queue, opts);
   }
 
+  // The moves below carry a call id, as the worker path's do (worker-path.ts): a resent call gets the first answer.
+
   async moveToDelayed(queue: string, id: string, token: string | undefined, timestamp: number, now: number) {
-    return Number(await this.conn.run('moveToDelayed', queue, [id, token ?? '', timestamp, now])) as MoveCode;
+    const args = [id, token ?? '', timestamp, now, randomUUID()];
+    return Number(await this.conn.run('moveToDelayed', queue, args)) as MoveCode;
   }
 
   async moveToWait(queue: string, id: string, token: string | undefined, now: number) {
-    return Number(await this.conn.run('moveToWait', queue, [id, token ?? '', now])) as MoveCode;
+    return Number(await this.conn.run('moveToWait', queue, [id, token ?? '', now, randomUUID()])) as MoveCode;
   }
 
   async moveToWaitingChildren(queue: string, id: string, token: string | undefined, now: number): Promise<number> {
-    return Number(await this.conn.run('moveToWaitingChildren', queue, [id, token ?? '', now]));
+    return Number(await this.conn.run('moveToWaitingChildren', queue, [id, token ?? '', now, randomUUID()]));
   }
 
   getDependencies(queue: string, id: string): Promise<Dependencies> {

@@ -62,6 +62,7 @@ function readScript(path: string): string {
 /** Include files in an order where each comes after those it uses. */
 const INCLUDE_ORDER = [
   'base',
+  'calls',
   'state',
   'flows',
   'retention',

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompleteItem, FailItem, FetchRequest, FetchResult, MoveResult, StalledResult } from '../store.js';
 import { fetchArgs, retentionArgs, toFetchResult, toMoveResult } from './codec.js';
@@ -7,12 +8,17 @@ import { keyOf } from './keys.js';
 /** Waits up to this long (ms) are timed locally: see waitForWork. */
 const SHORT_WAIT_MS = 250;
 
-/** The worker path on Redis: fetching, waiting for work, finishing, lock extension and stalled recovery. */
+/**
+ * The worker path on Redis: fetching, waiting for work, finishing, lock extension and stalled recovery.
+ * Fetches and finishing moves carry a call id (a uuid per call): ioredis resends a call whose reply a
+ * dropped connection lost, and the script answers the resent call as it answered the first
+ * (scripts/includes/calls.lua) instead of refusing a move already made or taking more jobs.
+ */
 export class WorkerPath {
   constructor(private readonly conn: RedisConnection) {}
 
   async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
-    return toFetchResult(await this.conn.run('fetchNext', queue, [req.now, ...fetchArgs(req)]));
+    return toFetchResult(await this.conn.run('fetchNext', queue, [req.now, randomUUID(), ...fetchArgs(req)]));
   }
 
   /**
@@ -43,7 +49,8 @@ export class WorkerPath {
     for (const item of items) {
       flat.push(item.id, item.token, item.returnvalue, ...retentionArgs(item.retention), item.metrics ?? 0);
     }
-    return toMoveResult(await this.conn.run('complete', queue, [now, JSON.stringify(flat), ...fetchArgs(fetch)]));
+    const args = [now, JSON.stringify(flat), randomUUID(), ...fetchArgs(fetch)];
+    return toMoveResult(await this.conn.run('complete', queue, args));
   }
 
   async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
@@ -52,7 +59,8 @@ export class WorkerPath {
       flat.push(item.id, item.token, item.failedReason, item.stacktrace, item.retryDelay ?? '');
       flat.push(...retentionArgs(item.retention), item.retriesExhausted ? '1' : '0', item.metrics ?? 0);
     }
-    return toMoveResult(await this.conn.run('fail', queue, [now, JSON.stringify(flat), ...fetchArgs(fetch)]));
+    const args = [now, JSON.stringify(flat), randomUUID(), ...fetchArgs(fetch)];
+    return toMoveResult(await this.conn.run('fail', queue, args));
   }
 
   async extendLocks(

@@ -5,9 +5,8 @@
 --   id ('' = auto id from <q>:id), name, data (JSON), opts (JSON), timestamp, delay (ms),
 --   priority (0 = none), lifo ('1'/'0'), parent (JSON {id, queue, policy?}, '' = none),
 --   dedup (JSON DedupOptions, '' = none: see includes/dedup.lua)
--- ARGV[2] a call id (uuid): the answer is kept under <q>:addcall:<call id> for a minute, and a
---   call that comes again (ioredis resends a command whose reply was lost with its connection)
---   gets that answer instead of adding the jobs twice.
+-- ARGV[2] call id: a resent call gets the first one's answer instead of adding the jobs twice
+--   (includes/calls.lua).
 -- Returns: flat list {id1, duplicated1, id2, duplicated2, ...}; duplicated = 1 when the custom id
 --          existed (the first job is kept, nothing is written, event `duplicated`) or the add was
 --          deduplicated (the id is the existing job's, event `deduplicated`).
@@ -20,13 +19,13 @@
 -- @include flows
 -- @include jobs
 -- @include dedup
+-- @include calls
 local J = cjson.decode(ARGV[1])
 local W = 10
 local n = #J / W
-local callKey = prefix .. 'addcall:' .. ARGV[2]
-local answered = redis.call('GET', callKey)
+local answered = answeredCall(ARGV[2])
 if answered then
-  return cjson.decode(answered)
+  return answered
 end
 -- Every parent must exist (or be a job added earlier in this batch) before anything is written.
 local batchIds = {}
@@ -112,5 +111,5 @@ end
 if added and (addedDelayed or not meta[2]) then
   redis.call('ZADD', markerKey, 0, '0')
 end
-redis.call('SET', callKey, cjson.encode(out), 'PX', 60000)
+keepAnswer(ARGV[2], out)
 return out

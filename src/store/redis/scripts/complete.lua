@@ -5,7 +5,9 @@
 --   batch of 50 cost the client and Redis more than one cjson.decode), from index 1 + 8 * (i - 1):
 --   id, token, returnvalue (JSON), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any),
 --   most removed by age (-1 = no cap), metrics max data points (0 = record no metric; includes/metrics.lua)
--- ARGV[3 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
+-- ARGV[3] call id: a resent call gets the first one's answer (its fetched jobs as
+--   includes/fetch.lua fetchReplay reads them again) and changes nothing (includes/calls.lua)
+-- ARGV[4 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
 -- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active, no lock or a lapsed one, -6 other token,
 --          -4 children pending, -9 a child failed under failParentOnFailure
 --          (nothing changes for that item); next = fetch result (see fetchNext.lua) or 0.
@@ -16,12 +18,17 @@
 --         waiting-children} (or delayed) in its queue; those of the fetch; drained when the fetch
 --         found nothing and nothing waits.
 -- @include base
+-- @include calls
 -- @include retention
 -- @include flows
 -- @include fetch
 -- @include jobs
 -- @include dedup
 -- @include metrics
+local kept = answeredCall(ARGV[3])
+if kept then
+  return moveReplay(kept)
+end
 local now = tonumber(ARGV[1])
 local items = cjson.decode(ARGV[2])
 local n = #items / 8
@@ -53,9 +60,16 @@ for i = 0, n - 1 do
   end
   codes[#codes + 1] = code
 end
-local req = readFetch(3)
+local req = readFetch(4)
 -- A fetch that follows signals other workers itself when work is left.
 if not req then
   signalIfFreed()
 end
-return { codes, fetchAfterMove(now, req, codes) }
+local fetched, taken = fetchAfterMove(now, req, codes)
+for _, code in ipairs(codes) do
+  if code == 0 then
+    keepAnswer(ARGV[3], moveRecord(codes, fetched, taken))
+    break
+  end
+end
+return { codes, fetched }

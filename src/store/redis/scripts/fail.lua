@@ -6,7 +6,9 @@
 --   > 0 = retry after ms), remove ('1'/'0'), keep count (-1 = all), max age ms (-1 = any),
 --   most removed by age (-1 = no cap), retriesExhausted ('1'/'0'), metrics max data points (0 = none;
 --   final failures only)
--- ARGV[3 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
+-- ARGV[3] call id: a resent call gets the first one's answer (its fetched jobs as
+--   includes/fetch.lua fetchReplay reads them again) and changes nothing (includes/calls.lua)
+-- ARGV[4 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
 -- Returns: {codes, next} as complete.lua.
 -- Events: for good: failed {jobId, failedReason, prev: active} (+ retries-exhausted {jobId, attemptsMade});
 --         retry later: delayed {jobId, delay = due}; retry now: waiting {jobId, prev: active}.
@@ -15,12 +17,17 @@
 -- release its parent (events in the parent's queue), and frees or hands on its deduplication id
 -- (includes/dedup.lua).
 -- @include base
+-- @include calls
 -- @include retention
 -- @include flows
 -- @include fetch
 -- @include jobs
 -- @include dedup
 -- @include metrics
+local kept = answeredCall(ARGV[3])
+if kept then
+  return moveReplay(kept)
+end
 local now = tonumber(ARGV[1])
 local items = cjson.decode(ARGV[2])
 local n = #items / 11
@@ -70,9 +77,16 @@ for i = 0, n - 1 do
   end
   codes[#codes + 1] = code
 end
-local req = readFetch(3)
+local req = readFetch(4)
 -- A fetch that follows signals other workers itself when work is left.
 if not req then
   signalIfFreed()
 end
-return { codes, fetchAfterMove(now, req, codes) }
+local fetched, taken = fetchAfterMove(now, req, codes)
+for _, code in ipairs(codes) do
+  if code == 0 then
+    keepAnswer(ARGV[3], moveRecord(codes, fetched, taken))
+    break
+  end
+end
+return { codes, fetched }

@@ -2,9 +2,15 @@
 -- (RateLimitError, WaitingError): a job given back keeps its place, as in BullMQ.
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
 -- ARGV[1] id   ARGV[2] token ('' = do not check the lock)   ARGV[3] now (ms)
+-- ARGV[4] call id: a resent call gets the first one's answer (includes/calls.lua)
 -- Returns: 0 done; -1 no such job; -2 no lock (or a lapsed one); -6 lock held by another token; -3 job not active.
 -- Events: waiting {jobId, prev: active}.
 -- @include base
+-- @include calls
+local kept = answeredCall(ARGV[4])
+if kept then
+  return kept
+end
 local id = ARGV[1]
 local jobKey = prefix .. id
 if redis.call('EXISTS', jobKey) == 0 then
@@ -23,4 +29,5 @@ leaveActive(id, jobKey)
 addToWaitingHead(id, jobPriority(jobKey))
 emit('waiting', 'jobId', id, 'prev', 'active')
 signal()
+keepAnswer(ARGV[4], 0)
 return 0

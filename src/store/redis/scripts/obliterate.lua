@@ -51,8 +51,8 @@ if left == 0 then
   redis.call('DEL', metaKey, eventsKey, markerKey, idKey, prefix .. 'repeat', prefix .. 'workers',
     prefix .. 'workers:alive', prefix .. 'metrics:completed', prefix .. 'metrics:completed:data',
     prefix .. 'metrics:failed', prefix .. 'metrics:failed:data')
-  -- Answers kept for resent addJobs calls (they expire within a minute anyway).
-  local pattern = string.gsub(prefix, '([%*%?%[%]\\])', '\\%1') .. 'addcall:*'
+  -- Answers kept for resent calls (includes/calls.lua; they expire within a minute anyway).
+  local pattern = string.gsub(prefix, '([%*%?%[%]\\])', '\\%1') .. 'call:*'
   local cursor = '0'
   repeat
     local page = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)

@@ -7,7 +7,8 @@
 --   ARGV[i+4] limiter duration (ms)
 --   ARGV[i+5] the n lock tokens as a JSON array
 -- Result: { jobs, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1) }; jobs is an empty list, or a
--- JSON text of [[id, [values of fetchedFields, false when absent]], ...].
+-- JSON text of [[id, [values of fetchedFields, false when absent]], ...]. fetch and fetchAfterMove
+-- return the jobs taken as a second value (a list of {id, values}), for fetchRecord.
 -- Queue-wide limits in <q>:meta: `concurrency` caps the active jobs (nothing fetched, ttl 0, when
 -- reached); `max` / `duration`, the global rate limit, replace the request's limiter.
 
@@ -187,15 +188,43 @@ local function fetch(now, req)
   end
   -- Jobs go back as one JSON text: the client parses it natively, far cheaper than decoding ~20
   -- bulk strings per job. A worker that got jobs does not wait, so it needs no next due time.
-  return { cjson.encode(jobs), 0, -1, 0 }
+  return { cjson.encode(jobs), 0, -1, 0 }, jobs
+end
+
+-- A fetch's answer as kept for a resent call (includes/calls.lua): the jobs it took as {id, token}
+-- pairs, not their data (which may be large), and the rest of the answer as it was.
+local function fetchRecord(result, jobs)
+  local taken = {}
+  for i, job in ipairs(jobs or {}) do
+    taken[i] = { job[1], job[2][18] }
+  end
+  return { taken, result[2], result[3], result[4] }
+end
+
+-- The answer again, from a fetchRecord: each job it took that its token still holds, read as it is
+-- now (the same values the first answer had, unless the job was updated since). A job that moved
+-- on meanwhile (stalled and taken by another worker, removed) is left out, never taken twice.
+local function fetchReplay(record)
+  local jobs = {}
+  for _, pair in ipairs(record[1]) do
+    local f = redis.call('HMGET', prefix .. pair[1], unpack(fetchedFields))
+    if f[18] == pair[2] then
+      jobs[#jobs + 1] = { pair[1], f }
+    end
+  end
+  if #jobs == 0 then
+    return { {}, record[2], record[3], record[4] }
+  end
+  return { cjson.encode(jobs), record[2], record[3], record[4] }
 end
 
 -- The `next` part of complete/fail: fetch when asked, and say `drained` when nothing is left.
+-- Returns the fetch's answer (0 when none was asked) and the jobs it took.
 -- `codes`: the move's result per item; a refused item's slot gets no job (its owner lost the lock).
 -- As BullMQ's moveToFinished: `drained` once the last job finished, with nothing waiting or active
 -- (a queue with jobs still running drains when the last of them finishes), asked to fetch or not.
 local function fetchAfterMove(now, req, codes)
-  local result = 0
+  local result, jobs = 0, nil
   local moved = false
   for _, code in ipairs(codes or {}) do
     if code == 0 then
@@ -205,14 +234,29 @@ local function fetchAfterMove(now, req, codes)
     end
   end
   if req then
-    result = fetch(now, req)
+    result, jobs = fetch(now, req)
     if #result[1] > 0 then
-      return result
+      return result, jobs
     end
   end
   -- Only after a job did finish: a refused move (say, of a job an obliterate removed) writes nothing.
   if moved and waitingCount() == 0 and redis.call('ZCARD', activeKey) == 0 then
     emit('drained')
   end
-  return result
+  return result, jobs
+end
+
+-- complete's and fail's answer {codes, next}, as kept for a resent call, and as given again.
+local function moveRecord(codes, fetched, jobs)
+  if fetched == 0 then
+    return { codes, 0 }
+  end
+  return { codes, fetchRecord(fetched, jobs) }
+end
+
+local function moveReplay(record)
+  if record[2] == 0 then
+    return { record[1], 0 }
+  end
+  return { record[1], fetchReplay(record[2]) }
 end
