@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Queue } from '../src/index.js';
+import { type Child, forkReady, killChild, stopChild } from './support/processes.js';
 import { queueName, until } from './support/stores.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'docket-checkpoint-'));
@@ -26,4 +27,46 @@ describe('sqlite WAL checkpoints', () => {
       await queue.close();
     }
   });
+
+  it('keeps the WAL under sqlite.maxWalBytes while another process keeps the queue full, and empties it when the load stops', async () => {
+    const file = join(dir, 'load.db');
+    const maxWalBytes = 4 * 2 ** 20;
+    const jobs = Number(process.env.WAL_JOBS ?? 20_000);
+    const wal = () => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
+    const child = new URL('./support/wal-load-child.ts', import.meta.url).pathname;
+    const args = [file, queueName(), String(jobs), String(maxWalBytes)];
+    const children: Child[] = [];
+    let peak = 0;
+    let shrinks = 0;
+    let last = 0;
+    // This process does nothing else meanwhile, so its timer samples the file every few ms.
+    const sampler = setInterval(() => {
+      const size = wal();
+      if (size < last) shrinks++;
+      last = size;
+      peak = Math.max(peak, size);
+    }, 2);
+    try {
+      children.push(await forkReady(child, ['worker', ...args]));
+      children.push(await forkReady(child, ['producer', ...args]));
+      await Promise.all(children.map((c) => message(c, 'done')));
+      // The load was enough to need the bound: the WAL reached the point where it is emptied, again and again.
+      expect(peak).toBeGreaterThanOrEqual(maxWalBytes / 4);
+      expect(shrinks).toBeGreaterThanOrEqual(3);
+      expect(peak).toBeLessThanOrEqual(maxWalBytes);
+      // The worker is still open, idle: the WAL is given back.
+      await until(() => wal() === 0, 10_000, 'the WAL to be emptied after the load');
+    } finally {
+      clearInterval(sampler);
+      await stopChild(children[0]).catch(() => undefined);
+      await Promise.all(children.map(killChild));
+    }
+  }, 120_000);
 });
+
+function message(child: Child, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.proc.on('message', (msg) => msg === text && resolve());
+    void child.exited.then((code) => reject(new Error(`child exited with ${code}:\n${child.stderr.join('')}`)));
+  });
+}
