@@ -28,6 +28,15 @@ describe('sqlite WAL checkpoints', () => {
     }
   });
 
+  it('refuses a maxWalBytes below 1 MiB or not an integer, and a synchronous it does not know', () => {
+    const connection = `sqlite:${join(dir, 'refused.db')}`;
+    for (const sqlite of [{ maxWalBytes: 1000 }, { maxWalBytes: 2 ** 20 + 0.5 }, { synchronous: 'OFF' }]) {
+      expect(() => new Queue(queueName(), { connection, sqlite: sqlite as never })).toThrow(
+        /sqlite\.(maxWalBytes|synchronous)/,
+      );
+    }
+  });
+
   it('keeps the WAL under sqlite.maxWalBytes while another process keeps the queue full, and empties it when the load stops', async () => {
     const file = join(dir, 'load.db');
     const maxWalBytes = 4 * 2 ** 20;
