@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Queue } from '../src/index.js';
 import { type Child, forkReady, killChild, stopChild } from './support/processes.js';
@@ -36,6 +37,34 @@ describe('sqlite WAL checkpoints', () => {
       );
     }
   });
+
+  it('goes on writing while a reader outside Docket holds an old snapshot, and empties the WAL once it let go', async () => {
+    const file = join(dir, 'reader.db');
+    const wal = () => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
+    const queue = new Queue(queueName(), { connection: `sqlite:${file}`, sqlite: { maxWalBytes: 2 ** 20 } });
+    try {
+      await queue.waitUntilReady();
+      // A read transaction left open: no checkpoint can empty the WAL meanwhile, so the writers,
+      // held back while the checkpointer tries, must be let go again (or they would wait forever).
+      const reader = new Database(file);
+      try {
+        reader.exec('BEGIN');
+        reader.prepare('SELECT count(*) FROM jobs').get();
+        for (let i = 0; i < 20; i++) {
+          await queue.addBulk(
+            Array.from({ length: 500 }, (_, n) => ({ name: 'x', data: { n, pad: 'p'.repeat(200) } })),
+          );
+        }
+        expect(await queue.count()).toBe(10_000);
+        expect(wal()).toBeGreaterThan(2 ** 20);
+      } finally {
+        reader.close();
+      }
+      await until(() => wal() === 0, 15_000, 'the WAL to be emptied once the reader let go');
+    } finally {
+      await queue.close();
+    }
+  }, 60_000);
 
   it('keeps the WAL under sqlite.maxWalBytes while another process keeps the queue full, and empties it when the load stops', async () => {
     const file = join(dir, 'load.db');

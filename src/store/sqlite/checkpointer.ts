@@ -21,8 +21,9 @@ import type Database from 'better-sqlite3';
  * 1 MB threshold by 5–13 MB. So while the checkpoint is wanted, the thread raises a flag
  * (`writesPaused`) that this process's writers wait on, asynchronously, before they begin; the
  * thread of every other process sees the same file size and does the same. The pause lasts one
- * checkpoint (~10–60 ms) and never more than `GATE_MAX_MS`, after which writes go on for a while
- * even if the checkpoint could not be made (a reader holding an old snapshot for long).
+ * checkpoint (~10–60 ms) and never more than `gateMaxMs` (1 s): when the checkpoint cannot be made (a
+ * reader holding an old snapshot for long, which Docket never does), writes go on unpaused for 1 s,
+ * then 2 s, 4 s… up to a minute between attempts.
  *
  * When nothing was written for a round and everything is copied, a TRUNCATE also gives the file's
  * space back. SQLite lets one checkpoint run at a time: the other processes' threads get "busy" at
@@ -65,7 +66,7 @@ export class Checkpointer {
     return Atomics.load(this.gate, 0) === 1;
   }
 
-  /** Resolves when the thread lowers its flag (at most `GATE_MAX_MS` after it raised it). */
+  /** Resolves when the thread lowers its flag (at most `gateMaxMs` after it raised it). */
   async writesResumed(): Promise<void> {
     while (Atomics.load(this.gate, 0) === 1) await sleep(1);
   }
@@ -90,15 +91,18 @@ const TIMING = {
   busyTimeoutMs: 250,
   /** The longest writers are held back for one checkpoint… */
   gateMaxMs: 1000,
-  /** …after which they are not held back again for this long. */
+  /** …after which they are not held back again for this long, doubled after each such failure… */
   gateBackoffMs: 1000,
+  /** …up to this. */
+  gateBackoffMaxMs: 60_000,
 };
 
 const THREAD_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { statSync } = require('node:fs');
 const Database = require(workerData.driver);
-const { file, passiveMs, truncateAtBytes, gate, sizeCheckMs, busyTimeoutMs, gateMaxMs, gateBackoffMs } = workerData;
+const { file, passiveMs, truncateAtBytes, gate, sizeCheckMs, busyTimeoutMs, gateMaxMs, gateBackoffMs, gateBackoffMaxMs } =
+  workerData;
 const db = new Database(file, { timeout: busyTimeoutMs });
 const walBytes = () => {
   try {
@@ -116,6 +120,7 @@ const checkpoint = (mode) => {
 };
 let gateSince = 0;
 let gateAgainAt = 0;
+let backoff = gateBackoffMs;
 const openGate = () => {
   gateSince = 0;
   Atomics.store(gate, 0, 0);
@@ -134,10 +139,12 @@ const round = () => {
     checkpoint('TRUNCATE');
     if (walBytes() < truncateAtBytes) {
       openGate(); // emptied, here or by another process
+      backoff = gateBackoffMs;
       lastFrames = -1;
     } else if (Date.now() - gateSince >= gateMaxMs) {
       openGate();
-      gateAgainAt = Date.now() + gateBackoffMs;
+      gateAgainAt = Date.now() + backoff;
+      backoff = Math.min(backoff * 2, gateBackoffMaxMs);
     } else {
       timer = setTimeout(round, 2); // another process's checkpoint runs, or a reader is finishing
       return;
