@@ -11,14 +11,14 @@ import type Database from 'better-sqlite3';
  * ~17 ms; see bench/NOTES.md). The thread holds its own connection and, every `passiveMs`, runs a
  * PASSIVE checkpoint, which never waits for readers or writers.
  *
- * PASSIVE alone let the WAL grow without bound under sustained load (868 MB in the 1 M-job run of
+ * PASSIVE alone let the WAL grow without bound under sustained load (2.45 GB in the 1 M-job run of
  * bench/RESULTS.md): SQLite starts the WAL over only when a commit finds every frame copied and no
  * reader in it, which a queue written to without a pause never offers. So when the WAL file passes
  * `truncateAtBytes` the thread runs a TRUNCATE checkpoint: with the write lock it copies what is left
  * and empties the file, so the next commit starts the WAL over. (RESTART would reuse the file in
  * place, and its size would no longer tell how much of it is in use.) Taking the write lock from
  * busy writers failed: they took it back between the busy handler's sleeps, and the WAL overshot a
- * 1 MB threshold by 5–13 MB. So while the checkpoint is wanted, the thread raises a flag
+ * 1 MB threshold by 5–14 MB. So while the checkpoint is wanted, the thread raises a flag
  * (`writesPaused`) that this process's writers wait on, asynchronously, before they begin; the
  * thread of every other process sees the same file size and does the same. The pause lasts one
  * checkpoint (~10–60 ms) and never more than `gateMaxMs` (1 s): when the checkpoint cannot be made (a
