@@ -31,5 +31,6 @@ export type { QueueBaseOptions } from './queue-base.js';
 export { QueueEvents, type QueueEventsOptions } from './queue-events.js';
 export { type Metrics, MetricsTime } from './queue-getters.js';
 export { type ConnectionOptions, createIORedisClient } from './store/connect.js';
+export type { SqliteOptions } from './store/sqlite/sqlite-options.js';
 export type { JobState } from './store/store.js';
 export { type Processor, Worker, type WorkerOptions } from './worker.js';

@@ -3,7 +3,7 @@ import { DocketBackend } from './backend.js';
 import { ValidationError } from './errors.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
 import { type ConnectionOptions, connect } from './store/connect.js';
-import type { SqliteOptions } from './store/sqlite/database.js';
+import type { SqliteOptions } from './store/sqlite/sqlite-options.js';
 import type { Store } from './store/store.js';
 
 export interface QueueBaseOptions {

@@ -2,7 +2,7 @@ import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ValidationError } from '../errors.js';
 import { isCluster } from './redis/cluster.js';
 import { RedisStore } from './redis/redis-store.js';
-import type { SqliteOptions } from './sqlite/database.js';
+import type { SqliteOptions } from './sqlite/sqlite-options.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 

@@ -4,12 +4,8 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
-import { migrate } from './schema.js';
-
-export interface SqliteOptions {
-  /** 'NORMAL' (default: survives a process crash) or 'FULL' (also survives power loss). */
-  synchronous?: 'NORMAL' | 'FULL';
-}
+import { BUSY_TIMEOUT_MS, busyBackoff, configure, isBusy, MAX_BUSY_ATTEMPTS } from './opening.js';
+import { type SqliteOptions, type SqliteSettings, sqliteSettings } from './sqlite-options.js';
 
 /**
  * One better-sqlite3 handle per file per process, shared by every Queue and Worker of the process,
@@ -19,10 +15,17 @@ export interface SqliteOptions {
 export class SharedDatabase {
   readonly changes = new EventEmitter();
   private refs = 0;
+  /** Set up (WAL, schema) and not released: calls run at once. */
+  private ready = false;
+  private released = false;
+  /** While the file was busy at the first attempt to set it up: the retries, which calls wait for. */
+  private opening?: Promise<void>;
+  private checkpointer?: Checkpointer;
 
   private constructor(
     readonly db: Database.Database,
     readonly key: string,
+    private readonly settings: SqliteSettings,
   ) {
     this.changes.setMaxListeners(0);
     this.runInTransaction = db.transaction((fn: () => unknown) => fn());
@@ -35,33 +38,77 @@ export class SharedDatabase {
   private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
   private static readonly open = new Map<string, SharedDatabase>();
-  private checkpointer?: Checkpointer;
 
+  /**
+   * The handle of `path` in this process, opened on first use. Never throws SQLITE_BUSY: when another
+   * process is creating, converting or migrating the file at this moment, the set-up is retried in the
+   * background and every call waits for it. Other errors of the first attempt (a file that is not
+   * Docket's, a newer schema) are thrown here.
+   */
   static acquire(path: string, opts: SqliteOptions = {}): SharedDatabase {
     const key = path === ':memory:' ? path : resolve(path);
     let shared = SharedDatabase.open.get(key);
     if (!shared) {
+      const settings = sqliteSettings(opts);
       if (key !== ':memory:') closeSync(openSync(key, 'a', 0o600)); // owner-only from the first byte
-      const db = new Database(key);
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
-      // Short: a busy writer is retried asynchronously by `transact`, never by blocking the event loop.
-      db.pragma('busy_timeout = 5');
-      migrate(db, key);
-      shared = new SharedDatabase(db, key);
-      if (key !== ':memory:') shared.checkpointer = new Checkpointer(db, key);
+      // better-sqlite3 waits 5 s for a lock by default: far too long for a constructor.
+      const db = new Database(key, { timeout: BUSY_TIMEOUT_MS });
+      shared = new SharedDatabase(db, key, settings);
+      try {
+        shared.setUp();
+      } catch (err) {
+        if (!isBusy(err)) {
+          db.close();
+          throw err;
+        }
+        shared.opening = shared.retrySetUp();
+        shared.opening.catch(() => undefined); // reported to the calls that wait for it
+      }
       SharedDatabase.open.set(key, shared);
     }
     shared.refs++;
     return shared;
   }
 
-  release(): void {
+  private setUp(): void {
+    configure(this.db, this.key, this.settings);
+    if (this.key !== ':memory:') {
+      this.checkpointer = new Checkpointer(this.db, this.key, Math.floor(this.settings.maxWalBytes / 4));
+    }
+    this.ready = true;
+  }
+
+  private async retrySetUp(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await sleep(busyBackoff(attempt));
+      if (this.released) throw new Error(`SQLite file ${this.key} was closed before it could be opened`);
+      try {
+        return this.setUp();
+      } catch (err) {
+        if (!isBusy(err) || attempt >= MAX_BUSY_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /** Resolves when the handle is set up; rejects when that failed or the handle was released. */
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return this.opening ?? Promise.reject(new Error(`SQLite file ${this.key} is closed`));
+  }
+
+  /**
+   * Resolves when the last user of the handle let go and the file is released: the main connection
+   * closed first (so it is not the last one and does no checkpoint on the event loop), then the
+   * checkpointer's, which removes the `-wal` and `-shm` files when no other process has the file open.
+   */
+  async release(): Promise<void> {
     if (--this.refs > 0) return;
     SharedDatabase.open.delete(this.key);
+    this.released = true;
     this.changes.emit('closed');
-    void this.checkpointer?.stop();
+    await this.opening?.catch(() => undefined);
     this.db.close();
+    await this.checkpointer?.stop();
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -97,32 +144,45 @@ export class SharedDatabase {
     return this.db.open;
   }
 
-  /** Runs `fn` in one BEGIN IMMEDIATE transaction, retrying asynchronously while the file is busy. */
+  /**
+   * Runs `fn` in one BEGIN IMMEDIATE transaction, retrying asynchronously while the file is busy, and
+   * waiting while the checkpointer empties an oversized WAL (checkpointer.ts).
+   */
   async transact<T>(fn: () => T): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+    if (!this.ready) await this.whenReady();
+    for (let attempt = 1; ; attempt++) {
+      // The checkpointer is about to empty an oversized WAL: let it have the write lock first.
+      if (this.checkpointer?.writesPaused) await this.checkpointer.writesResumed();
       try {
         return this.runInTransaction.immediate(fn) as T;
       } catch (err) {
-        if (!isBusy(err) || attempt > 2000) throw err;
-        await sleep(2 + Math.random() * Math.min(50, attempt * 2));
+        if (!isBusy(err) || attempt >= MAX_BUSY_ATTEMPTS) throw err;
+        await sleep(busyBackoff(attempt));
       }
     }
   }
 
   /** Same as `transact` for a plain read (no write lock taken). */
   async read<T>(fn: () => T): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+    if (!this.ready) await this.whenReady();
+    for (let attempt = 1; ; attempt++) {
       try {
         return fn();
       } catch (err) {
-        if (!isBusy(err) || attempt > 2000) throw err;
+        if (!isBusy(err) || attempt >= MAX_BUSY_ATTEMPTS) throw err;
         await sleep(2 + Math.random() * 10);
       }
     }
   }
 
+  /** Changes when another connection commits; NaN (never equal: a spurious wake-up) while busy. */
   private dataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    try {
+      return this.db.pragma('data_version', { simple: true }) as number;
+    } catch (err) {
+      if (isBusy(err)) return Number.NaN;
+      throw err;
+    }
   }
 
   private readonly generations = new Map<string, number>();
@@ -167,9 +227,4 @@ export class SharedDatabase {
       signal.addEventListener('abort', finish);
     });
   }
-}
-
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
 }

@@ -22,13 +22,14 @@ import type {
 } from '../store.js';
 import { Adding } from './adding.js';
 import { Admin } from './admin.js';
-import { SharedDatabase, type SqliteOptions } from './database.js';
+import { SharedDatabase } from './database.js';
 import { FlowLinks } from './flows.js';
 import { Housekeeping } from './housekeeping.js';
 import { SqliteMeta } from './meta.js';
 import { Parity } from './parity.js';
 import { Reads } from './reads.js';
 import { Schedulers } from './schedulers.js';
+import type { SqliteOptions } from './sqlite-options.js';
 import { Transitions } from './transitions.js';
 import { WorkerPath } from './worker-path.js';
 
@@ -47,6 +48,7 @@ export class SqliteStore implements Store {
   private readonly add: Adding;
   readonly meta: SqliteMeta;
   private closed = false;
+  private released?: Promise<void>;
 
   constructor(path: string, opts: SqliteOptions = {}) {
     this.sdb = SharedDatabase.acquire(path, opts);
@@ -62,12 +64,16 @@ export class SqliteStore implements Store {
     this.meta = new SqliteMeta(this.sdb, this.t, (queue, fn) => this.write(queue, fn));
   }
 
-  async ready(): Promise<void> {}
+  /** Resolves once the file is open, in WAL mode and migrated (retried while another process holds it). */
+  ready(): Promise<void> {
+    return this.sdb.whenReady();
+  }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Resolves once the file is released (see SharedDatabase.release). */
+  close(): Promise<void> {
     this.closed = true;
-    this.sdb.release();
+    this.released ??= this.sdb.release();
+    return this.released;
   }
 
   private async write<T>(queue: string, fn: () => T): Promise<T> {
