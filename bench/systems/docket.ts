@@ -5,12 +5,12 @@ import { jobOpts } from './options.js';
 
 export type DocketStore = 'redis' | 'sqlite' | 'sqlite-full';
 
-/** Docket's public module: `src/index.ts` (through tsx) or the built `dist/index.js`. */
+/** Docket's public module: `src/index.ts` (through tsx) or the built `dist/esm/index.js`. */
 export type DocketLib = typeof import('../../src/index.js');
 
 /** Loads Docket from its TypeScript source (default) or from `dist/` (after `npm run build`). */
 export async function loadDocket(from: 'src' | 'dist'): Promise<DocketLib> {
-  const path = from === 'dist' ? '../../dist/index.js' : '../../src/index.js';
+  const path = from === 'dist' ? '../../dist/esm/index.js' : '../../src/index.js';
   return (await import(path)) as DocketLib;
 }
 
