@@ -60,3 +60,6 @@ for (const module of Object.values(ENTRIES)) {
   const target = relative(join(file, '..'), join(CJS, `${module}.js`)).replaceAll('\\', '/');
   writeFileSync(file, `export * from '${target.startsWith('.') ? target : `./${target}`}';\n`);
 }
+
+// Written last: test/package/support/package-setup.ts rebuilds when a source is newer than this.
+writeFileSync('dist/build-info.json', `${JSON.stringify({ builtAt: new Date().toISOString() })}\n`);

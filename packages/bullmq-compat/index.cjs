@@ -1,0 +1,2 @@
+// Docket, under the name `bullmq`: the same module instances as require('docket').
+module.exports = require('docket');
