@@ -3,11 +3,15 @@ import { EventEmitter } from 'node:events';
 import { DocketBackend, storeOfBackendFactory } from './backend.js';
 import { JobMoveError, ValidationError } from './errors.js';
 import { Job } from './job.js';
+import type { AnyListener, FlowProducerListener, ListenerArgs } from './listeners.js';
 import type { JobsOptions } from './options/job-options.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
 import { openInstances, QueueBase, type QueueBaseOptions } from './queue-base.js';
 import { connect } from './store/connect.js';
 import type { Store, FlowJob as StoredFlowJob } from './store/store.js';
+import { TelemetryAttributes as A } from './telemetry/attributes.js';
+import { SpanKind } from './telemetry/interface.js';
+import { trace, withProducerMetadata } from './telemetry/trace.js';
 import { traceFlow } from './telemetry/tracing.js';
 
 /** A node of a flow: a job and the children it waits for. */
@@ -40,10 +44,23 @@ export interface NodeOpts {
   maxChildren?: number;
 }
 
+/** BullMQ's typed events (src/listeners.ts). */
+export interface FlowProducer {
+  on<U extends keyof FlowProducerListener>(event: U, listener: FlowProducerListener[U]): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once<U extends keyof FlowProducerListener>(event: U, listener: FlowProducerListener[U]): this;
+  once(event: string | symbol, listener: AnyListener): this;
+  off<U extends keyof FlowProducerListener>(event: U, listener: FlowProducerListener[U]): this;
+  off(event: string | symbol, listener: AnyListener): this;
+  emit<U extends keyof FlowProducerListener>(event: U, ...args: ListenerArgs<FlowProducerListener[U]>): boolean;
+  emit(event: string | symbol, ...args: any[]): boolean;
+}
+
 /**
  * Adds trees of jobs whose parents wait for their children, atomically: the whole tree is stored
  * or none of it. BullMQ's `FlowProducer`.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: adds typed event methods only (src/listeners.ts)
 export class FlowProducer extends EventEmitter {
   readonly name = 'flow-producer';
   private readonly store: Store;
@@ -82,7 +99,7 @@ export class FlowProducer extends EventEmitter {
     const key = `${prefix}:${queueName}`;
     let view = this.views.get(key);
     if (!view) {
-      view = new QueueBase(queueName, { prefix }, false, this.store);
+      view = new QueueBase(queueName, { prefix, telemetry: this.opts.telemetry }, false, this.store);
       this.views.set(key, view);
     }
     return view;
@@ -94,12 +111,21 @@ export class FlowProducer extends EventEmitter {
 
   /** Adds one tree atomically; resolves with the stored jobs in the same shape. */
   async add(flow: FlowJob, opts: FlowOpts = {}): Promise<JobNode> {
-    return traceFlow([flow], async ([traced]) => {
-      const nodes: StoredFlowJob[] = [];
-      const tree = this.prepare(traced, undefined, nodes, opts);
-      await this.store.addFlow(await this.ready(nodes)).then((res) => adoptIds(tree, nodes, res.ids));
-      return tree;
+    const { telemetry } = this.opts;
+    return trace(telemetry, SpanKind.PRODUCER, flow.queueName, 'addFlow', flow.queueName, ({ span }) => {
+      span?.setAttributes({ [A.FlowName]: flow.name });
+      return this.ownTracing([flow], async ([traced]) => {
+        const nodes: StoredFlowJob[] = [];
+        const tree = await this.prepare(traced, undefined, nodes, opts);
+        await this.store.addFlow(await this.ready(nodes)).then((res) => adoptIds(tree, nodes, res.ids));
+        return tree;
+      });
     });
+  }
+
+  /** Docket's own spans (tracing.ts) when the `telemetry` option is not set; `telemetry`'s come from `trace`. */
+  private ownTracing<T>(flows: FlowJob[], fn: (flows: FlowJob[]) => Promise<T>): Promise<T> {
+    return this.opts.telemetry ? fn(flows) : traceFlow(flows, fn);
   }
 
   /**
@@ -108,32 +134,38 @@ export class FlowProducer extends EventEmitter {
    * whole batch is tried first, and flow by flow only when it was refused.
    */
   async addBulk(flows: FlowJob[], opts: FlowOpts = {}): Promise<JobNode[]> {
-    return traceFlow(flows, async (traced) => {
-      const perFlow = traced.map((flow) => {
-        const nodes: StoredFlowJob[] = [];
-        return { tree: this.prepare(flow, undefined, nodes, opts), nodes };
-      });
-      const all = await this.ready(perFlow.flatMap((f) => f.nodes));
-      if (all.length === 0) return perFlow.map((f) => f.tree);
-      try {
-        const { ids } = await this.store.addFlow(all);
-        let at = 0;
-        for (const f of perFlow) {
-          adoptIds(f.tree, f.nodes, ids.slice(at, at + f.nodes.length));
-          at += f.nodes.length;
-        }
-      } catch (err) {
-        if (!isRefusedAdd(err)) throw err;
-        for (const f of perFlow) {
-          try {
-            adoptIds(f.tree, f.nodes, (await this.store.addFlow(f.nodes)).ids);
-          } catch (one) {
-            if (!isRefusedAdd(one)) throw one;
-          }
+    return trace(this.opts.telemetry, SpanKind.PRODUCER, '', 'addBulkFlows', '', ({ span }) => {
+      span?.setAttributes({ [A.BulkCount]: flows.length, [A.BulkNames]: flows.map((f) => f.name).join(',') });
+      return this.ownTracing(flows, (traced) => this.storeFlows(traced, opts));
+    });
+  }
+
+  private async storeFlows(flows: FlowJob[], opts: FlowOpts): Promise<JobNode[]> {
+    const perFlow: { tree: JobNode; nodes: StoredFlowJob[] }[] = [];
+    for (const flow of flows) {
+      const nodes: StoredFlowJob[] = [];
+      perFlow.push({ tree: await this.prepare(flow, undefined, nodes, opts), nodes });
+    }
+    const all = await this.ready(perFlow.flatMap((f) => f.nodes));
+    if (all.length === 0) return perFlow.map((f) => f.tree);
+    try {
+      const { ids } = await this.store.addFlow(all);
+      let at = 0;
+      for (const f of perFlow) {
+        adoptIds(f.tree, f.nodes, ids.slice(at, at + f.nodes.length));
+        at += f.nodes.length;
+      }
+    } catch (err) {
+      if (!isRefusedAdd(err)) throw err;
+      for (const f of perFlow) {
+        try {
+          adoptIds(f.tree, f.nodes, (await this.store.addFlow(f.nodes)).ids);
+        } catch (one) {
+          if (!isRefusedAdd(one)) throw one;
         }
       }
-      return perFlow.map((f) => f.tree);
-    });
+    }
+    return perFlow.map((f) => f.tree);
   }
 
   private async ready(nodes: StoredFlowJob[]): Promise<StoredFlowJob[]> {
@@ -141,30 +173,40 @@ export class FlowProducer extends EventEmitter {
     return nodes;
   }
 
-  /** Flattens a tree parents-first into `out`, returning the matching JobNode tree. */
+  /**
+   * Flattens a tree parents-first into `out`, returning the matching JobNode tree. With `telemetry`
+   * each node gets BullMQ's `addNode <queue>` span (a child's inside its parent's), whose context the
+   * node's job carries to its consumer.
+   */
   private prepare(
     flow: FlowJob,
     parent: { id: string; queue: string } | undefined,
     out: StoredFlowJob[],
     opts: FlowOpts,
-  ): JobNode {
+  ): Promise<JobNode> {
     validateQueueName(flow.queueName);
     const view = this.view(flow.queueName, flow.prefix);
     const defaults = opts.queuesOptions?.[flow.queueName]?.defaultJobOptions ?? {};
-    const jobOpts: JobsOptions = { ...defaults, ...flow.opts };
-    if (parent) jobOpts.parent = parent;
-    const id = jobOpts.jobId ?? randomUUID();
+    const base: JobsOptions = { ...defaults, ...flow.opts };
+    const id: string = base.jobId ?? randomUUID();
     const children = flow.children ?? [];
-    if (children.length > 0 && jobOpts.deduplication !== undefined) {
-      // BullMQ's words: a deduplicated parent would leave its new children waiting for nothing.
-      throw new ValidationError('Deduplication options cannot be used on flow nodes with children');
-    }
-    const stored = Job.toNewJob(flow.name, flow.data ?? {}, { ...jobOpts, jobId: id });
-    out.push({ ...stored, id, queue: view.qualifiedName, hasChildren: children.length > 0 });
-    const job = new Job(view, flow.name, flow.data ?? {}, jobOpts, id);
-    const ref = { id, queue: view.qualifiedName };
-    const childNodes = children.map((child) => this.prepare(child, ref, out, opts));
-    return childNodes.length > 0 ? { job, children: childNodes } : { job };
+    const { telemetry } = this.opts;
+    return trace(telemetry, SpanKind.PRODUCER, flow.queueName, 'addNode', flow.queueName, async (scope) => {
+      scope.span?.setAttributes({ [A.JobName]: flow.name, [A.JobId]: id });
+      const jobOpts = withProducerMetadata(base, scope.metadata());
+      if (parent) jobOpts.parent = parent;
+      if (children.length > 0 && jobOpts.deduplication !== undefined) {
+        // BullMQ's words: a deduplicated parent would leave its new children waiting for nothing.
+        throw new ValidationError('Deduplication options cannot be used on flow nodes with children');
+      }
+      const stored = Job.toNewJob(flow.name, flow.data ?? {}, { ...jobOpts, jobId: id });
+      out.push({ ...stored, id, queue: view.qualifiedName, hasChildren: children.length > 0 });
+      const job = new Job(view, flow.name, flow.data ?? {}, jobOpts, id);
+      const ref = { id, queue: view.qualifiedName };
+      const childNodes: JobNode[] = [];
+      for (const child of children) childNodes.push(await this.prepare(child, ref, out, opts));
+      return childNodes.length > 0 ? { job, children: childNodes } : { job };
+    });
   }
 
   /** Reads a stored tree from its root, `depth` levels deep. */

@@ -24,13 +24,38 @@ export {
   type RepeatOptions,
   type RepeatStrategy,
 } from './job-scheduler.js';
+export type {
+  FlowProducerListener,
+  IoredisListener,
+  QueueEventsListener,
+  QueueListener,
+  WorkerListener,
+} from './listeners.js';
 export type { BackoffStrategy } from './options/backoff.js';
 export type { BackoffOptions, BulkJobOptions, JobsOptions, KeepJobs, ParentOptions } from './options/job-options.js';
 export { Queue, type QueueOptions } from './queue.js';
 export type { QueueBaseOptions } from './queue-base.js';
 export { QueueEvents, type QueueEventsOptions } from './queue-events.js';
 export { type Metrics, MetricsTime } from './queue-getters.js';
-export { type ConnectionOptions, createIORedisClient } from './store/connect.js';
+export { type ConnectionOptions, createIORedisClient, type RedisClient } from './store/connect.js';
 export type { SqliteOptions } from './store/sqlite/sqlite-options.js';
 export type { JobState } from './store/store.js';
+export { MetricNames, TelemetryAttributes } from './telemetry/attributes.js';
+export {
+  type Attributes,
+  type AttributeValue,
+  type ContextManager,
+  type Counter,
+  type Exception,
+  type Gauge,
+  type Histogram,
+  type Meter,
+  type MetricOptions,
+  type Span,
+  SpanKind,
+  type SpanOptions,
+  type Telemetry,
+  type Time,
+  type Tracer,
+} from './telemetry/interface.js';
 export { type Processor, Worker, type WorkerOptions } from './worker.js';

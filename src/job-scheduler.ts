@@ -11,6 +11,9 @@ import {
 import type { JobsOptions } from './options/job-options.js';
 import { toJson } from './options/validate.js';
 import type { NewJob, SchedulerRecord } from './store/store.js';
+import { TelemetryAttributes as A } from './telemetry/attributes.js';
+import { SpanKind } from './telemetry/interface.js';
+import { withProducerMetadata } from './telemetry/trace.js';
 
 export {
   type AdvancedRepeatOptions,
@@ -123,34 +126,45 @@ export class JobScheduler extends EventEmitter {
     const offset = every && repeatOpts.offset ? repeatOpts.offset : undefined;
     const startDate = toMillis(repeatOpts.startDate);
     const template = templateOf(opts);
-    const jobOpts: JobSchedulerJobOptions = {
-      ...template,
-      repeat: { ...kept, offset, count: iterationCount, startDate, endDate },
-      timestamp: clock,
-      repeatJobKey: jobSchedulerId,
-    };
-    const job = toSchedulerJob(jobName, jobData, jobOpts);
-    await this.owner.waitUntilReady();
-    const store = this.owner.store;
-    const queue = this.owner.qualifiedName;
-    const iteration = { now: clock, nextMillis, job };
-    if (!override) {
-      const jobId = await store.scheduleNext(queue, jobSchedulerId, producerId ?? '', iteration);
-      return jobId ? new Job<T, R, N>(this.owner, jobName, jobData, jobOpts, jobId) : undefined;
-    }
-    const record: SchedulerRecord = {
-      id: jobSchedulerId,
-      repeat: JSON.stringify({ every, pattern, tz: repeatOpts.tz, startDate, endDate, limit }),
-      name: jobName,
-      data: toJson(jobData, 'data'),
-      opts: toJson(template, 'opts'),
-      iterationCount: 1,
-      offset,
-    };
-    const res = await store.upsertScheduler(queue, record, iteration);
-    if ('refused' in res) throw new Error(res.refused === 'collision' ? COLLISION : BUSY);
-    const delay = res.delay;
-    return new Job<T, R, N>(this.owner, jobName, jobData, { ...jobOpts, delay, prevMillis: clock + delay }, res.jobId);
+    // BullMQ's producer span for an iteration: `add <queue>.<job name>`, its context carried by the job.
+    return this.owner.trace(SpanKind.PRODUCER, 'add', `${this.owner.name}.${jobName}`, async ({ span, metadata }) => {
+      const jobOpts: JobSchedulerJobOptions = withProducerMetadata(
+        {
+          ...template,
+          repeat: { ...kept, offset, count: iterationCount, startDate, endDate },
+          timestamp: clock,
+          repeatJobKey: jobSchedulerId,
+        },
+        metadata(),
+      );
+      const job = toSchedulerJob(jobName, jobData, jobOpts);
+      await this.owner.waitUntilReady();
+      const store = this.owner.store;
+      const queue = this.owner.qualifiedName;
+      const iteration = { now: clock, nextMillis, job };
+      let added: Job<T, R, N> | undefined;
+      if (!override) {
+        const jobId = await store.scheduleNext(queue, jobSchedulerId, producerId ?? '', iteration);
+        added = jobId ? new Job<T, R, N>(this.owner, jobName, jobData, jobOpts, jobId) : undefined;
+      } else {
+        const record: SchedulerRecord = {
+          id: jobSchedulerId,
+          repeat: JSON.stringify({ every, pattern, tz: repeatOpts.tz, startDate, endDate, limit }),
+          name: jobName,
+          data: toJson(jobData, 'data'),
+          opts: toJson(template, 'opts'),
+          iterationCount: 1,
+          offset,
+        };
+        const res = await store.upsertScheduler(queue, record, iteration);
+        if ('refused' in res) throw new Error(res.refused === 'collision' ? COLLISION : BUSY);
+        const delay = res.delay;
+        const stored = { ...jobOpts, delay, prevMillis: clock + delay };
+        added = new Job<T, R, N>(this.owner, jobName, jobData, stored, res.jobId);
+      }
+      if (added) span?.setAttributes({ [A.JobSchedulerId]: jobSchedulerId, [A.JobId]: added.id });
+      return added;
+    });
   }
 
   /** True when `id` names a job scheduler of this queue. */

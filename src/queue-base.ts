@@ -5,6 +5,8 @@ import { validatePrefix, validateQueueName } from './options/validate.js';
 import { type ConnectionOptions, connect } from './store/connect.js';
 import type { SqliteOptions } from './store/sqlite/sqlite-options.js';
 import type { Store } from './store/store.js';
+import type { SpanKind, Telemetry } from './telemetry/interface.js';
+import { type SpanScope, trace } from './telemetry/trace.js';
 
 export interface QueueBaseOptions {
   /** Where the queue lives: see README "Choosing a store". Defaults to DOCKET_URL, else `sqlite:./docket.db`. */
@@ -15,6 +17,12 @@ export interface QueueBaseOptions {
   sqlite?: SqliteOptions;
   skipVersionCheck?: boolean;
   skipWaitingForReady?: boolean;
+  /**
+   * BullMQ's telemetry: spans (and metrics) with BullMQ's names and attributes through a `Telemetry`
+   * implementation such as `new BullMQOtel(...)` from `bullmq-otel`. Without it Docket traces through
+   * `@opentelemetry/api` on its own when that is installed (docs/tools.md).
+   */
+  telemetry?: Telemetry;
 }
 
 /** BullMQ v6's `backendFactory` argument: Docket picks its store from `connection` instead. */
@@ -36,6 +44,8 @@ export class QueueBase extends EventEmitter {
   readonly prefix: string;
   /** @internal the storage seam; the API layer talks to storage only through it. */
   readonly store: Store;
+  /** The `telemetry` option (BullMQ's); undefined when not given. */
+  readonly telemetry?: Telemetry;
   protected closing?: Promise<void>;
   private readyPromise?: Promise<void>;
   /** Set by Worker: its store also prepares what waiting for work needs before it counts as ready. */
@@ -53,6 +63,7 @@ export class QueueBase extends EventEmitter {
     this.name = name;
     this.prefix = prefix;
     this.qualifiedName = `${prefix}:${name}`;
+    this.telemetry = opts.telemetry;
     this.ownsStore = shared === undefined;
     this.store = shared ?? connect({ connection: opts.connection, sqlite: opts.sqlite, blocking });
     try {
@@ -67,6 +78,20 @@ export class QueueBase extends EventEmitter {
         if (!this.closed && this.listenerCount('error') > 0) this.emit('error', err);
       };
     }
+  }
+
+  /**
+   * Runs `fn` in a span named `<operation> <destination>` through the `telemetry` option, as BullMQ's
+   * `trace` (a plain call without it). `parentMetadata`: a job's `opts.telemetry.metadata`.
+   */
+  trace<T>(
+    kind: SpanKind,
+    operation: string,
+    destination: string,
+    fn: (scope: SpanScope) => Promise<T>,
+    parentMetadata?: string,
+  ): Promise<T> {
+    return trace(this.telemetry, kind, this.name, operation, destination, fn, parentMetadata);
   }
 
   /** Resolves when the store is connected and the queue's schema checked. */

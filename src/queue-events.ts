@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FinishedWatcher } from './job.js';
+import type { AnyListener, ListenerArgs, QueueEventsListener } from './listeners.js';
 import { Presence } from './presence.js';
 import { QueueBase, type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
 
@@ -11,11 +12,37 @@ export interface QueueEventsOptions extends QueueBaseOptions {
   blockingTimeout?: number;
 }
 
+/** BullMQ's typed events (src/listeners.ts), with the listener interface as a type argument for custom events. */
+export interface QueueEvents<ReturnType = any> {
+  on<QEL extends QueueEventsListener<ReturnType> = QueueEventsListener<ReturnType>, U extends keyof QEL = keyof QEL>(
+    event: U,
+    listener: QEL[U],
+  ): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once<QEL extends QueueEventsListener<ReturnType> = QueueEventsListener<ReturnType>, U extends keyof QEL = keyof QEL>(
+    event: U,
+    listener: QEL[U],
+  ): this;
+  once(event: string | symbol, listener: AnyListener): this;
+  off<QEL extends QueueEventsListener<ReturnType> = QueueEventsListener<ReturnType>, U extends keyof QEL = keyof QEL>(
+    event: U,
+    listener: QEL[U],
+  ): this;
+  off(event: string | symbol, listener: AnyListener): this;
+  emit<QEL extends QueueEventsListener<ReturnType> = QueueEventsListener<ReturnType>, U extends keyof QEL = keyof QEL>(
+    event: U,
+    ...args: ListenerArgs<QEL[U]>
+  ): boolean;
+  emit(event: string | symbol, ...args: any[]): boolean;
+}
+
 /**
  * Every event of a queue, from every process, read from the queue's capped event log. Listeners get
  * `(args, eventId)` with BullMQ's payloads; `<event>:<jobId>` is emitted too.
  */
-export class QueueEvents extends QueueBase implements FinishedWatcher {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: adds typed event methods only (src/listeners.ts)
+// biome-ignore lint/correctness/noUnusedVariables: ReturnType types the merged listener methods
+export class QueueEvents<ReturnType = any> extends QueueBase implements FinishedWatcher {
   readonly opts: QueueEventsOptions;
   private running?: Promise<void>;
   private readonly stop = new AbortController();

@@ -3,6 +3,7 @@ import { type DependencyItem, dependencySlice } from './job-dependencies.js';
 import { QueueBase } from './queue-base.js';
 import type { QueueMeta } from './store/meta.js';
 import type { JobState } from './store/store.js';
+import { recordJobCounts } from './telemetry/trace.js';
 
 // BullMQ v6 has no 'paused' state: jobs of a paused queue are counted as waiting.
 const ALL_TYPES = ['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children'];
@@ -174,9 +175,11 @@ export class QueueGetters<DataType = any, ResultType = any, NameType extends str
     return `${lines.join('\n')}\n`;
   }
 
-  /** Counts per state as getJobCounts; BullMQ also records them on its telemetry meter, which Docket has not. */
-  recordJobCountsMetric(...types: string[]): Promise<Record<string, number>> {
-    return this.getJobCounts(...types);
+  /** Counts per state as getJobCounts, also recorded on the `telemetry` meter (gauge `bullmq.queue.jobs`). */
+  async recordJobCountsMetric(...types: string[]): Promise<Record<string, number>> {
+    const counts = await this.getJobCounts(...types);
+    recordJobCounts(this.telemetry, this.name, counts);
+    return counts;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { moveError, ValidationError } from './errors.js';
+import { moveError } from './errors.js';
 import { Job, type JobProgress } from './job.js';
 import {
   type AdvancedRepeatOptions,
@@ -7,10 +7,14 @@ import {
   type JobSchedulerTemplate,
   type RepeatOptions,
 } from './job-scheduler.js';
+import type { AnyListener, ListenerArgs, QueueListener } from './listeners.js';
 import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
 import { toJson, validateJobOptions } from './options/validate.js';
 import { type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
-import { QueueGetters } from './queue-getters.js';
+import { QueueLimits } from './queue-limits.js';
+import { TelemetryAttributes as A } from './telemetry/attributes.js';
+import { SpanKind } from './telemetry/interface.js';
+import { withProducerMetadata } from './telemetry/trace.js';
 import { traceAdd } from './telemetry/tracing.js';
 import { EVENTS_MAX_LEN, LIBRARY_VERSION } from './version.js';
 
@@ -23,8 +27,33 @@ export interface QueueOptions extends QueueBaseOptions {
   skipMetasUpdate?: boolean;
 }
 
+/** BullMQ's typed events (src/listeners.ts). */
+export interface Queue<DataType = any, ResultType = any, NameType extends string = string> {
+  on<U extends keyof QueueListener<Job<DataType, ResultType, NameType>>>(
+    event: U,
+    listener: QueueListener<Job<DataType, ResultType, NameType>>[U],
+  ): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once<U extends keyof QueueListener<Job<DataType, ResultType, NameType>>>(
+    event: U,
+    listener: QueueListener<Job<DataType, ResultType, NameType>>[U],
+  ): this;
+  once(event: string | symbol, listener: AnyListener): this;
+  off<U extends keyof QueueListener<Job<DataType, ResultType, NameType>>>(
+    event: U,
+    listener: QueueListener<Job<DataType, ResultType, NameType>>[U],
+  ): this;
+  off(event: string | symbol, listener: AnyListener): this;
+  emit<U extends keyof QueueListener<Job<DataType, ResultType, NameType>>>(
+    event: U,
+    ...args: ListenerArgs<QueueListener<Job<DataType, ResultType, NameType>>[U]>
+  ): boolean;
+  emit(event: string | symbol, ...args: any[]): boolean;
+}
+
 /** Adds and inspects jobs. BullMQ's `Queue`, on either store. */
-export class Queue<DataType = any, ResultType = any, NameType extends string = string> extends QueueGetters<
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: adds typed event methods only (src/listeners.ts)
+export class Queue<DataType = any, ResultType = any, NameType extends string = string> extends QueueLimits<
   DataType,
   ResultType,
   NameType
@@ -71,32 +100,56 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 
   /** Adds one job. A custom `jobId` that exists already returns the existing job unchanged. */
   async add(name: NameType, data: DataType, opts: JobsOptions = {}): Promise<Job<DataType, ResultType, NameType>> {
-    const [job] = await this.addBulk([{ name, data, opts }]);
-    return job;
+    return this.trace(SpanKind.PRODUCER, 'add', `${this.name}.${name}`, async ({ span, metadata }) => {
+      const [job] = await this.addJobs([{ name, data, opts: withProducerMetadata(opts, metadata()) }]);
+      span?.setAttributes({ [A.JobName]: name, [A.JobId]: job.id });
+      return job;
+    });
   }
 
   /** Adds many jobs in one atomic step: all are stored or none. */
   async addBulk(
     jobs: { name: NameType; data: DataType; opts?: BulkJobOptions }[],
   ): Promise<Job<DataType, ResultType, NameType>[]> {
-    const merged = jobs.map((j) => ({ name: j.name, data: j.data, opts: { ...this.jobsOpts, ...j.opts } }));
-    return traceAdd(this.name, merged, async (traced) => {
-      const added = await Job.createBulk<DataType, ResultType, NameType>(this, traced);
-      for (const job of added) this.emit('waiting', job);
-      return added;
+    return this.trace(SpanKind.PRODUCER, 'addBulk', this.name, ({ span, metadata }) => {
+      span?.setAttributes({ [A.BulkNames]: jobs.map((j) => j.name), [A.BulkCount]: jobs.length });
+      const meta = metadata();
+      return this.addJobs(jobs.map((j) => ({ ...j, opts: withProducerMetadata(j.opts ?? {}, meta) })));
     });
   }
 
+  /** Stores jobs with the queue's default options; Docket's own tracing applies when `telemetry` is not set. */
+  private async addJobs(
+    jobs: { name: NameType; data: DataType; opts: BulkJobOptions }[],
+  ): Promise<Job<DataType, ResultType, NameType>[]> {
+    const merged = jobs.map((j) => ({ name: j.name, data: j.data, opts: { ...this.jobsOpts, ...j.opts } }));
+    const store = async (traced: typeof merged) => {
+      const added = await Job.createBulk<DataType, ResultType, NameType>(this, traced);
+      for (const job of added) this.emit('waiting', job);
+      return added;
+    };
+    return this.telemetry ? store(merged) : traceAdd(this.name, merged, store);
+  }
+
   async pause(): Promise<void> {
-    await this.waitUntilReady();
-    await this.store.pause(this.qualifiedName, true);
-    this.emit('paused');
+    await this.trace(SpanKind.INTERNAL, 'pause', this.name, async () => {
+      await this.waitUntilReady();
+      await this.store.pause(this.qualifiedName, true);
+      this.emit('paused');
+    });
   }
 
   async resume(): Promise<void> {
-    await this.waitUntilReady();
-    await this.store.pause(this.qualifiedName, false);
-    this.emit('resumed');
+    await this.trace(SpanKind.INTERNAL, 'resume', this.name, async () => {
+      await this.waitUntilReady();
+      await this.store.pause(this.qualifiedName, false);
+      this.emit('resumed');
+    });
+  }
+
+  override async close(): Promise<void> {
+    if (this.closed) return super.close();
+    await this.trace(SpanKind.INTERNAL, 'close', this.name, () => super.close());
   }
 
   async isPaused(): Promise<boolean> {
@@ -106,8 +159,11 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 
   /** Stops every worker of this queue from taking jobs for `expireTimeMs`. */
   async rateLimit(expireTimeMs: number): Promise<void> {
-    await this.waitUntilReady();
-    await this.store.rateLimit(this.qualifiedName, expireTimeMs, Date.now());
+    await this.trace(SpanKind.INTERNAL, 'rateLimit', this.name, async ({ span }) => {
+      span?.setAttributes({ [A.QueueRateLimit]: expireTimeMs });
+      await this.waitUntilReady();
+      await this.store.rateLimit(this.qualifiedName, expireTimeMs, Date.now());
+    });
   }
 
   /**
@@ -122,10 +178,13 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 
   /** Sets a job's progress; the queue emits `progress(jobId, progress)` (a Job's own update emits the job). */
   async updateJobProgress(jobId: string, progress: JobProgress): Promise<void> {
-    await this.waitUntilReady();
-    const code = await this.store.updateProgress(this.qualifiedName, jobId, toJson(progress, 'progress'));
-    if (code !== 0) throw moveError(code, jobId, 'updateProgress');
-    this.emit('progress', jobId, progress);
+    await this.trace(SpanKind.INTERNAL, 'updateJobProgress', this.name, async ({ span }) => {
+      span?.setAttributes({ [A.JobId]: jobId, [A.JobProgress]: JSON.stringify(progress) });
+      await this.waitUntilReady();
+      const code = await this.store.updateProgress(this.qualifiedName, jobId, toJson(progress, 'progress'));
+      if (code !== 0) throw moveError(code, jobId, 'updateProgress');
+      this.emit('progress', jobId, progress);
+    });
   }
 
   protected override async shutdown(): Promise<void> {
@@ -135,20 +194,26 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 
   /** Removes a job and its logs; 1 when removed, 0 when missing. Throws when the job is locked. */
   async remove(jobId: string, { removeChildren = true }: { removeChildren?: boolean } = {}): Promise<number> {
-    await this.waitUntilReady();
-    const removed = await this.store.remove(this.qualifiedName, jobId, Date.now(), removeChildren);
-    if (removed < 0) throw moveError(removed, jobId, 'removeJob');
-    if (removed === 0 && (await this.store.getState(this.qualifiedName, jobId)) !== 'unknown') {
-      throw new Error(`Job ${jobId} could not be removed because it is locked by another worker`);
-    }
-    if (removed) this.emit('removed', jobId);
-    return removed;
+    return this.trace(SpanKind.INTERNAL, 'remove', this.name, async ({ span }) => {
+      span?.setAttributes({ [A.JobId]: jobId, [A.JobOptions]: JSON.stringify({ removeChildren }) });
+      await this.waitUntilReady();
+      const removed = await this.store.remove(this.qualifiedName, jobId, Date.now(), removeChildren);
+      if (removed < 0) throw moveError(removed, jobId, 'removeJob');
+      if (removed === 0 && (await this.store.getState(this.qualifiedName, jobId)) !== 'unknown') {
+        throw new Error(`Job ${jobId} could not be removed because it is locked by another worker`);
+      }
+      if (removed) this.emit('removed', jobId);
+      return removed;
+    });
   }
 
   /** Removes waiting (and, with `delayed`, delayed) jobs. Active and finished jobs stay. */
   async drain(delayed = false): Promise<void> {
-    await this.waitUntilReady();
-    await this.store.drain(this.qualifiedName, delayed);
+    await this.trace(SpanKind.INTERNAL, 'drain', this.name, async ({ span }) => {
+      span?.setAttributes({ [A.QueueDrainDelay]: delayed });
+      await this.waitUntilReady();
+      await this.store.drain(this.qualifiedName, delayed);
+    });
   }
 
   /**
@@ -156,35 +221,51 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
    * `cleaned` event names `waiting` as `wait`, as BullMQ does.
    */
   async clean(grace: number, limit: number, type = 'completed'): Promise<string[]> {
-    await this.waitUntilReady();
-    const ids = await this.store.clean(this.qualifiedName, grace, limit, type, Date.now());
-    this.emit('cleaned', ids, type === 'waiting' ? 'wait' : type);
-    return ids;
+    return this.trace(SpanKind.INTERNAL, 'clean', this.name, async ({ span }) => {
+      await this.waitUntilReady();
+      const ids = await this.store.clean(this.qualifiedName, grace, limit, type, Date.now());
+      this.emit('cleaned', ids, type === 'waiting' ? 'wait' : type);
+      span?.setAttributes({
+        [A.QueueGrace]: grace,
+        [A.JobType]: type,
+        [A.QueueCleanLimit]: limit || Number.POSITIVE_INFINITY,
+        [A.QueueCleanCount]: ids.length,
+      });
+      return ids;
+    });
   }
 
   /** Removes the whole queue. Refuses while jobs are active unless `force`. */
   async obliterate(opts: { force?: boolean; count?: number } = {}): Promise<void> {
-    await this.waitUntilReady();
-    await this.store.pause(this.qualifiedName, true);
-    for (;;) {
-      const left = await this.store.obliterate(this.qualifiedName, opts.force ?? false, opts.count ?? 1000);
-      // BullMQ's exact text: tools match it whole (bull-board answers 409 "has active jobs" on it).
-      if (left === -1) throw new Error('Cannot obliterate queue with active jobs');
-      if (left === 0) return;
-    }
+    await this.trace(SpanKind.INTERNAL, 'obliterate', this.name, async () => {
+      await this.waitUntilReady();
+      await this.store.pause(this.qualifiedName, true);
+      for (;;) {
+        const left = await this.store.obliterate(this.qualifiedName, opts.force ?? false, opts.count ?? 1000);
+        // BullMQ's exact text: tools match it whole (bull-board answers 409 "has active jobs" on it).
+        if (left === -1) throw new Error('Cannot obliterate queue with active jobs');
+        if (left === 0) return;
+      }
+    });
   }
 
   /** Moves failed (or completed) jobs back to waiting, `count` per step. */
   async retryJobs(opts: { count?: number; state?: 'completed' | 'failed'; timestamp?: number } = {}): Promise<void> {
-    await this.waitUntilReady();
-    const { count = 1000, state = 'failed', timestamp = Date.now() } = opts;
-    while ((await this.store.retryJobs(this.qualifiedName, state, count, timestamp)) > 0);
+    await this.trace(SpanKind.PRODUCER, 'retryJobs', this.name, async ({ span }) => {
+      span?.setAttributes({ [A.QueueOptions]: JSON.stringify(opts) });
+      await this.waitUntilReady();
+      const { count = 1000, state = 'failed', timestamp = Date.now() } = opts;
+      while ((await this.store.retryJobs(this.qualifiedName, state, count, timestamp)) > 0);
+    });
   }
 
   /** Moves delayed jobs to waiting, `count` per step. */
   async promoteJobs(opts: { count?: number } = {}): Promise<void> {
-    await this.waitUntilReady();
-    while ((await this.store.promoteJobs(this.qualifiedName, opts.count ?? 1000)) > 0);
+    await this.trace(SpanKind.INTERNAL, 'promoteJobs', this.name, async ({ span }) => {
+      span?.setAttributes({ [A.QueueOptions]: JSON.stringify(opts) });
+      await this.waitUntilReady();
+      while ((await this.store.promoteJobs(this.qualifiedName, opts.count ?? 1000)) > 0);
+    });
   }
 
   async addJobLog(jobId: string, logRow: string, keepLogs?: number): Promise<number> {
@@ -196,8 +277,11 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 
   /** Keeps only the newest `maxLength` entries of the queue's event log; returns how many went. */
   async trimEvents(maxLength: number): Promise<number> {
-    await this.waitUntilReady();
-    return this.store.trimEvents(this.qualifiedName, maxLength);
+    return this.trace(SpanKind.INTERNAL, 'trimEvents', this.name, async ({ span }) => {
+      span?.setAttributes({ [A.QueueEventMaxLength]: maxLength });
+      await this.waitUntilReady();
+      return this.store.trimEvents(this.qualifiedName, maxLength);
+    });
   }
 
   /** BullMQ removes a key its versions before 5 wrote; Docket never had it. Resolves 0. */
@@ -262,8 +346,11 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   }
 
   async removeDeduplicationKey(id: string): Promise<number> {
-    await this.waitUntilReady();
-    return this.store.removeDedupKey(this.qualifiedName, id);
+    return this.trace(SpanKind.INTERNAL, 'removeDeduplicationKey', this.name, async ({ span }) => {
+      span?.setAttributes({ [A.DeduplicationKey]: id });
+      await this.waitUntilReady();
+      return this.store.removeDedupKey(this.qualifiedName, id);
+    });
   }
 
   /** Legacy name of getDeduplicationJobId. */
@@ -272,80 +359,12 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   }
 
   /** Legacy name of removeDeduplicationKey. */
-  removeDebounceKey(id: string): Promise<number> {
-    return this.removeDeduplicationKey(id);
-  }
-
-  // ── global limits ─────────────────────────────────────────────────────────────────
-
-  // The setters resolve what BullMQ's HSET/HDEL of the meta fields resolve: how many fields were
-  // added or removed (read just before; the count is informative, the write is what matters).
-
-  /** No more than `concurrency` jobs of this queue run at once, across all workers. Resolves 1 when newly set. */
-  async setGlobalConcurrency(concurrency: number): Promise<number> {
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new ValidationError(`concurrency must be an integer >= 1 (got ${String(concurrency)})`);
-    }
-    await this.waitUntilReady();
-    const before = await this.getGlobalConcurrency();
-    await this.store.setGlobalConcurrency(this.qualifiedName, concurrency);
-    return before === null ? 1 : 0;
-  }
-
-  async getGlobalConcurrency(): Promise<number | null> {
-    await this.waitUntilReady();
-    return (await this.store.getGlobalLimits(this.qualifiedName)).concurrency ?? null;
-  }
-
-  /** Resolves 1 when a global concurrency was set, else 0. */
-  async removeGlobalConcurrency(): Promise<number> {
-    await this.waitUntilReady();
-    const before = await this.getGlobalConcurrency();
-    await this.store.setGlobalConcurrency(this.qualifiedName, undefined);
-    return before === null ? 0 : 1;
-  }
-
-  /**
-   * At most `max` jobs start per `duration` ms, across all workers (replaces worker limiters).
-   * Resolves 2 when newly set (BullMQ's two fields), 0 when replacing a limit.
-   */
-  async setGlobalRateLimit(max: number, duration: number): Promise<number> {
-    if (!Number.isInteger(max) || max < 1 || !(duration > 0)) {
-      throw new ValidationError(`global rate limit needs max >= 1 and duration > 0 (got ${max}, ${duration})`);
-    }
-    await this.waitUntilReady();
-    const before = await this.getGlobalRateLimit();
-    await this.store.setGlobalRateLimit(this.qualifiedName, { max, duration });
-    return before === null ? 2 : 0;
-  }
-
-  async getGlobalRateLimit(): Promise<{ max: number; duration: number } | null> {
-    await this.waitUntilReady();
-    return (await this.store.getGlobalLimits(this.qualifiedName)).rateLimit ?? null;
-  }
-
-  /** Resolves 2 when a global rate limit was set, else 0. */
-  async removeGlobalRateLimit(): Promise<number> {
-    await this.waitUntilReady();
-    const before = await this.getGlobalRateLimit();
-    await this.store.setGlobalRateLimit(this.qualifiedName, undefined);
-    return before === null ? 0 : 2;
-  }
-
-  /** True when the global concurrency is reached. */
-  async isMaxed(): Promise<boolean> {
-    const concurrency = await this.getGlobalConcurrency();
-    if (concurrency === null) return false;
-    return (await this.getActiveCount()) >= concurrency;
-  }
-
-  /**
-   * Lifts a rate limit set with `rateLimit` and empties the limiter's current window, as BullMQ's
-   * deleting its limiter key does. Resolves 1 when either was in force, else 0.
-   */
-  async removeRateLimitKey(): Promise<number> {
-    await this.waitUntilReady();
-    return this.store.meta.removeRateLimit(this.qualifiedName, Date.now());
+  async removeDebounceKey(id: string): Promise<number> {
+    return this.trace(SpanKind.INTERNAL, 'removeDebounceKey', this.name, async ({ span }) => {
+      span?.setAttributes({ [A.JobKey]: id });
+      await this.waitUntilReady();
+      return this.store.removeDedupKey(this.qualifiedName, id);
+    });
   }
 
   /**

@@ -3,8 +3,11 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { RateLimitError } from './errors.js';
 import { Job, type JobSettings } from './job.js';
 import { JobScheduler } from './job-scheduler.js';
+import type { AnyListener, ListenerArgs, WorkerListener } from './listeners.js';
 import { QueueBase } from './queue-base.js';
 import type { FetchRequest, JobRecord } from './store/store.js';
+import { TelemetryAttributes as A } from './telemetry/attributes.js';
+import type { Span } from './telemetry/interface.js';
 import { runAttempt, scheduleNextIteration } from './worker/attempt.js';
 import { FetchLoop } from './worker/fetch-loop.js';
 import { JobFinisher } from './worker/finishing.js';
@@ -14,6 +17,7 @@ import { jobSettingsOf } from './worker/job-settings.js';
 import { LockRenewer } from './worker/lock-renewer.js';
 import { isClosedError } from './worker/processor-errors.js';
 import { createSandbox, type Sandbox } from './worker/sandbox/index.js';
+import { WorkerSpans } from './worker/spans.js';
 import { StalledChecker } from './worker/stalled-checker.js';
 import {
   checkedOptions,
@@ -26,7 +30,32 @@ import {
 
 export type { Processor, WorkerOptions } from './worker/worker-options.js';
 
+/** BullMQ's typed events (src/listeners.ts). */
+export interface Worker<DataType = any, ResultType = any, NameType extends string = string> {
+  on<U extends keyof WorkerListener<DataType, ResultType, NameType>>(
+    event: U,
+    listener: WorkerListener<DataType, ResultType, NameType>[U],
+  ): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once<U extends keyof WorkerListener<DataType, ResultType, NameType>>(
+    event: U,
+    listener: WorkerListener<DataType, ResultType, NameType>[U],
+  ): this;
+  once(event: string | symbol, listener: AnyListener): this;
+  off<U extends keyof WorkerListener<DataType, ResultType, NameType>>(
+    event: U,
+    listener: WorkerListener<DataType, ResultType, NameType>[U],
+  ): this;
+  off(event: string | symbol, listener: AnyListener): this;
+  emit<U extends keyof WorkerListener<DataType, ResultType, NameType>>(
+    event: U,
+    ...args: ListenerArgs<WorkerListener<DataType, ResultType, NameType>[U]>
+  ): boolean;
+  emit(event: string | symbol, ...args: any[]): boolean;
+}
+
 /** Runs a processor over a queue's jobs, or hands jobs out through `getNextJob`. BullMQ's `Worker`. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: adds typed event methods only (src/listeners.ts)
 export class Worker<DataType = any, ResultType = any, NameType extends string = string> extends QueueBase {
   readonly opts: ResolvedWorkerOptions;
   readonly id = randomUUID();
@@ -46,6 +75,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   private paused = false;
   private readonly fetcher: FetchLoop;
   private readonly finisher: JobFinisher;
+  private readonly spans = new WorkerSpans(this);
 
   static RateLimitError(): Error {
     return new RateLimitError();
@@ -75,10 +105,9 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       this.processor = processor ?? undefined;
       if (this.processor) this.wantsSignal = this.processor.length === 0 || this.processor.length >= 3;
     }
-    const qn = this.qualifiedName;
     const host: WorkerHost = {
       store: this.store,
-      qualifiedName: qn,
+      qualifiedName: this.qualifiedName,
       opts: this.opts,
       isClosed: () => this.closed,
       isPaused: () => this.paused,
@@ -88,29 +117,14 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       metrics: () => this.jobSettings().metrics,
       emit: (event, ...args) => this.emit(event, ...args),
       emitError: (err) => this.emitError(err),
+      telemetry: this.telemetry,
+      trace: (kind, operation, fn) => this.trace(kind, operation, this.name, fn),
+      background: (operation, fn) => this.spans.background(operation, fn),
     };
     this.fetcher = new FetchLoop(host);
     this.finisher = new JobFinisher(host, this.fetcher);
-    this.locks = new LockRenewer(
-      this.store,
-      qn,
-      this.opts.lockDuration,
-      this.opts.lockRenewTime ?? this.opts.lockDuration / 2,
-      {
-        renewed: (jobIds) => this.emit('locksRenewed', { count: jobIds.length, jobIds }),
-        failed: (jobIds) => this.emit('lockRenewalFailed', jobIds),
-        error: (err) => this.emitError(err),
-      },
-    );
-    this.stalled = new StalledChecker(
-      this.store,
-      qn,
-      { intervalMs: this.opts.stalledInterval, maxStalledCount: this.opts.maxStalledCount },
-      (result) => {
-        for (const id of result.recovered) this.emit('stalled', id, 'active');
-      },
-      (err) => this.emitError(err),
-    );
+    this.locks = new LockRenewer(host);
+    this.stalled = new StalledChecker(host);
     this.waitUntilReady()
       .then(() => {
         if (this.closed) return;
@@ -225,10 +239,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
    */
   private async loop(): Promise<void> {
     await this.waitUntilReady();
-    if (!this.opts.skipStalledCheck) {
-      this.stalled.start();
-      void this.stalled.check();
-    }
+    if (!this.opts.skipStalledCheck) await this.startStalledChecker();
     // The first fetch waits one turn of the event loop, as a network round trip would: on SQLite a
     // worker is ready at once, and code that adds a job and then listens for 'active' (or a worker
     // already waiting for that job) would otherwise lose the race to a worker just constructed.
@@ -264,17 +275,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     try {
       if (afterTurn) await nextTurn();
       if (!(await this.begin(job))) return undefined;
-      const outcome = await runAttempt(job, this.opts.maxStartedAttempts, () =>
-        this.processor!(job, token, controller?.signal),
-      );
-      this.locks.untrack(job.id!);
-      const wantNext =
-        !this.closed &&
-        !this.paused &&
-        this.active.size <= this.opts.concurrency &&
-        this.fetcher.limitUntil <= Date.now();
-      if (outcome.ok) return await this.finisher.completed(job, token, outcome.value, wantNext);
-      return await this.finisher.failed(job, token, outcome.err, wantNext);
+      return await this.spans.process(job, (span) => this.attempt(job, token, controller, span));
     } catch (err) {
       this.emitError(err);
       return undefined;
@@ -282,6 +283,29 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       this.locks.untrack(job.id!);
       this.active.delete(job.id!);
     }
+  }
+
+  /** Runs the processor once for `job` and finishes it (completed, failed or retried). */
+  private async attempt(
+    job: Job<DataType, ResultType, NameType>,
+    token: string,
+    controller: AbortController | undefined,
+    span: Span | undefined,
+  ): Promise<JobRecord | undefined> {
+    const outcome = await runAttempt(
+      job,
+      this.opts.maxStartedAttempts,
+      () => this.processor!(job, token, controller?.signal),
+      !this.telemetry,
+    );
+    this.locks.untrack(job.id!);
+    const wantNext =
+      !this.closed &&
+      !this.paused &&
+      this.active.size <= this.opts.concurrency &&
+      this.fetcher.limitUntil <= Date.now();
+    if (outcome.ok) return await this.finisher.completed(job, token, outcome.value, wantNext, span);
+    return await this.finisher.failed(job, token, outcome.err, wantNext, span);
   }
 
   /**
@@ -293,26 +317,13 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     { block = true }: { block?: boolean } = {},
   ): Promise<Job<DataType, ResultType, NameType> | undefined> {
     await this.waitUntilReady();
-    const deadline = Date.now() + this.opts.drainDelay * 1000;
-    for (;;) {
-      if (this.closed || this.paused) return undefined;
-      const res = await this.store.fetchNext(this.qualifiedName, {
-        ...this.fetchRequest(1),
-        tokens: [token],
-      });
-      const record = res.jobs[0];
-      if (record) {
-        const job = Job.fromJSON<DataType, ResultType, NameType>(this, record);
-        return (await this.begin(job)) ? job : undefined;
-      }
-      const left = deadline - Date.now();
-      if (!block || res.paused || left <= 0) return undefined;
-      let wait = left;
-      if (res.rateLimitTtl > 0) wait = Math.min(wait, res.rateLimitTtl);
-      if (res.nextDelayedAt !== undefined) wait = Math.max(1, Math.min(wait, res.nextDelayedAt - Date.now()));
-      await this.store.waitForWork(this.qualifiedName, wait, this.fetcher.wake.signal);
-      if (this.fetcher.wake.signal.aborted && !this.closed) this.fetcher.wake = new AbortController();
+    const record = await this.fetcher.fetchOne(token, block);
+    let job: Job<DataType, ResultType, NameType> | undefined;
+    if (record) {
+      const fetched = Job.fromJSON<DataType, ResultType, NameType>(this, record);
+      if (await this.begin(fetched)) job = fetched;
     }
+    return this.spans.getNextJob(job, block);
   }
 
   /** Aborts the signal of a running job; a processor honouring it fails the job. False when not running here. */
@@ -342,37 +353,50 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   async startStalledCheckTimer(): Promise<void> {
     await this.waitUntilReady();
     if (this.closed || this.opts.skipStalledCheck) return;
+    await this.startStalledChecker();
+  }
+
+  private async startStalledChecker(): Promise<void> {
+    await this.spans.internal('startStalledCheckTimer', async () => undefined);
     this.stalled.start();
     await this.stalled.check();
   }
 
   /** Stops every worker of this queue from taking jobs for `expireTimeMs`. */
   async rateLimit(expireTimeMs: number): Promise<void> {
-    await this.waitUntilReady();
-    await this.store.rateLimit(this.qualifiedName, expireTimeMs, Date.now());
+    await this.spans.internal('rateLimit', async (span) => {
+      span?.setAttributes({ [A.WorkerRateLimit]: expireTimeMs });
+      await this.waitUntilReady();
+      await this.store.rateLimit(this.qualifiedName, expireTimeMs, Date.now());
+    });
   }
 
   /** Stops taking new jobs; waits for running ones unless `doNotWaitActive`. */
   async pause(doNotWaitActive = false): Promise<void> {
     if (this.paused) return;
-    this.paused = true;
-    this.fetcher.wake.abort();
-    if (!doNotWaitActive) {
-      await this.whenIdle();
-      await this.running?.catch(() => undefined); // the loop ends after the jobs: isRunning() is false
-    }
-    this.emit('paused');
+    await this.spans.internal('pause', async (span) => {
+      span?.setAttributes({ [A.WorkerDoNotWaitActive]: doNotWaitActive });
+      this.paused = true;
+      this.fetcher.wake.abort();
+      if (!doNotWaitActive) {
+        await this.whenIdle();
+        await this.running?.catch(() => undefined); // the loop ends after the jobs: isRunning() is false
+      }
+      this.emit('paused');
+    });
   }
 
   async resume(): Promise<void> {
     if (!this.paused) return;
-    this.paused = false;
-    this.fetcher.freeSlot();
-    // The loop ended on pause: start it again, as BullMQ's resume() calls run().
-    if (this.processor && !this.running && !this.closed) {
-      this.run().catch((err) => this.emitError(err));
-    }
-    this.emit('resumed');
+    await this.spans.internal('resume', async () => {
+      this.paused = false;
+      this.fetcher.freeSlot();
+      // The loop ended on pause: start it again, as BullMQ's resume() calls run().
+      if (this.processor && !this.running && !this.closed) {
+        this.run().catch((err) => this.emitError(err));
+      }
+      this.emit('resumed');
+    });
   }
 
   private async whenIdle(): Promise<void> {
@@ -383,7 +407,10 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   override close(force = false): Promise<void> {
     if (!this.closing) {
       this.emit('closing', 'closing');
-      this.closing = this.shutdownWorker(force);
+      this.closing = this.spans.internal('close', (span) => {
+        span?.setAttributes({ [A.WorkerForceClose]: force });
+        return this.shutdownWorker(force);
+      });
     }
     return this.closing;
   }

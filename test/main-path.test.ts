@@ -65,7 +65,7 @@ describe.each(stores)('main job path on $kind', (store) => {
     const w = worker(async () => {
       throw new Error('boom');
     });
-    w.on('failed', (job) => failures.push(job.attemptsMade));
+    w.on('failed', (job) => failures.push(job!.attemptsMade));
     await until(() => failures.length === 3, 10_000, 'three failures');
     const job = await queue.getJob('1');
     expect(failures).toEqual([1, 2, 3]);

@@ -3,6 +3,9 @@ import { backoffDelay } from '../options/backoff.js';
 import { toRetention } from '../options/retention.js';
 import { toJson } from '../options/validate.js';
 import type { FetchRequest, JobRecord, MoveCode } from '../store/store.js';
+import { TelemetryAttributes as A } from '../telemetry/attributes.js';
+import { SpanKind } from '../telemetry/interface.js';
+import { recordJobMetric, type SpanScope } from '../telemetry/trace.js';
 import { idOf, type JobFields, type JobJson, type JobSettings } from './types.js';
 
 // The lock-checked moves of an active job (the worker's, or a manual processor's with its token).
@@ -20,6 +23,14 @@ function fetchRequest(settings: JobSettings, token: string): FetchRequest {
 
 /** What a move that fetched returns, as BullMQ: `[jobData, jobId, limitUntil, delayUntil]`, or `[]` for none. */
 export type NextJob = [JobJson, string, number, number] | [];
+
+/** A job's move in BullMQ's span (`complete`, `fail`, `retry`, `delay` <queue>) with the job's name and id. */
+function traced<T>(job: JobFields, operation: string, fn: (scope: SpanScope) => Promise<T>): Promise<T> {
+  return job.queue.trace(SpanKind.INTERNAL, operation, job.queue.name, (scope) => {
+    scope.span?.setAttributes({ [A.JobName]: job.name, [A.JobId]: job.id });
+    return fn(scope);
+  });
+}
 
 function nextOf(record: JobRecord | undefined): NextJob {
   return record ? [record as JobJson, record.id, 0, 0] : [];
@@ -45,6 +56,16 @@ export async function moveToCompleted<R>(
   token: string,
   fetchNext: boolean,
 ): Promise<NextJob> {
+  return traced(job, 'complete', () => storeCompletion(job, settings, returnValue, token, fetchNext));
+}
+
+async function storeCompletion<R>(
+  job: JobFields<unknown, R>,
+  settings: JobSettings,
+  returnValue: R,
+  token: string,
+  fetchNext: boolean,
+): Promise<NextJob> {
   const jobId = idOf(job);
   const now = Date.now();
   const text = toJson(returnValue ?? null, 'returnvalue');
@@ -61,6 +82,7 @@ export async function moveToCompleted<R>(
   job.returnvalue = returnValue;
   job.finishedOn = now;
   job.attemptsMade += 1;
+  recordJobMetric(job.queue.telemetry, jobMetricView(job), 'completed');
   return nextOf(res.next?.jobs[0]);
 }
 
@@ -78,6 +100,19 @@ export async function retryDelayFor(job: JobFields, settings: JobSettings, err: 
 
 /** Fails the job, or schedules its retry; `retryDelay` comes from the job's `retryDelayFor`. */
 export async function moveToFailed(
+  job: JobFields,
+  settings: JobSettings,
+  error: Error,
+  retryDelay: number | null,
+  token: string,
+  fetchNext: boolean,
+): Promise<NextJob> {
+  // BullMQ names the span after the move: a retry later (delay), a retry now (retry), or fail.
+  const operation = retryDelay === null ? 'fail' : retryDelay > 0 ? 'delay' : 'retry';
+  return traced(job, operation, () => storeFailure(job, settings, error, retryDelay, token, fetchNext));
+}
+
+async function storeFailure(
   job: JobFields,
   settings: JobSettings,
   error: Error,
@@ -118,6 +153,8 @@ export async function moveToFailed(
   job.attemptsMade += 1;
   if (retryDelay === null) job.finishedOn = now;
   else if (retryDelay > 0) job.delay = retryDelay;
+  const state = retryDelay === null ? 'failed' : retryDelay > 0 ? 'delayed' : 'retried';
+  recordJobMetric(job.queue.telemetry, jobMetricView(job), state);
   return fetches ? nextOf(res.next?.jobs[0]) : [];
 }
 
@@ -158,4 +195,13 @@ export async function extendLock(job: JobFields, token: string, duration: number
   const store = job.queue.store;
   const lost = await store.extendLocks(job.queue.qualifiedName, [idOf(job)], [token], duration, Date.now());
   return lost.length === 0 ? 1 : 0;
+}
+
+/** What a job metric needs: the queue's name (not the qualified one), the job's name and start. */
+export function jobMetricView(job: Pick<JobFields, 'name' | 'processedOn' | 'queue'>): {
+  queueName: string;
+  name: string;
+  processedOn?: number;
+} {
+  return { queueName: job.queue.name, name: job.name, processedOn: job.processedOn };
 }

@@ -12,6 +12,9 @@ import type { Store } from './store.js';
  */
 export type ConnectionOptions = string | RedisOptions | Redis | Cluster;
 
+/** BullMQ's name for the Redis client a queue talks to: an ioredis `Redis` or `Cluster`. */
+export type RedisClient = Redis | Cluster;
+
 export const DEFAULT_SQLITE_FILE = './docket.db';
 
 /**

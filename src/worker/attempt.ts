@@ -10,19 +10,21 @@ export type AttemptOutcome<R> = { ok: true; value: R } | { ok: false; err: Error
  * One attempt of a fetched job, decided as BullMQ decides it: a job carrying a deferred failure (it
  * stalled more than maxStalledCount, or a failParentOnFailure child failed while it was not waiting
  * for its children) or one started more than maxStartedAttempts fails without running; otherwise
- * the processor runs (traced).
+ * the processor runs (in Docket's own `process` span with `ownTracing`: when the worker has no
+ * `telemetry` option, whose spans the worker makes itself).
  */
 export async function runAttempt<R>(
   job: Job,
   maxStartedAttempts: number | undefined,
   run: () => Promise<R>,
+  ownTracing = true,
 ): Promise<AttemptOutcome<R>> {
   if (job.deferredFailure) return { ok: false, err: new UnrecoverableError(job.deferredFailure) };
   if (maxStartedAttempts !== undefined && job.attemptsStarted > maxStartedAttempts) {
     return { ok: false, err: new UnrecoverableError('job started more than allowable limit') };
   }
   try {
-    return { ok: true, value: await traceProcess(job, run) };
+    return { ok: true, value: await (ownTracing ? traceProcess(job, run) : run()) };
   } catch (err) {
     return { ok: false, err: toError(err) };
   }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FetchResult } from '../store/store.js';
+import type { FetchResult, JobRecord } from '../store/store.js';
 import type { WorkerHost } from './host.js';
 
 /**
@@ -84,6 +84,27 @@ export class FetchLoop {
         await this.idle(1000);
       }
       if (this.wake.signal.aborted) this.wake = new AbortController();
+    }
+  }
+
+  /**
+   * One job for `token` (manual processing: Worker.getNextJob), or undefined when none is ready.
+   * With `block`, waits up to `drainDelay` seconds for one.
+   */
+  async fetchOne(token: string, block: boolean): Promise<JobRecord | undefined> {
+    const host = this.host;
+    const deadline = Date.now() + host.opts.drainDelay * 1000;
+    for (;;) {
+      if (host.isClosed() || host.isPaused()) return undefined;
+      const res = await host.store.fetchNext(host.qualifiedName, { ...host.fetchRequest(1), tokens: [token] });
+      if (res.jobs[0]) return res.jobs[0];
+      const left = deadline - Date.now();
+      if (!block || res.paused || left <= 0) return undefined;
+      let wait = left;
+      if (res.rateLimitTtl > 0) wait = Math.min(wait, res.rateLimitTtl);
+      if (res.nextDelayedAt !== undefined) wait = Math.max(1, Math.min(wait, res.nextDelayedAt - Date.now()));
+      await host.store.waitForWork(host.qualifiedName, wait, this.wake.signal);
+      if (this.wake.signal.aborted && !host.isClosed()) this.wake = new AbortController();
     }
   }
 

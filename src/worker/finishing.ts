@@ -1,7 +1,11 @@
 import { failedChildError, isUnrecoverable, moveError, specialErrorKind } from '../errors.js';
+import { jobMetricView } from '../job/moves.js';
 import type { Job } from '../job.js';
 import { toRetention } from '../options/retention.js';
 import type { JobRecord } from '../store/store.js';
+import { TelemetryAttributes as A } from '../telemetry/attributes.js';
+import { type Span, SpanKind } from '../telemetry/interface.js';
+import { recordJobMetric } from '../telemetry/trace.js';
 import { CompletionBatcher } from './completion-batcher.js';
 import type { FetchLoop } from './fetch-loop.js';
 import type { WorkerHost } from './host.js';
@@ -9,7 +13,7 @@ import type { WorkerHost } from './host.js';
 /**
  * The end of a job's run in a worker: completes or fails it (or leaves it where a special error
  * already moved it), emits the worker's event, and returns the next job when the finishing step
- * fetched one.
+ * fetched one. `span`: the job's `process` span, when the worker has the `telemetry` option.
  */
 export class JobFinisher {
   private readonly completions: CompletionBatcher;
@@ -29,7 +33,13 @@ export class JobFinisher {
     );
   }
 
-  async completed(job: Job, token: string, value: unknown, wantNext: boolean): Promise<JobRecord | undefined> {
+  async completed(
+    job: Job,
+    token: string,
+    value: unknown,
+    wantNext: boolean,
+    span?: Span,
+  ): Promise<JobRecord | undefined> {
     let returnvalue: string;
     try {
       returnvalue = JSON.stringify(value ?? null) ?? 'null';
@@ -39,6 +49,7 @@ export class JobFinisher {
         token,
         new Error(`returnvalue cannot be stored as JSON: ${(err as Error).message}`),
         wantNext,
+        span,
       );
     }
     const item = {
@@ -48,28 +59,34 @@ export class JobFinisher {
       retention: toRetention(job.opts.removeOnComplete ?? this.host.opts.removeOnComplete),
       metrics: this.host.metrics(),
     };
-    const { code, next, finishedOn, rateLimitTtl } = await this.completions.complete(item, wantNext);
+    const { code, next, finishedOn, rateLimitTtl } = await this.host.trace(SpanKind.INTERNAL, 'complete', (scope) => {
+      scope.span?.setAttributes({ [A.JobName]: job.name, [A.JobId]: job.id });
+      return this.completions.complete(item, wantNext);
+    });
     if (!next && rateLimitTtl > 0) {
       // The fetch that came with the completion met a rate limit: no marker will wake the fetch loop
       // for the jobs still waiting, so cut its wait short and let it sleep out the limit instead.
       this.fetcher.limitUntil = Math.max(this.fetcher.limitUntil, Date.now() + rateLimitTtl);
       this.fetcher.wake.abort();
     }
-    if (code === -4) return this.failed(job, token, moveError(code, job.id!, 'moveToFinished'), wantNext);
-    if (code === -9) return this.failed(job, token, failedChildError(job.id!, 'moveToFinished'), wantNext);
+    if (code === -4) return this.failed(job, token, moveError(code, job.id!, 'moveToFinished'), wantNext, span);
+    if (code === -9) return this.failed(job, token, failedChildError(job.id!, 'moveToFinished'), wantNext, span);
     if (code !== 0) {
       this.host.emitError(new Error(`Could not complete job ${job.id}: its lock was lost (code ${code})`));
     } else {
       job.returnvalue = value;
       job.finishedOn = finishedOn;
       job.attemptsMade += 1;
+      recordJobMetric(this.host.telemetry, jobMetricView(job), 'completed');
       this.host.emit('completed', job, value, 'active');
+      span?.addEvent('job completed', { [A.JobResult]: returnvalue });
+      span?.setAttributes({ [A.JobAttemptsMade]: job.attemptsMade });
     }
     if (next) this.fetcher.drained = false;
     return next;
   }
 
-  async failed(job: Job, token: string, err: Error, wantNext: boolean): Promise<JobRecord | undefined> {
+  async failed(job: Job, token: string, err: Error, wantNext: boolean, span?: Span): Promise<JobRecord | undefined> {
     const { store, qualifiedName } = this.host;
     const kind = specialErrorKind(err);
     if (kind === 'delayed' || kind === 'waiting' || kind === 'waiting-children') return undefined;
@@ -90,6 +107,8 @@ export class JobFinisher {
       return undefined;
     }
     this.host.emit('failed', job, err, 'active');
+    span?.addEvent('job failed', { [A.JobFailedReason]: err.message });
+    span?.setAttributes({ [A.JobAttemptsMade]: job.attemptsMade });
     return next && next.length > 0 ? (next[0] as JobRecord) : undefined;
   }
 }

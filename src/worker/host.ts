@@ -1,5 +1,7 @@
 import type { KeepJobs } from '../options/job-options.js';
 import type { FetchRequest, JobRecord, Store } from '../store/store.js';
+import type { Span, SpanKind, Telemetry } from '../telemetry/interface.js';
+import type { SpanScope } from '../telemetry/trace.js';
 
 /**
  * What the fetch loop and the finishing steps need from their Worker. The Worker hands them an
@@ -15,6 +17,10 @@ export interface WorkerHost {
     runRetryDelay?: number;
     removeOnComplete?: KeepJobs;
     maximumRateLimitDelay?: number;
+    lockDuration: number;
+    lockRenewTime?: number;
+    stalledInterval: number;
+    maxStalledCount: number;
   };
   /** Closed or closing. */
   isClosed(): boolean;
@@ -29,4 +35,10 @@ export interface WorkerHost {
   metrics(): number | undefined;
   emit(event: string, ...args: unknown[]): boolean;
   emitError(err: unknown): void;
+  /** The worker's `telemetry` option (job metrics). */
+  readonly telemetry?: Telemetry;
+  /** A span of the worker's queue through its `telemetry` option (QueueBase.trace). */
+  trace<T>(kind: SpanKind, operation: string, fn: (scope: SpanScope) => Promise<T>): Promise<T>;
+  /** A background step (lock renewal, stalled check) in the worker's own span, outside any caller's context. */
+  background<T>(operation: string, fn: (span?: Span) => Promise<T>): Promise<T>;
 }

@@ -1,29 +1,22 @@
-import type { Store } from '../store/store.js';
+import { TelemetryAttributes as A } from '../telemetry/attributes.js';
+import type { WorkerHost } from './host.js';
 
 /**
- * Renews the locks of a worker's running jobs every `renewMs`, all in one batched store call,
- * rather than one timer per job.
+ * Renews the locks of a worker's running jobs every `lockRenewTime` (default half the lock
+ * duration), all in one batched store call rather than one timer per job; emits `locksRenewed` and
+ * `lockRenewalFailed` as BullMQ does.
  */
 export class LockRenewer {
   private timer?: NodeJS.Timeout;
   private readonly held = new Map<string, string>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly queue: string,
-    private readonly lockDuration: number,
-    private readonly renewMs: number,
-    private readonly events: {
-      renewed(jobIds: string[]): void;
-      failed(jobIds: string[]): void;
-      error(err: unknown): void;
-    },
-  ) {}
+  constructor(private readonly host: WorkerHost) {}
 
   track(jobId: string, token: string): void {
     this.held.set(jobId, token);
     if (!this.timer) {
-      this.timer = setInterval(() => void this.renew(), this.renewMs);
+      const { lockRenewTime, lockDuration } = this.host.opts;
+      this.timer = setInterval(() => void this.renew(), lockRenewTime ?? lockDuration / 2);
       this.timer.unref();
     }
   }
@@ -34,17 +27,19 @@ export class LockRenewer {
 
   async renew(): Promise<void> {
     if (this.held.size === 0) return;
+    const host = this.host;
     const ids = [...this.held.keys()];
     const tokens = ids.map((id) => this.held.get(id)!);
-    try {
-      const lost = await this.store.extendLocks(this.queue, ids, tokens, this.lockDuration, Date.now());
-      if (lost.length > 0) this.events.failed(lost);
-      const lostSet = new Set(lost);
-      const renewed = ids.filter((id) => !lostSet.has(id));
-      if (renewed.length > 0) this.events.renewed(renewed);
-    } catch (err) {
-      this.events.error(err);
-    }
+    await host
+      .background('extendLocks', async (span) => {
+        span?.setAttributes({ [A.WorkerJobsToExtendLocks]: ids });
+        const lost = await host.store.extendLocks(host.qualifiedName, ids, tokens, host.opts.lockDuration, Date.now());
+        if (lost.length > 0) host.emit('lockRenewalFailed', lost);
+        const lostSet = new Set(lost);
+        const renewed = ids.filter((id) => !lostSet.has(id));
+        if (renewed.length > 0) host.emit('locksRenewed', { count: renewed.length, jobIds: renewed });
+      })
+      .catch((err) => host.emitError(err));
   }
 
   stop(): void {

@@ -1,19 +1,16 @@
-import type { StalledResult, Store } from '../store/store.js';
+import type { StalledResult } from '../store/store.js';
+import { TelemetryAttributes as A } from '../telemetry/attributes.js';
+import type { WorkerHost } from './host.js';
 
 /**
- * Runs the store's stalled-job recovery every `intervalMs`. The store itself guarantees that only
- * one checker per queue acts per interval, however many workers run one.
+ * Runs the store's stalled-job recovery every `stalledInterval` and emits `stalled` for each job it
+ * gave back. The store itself guarantees that only one checker per queue acts per interval, however
+ * many workers run one.
  */
 export class StalledChecker {
   private timer?: NodeJS.Timeout;
 
-  constructor(
-    private readonly store: Store,
-    private readonly queue: string,
-    private readonly opts: { intervalMs: number; maxStalledCount: number },
-    private readonly onResult: (result: StalledResult) => void,
-    private readonly onError: (err: unknown) => void,
-  ) {}
+  constructor(private readonly host: WorkerHost) {}
 
   get running(): boolean {
     return this.timer !== undefined;
@@ -21,18 +18,31 @@ export class StalledChecker {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.check(), this.opts.intervalMs);
+    this.timer = setInterval(() => void this.check(), this.host.opts.stalledInterval);
     this.timer.unref();
   }
 
   /** One check now (tests call it with `force` to skip the per-interval guard). */
   async check(force = false): Promise<StalledResult> {
+    const host = this.host;
+    const { stalledInterval, maxStalledCount } = host.opts;
     try {
-      const result = await this.store.recoverStalled(this.queue, { ...this.opts, now: Date.now(), force });
-      this.onResult(result);
-      return result;
+      return await host.background('moveStalledJobsToWait', async (span) => {
+        const result = await host.store.recoverStalled(host.qualifiedName, {
+          intervalMs: stalledInterval,
+          maxStalledCount,
+          now: Date.now(),
+          force,
+        });
+        span?.setAttributes({ [A.WorkerStalledJobs]: result.recovered });
+        for (const id of result.recovered) {
+          span?.addEvent('job stalled', { [A.JobId]: id });
+          host.emit('stalled', id, 'active');
+        }
+        return result;
+      });
     } catch (err) {
-      this.onError(err);
+      host.emitError(err);
       return { recovered: [], failing: [] };
     }
   }
