@@ -51,7 +51,7 @@ describe('Docket installed from its tarball', () => {
     expect(fromImport.sameAsBullmq).toBe(true);
   });
 
-  describe.each(stores)('on %s', (store) => {
+  describe.each(stores)('on $kind', (store) => {
     it("require('docket') runs a job, and so does import", async () => {
       const script = (load: string) => `${load}
         (async () => {

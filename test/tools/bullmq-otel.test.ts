@@ -155,7 +155,7 @@ describe('bullmq-otel through the telemetry option', () => {
     reference = await scenario(bullmq, { url: inject('redisUrl') });
   });
 
-  describe.each(stores)('on %s', (store) => {
+  describe.each(stores)('on $kind', (store) => {
     it("produces BullMQ's spans: names, kinds, parents, attributes and events", async () => {
       const { spans } = await scenario(docket, store.connection());
       expect(reference.spans).toContain(

@@ -48,6 +48,7 @@ export const USER_PACKAGES = [
   'bullmq-otel',
   '@opentelemetry/api',
   '@opentelemetry/sdk-trace-base',
+  '@types/node',
 ];
 
 /** npm's own variables (set when the suite runs under `npm test`) would steer the nested npm commands. */
