@@ -58,6 +58,17 @@ export class ConnectionClosedError extends Error {
   }
 }
 
+/**
+ * The store cannot be reached (Redis refuses the connection, times out, or rejects the
+ * credentials): raised by a call once the client's retries ran out. `cause` is the last error.
+ */
+export class ConnectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConnectionError';
+  }
+}
+
 /** Bad input: names the option or value at fault. Nothing was stored. */
 export class ValidationError extends TypeError {
   constructor(message: string) {

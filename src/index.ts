@@ -1,6 +1,7 @@
 export type { DocketBackend } from './backend.js';
 export {
   ConnectionClosedError,
+  ConnectionError,
   DelayedError,
   JobMoveError,
   RateLimitError,

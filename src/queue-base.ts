@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { DocketBackend } from './backend.js';
-import { ValidationError } from './errors.js';
+import { ConnectionClosedError, ValidationError } from './errors.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
 import { type ConnectionOptions, connect } from './store/connect.js';
 import type { SqliteOptions } from './store/sqlite/sqlite-options.js';
@@ -50,6 +50,13 @@ export class QueueBase extends EventEmitter {
   private readyPromise?: Promise<void>;
   /** Set by Worker: its store also prepares what waiting for work needs before it counts as ready. */
   protected readonly waitsForWork: boolean = false;
+  /** Set once the store was ready: later waits return at once. */
+  protected isReady = false;
+  /**
+   * Aborted when close() begins: a wait for a store that never connects gives up (so a Worker or
+   * QueueEvents whose loop waits for it can close).
+   */
+  protected readonly closeStarted = new AbortController();
 
   private readonly ownsStore: boolean;
   private backend?: DocketBackend;
@@ -94,10 +101,24 @@ export class QueueBase extends EventEmitter {
     return trace(this.telemetry, kind, this.name, operation, destination, fn, parentMetadata);
   }
 
-  /** Resolves when the store is connected and the queue's schema checked. */
+  /**
+   * Resolves when the store is connected and the queue's schema checked. A failure (the store cannot
+   * be reached) is not kept: the next call tries again.
+   */
   waitUntilReady(): Promise<void> {
-    this.readyPromise ??= this.store.ready(this.qualifiedName, { waiter: this.waitsForWork });
-    return this.readyPromise;
+    if (!this.readyPromise) {
+      const ready = this.store.ready(this.qualifiedName, { waiter: this.waitsForWork });
+      this.readyPromise = ready;
+      ready.then(
+        () => {
+          this.isReady = true;
+        },
+        () => {
+          if (this.readyPromise === ready) this.readyPromise = undefined;
+        },
+      );
+    }
+    return this.isReady ? this.readyPromise : untilClosed(this.readyPromise, this.closeStarted.signal);
   }
 
   /**
@@ -123,6 +144,7 @@ export class QueueBase extends EventEmitter {
 
   /** Closes the store once; subclasses stop their own work first in `shutdown`. */
   close(): Promise<void> {
+    this.closeStarted.abort();
     this.closing ??= this.shutdown();
     return this.closing;
   }
@@ -134,10 +156,30 @@ export class QueueBase extends EventEmitter {
 
   protected async shutdown(): Promise<void> {
     try {
-      await this.readyPromise?.catch(() => undefined);
+      // A store still connecting is not waited for: closing it ends that wait.
+      if (this.isReady) await this.readyPromise?.catch(() => undefined);
       if (this.ownsStore) await this.store.close();
     } finally {
       openInstances.delete(this);
     }
   }
+}
+
+/** `promise`, or a ConnectionClosedError as soon as `signal` aborts. */
+function untilClosed<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new ConnectionClosedError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new ConnectionClosedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }

@@ -184,6 +184,7 @@ export class QueueEvents<ReturnType = any> extends QueueBase implements Finished
   }
 
   override close(): Promise<void> {
+    this.closeStarted.abort();
     if (!this.closing) {
       this.stop.abort();
       this.emit('closing-events');

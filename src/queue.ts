@@ -74,11 +74,18 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 
   /** Resolves when the store is ready and, unless `skipMetasUpdate`, the queue's meta holds this version. */
   override waitUntilReady(): Promise<void> {
-    this.metaReady ??= super.waitUntilReady().then(() => {
-      if (!this.opts.skipMetasUpdate && !this.closed) {
-        return this.store.meta.writeVersion(this.qualifiedName, LIBRARY_VERSION, EVENTS_MAX_LEN);
-      }
-    });
+    if (!this.metaReady) {
+      const ready = super.waitUntilReady().then(() => {
+        if (!this.opts.skipMetasUpdate && !this.closed) {
+          return this.store.meta.writeVersion(this.qualifiedName, LIBRARY_VERSION, EVENTS_MAX_LEN);
+        }
+      });
+      this.metaReady = ready;
+      // A failure is not kept (the store may come up later): the next call tries again.
+      ready.catch(() => {
+        if (this.metaReady === ready) this.metaReady = undefined;
+      });
+    }
     return this.metaReady;
   }
 

@@ -405,6 +405,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
 
   /** Stops the worker: no new jobs; waits for running jobs unless `force`. */
   override close(force = false): Promise<void> {
+    this.closeStarted.abort();
     if (!this.closing) {
       this.emit('closing', 'closing');
       this.closing = this.spans.internal('close', (span) => {
@@ -427,7 +428,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     if (!force) await this.whenIdle();
     await this.sandbox?.close().catch(() => undefined);
     this.locks.stop();
-    await this.store.unregisterWorker(this.qualifiedName, this.id).catch(() => undefined);
+    // Never connected: nothing to unregister, and the command would wait for a connection.
+    if (this.isReady) await this.store.unregisterWorker(this.qualifiedName, this.id).catch(() => undefined);
     await this.shutdown();
     this.emit('closed');
   }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Queue } from '../queue.js';
 import { DEFAULT_SQLITE_FILE } from '../store/connect.js';
+import { describeStore, type StoreDescription, wouldCreateSqliteFile } from '../store/describe.js';
 import type { Store } from '../store/store.js';
 
 /** Where the CLI reads and writes: injected so tests run it in-process. */
@@ -33,14 +34,23 @@ export interface GlobalOptions {
   url?: string;
   prefix: string;
   json: boolean;
+  /** Create the SQLite file when it does not exist (otherwise the CLI refuses: a typo would make an empty store). */
+  create: boolean;
 }
 
 /** What every command gets: the global options and the io. */
 export interface Ctx extends GlobalOptions {
   io: CliIo;
   connection: string;
-  /** Prints a value: JSON with `--json`, else the `human` text. */
+  /** The store in words (`SQLite file /abs/docket.db`, `Redis redis://…`). */
+  store: StoreDescription;
+  /** Prints a value: one line of JSON with `--json`, else the `human` text. */
   print(value: unknown, human: () => string): void;
+  /**
+   * Before the first use of the store: says which store it is (on stderr, without `--json`), refuses
+   * a SQLite file that does not exist unless `--create`, and fails when the store cannot be reached.
+   */
+  openStore(): Promise<void>;
   /** Opens a queue, runs `fn`, closes the queue. */
   withQueue<T>(name: string, fn: (queue: Queue) => Promise<T>): Promise<T>;
   /** Opens the store without touching any queue (listing must not create one), runs `fn`, closes it. */
@@ -58,16 +68,45 @@ export function contextOf(cmd: Command, io: CliIo): Ctx {
   const connection = connectionOf(g.url, io);
   const prefix = g.prefix ?? 'bull';
   const json = g.json ?? false;
-  return {
+  const create = g.create ?? false;
+  const store = describeStore(connection, io.env ?? process.env);
+  /** Opens the store without touching any queue, runs `fn` on it, closes it. */
+  const probe = async <T>(fn: (store: Store) => Promise<T>): Promise<T> => {
+    // Never written; its {hash tag} passes a Redis Cluster's check whatever the prefix (redis/cluster.ts).
+    const queue = new Queue('{docket-cli}', { connection, prefix, skipWaitingForReady: true });
+    try {
+      await queue.store.ready();
+      return await fn(queue.store);
+    } finally {
+      await queue.close();
+    }
+  };
+  let opened: Promise<void> | undefined;
+  const ctx: Ctx = {
     io,
     url: g.url,
     prefix,
     json,
+    create,
     connection,
+    store,
     print(value, human) {
-      io.out(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
+      io.out(`${json ? JSON.stringify(value) : human()}\n`);
+    },
+    openStore() {
+      opened ??= (async () => {
+        if (!json) io.err(`store: ${store.text}${prefix === 'bull' ? '' : `, prefix ${prefix}`}\n`);
+        if (wouldCreateSqliteFile(store) && !create) {
+          throw new CliError(
+            `no SQLite file at ${store.file}: pass --create to create one, or choose the store with --url or DOCKET_URL`,
+          );
+        }
+        await probe(async () => undefined);
+      })();
+      return opened;
     },
     async withQueue(name, fn) {
+      await ctx.openStore();
       // Inspecting a queue records no library version in it (as BullMQ's skipMetasUpdate).
       const queue = new Queue(name, { connection, prefix, skipMetasUpdate: true });
       try {
@@ -78,16 +117,11 @@ export function contextOf(cmd: Command, io: CliIo): Ctx {
       }
     },
     async withStore(fn) {
-      // Never written; its {hash tag} passes a Redis Cluster's check whatever the prefix (redis/cluster.ts).
-      const probe = new Queue('{docket-cli}', { connection, prefix, skipWaitingForReady: true });
-      try {
-        await probe.store.ready();
-        return await fn(probe.store);
-      } finally {
-        await probe.close();
-      }
+      await ctx.openStore();
+      return probe(fn);
     },
   };
+  return ctx;
 }
 
 /** Parses a `--data`/`--opts` JSON argument, as a usage error when it is not JSON. */

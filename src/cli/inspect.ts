@@ -77,7 +77,8 @@ export function registerInspect(program: Command, io: CliIo): void {
       const show = async () => {
         const rows = await queueRows(ctx, names);
         if (ctx.json) io.out(`${JSON.stringify(rows)}\n`);
-        else io.out(`${opts.watch && io.tty ? '\x1b[H\x1b[2J' : ''}${queuesTable(rows)}\n`);
+        // Refreshing in place clears the screen: the store line goes with the table.
+        else io.out(`${opts.watch && io.tty ? `\x1b[H\x1b[2Jstore: ${ctx.store.text}\n` : ''}${queuesTable(rows)}\n`);
       };
       await show();
       if (!opts.watch) return;

@@ -23,7 +23,8 @@ function buildProgram(io: CliIo): Command {
     .description('Inspect and operate Docket job queues (SQLite or Redis).')
     .option('--url <url>', 'store: sqlite:<path> or redis://… (default: $DOCKET_URL, else sqlite:./docket.db)')
     .option('--prefix <prefix>', 'key prefix / namespace of the queues', 'bull')
-    .option('--json', 'print JSON for scripts instead of tables')
+    .option('--json', 'print JSON for scripts instead of tables (one JSON document per line)')
+    .option('--create', 'create the SQLite file when it does not exist (otherwise refused)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s),
@@ -52,6 +53,7 @@ function buildProgram(io: CliIo): Command {
       ) => {
         const ctx = contextOf(cmd, io);
         const port = positiveInt(opts.port, '--port', true);
+        await ctx.openStore();
         const auth = opts.basicAuth ?? (io.env ?? process.env).DOCKET_DASHBOARD_AUTH;
         let basicAuth: { username: string; password: string } | undefined;
         if (auth) {
@@ -69,7 +71,7 @@ function buildProgram(io: CliIo): Command {
           port,
           host: opts.host,
         });
-        ctx.print({ url: server.url }, () => `dashboard on ${server.url} (interrupt to stop)`);
+        ctx.print({ url: server.url, store: ctx.store.text }, () => `dashboard on ${server.url} (interrupt to stop)`);
         await aborted(io.signal);
         await server.close();
       },

@@ -61,6 +61,8 @@ export function registerRun(program: Command, io: CliIo): void {
       const queueName = opts.queue ?? loaded.queueName;
       if (!queueName) throw new UsageError('name the queue: --queue <name> (or export `queueName` from the module)');
       const concurrency = opts.concurrency ? positiveInt(opts.concurrency, '--concurrency') : (loaded.concurrency ?? 1);
+      // A worker waits for its store for as long as it takes: say now when it cannot be reached.
+      await ctx.openStore();
 
       const total: Tally = { completed: 0, failed: 0 };
       const worker = new Worker(queueName, loaded.processor, {

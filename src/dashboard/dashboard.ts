@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ValidationError } from '../errors.js';
 import type { ConnectionOptions } from '../store/connect.js';
+import { describeStore } from '../store/describe.js';
 import { HttpError, jobAction, jobDetail, jobPage, queueAction, queueSummaries } from './api.js';
 import { renderMetrics } from './metrics.js';
 import { dashboardPage } from './page.js';
@@ -33,13 +34,15 @@ const MAX_BODY = 64 * 1024;
 export function createDashboard(opts: DashboardOptions = {}): DashboardHandler {
   const registry = new QueueRegistry(opts.connection, opts.prefix ?? 'bull', opts.queues);
   const readOnly = opts.readOnly ?? false;
+  // Which store the page shows (header and `api/queues`): a wrong file or URL is seen at once.
+  const store = describeStore(opts.connection).text;
   const handler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => {
     if (opts.basicAuth && !authorized(req, opts.basicAuth)) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="docket", charset="UTF-8"', 'Content-Type': 'text/plain' });
       res.end('authentication required');
       return;
     }
-    route(req, res, registry, readOnly, opts.basePath).then(
+    route(req, res, registry, { readOnly, store, basePath: opts.basePath }).then(
       (handled) => {
         if (handled) return;
         if (next) next();
@@ -68,8 +71,7 @@ async function route(
   req: IncomingMessage,
   res: ServerResponse,
   registry: QueueRegistry,
-  readOnly: boolean,
-  basePath?: string,
+  { readOnly, store, basePath }: { readOnly: boolean; store: string; basePath?: string },
 ): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://dashboard');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -78,7 +80,7 @@ async function route(
   if (method === 'GET' && (parts.length === 0 || (parts.length === 1 && parts[0] === 'index.html'))) {
     const base = `${(basePath ?? (req as { baseUrl?: string }).baseUrl ?? '').replace(/\/$/, '')}/`;
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(dashboardPage(base, readOnly));
+    res.end(dashboardPage(base, readOnly, store));
     return true;
   }
   if (method === 'GET' && parts.length === 1 && parts[0] === 'metrics') {
@@ -91,7 +93,7 @@ async function route(
   if (resource !== 'queues') return false;
 
   if (method === 'GET') {
-    if (parts.length === 2) return sendJson(res, 200, { readOnly, ...(await queueSummaries(registry)) });
+    if (parts.length === 2) return sendJson(res, 200, { readOnly, store, ...(await queueSummaries(registry)) });
     if (parts.length === 4 && sub === 'jobs')
       return sendJson(res, 200, await jobPage(registry, queue, url.searchParams));
     if (parts.length === 5 && sub === 'jobs') return sendJson(res, 200, await jobDetail(registry, queue, id));

@@ -3,7 +3,7 @@
  * (`api/queues`, `api/queues/<q>/jobs?state=&page=`, `api/queues/<q>/jobs/<id>`) once a second and
  * posts actions to it. Everything user-supplied is inserted as text, never as HTML.
  */
-export function dashboardPage(base: string, readOnly: boolean): string {
+export function dashboardPage(base: string, readOnly: boolean, store = ''): string {
   const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
   return `<!doctype html>
 <html lang="en">
@@ -38,7 +38,7 @@ export function dashboardPage(base: string, readOnly: boolean): string {
 </style>
 </head>
 <body data-readonly="${readOnly}">
-<header><h1><a href="#">Docket</a></h1><span id="updated" class="muted"></span><span id="status" data-testid="status"></span></header>
+<header><h1><a href="#">Docket</a></h1><span id="store" data-testid="store">${attr(store)}</span><span id="updated" class="muted"></span><span id="status" data-testid="status"></span></header>
 <main>
   <section><h2>Queues</h2><div id="queues" data-testid="queues">loading…</div></section>
   <section id="queue-view" hidden></section>

@@ -22,7 +22,18 @@ export const DEFAULT_SQLITE_FILE = './docket.db';
  * with its connection (so an add may be stored twice: docs/guarantees.md); turning that off makes
  * ioredis drop such commands without ever settling their promises, which is worse.
  */
-const OWN_CLIENT: RedisOptions = {};
+const OWN_CLIENT: RedisOptions = {
+  // close() waits for QUIT's 'end' itself; a disconnect (closing while not connected) needs no grace
+  // period, which ioredis would spend with a timer that keeps the process alive (a CLI took 4 s to exit).
+  disconnectTimeout: 0,
+};
+
+/**
+ * Connection attempts a call of a Queue or FlowProducer waits through before it fails (ioredis's
+ * `maxRetriesPerRequest`, unless the options set it): with ioredis's backoff about 2 s, so a wrong
+ * URL fails fast. Workers and QueueEvents wait for as long as it takes (null), as in BullMQ.
+ */
+const OWN_RETRIES = 5;
 
 export interface ConnectOptions {
   connection?: ConnectionOptions;
@@ -48,9 +59,12 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
       return new SqliteStore(path, opts.sqlite);
     }
     if (connection.startsWith('redis://') || connection.startsWith('rediss://')) {
-      return new RedisStore(new Redis(connection, { ...OWN_CLIENT, maxRetriesPerRequest: opts.blocking ? null : 20 }), {
-        ownsClient: true,
-      });
+      return new RedisStore(
+        new Redis(connection, { ...OWN_CLIENT, maxRetriesPerRequest: opts.blocking ? null : OWN_RETRIES }),
+        {
+          ownsClient: true,
+        },
+      );
     }
     throw new ValidationError(
       `connection "${redactUrl(connection)}" is neither a sqlite: nor a redis:// / rediss:// URL`,
@@ -63,7 +77,7 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
     return new RedisStore(connection, { ownsClient: false });
   }
   if (typeof connection === 'object' && connection !== null) {
-    const options: RedisOptions = { ...OWN_CLIENT, ...connection };
+    const options: RedisOptions = { ...OWN_CLIENT, maxRetriesPerRequest: OWN_RETRIES, ...connection };
     if (opts.blocking) options.maxRetriesPerRequest = null;
     return new RedisStore(new Redis(options), { ownsClient: true });
   }

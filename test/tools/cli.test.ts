@@ -139,7 +139,7 @@ describe.each(stores)('docket CLI on $kind', (store) => {
     expect((await cli(connection, ['promote', name, '--id', delayed.id!])).code).toBe(0);
     expect(await queue.getJobState(delayed.id!)).toBe('waiting');
     await queue.add('d2', {}, { delay: 3_600_000 });
-    expect((await cli(connection, ['--json', 'promote', name])).out).toContain('"promoted": 1');
+    expect(JSON.parse((await cli(connection, ['--json', 'promote', name])).out)).toEqual({ promoted: 1 });
     expect(await queue.getDelayedCount()).toBe(0);
 
     const removed = await cli(connection, ['--json', 'remove', name, delayed.id!]);
@@ -276,9 +276,13 @@ describe.each(stores)('docket CLI on $kind', (store) => {
     await until(() => run.output().includes('"failed":1'), 5000, 'a progress line');
     const result = await run.stop();
     expect(result.code).toBe(0);
-    const lines = result.out.trim().split('\n');
-    expect(lines.some((l) => l.includes('"completedPerSecond"'))).toBe(true);
-    expect(JSON.parse(result.out.slice(result.out.lastIndexOf('{\n')))).toMatchObject({
+    // One JSON document per line: the progress ticks, then the summary.
+    const lines = result.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.some((l) => 'completedPerSecond' in l)).toBe(true);
+    expect(lines.at(-1)).toMatchObject({
       queue: name,
       completed: 2,
       failed: 1,
@@ -295,7 +299,7 @@ describe.each(stores)('docket CLI on $kind', (store) => {
 describe('docket dashboard command', () => {
   it('serves the dashboard until interrupted', async () => {
     const connection = stores[0].connection();
-    const live = cliLive(connection, ['--json', 'dashboard', '--port', '0', '--queues', 'alpha']);
+    const live = cliLive(connection, ['--json', '--create', 'dashboard', '--port', '0', '--queues', 'alpha']);
     const { url } = JSON.parse(
       await until(() => (live.output().trim().endsWith('}') ? live.output() : ''), 10_000, 'dashboard url'),
     );
@@ -307,7 +311,7 @@ describe('docket dashboard command', () => {
 
   it('asks for basic auth when given --basic-auth', async () => {
     const connection = stores[0].connection();
-    const live = cliLive(connection, ['--json', 'dashboard', '--port', '0', '--basic-auth', 'ops:pw']);
+    const live = cliLive(connection, ['--json', '--create', 'dashboard', '--port', '0', '--basic-auth', 'ops:pw']);
     const { url } = JSON.parse(
       await until(() => (live.output().trim().endsWith('}') ? live.output() : ''), 10_000, 'dashboard url'),
     );

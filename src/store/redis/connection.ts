@@ -1,5 +1,6 @@
 import { BlockingPool } from './blocking.js';
 import { checkQueueSlot, isCluster, masters, type RedisClient } from './cluster.js';
+import { ConnectionWatch } from './connected.js';
 import { BULLMQ_ONLY_SUFFIXES, SCHEMA_VERSION, SUFFIXES } from './keys.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
 
@@ -20,6 +21,9 @@ export class RedisConnection {
   private readonly readyQueues = new Map<string, Promise<void>>();
   private evictionChecked?: Promise<void>;
   private closing?: Promise<void>;
+  private readonly watch: ConnectionWatch;
+  /** Aborted by close(): calls still waiting for the connection give up. */
+  private readonly closed = new AbortController();
 
   constructor(
     readonly client: RedisClient,
@@ -28,11 +32,20 @@ export class RedisConnection {
   ) {
     defineScripts(client);
     this.blocking = new BlockingPool(client);
+    this.watch = ConnectionWatch.of(client);
     // Without a listener ioredis prints every connection error; the owner hears of them through onError.
-    if (opts.ownsClient) client.on('error', (err: Error) => onError(redactError(err)));
+    // A client given by the user keeps its own error handling (and listeners): Docket adds none.
+    if (opts.ownsClient) {
+      client.on('error', (err: Error) => {
+        if (client.status !== 'ready') this.watch.lastError = redactError(err);
+        onError(redactError(err));
+      });
+    }
   }
 
+  /** Waits (bounded, see connected.ts) for the connection; then checks the server once and stamps `queue`. */
   async ready(queue?: string): Promise<void> {
+    await this.watch.connected(this.closed.signal);
     this.evictionChecked ??= this.checkEvictionPolicy();
     await this.evictionChecked;
     if (queue !== undefined) await this.queueReady(queue);
@@ -40,6 +53,7 @@ export class RedisConnection {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.closed.abort();
       this.blocking.close();
       const client = this.client;
       if (this.opts.ownsClient && client.status !== 'end') {
@@ -51,9 +65,13 @@ export class RedisConnection {
             resolve();
           }, 2000).unref();
         });
-        if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
-        else client.disconnect();
-        if ((client.status as string) !== 'end') await ended;
+        if (client.status === 'ready') {
+          await client.quit().catch(() => client.disconnect());
+          if ((client.status as string) !== 'end') await ended;
+        } else {
+          // Connecting or between retries: nothing is in flight, and ioredis may never emit 'end'.
+          client.disconnect();
+        }
       }
     })();
     return this.closing;
