@@ -85,7 +85,13 @@ export class FlowProducer extends EventEmitter {
     const shared = storeOfBackendFactory(backendFactory, '', opts);
     this.ownsStore = shared === undefined;
     this.store = shared ?? connect({ connection: opts.connection, sqlite: opts.sqlite });
-    if (this.ownsStore) openInstances.add(this);
+    if (this.ownsStore) {
+      // The store's connection errors (Redis unreachable, refused credentials), as the other classes emit them.
+      this.store.onError = (err) => {
+        if (!this.closing && this.listenerCount('error') > 0) this.emit('error', err);
+      };
+      openInstances.add(this);
+    }
   }
 
   /** BullMQ v6's handle on the datastore (see backend.ts). */

@@ -45,7 +45,9 @@ describe('a Redis that cannot be reached', () => {
     const offline = new Queue(queueName(), { connection: { port, enableOfflineQueue: false } });
     const once = new Queue(queueName(), { connection: { port, maxRetriesPerRequest: 1 } });
     const flows = new FlowProducer({ connection: { port, maxRetriesPerRequest: 1 } });
-    for (const emitter of [offline, once, flows]) emitter.on('error', () => undefined);
+    const flowErrors: Error[] = [];
+    for (const emitter of [offline, once]) emitter.on('error', () => undefined);
+    flows.on('error', (err) => flowErrors.push(err));
     try {
       const immediate = await failure(() => offline.add('x', {}));
       expect(immediate.err).toBeInstanceOf(ConnectionError);
@@ -57,6 +59,7 @@ describe('a Redis that cannot be reached', () => {
         flows.add({ name: 'p', queueName: 'q', children: [{ name: 'c', queueName: 'q' }] }),
       );
       expect(flow.err).toBeInstanceOf(ConnectionError);
+      expect(flowErrors.some((e) => /ECONNREFUSED/.test(e.message))).toBe(true);
     } finally {
       await Promise.all([offline.close(), once.close(), flows.close()]);
     }
