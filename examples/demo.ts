@@ -3,16 +3,13 @@
  * prioritised, some failing and retrying), two workers with concurrency, live progress, final
  * counts per state. Run with `npm run demo`.
  */
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue, Worker } from '../src/index.js';
 
-const file = join(tmpdir(), 'docket-demo.db');
-for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-const connection = process.env.DOCKET_URL ?? `sqlite:${file}`;
+// The store the CLI opens by default, so that README's `npx docket …` lines show the demo afterwards.
+const connection = process.env.DOCKET_URL ?? 'sqlite:./docket.db';
 
 const queue = new Queue('demo', { connection });
+await queue.obliterate({ force: true }); // a fresh demo each run; other queues of the store stay
 const jobs = [
   ...Array.from({ length: 200 }, (_, i) => ({ name: 'resize', data: { image: i }, opts: {} })),
   ...Array.from({ length: 50 }, (_, i) => ({ name: 'report', data: { n: i }, opts: { delay: 500 + i * 20 } })),
@@ -65,5 +62,6 @@ failedFinal = (await queue.getJobCounts('failed')).failed;
 draw(true);
 console.log('Final counts per state:');
 console.table(await queue.getJobCounts());
+console.log('Look at it with `npx docket queues` or `npx docket dashboard` (README "CLI and dashboard").');
 await Promise.all(workers.map((w) => w.close()));
 await queue.close();
