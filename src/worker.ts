@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RateLimitError } from './errors.js';
 import { Job, type JobSettings } from './job.js';
 import { JobScheduler } from './job-scheduler.js';
 import type { AnyListener, ListenerArgs, WorkerListener } from './listeners.js';
 import { QueueBase } from './queue-base.js';
-import type { FetchRequest, JobRecord } from './store/store.js';
+import type { FetchRequest } from './store/store.js';
 import { TelemetryAttributes as A } from './telemetry/attributes.js';
-import type { Span } from './telemetry/interface.js';
-import { runAttempt, scheduleNextIteration } from './worker/attempt.js';
+import { scheduleNextIteration } from './worker/attempt.js';
 import { FetchLoop } from './worker/fetch-loop.js';
 import { JobFinisher } from './worker/finishing.js';
 import { HEARTBEAT_MS, workerInfo } from './worker/heartbeat.js';
 import type { WorkerHost } from './worker/host.js';
+import { JobRunner } from './worker/job-runner.js';
 import { jobSettingsOf } from './worker/job-settings.js';
 import { LockRenewer } from './worker/lock-renewer.js';
 import { isClosedError } from './worker/processor-errors.js';
@@ -62,8 +62,6 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   private tokenCounter = 0;
   protected override readonly waitsForWork = true;
   private readonly processor?: Processor<DataType, ResultType, NameType>;
-  /** Running jobs; `controller` only when the processor can see the signal (see `wantsSignal`). */
-  private readonly active = new Map<string, { job: Job; controller?: AbortController }>();
   /**
    * A processor declaring one or two parameters cannot read the third, the signal: creating an
    * AbortController per job for it cost ~10 µs of CPU per job (bench/NOTES.md).
@@ -75,6 +73,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   private paused = false;
   private readonly fetcher: FetchLoop;
   private readonly finisher: JobFinisher;
+  private readonly runner: JobRunner;
   private readonly spans = new WorkerSpans(this);
 
   static RateLimitError(): Error {
@@ -111,9 +110,9 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       opts: this.opts,
       isClosed: () => this.closed,
       isPaused: () => this.paused,
-      runningCount: () => this.active.size,
+      runningCount: () => this.runner.active.size,
       fetchRequest: (n) => this.fetchRequest(n),
-      startJob: (record) => this.startJob(record),
+      startJob: (record) => this.runner.start(record),
       metrics: () => this.jobSettings().metrics,
       emit: (event, ...args) => this.emit(event, ...args),
       emitError: (err) => this.emitError(err),
@@ -125,6 +124,20 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.finisher = new JobFinisher(host, this.fetcher);
     this.locks = new LockRenewer(host);
     this.stalled = new StalledChecker(host);
+    this.runner = new JobRunner({
+      owner: this,
+      host,
+      processor: (job, token, signal) => this.processor!(job as Job<DataType, ResultType, NameType>, token, signal),
+      wantsSignal: this.wantsSignal,
+      maxStartedAttempts: this.opts.maxStartedAttempts,
+      telemetry: this.telemetry !== undefined,
+      locks: this.locks,
+      fetcher: this.fetcher,
+      finisher: this.finisher,
+      spans: this.spans,
+      begin: (job) => this.begin(job),
+      skipLockRenewal: this.opts.skipLockRenewal === true,
+    });
     this.waitUntilReady()
       .then(() => {
         if (this.closed) return;
@@ -253,61 +266,6 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     }
   }
 
-  private startJob(record: JobRecord): void {
-    const run = async () => {
-      // The fetched job waits one event-loop turn before it starts: a reply that arrived in the same
-      // read as the fetch's (the job's own add, on a shared connection or a busy machine) resumes its
-      // caller first, so code after `await queue.add()` runs before the processor, as when the fetch
-      // takes a round trip of its own. The job counts as running (cancellable, locked) meanwhile.
-      let next: JobRecord | undefined = await this.processJob(record, true);
-      while (next) next = await this.processJob(next, false);
-    };
-    void run().finally(() => this.fetcher.freeSlot());
-  }
-
-  /** Runs one job to its end; returns the next job when the finishing step fetched one. */
-  private async processJob(record: JobRecord, afterTurn: boolean): Promise<JobRecord | undefined> {
-    const job = Job.fromJSON<DataType, ResultType, NameType>(this, record);
-    const token = record.token!;
-    const controller = this.wantsSignal ? new AbortController() : undefined;
-    this.active.set(job.id!, { job, controller });
-    if (!this.opts.skipLockRenewal) this.locks.track(job.id!, token);
-    try {
-      if (afterTurn) await nextTurn();
-      if (!(await this.begin(job))) return undefined;
-      return await this.spans.process(job, (span) => this.attempt(job, token, controller, span));
-    } catch (err) {
-      this.emitError(err);
-      return undefined;
-    } finally {
-      this.locks.untrack(job.id!);
-      this.active.delete(job.id!);
-    }
-  }
-
-  /** Runs the processor once for `job` and finishes it (completed, failed or retried). */
-  private async attempt(
-    job: Job<DataType, ResultType, NameType>,
-    token: string,
-    controller: AbortController | undefined,
-    span: Span | undefined,
-  ): Promise<JobRecord | undefined> {
-    const outcome = await runAttempt(
-      job,
-      this.opts.maxStartedAttempts,
-      () => this.processor!(job, token, controller?.signal),
-      !this.telemetry,
-    );
-    this.locks.untrack(job.id!);
-    const wantNext =
-      !this.closed &&
-      !this.paused &&
-      this.active.size <= this.opts.concurrency &&
-      this.fetcher.limitUntil <= Date.now();
-    if (outcome.ok) return await this.finisher.completed(job, token, outcome.value, wantNext, span);
-    return await this.finisher.failed(job, token, outcome.err, wantNext, span);
-  }
-
   /**
    * Takes the next job for `token` (manual processing), or undefined when none is ready. With
    * `block` (default) waits up to `drainDelay` seconds for one.
@@ -328,7 +286,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
 
   /** Aborts the signal of a running job; a processor honouring it fails the job. False when not running here. */
   cancelJob(jobId: string, reason?: string): boolean {
-    const running = this.active.get(jobId);
+    const running = this.runner.active.get(jobId);
     if (!running) return false;
     // The reason as given, as BullMQ passes it: `signal.reason === reason` in the processor.
     running.controller?.abort(reason);
@@ -336,7 +294,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   cancelAllJobs(reason?: string): void {
-    for (const id of [...this.active.keys()]) this.cancelJob(id, reason);
+    for (const id of [...this.runner.active.keys()]) this.cancelJob(id, reason);
   }
 
   /** Extends the locks of jobs held by `tokens`; returns the ids whose lock was gone. */
@@ -400,7 +358,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   private async whenIdle(): Promise<void> {
-    while (this.active.size > 0) await this.fetcher.slotFreed();
+    while (this.runner.active.size > 0) await this.fetcher.slotFreed();
   }
 
   /** Stops the worker: no new jobs; waits for running jobs unless `force`. */
@@ -422,7 +380,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.stalled.stop();
     clearInterval(this.heartbeat);
     if (!force) await this.whenIdle();
-    for (const { controller } of this.active.values()) if (force) controller?.abort();
+    for (const { controller } of this.runner.active.values()) if (force) controller?.abort();
     await this.running?.catch(() => undefined);
     // The loop may have started jobs from a fetch that was in flight when close began.
     if (!force) await this.whenIdle();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { moveError } from '../../errors.js';
 import type {
   AddResult,
   CompleteItem,
@@ -22,11 +21,12 @@ import type {
   StoredEvent,
   WorkerInfo,
 } from '../store.js';
+import { Adding } from './adding.js';
 import { Admin } from './admin.js';
 import { checkSameSlot, type RedisClient } from './cluster.js';
-import { dedupArg, jobArgs, toEvents } from './codec.js';
+import { jobArgs, toEvents } from './codec.js';
 import { RedisConnection, type RedisStoreOptions } from './connection.js';
-import { checkCustomId, keyOf } from './keys.js';
+import { keyOf } from './keys.js';
 import { RedisMeta } from './meta.js';
 import { Reads } from './reads.js';
 import { WorkerPath } from './worker-path.js';
@@ -41,6 +41,7 @@ export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   private readonly conn: RedisConnection;
   private readonly worker: WorkerPath;
+  private readonly adding: Adding;
   private readonly reads: Reads;
   private readonly admin: Admin;
   readonly meta: RedisMeta;
@@ -48,6 +49,7 @@ export class RedisStore implements Store {
   constructor(client: RedisClient, opts: RedisStoreOptions = {}) {
     this.conn = new RedisConnection(client, opts, (err) => this.onError?.(err));
     this.worker = new WorkerPath(this.conn);
+    this.adding = new Adding(this.conn);
     const queueReady = (queue: string) => this.conn.queueReady(queue);
     this.reads = new Reads(client, queueReady);
     this.admin = new Admin(client, queueReady);
@@ -78,47 +80,12 @@ export class RedisStore implements Store {
 
   // ── adding ────────────────────────────────────────────────────────────────────────
 
-  async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
-    if (jobs.length === 0) return { ids: [], duplicated: [] };
-    // The jobs travel as one JSON argument (scripts/addJobs.lua).
-    const parents = jobs.flatMap((job) => (job.parent ? [job.parent.queue] : []));
-    checkSameSlot(this.conn.client, [queue, ...parents], `Adding jobs to queue ${queue}`);
-    const values: (string | number)[] = [];
-    for (const job of jobs) {
-      if (job.id !== undefined) checkCustomId(queue, job.id);
-      values.push(...jobArgs(job), dedupArg(job));
-    }
-    // The call id makes a resent call answer, not add again (see addJobs.lua).
-    const flat = (await this.conn.run('addJobs', queue, [JSON.stringify(values), randomUUID()])) as (string | number)[];
-    throwIfParentMissing(flat);
-    const result: AddResult = { ids: [], duplicated: [] };
-    for (let i = 0; i < flat.length; i += 2) {
-      result.ids.push(String(flat[i]));
-      result.duplicated.push(Number(flat[i + 1]) === 1);
-    }
-    return result;
+  addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
+    return this.adding.addJobs(queue, jobs);
   }
 
-  async addFlow(nodes: FlowJob[]): Promise<AddResult> {
-    if (nodes.length === 0) return { ids: [], duplicated: [] };
-    const linked = nodes.flatMap((node) => [node.queue, ...(node.parent ? [node.parent.queue] : [])]);
-    checkSameSlot(this.conn.client, linked, 'A flow');
-    const args: (string | number)[] = [nodes.length];
-    for (const node of nodes) {
-      checkCustomId(node.queue, node.id);
-      args.push(node.queue, node.hasChildren ? '1' : '0', ...jobArgs(node), dedupArg(node));
-    }
-    // Every queue of the flow is checked (not a BullMQ queue) and stamped before the script runs.
-    const queues = new Set(nodes.map((node) => node.queue));
-    await Promise.all([...queues].map((queue) => this.conn.queueReady(queue)));
-    const flat = (await this.conn.run('addFlow', nodes[0].queue, args)) as (string | number)[];
-    throwIfParentMissing(flat);
-    const result: AddResult = { ids: [], duplicated: [] };
-    for (let i = 0; i < flat.length; i += 2) {
-      result.ids.push(String(flat[i]));
-      result.duplicated.push(Number(flat[i + 1]) === 1);
-    }
-    return result;
+  addFlow(nodes: FlowJob[]): Promise<AddResult> {
+    return this.adding.addFlow(nodes);
   }
 
   // ── the worker path ───────────────────────────────────────────────────────────────
@@ -406,13 +373,4 @@ export class RedisStore implements Store {
 /** A script's optional string answer (Lua false arrives as null). */
 function optionalString(raw: unknown): string | undefined {
   return raw === null || raw === undefined ? undefined : String(raw);
-}
-
-/**
- * addJobs / addFlow answer `{-5, '<parentKey>'}` when a parent is missing, `{-7, '<parentKey>'}` when an
- * existing child has another parent (nothing stored).
- */
-function throwIfParentMissing(flat: (string | number)[]): void {
-  if (typeof flat[0] === 'number' && (flat[0] === -5 || flat[0] === -7))
-    throw moveError(flat[0], String(flat[1]), 'addJob');
 }
