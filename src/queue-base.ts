@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { DocketBackend } from './backend.js';
 import { ConnectionClosedError, ValidationError } from './errors.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
@@ -118,6 +118,8 @@ export class QueueBase extends EventEmitter {
         },
       );
     }
+    // Every call made before the store is ready listens on closeStarted: any number may wait at once.
+    if (!this.isReady) setMaxListeners(0, this.closeStarted.signal);
     return this.isReady ? this.readyPromise : untilClosed(this.readyPromise, this.closeStarted.signal);
   }
 

@@ -210,4 +210,21 @@ describe.each(stores)('manual fetching on $kind', (store) => {
     expect(await w.extendJobLocks([a.id!, b.id!], ['ta', 'wrong'], 60_000)).toEqual([b.id]);
     await w.disconnect();
   });
+
+  it('serves many blocking getNextJob calls at once without a listener-leak warning', async () => {
+    const { queue, worker } = setup();
+    const w = worker(null, { drainDelay: 5 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const waits = Array.from({ length: 15 }, (_, i) => w.getNextJob(`t${i}`));
+      await queue.addBulk(Array.from({ length: 15 }, (_, i) => ({ name: 'j', data: { i } })));
+      const jobs = await Promise.all(waits);
+      expect(new Set(jobs.map((j) => j?.id)).size).toBe(15);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FetchResult, JobRecord } from '../store/store.js';
 import type { WorkerHost } from './host.js';
@@ -24,7 +25,7 @@ export const IDLE_FETCH = 10;
  */
 export class FetchLoop {
   /** Aborted to cut a wait short (pause, close); replaced once it fired. */
-  wake = new AbortController();
+  wake = wakeController();
   /** Set once 'drained' was emitted, until a job is fetched again. */
   drained = false;
   /** A RateLimitError stops this worker from fetching until then. */
@@ -83,7 +84,7 @@ export class FetchLoop {
         host.emitError(err);
         await this.idle(1000);
       }
-      if (this.wake.signal.aborted) this.wake = new AbortController();
+      if (this.wake.signal.aborted) this.wake = wakeController();
     }
   }
 
@@ -104,7 +105,7 @@ export class FetchLoop {
       if (res.rateLimitTtl > 0) wait = Math.min(wait, res.rateLimitTtl);
       if (res.nextDelayedAt !== undefined) wait = Math.max(1, Math.min(wait, res.nextDelayedAt - Date.now()));
       await host.store.waitForWork(host.qualifiedName, wait, this.wake.signal);
-      if (this.wake.signal.aborted && !host.isClosed()) this.wake = new AbortController();
+      if (this.wake.signal.aborted && !host.isClosed()) this.wake = wakeController();
     }
   }
 
@@ -115,7 +116,7 @@ export class FetchLoop {
 
   async idle(ms: number): Promise<void> {
     await sleep(ms, undefined, { signal: this.wake.signal }).catch(() => undefined);
-    if (this.wake.signal.aborted) this.wake = new AbortController();
+    if (this.wake.signal.aborted) this.wake = wakeController();
   }
 
   slotFreed(): Promise<void> {
@@ -127,4 +128,14 @@ export class FetchLoop {
     this.slotWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/**
+ * The wake-up signal is shared by every wait of the worker: the fetch loop's and each blocking
+ * getNextJob's, any number at once, so Node's listener-leak warning (at 11) does not apply.
+ */
+function wakeController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
