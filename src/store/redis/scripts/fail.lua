@@ -77,16 +77,4 @@ for i = 0, n - 1 do
   end
   codes[#codes + 1] = code
 end
-local req = readFetch(4)
--- A fetch that follows signals other workers itself when work is left.
-if not req then
-  signalIfFreed()
-end
-local fetched, taken = fetchAfterMove(now, req, codes)
-for _, code in ipairs(codes) do
-  if code == 0 then
-    keepAnswer(ARGV[3], moveRecord(codes, fetched, taken))
-    break
-  end
-end
-return { codes, fetched }
+return finishMoves(now, codes, ARGV[3], 4)

@@ -260,3 +260,21 @@ local function moveReplay(record)
   end
   return { record[1], fetchReplay(record[2]) }
 end
+
+-- The end of complete and fail: the fetch asked for from ARGV[fetchAt] (or a wake-up of other workers
+-- when none was), the answer kept for a resent call once an item moved, and {codes, next}.
+local function finishMoves(now, codes, callId, fetchAt)
+  local req = readFetch(fetchAt)
+  -- A fetch that follows signals other workers itself when work is left.
+  if not req then
+    signalIfFreed()
+  end
+  local fetched, taken = fetchAfterMove(now, req, codes)
+  for _, code in ipairs(codes) do
+    if code == 0 then
+      keepAnswer(callId, moveRecord(codes, fetched, taken))
+      break
+    end
+  end
+  return { codes, fetched }
+end
