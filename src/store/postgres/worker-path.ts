@@ -1,0 +1,222 @@
+import type { JobRow } from '../sqlite/rows.js';
+import { STALLED_REASON } from '../sqlite/worker-path.js';
+import type {
+  CompleteItem,
+  FailItem,
+  FetchRequest,
+  FetchResult,
+  MoveCode,
+  MoveResult,
+  NewJob,
+  StalledResult,
+} from '../store.js';
+import type { Conn } from './conn.js';
+import type { FlowLinks } from './flows.js';
+import type { Parity } from './parity.js';
+import { applyRetention, finishSort } from './retention.js';
+import type { Transitions } from './transitions.js';
+
+/**
+ * The worker path's lock-checked moves (complete, fail, delay, wait, waiting-children, lock
+ * extension, stalled recovery) and the insert finishing shares with adding; each runs inside the
+ * caller's transaction. Mirrors src/store/sqlite/worker-path.ts.
+ */
+export class WorkerPath {
+  constructor(
+    private readonly db: Conn,
+    private readonly t: Transitions,
+    private readonly f: FlowLinks,
+    private readonly p: Parity,
+  ) {}
+
+  /** Inserts one job (auto id when it has none), links its parent and claims its dedup id. */
+  async insertJob(queue: string, job: NewJob, now: number, dedupExpiresAt?: number | null): Promise<string> {
+    const id = job.id ?? String(await this.t.nextId(queue));
+    await this.t.insert(queue, id, job);
+    if (job.parent) await this.f.link(queue, id, job.parent);
+    await this.p.dedup.claim(queue, job, id, now, dedupExpiresAt);
+    return id;
+  }
+
+  /** Bookkeeping every job finishing for good needs: its dedup id and, when asked, metrics. */
+  private async afterFinish(
+    queue: string,
+    row: Pick<JobRow, 'id' | 'opts'>,
+    type: 'completed' | 'failed',
+    now: number,
+    metrics?: number,
+  ): Promise<void> {
+    await this.p.dedup.afterFinish(queue, row, now, (job) => this.insertJob(queue, job, now));
+    if (metrics) await this.p.recordMetric(queue, type, now, metrics);
+  }
+
+  /** One UPDATE for all the locks; the ids not returned lost theirs. */
+  async extendLocks(
+    queue: string,
+    ids: string[],
+    tokens: string[],
+    durationMs: number,
+    _now: number,
+  ): Promise<string[]> {
+    const clock = await this.t.lockClock();
+    const kept = (await this.db
+      .rawStmt(
+        `UPDATE jobs SET sort = ? FROM unnest(?::text[], ?::text[]) AS t(id, token)
+         WHERE jobs.queue = ? AND jobs.id = t.id AND jobs.state = 'active' AND jobs.token = t.token AND jobs.sort >= ?
+         RETURNING jobs.id`,
+        true,
+      )
+      .all(clock + durationMs, ids, tokens, queue, clock)) as string[];
+    const alive = new Set(kept);
+    return ids.filter((id) => !alive.has(id));
+  }
+
+  async moveToDelayed(
+    queue: string,
+    id: string,
+    token: string | undefined,
+    timestamp: number,
+    now: number,
+  ): Promise<MoveCode> {
+    const row = await this.t.row(queue, id);
+    const code = await this.t.lockCode(row, token, now);
+    if (code !== 0 || !row) return code;
+    await this.t.toDelayed(queue, row, timestamp, Math.max(0, timestamp - now));
+    return 0;
+  }
+
+  async moveToWait(queue: string, id: string, token: string | undefined, now: number): Promise<MoveCode> {
+    const row = await this.t.row(queue, id);
+    const code = await this.t.lockCode(row, token, now);
+    if (code !== 0 || !row) return code;
+    await this.t.toWaiting(queue, row, 'active', 'head');
+    return 0;
+  }
+
+  async moveToWaitingChildren(queue: string, id: string, token: string | undefined, now: number): Promise<number> {
+    const row = await this.t.row(queue, id);
+    const code = await this.t.lockCode(row, token, now);
+    if (code !== 0 || !row) return code;
+    return this.f.toWaitingChildren(queue, row, now);
+  }
+
+  async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
+    const codes: MoveCode[] = [];
+    for (const item of items) {
+      const row = await this.t.finishRow(queue, item.id);
+      const code = await this.t.lockCode(row, item.token, now);
+      if (code !== 0 || !row) {
+        codes.push(code);
+        continue;
+      }
+      // A parent completes only once no child is pending and none failed under failParentOnFailure.
+      const blocker = await this.f.finishBlocker(queue, item.id);
+      if (blocker !== 0) {
+        codes.push(blocker);
+        continue;
+      }
+      await this.db
+        .stmt(
+          `UPDATE jobs SET state = 'completed', lane = 0, sort = ?, finished_on = ?, returnvalue = ?, token = NULL,
+             attempts_made = attempts_made + 1 WHERE rowid = ?`,
+        )
+        .run(await finishSort(this.db, queue, 'completed', now), now, item.returnvalue, row.rowid);
+      this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
+      await this.f.childCompleted(queue, row, item.returnvalue, now);
+      await this.afterFinish(queue, row, 'completed', now, item.metrics);
+      await applyRetention(this.db, this.t, queue, 'completed', row, item.retention, now);
+      codes.push(0);
+    }
+    return { codes, next: await this.fetchAfterMove(queue, fetch, codes) };
+  }
+
+  async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
+    const codes: MoveCode[] = [];
+    for (const item of items) {
+      const row = await this.t.row(queue, item.id);
+      const code = await this.t.lockCode(row, item.token, now);
+      if (code !== 0 || !row) {
+        codes.push(code);
+        continue;
+      }
+      await this.db
+        .stmt('UPDATE jobs SET failed_reason = ?, stacktrace = ?, attempts_made = attempts_made + 1 WHERE rowid = ?')
+        .run(item.failedReason, item.stacktrace, row.rowid);
+      if (item.retryDelay === null) {
+        await this.db
+          .stmt(
+            `UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL, deferred_failure = NULL
+             WHERE rowid = ?`,
+          )
+          .run(await finishSort(this.db, queue, 'failed', now), now, row.rowid);
+        this.t.emit(queue, 'failed', { jobId: item.id, failedReason: item.failedReason, prev: 'active' });
+        if (item.retriesExhausted) {
+          this.t.emit(queue, 'retries-exhausted', { jobId: item.id, attemptsMade: row.attempts_made + 1 });
+        }
+        await this.f.childFailed(queue, row, item.failedReason, now);
+        await this.afterFinish(queue, row, 'failed', now, item.metrics);
+        await applyRetention(this.db, this.t, queue, 'failed', row, item.retention, now);
+      } else if (item.retryDelay > 0) {
+        await this.t.toDelayed(queue, row, now + item.retryDelay, item.retryDelay);
+      } else {
+        // Due delayed jobs go first, as BullMQ's retryJob promotes them before pushing the retry.
+        await this.t.promoteDue(queue, now);
+        await this.t.toWaiting(queue, row, 'active');
+      }
+      codes.push(0);
+    }
+    return { codes, next: await this.fetchAfterMove(queue, fetch, codes) };
+  }
+
+  /** Fetch in the same step as a move (see the SQLite store); `drained` once nothing waits or runs. */
+  private async fetchAfterMove(
+    queue: string,
+    fetch: FetchRequest | undefined,
+    codes: MoveCode[],
+  ): Promise<FetchResult | undefined> {
+    let next: FetchResult | undefined;
+    if (fetch) {
+      const refused = codes.filter((c) => c !== 0).length;
+      next = await this.t.fetch(queue, {
+        ...fetch,
+        tokens: fetch.tokens.slice(0, Math.max(0, fetch.tokens.length - refused)),
+      });
+      if (next.jobs.length > 0) return next;
+    }
+    if (codes.includes(0) && !(await this.t.hasWaitingOrActive(queue))) this.t.emit(queue, 'drained');
+    return next;
+  }
+
+  async recoverStalled(
+    queue: string,
+    opts: { maxStalledCount: number; intervalMs: number; now: number; force?: boolean },
+  ): Promise<StalledResult> {
+    const result: StalledResult = { recovered: [], failing: [] };
+    const meta = await this.t.meta(queue);
+    const clock = await this.t.lockClock();
+    if (!opts.force && meta.stalled_check_until > clock) return result;
+    await this.db.stmt('UPDATE queues SET stalled_check_until = ? WHERE queue = ?').run(clock + opts.intervalMs, queue);
+    const lapsed = (await this.db
+      .stmt("SELECT * FROM jobs WHERE queue = ? AND state = 'active' AND lane = 0 AND sort < ? ORDER BY sort")
+      .all(queue, clock)) as JobRow[];
+    for (const row of lapsed) {
+      // Over the limit, the job still goes back to waiting: the worker that fetches it fails it (see SQLite).
+      const failing = row.stalled_counter + 1 > opts.maxStalledCount && !(await this.fromLiveScheduler(queue, row));
+      await this.db
+        .stmt('UPDATE jobs SET stalled_counter = stalled_counter + 1, deferred_failure = ? WHERE rowid = ?')
+        .run(failing ? STALLED_REASON : row.deferred_failure, row.rowid);
+      this.t.emit(queue, 'stalled', { jobId: row.id });
+      await this.t.toWaiting(queue, row, 'active', true);
+      result.recovered.push(row.id);
+      if (failing) result.failing.push(row.id);
+    }
+    return result;
+  }
+
+  /** Whether the job was made by a scheduler that still exists (opts.repeatJobKey). */
+  private async fromLiveScheduler(queue: string, row: JobRow): Promise<boolean> {
+    const key = (JSON.parse(row.opts) as { repeatJobKey?: unknown }).repeatJobKey;
+    if (typeof key !== 'string') return false;
+    return !!(await this.db.stmt('SELECT 1 FROM schedulers WHERE queue = ? AND id = ?').get(queue, key));
+  }
+}
