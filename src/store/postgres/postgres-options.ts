@@ -25,6 +25,7 @@ export function isPostgresUrl(url: string): boolean {
  */
 const PG_ONLY_KEYS = [
   'connectionString',
+  'schema',
   'database',
   'user',
   'max',
@@ -36,12 +37,21 @@ const PG_ONLY_KEYS = [
 ];
 const REDIS_ONLY_KEYS = ['db', 'maxRetriesPerRequest', 'enableReadyCheck', 'sentinels', 'tls', 'keyPrefix', 'family'];
 
+function isPool(value: unknown): value is pg.Pool {
+  return (
+    value instanceof pg.Pool ||
+    (typeof value === 'object' &&
+      value !== null &&
+      'totalCount' in value &&
+      'idleCount' in value &&
+      typeof (value as pg.Pool).connect === 'function')
+  );
+}
+
 /** True for a `pg.Pool` instance or a `pg` pool config (see PG_ONLY_KEYS). */
 export function isPostgresConnection(value: unknown): value is pg.Pool | pg.PoolConfig {
-  if (value instanceof pg.Pool) return true;
+  if (isPool(value)) return true; // also a Pool of another copy of `pg`
   if (typeof value !== 'object' || value === null) return false;
-  // A Pool from another copy of `pg` (a second install) still has these.
-  if ('totalCount' in value && 'idleCount' in value && typeof (value as pg.Pool).connect === 'function') return true;
   const keys = Object.keys(value);
   const pgKey = keys.some((k) => PG_ONLY_KEYS.includes(k));
   if (!pgKey) return false;
@@ -71,6 +81,18 @@ export function postgresTarget(
       connection = url.toString();
       schema ??= fromUrl;
     }
+  } else if (!isPool(connection) && ('schema' in connection || 'skipVersionCheck' in connection)) {
+    // BullMQ's PostgresPoolConfig carries its own keys beside pg's: Docket reads `schema`, pg gets the rest.
+    const {
+      schema: fromConfig,
+      skipVersionCheck: _skip,
+      ...rest
+    } = connection as pg.PoolConfig & {
+      schema?: string;
+      skipVersionCheck?: boolean;
+    };
+    connection = rest;
+    schema ??= fromConfig;
   }
   schema ??= DEFAULT_PG_SCHEMA;
   if (schema.length === 0 || schema.length > 63) {
