@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 
 /** Names of prepared statements, unique in the process (one client may serve two schemas). */
@@ -44,6 +45,23 @@ export class SqlDialect {
   }
 }
 
+const lockKeys = new Map<string, string>();
+
+/**
+ * The advisory lock key of a queue in a schema: 64 bits of its SHA-1, computed here so that a
+ * transaction can take its queue's lock in the same round trip as BEGIN (database.ts).
+ */
+export function queueLockKey(schema: string, queue: string): string {
+  const name = `${schema}\u0000${queue}`;
+  let key = lockKeys.get(name);
+  if (key === undefined) {
+    key = createHash('sha1').update(name).digest().readBigInt64BE(0).toString();
+    if (lockKeys.size > 10_000) lockKeys.clear();
+    lockKeys.set(name, key);
+  }
+  return key;
+}
+
 /** A statement bound to a connection, with better-sqlite3's shape (get/all/run) but async. */
 export interface Statement {
   get(...params: unknown[]): Promise<unknown>;
@@ -60,7 +78,15 @@ export class Conn {
     private readonly client: pg.ClientBase,
     private readonly dialect: SqlDialect,
     private readonly types: pg.CustomTypesConfig,
+    /** The server's clock (epoch ms) read right after the transaction took its queue's lock. */
+    readonly clock?: number,
+    /** The queue whose lock the transaction took as it began. */
+    readonly lockedQueue?: string,
   ) {}
+
+  get schema(): string {
+    return this.dialect.schema;
+  }
 
   async query(sql: string, params: unknown[], array = false): Promise<pg.QueryResult> {
     const { text, name } = this.dialect.translate(sql);

@@ -1,10 +1,13 @@
 import pg from 'pg';
-import { Conn, SqlDialect, typesFor } from './conn.js';
+import { Conn, queueLockKey, SqlDialect, typesFor } from './conn.js';
 import { LISTENER_APPLICATION_NAME, Listener } from './listener.js';
 import { migrate } from './schema.js';
 
 /** What selects the PostgreSQL store: a URL, a `pg` pool config, or a `pg.Pool`. */
 export type PgConnection = string | pg.PoolConfig | pg.Pool;
+
+/** The server's clock in epoch ms: locks expire on it, not on callers' clocks (transitions.ts). */
+export const CLOCK_SQL = 'SELECT floor(extract(epoch from clock_timestamp()) * 1000)::bigint AS now';
 
 /** Deadlock and serialization failures: the transaction did nothing and is run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -90,14 +93,20 @@ export class SharedPool {
    * must be with row and advisory locks, transitions.ts). Run again on a deadlock, which
    * PostgreSQL resolves by failing one of the transactions.
    */
-  async transact<T>(fn: (conn: Conn) => Promise<T>): Promise<T> {
+  async transact<T>(fn: (conn: Conn) => Promise<T>, queue?: string): Promise<T> {
     await this.whenReady();
+    // One round trip: BEGIN, the queue's lock (transitions.ts), then the server's clock once locked.
+    const begin =
+      queue === undefined
+        ? 'BEGIN'
+        : `BEGIN; SELECT pg_advisory_xact_lock(${queueLockKey(this.schema, queue)}); ${CLOCK_SQL}`;
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
-        const out = await fn(new Conn(client, this.dialect, this.types));
+        const began = (await client.query(begin)) as unknown as pg.QueryResult[] | pg.QueryResult;
+        const clock = Array.isArray(began) ? Number(began[2].rows[0].now) : undefined;
+        const out = await fn(new Conn(client, this.dialect, this.types, clock, queue));
         await client.query('COMMIT');
         return out;
       } catch (err) {

@@ -85,11 +85,10 @@ export class PostgresStore implements Store {
   private write<T>(queue: string, fn: (s: Session) => Promise<T>): Promise<T> {
     return this.shared.transact(async (db) => {
       const s = new Session(db, this.log);
-      await s.t.lockQueue(queue);
       const out = await fn(s);
       await s.t.flushPending();
       return out;
-    });
+    }, queue);
   }
 
   /** A transaction that needs no queue lock (lock extension, worker heartbeats). */

@@ -41,8 +41,16 @@ export async function applyRetention(
 
 /** The sort of a job finishing at `now` in `state`: its finishPlace (src/store/finish-order.ts). */
 export async function finishSort(db: Conn, queue: string, state: 'completed' | 'failed', now: number): Promise<number> {
-  const last = (await db
+  return finishPlace(await lastFinishPlace(db, queue, state), now);
+}
+
+/** The place of the newest job in the list (undefined when empty). */
+export async function lastFinishPlace(
+  db: Conn,
+  queue: string,
+  state: 'completed' | 'failed',
+): Promise<number | undefined> {
+  return (await db
     .rawStmt('SELECT sort FROM jobs WHERE queue = ? AND state = ? AND lane = 0 ORDER BY sort DESC LIMIT 1', true)
     .get(queue, state)) as number | undefined;
-  return finishPlace(last, now);
 }

@@ -1,7 +1,8 @@
 import { limiterWindow } from '../sqlite/limiter.js';
 import { FETCHED_COLUMNS, fetchedRecord, type JobRow, type QueueRow } from '../sqlite/rows.js';
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
-import type { Conn } from './conn.js';
+import { type Conn, queueLockKey } from './conn.js';
+import { CLOCK_SQL } from './database.js';
 
 /** An event's fields as stored: JSON of the defined ones, all as strings. */
 function fieldsJson(fields: Record<string, string | number | undefined>): string {
@@ -47,13 +48,16 @@ export class Transitions {
   constructor(
     private readonly db: Conn,
     private readonly log: EventLog,
-  ) {}
+  ) {
+    this.clock = db.clock;
+    if (db.lockedQueue !== undefined) this.locked.add(db.lockedQueue);
+  }
 
   /** Takes `queue`'s lock for the rest of the transaction (once). */
   async lockQueue(queue: string): Promise<void> {
     if (this.locked.has(queue)) return;
     this.locked.add(queue);
-    await this.db.stmt('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))').get(`docket:${queue}`);
+    await this.db.stmt('SELECT pg_advisory_xact_lock(?::bigint)').get(queueLockKey(this.db.schema, queue));
   }
 
   /** Marks another queue as changed by this transaction, taking its lock first. */
@@ -67,14 +71,13 @@ export class Transitions {
    * the caller's `now`, as BullMQ's lock keys expire by TTL on the server (see the SQLite store).
    */
   async lockClock(): Promise<number> {
-    this.clock ??= (await this.db
-      .rawStmt('SELECT floor(extract(epoch from clock_timestamp()) * 1000)::bigint', true)
-      .get()) as number;
+    this.clock ??= (await this.db.rawStmt(CLOCK_SQL, true).get()) as number;
     return this.clock;
   }
 
+  /** Creates the queue's row when missing, reading its counters at the same time (see `counter`). */
   async ensureQueue(queue: string): Promise<void> {
-    await this.db.stmt('INSERT INTO queues (queue) VALUES (?) ON CONFLICT DO NOTHING').run(queue);
+    await this.counter(queue);
   }
 
   async meta(queue: string): Promise<QueueRow> {
@@ -91,11 +94,12 @@ export class Transitions {
     let c = this.counters.get(queue);
     if (!c) {
       await this.lockQueue(queue);
-      await this.ensureQueue(queue);
-      const row = (await this.db.rawStmt('SELECT seq, next_id FROM queues WHERE queue = ?').get(queue)) as [
-        number,
-        number,
-      ];
+      const row = (await this.db
+        .rawStmt(
+          `WITH created AS (INSERT INTO queues (queue) VALUES (?) ON CONFLICT DO NOTHING RETURNING seq, next_id)
+           SELECT seq, next_id FROM created UNION ALL SELECT seq, next_id FROM queues WHERE queue = ?`,
+        )
+        .get(queue, queue)) as [number, number];
       c = { seq: row[0], nextId: row[1] };
       this.counters.set(queue, c);
     }
@@ -110,13 +114,42 @@ export class Transitions {
     return ++(await this.counter(queue)).nextId;
   }
 
-  /** Writes what the transaction kept in memory before it commits: counters, events, notices. */
+  /**
+   * Writes what the transaction kept in memory before it commits, in one statement: the queue
+   * counters, the events (arrays unnested, in order), and one NOTIFY per queue that changed,
+   * which PostgreSQL delivers when the transaction commits (listener.ts).
+   */
   async flushPending(): Promise<void> {
-    for (const [queue, c] of this.counters) {
-      await this.db.stmt('UPDATE queues SET seq = ?, next_id = ? WHERE queue = ?').run(c.seq, c.nextId, queue);
-    }
+    const queues = this.pendingQueues;
+    if (queues.length === 0 && this.counters.size === 0) return;
+    const counted = [...this.counters.keys()];
+    const seqs = counted.map((q) => this.counters.get(q)?.seq);
+    const nextIds = counted.map((q) => this.counters.get(q)?.nextId);
     this.counters.clear();
-    await this.flushEvents();
+    const names = this.pendingNames;
+    const fields = this.pendingFields;
+    this.pendingQueues = [];
+    this.pendingNames = [];
+    this.pendingFields = [];
+    const changed = queues.length > 0 ? [...new Set([...queues, ...this.touched])] : [];
+    for (const queue of changed) await this.lockQueue(queue);
+    await this.db
+      .stmt(
+        `WITH counters AS (
+           UPDATE queues SET seq = v.seq, next_id = v.next_id
+           FROM unnest(?::text[], ?::bigint[], ?::bigint[]) AS v(queue, seq, next_id) WHERE queues.queue = v.queue
+         ), written AS (
+           INSERT INTO events (queue, event, fields)
+           SELECT q, e, f FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS t(q, e, f, n) ORDER BY n
+         )
+         SELECT pg_notify(?, n) FROM unnest(?::text[]) AS n`,
+      )
+      .all(counted, seqs, nextIds, queues, names, fields, this.log.channel, changed);
+    this.log.sinceTrim += queues.length;
+    if (this.log.sinceTrim >= 5000) {
+      this.log.sinceTrim = 0;
+      for (const queue of new Set(queues)) await this.trimEvents(queue, this.log.maxEvents);
+    }
   }
 
   private pendingQueues: string[] = [];
@@ -128,34 +161,6 @@ export class Transitions {
     this.pendingNames.push(event);
     this.pendingFields.push(fieldsJson(fields));
     this.emitted++;
-  }
-
-  /**
-   * Writes the transaction's events in one INSERT (arrays unnested), then one NOTIFY per queue
-   * that changed, delivered by PostgreSQL when the transaction commits (listener.ts).
-   */
-  private async flushEvents(): Promise<void> {
-    const queues = this.pendingQueues;
-    if (queues.length === 0) return;
-    const names = this.pendingNames;
-    const fields = this.pendingFields;
-    this.pendingQueues = [];
-    this.pendingNames = [];
-    this.pendingFields = [];
-    const changed = new Set([...queues, ...this.touched]);
-    for (const queue of changed) await this.lockQueue(queue);
-    await this.db
-      .stmt(
-        `INSERT INTO events (queue, event, fields) SELECT q, e, f
-         FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS t(q, e, f, n) ORDER BY n`,
-      )
-      .run(queues, names, fields);
-    await this.db.stmt('SELECT pg_notify(?, q) FROM unnest(?::text[]) q').all(this.log.channel, [...changed]);
-    this.log.sinceTrim += queues.length;
-    if (this.log.sinceTrim >= 5000) {
-      this.log.sinceTrim = 0;
-      for (const queue of new Set(queues)) await this.trimEvents(queue, this.log.maxEvents);
-    }
   }
 
   /** Returns how many events went. */
@@ -280,12 +285,19 @@ export class Transitions {
 
   async fetch(queue: string, req: FetchRequest): Promise<FetchResult> {
     const now = req.now;
-    let next = await this.nextDelayed(queue);
+    // The queue's row and its earliest delayed job in one read (the row nearly always exists).
+    let meta = (await this.db
+      .stmt(
+        `SELECT *, (SELECT sort FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 ORDER BY sort LIMIT 1)
+           AS next_delayed FROM queues WHERE queue = ?`,
+      )
+      .get(queue, queue)) as (QueueRow & { next_delayed: number | null }) | undefined;
+    let next = meta ? (meta.next_delayed ?? undefined) : await this.nextDelayed(queue);
     if (next !== undefined && next <= now) {
       await this.promoteDue(queue, now);
       next = await this.nextDelayed(queue);
     }
-    const meta = await this.meta(queue);
+    meta ??= { ...(await this.meta(queue)), next_delayed: null };
     const result: FetchResult = { jobs: [], rateLimitTtl: 0, paused: meta.paused === 1 };
     if (next !== undefined) result.nextDelayedAt = next;
     if (result.paused || req.tokens.length === 0) return result;

@@ -1,3 +1,4 @@
+import { finishPlace } from '../finish-order.js';
 import type { JobRow } from '../sqlite/rows.js';
 import { STALLED_REASON } from '../sqlite/worker-path.js';
 import type {
@@ -13,8 +14,8 @@ import type {
 import type { Conn } from './conn.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
-import { applyRetention, finishSort } from './retention.js';
-import type { Transitions } from './transitions.js';
+import { applyRetention, finishSort, lastFinishPlace } from './retention.js';
+import type { FinishRow, Transitions } from './transitions.js';
 
 /**
  * The worker path's lock-checked moves (complete, fail, delay, wait, waiting-children, lock
@@ -100,32 +101,69 @@ export class WorkerPath {
     return this.f.toWaitingChildren(queue, row, now);
   }
 
+  /**
+   * active → completed for a batch in a fixed number of round trips, however many items: one locking
+   * read of every item's row, one of their blocking children, one of the list's newest place, one
+   * UPDATE for all; then, per completed job and only where it has any, its follow-ups (parent,
+   * deduplication, metrics, retention). The SQLite store runs the same steps item by item; a round
+   * trip per statement per item here held a worker at concurrency 50 to ~1 300 jobs/s.
+   */
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
+    const ids = items.map((item) => item.id);
+    const rows = new Map(
+      (
+        (await this.db
+          .stmt(
+            `SELECT rowid, id, state, token, sort, parent, opts FROM jobs WHERE queue = ? AND id = ANY(?::text[])
+           ORDER BY rowid FOR UPDATE`,
+          )
+          .all(queue, ids)) as FinishRow[]
+      ).map((r) => [r.id, r]),
+    );
+    const blockers = await this.f.finishBlockers(queue, ids);
+    let last = await lastFinishPlace(this.db, queue, 'completed');
     const codes: MoveCode[] = [];
+    const moved: { item: CompleteItem; row: FinishRow; sort: number }[] = [];
     for (const item of items) {
-      const row = await this.t.finishRow(queue, item.id);
+      const row = rows.get(item.id);
       const code = await this.t.lockCode(row, item.token, now);
       if (code !== 0 || !row) {
         codes.push(code);
         continue;
       }
       // A parent completes only once no child is pending and none failed under failParentOnFailure.
-      const blocker = await this.f.finishBlocker(queue, item.id);
-      if (blocker !== 0) {
+      const blocker = blockers.get(item.id);
+      if (blocker !== undefined) {
         codes.push(blocker);
         continue;
       }
+      rows.set(item.id, { ...row, state: 'completed', token: null }); // the same job twice in a batch: once
+      last = finishPlace(last, now);
+      moved.push({ item, row, sort: last });
+      codes.push(0);
+    }
+    if (moved.length > 0) {
       await this.db
         .stmt(
-          `UPDATE jobs SET state = 'completed', lane = 0, sort = ?, finished_on = ?, returnvalue = ?, token = NULL,
-             attempts_made = attempts_made + 1 WHERE rowid = ?`,
+          `UPDATE jobs SET state = 'completed', lane = 0, sort = v.sort, finished_on = ?, returnvalue = v.returnvalue,
+             token = NULL, attempts_made = attempts_made + 1
+           FROM unnest(?::bigint[], ?::float8[], ?::text[]) AS v(rowid, sort, returnvalue) WHERE jobs.rowid = v.rowid`,
         )
-        .run(await finishSort(this.db, queue, 'completed', now), now, item.returnvalue, row.rowid);
+        .run(
+          now,
+          moved.map((m) => m.row.rowid),
+          moved.map((m) => m.sort),
+          moved.map((m) => m.item.returnvalue),
+        );
+    }
+    for (const { item, row } of moved) {
       this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
-      await this.f.childCompleted(queue, row, item.returnvalue, now);
+      if (row.parent) await this.f.childCompleted(queue, row, item.returnvalue, now);
       await this.afterFinish(queue, row, 'completed', now, item.metrics);
-      await applyRetention(this.db, this.t, queue, 'completed', row, item.retention, now);
-      codes.push(0);
+      const keep = item.retention;
+      if (keep.remove || keep.count !== undefined || keep.ageMs !== undefined) {
+        await applyRetention(this.db, this.t, queue, 'completed', row, keep, now);
+      }
     }
     return { codes, next: await this.fetchAfterMove(queue, fetch, codes) };
   }
