@@ -76,10 +76,14 @@ export class SharedPool {
   whenReady(): Promise<void> {
     this.migrated ??= (async () => {
       const client = await this.pool.connect();
+      let broken: Error | undefined;
+      const lost = (err: Error) => (broken = err);
+      client.on('error', lost);
       try {
         await migrate(client, this.schema);
       } finally {
-        client.release();
+        client.off('error', lost);
+        client.release(broken);
       }
     })().catch((err) => {
       this.migrated = undefined;
@@ -103,6 +107,8 @@ export class SharedPool {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
+      const lost = (err: Error) => (broken = err); // between two queries: the next one fails with it
+      client.on('error', lost);
       try {
         const began = (await client.query(begin)) as unknown as pg.QueryResult[] | pg.QueryResult;
         const clock = Array.isArray(began) ? Number(began[2].rows[0].now) : undefined;
@@ -114,6 +120,7 @@ export class SharedPool {
         const code = (err as { code?: string }).code;
         if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw err;
       } finally {
+        client.off('error', lost);
         client.release(broken);
       }
     }
@@ -123,10 +130,14 @@ export class SharedPool {
   async read<T>(fn: (conn: Conn) => Promise<T>): Promise<T> {
     await this.whenReady();
     const client = await this.pool.connect();
+    let broken: Error | undefined;
+    const lost = (err: Error) => (broken = err);
+    client.on('error', lost);
     try {
       return await fn(new Conn(client, this.dialect, this.types));
     } finally {
-      client.release();
+      client.off('error', lost);
+      client.release(broken);
     }
   }
 
