@@ -126,6 +126,18 @@ export class SharedPool {
     }
   }
 
+  /** One statement outside BEGIN/COMMIT: its own transaction, committed in the same round trip. */
+  async statement<T>(fn: (conn: Conn) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.read(fn);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw err;
+      }
+    }
+  }
+
   /** A read outside any transaction (each statement sees what was committed when it ran). */
   async read<T>(fn: (conn: Conn) => Promise<T>): Promise<T> {
     await this.whenReady();

@@ -20,6 +20,7 @@ import type {
   StoredEvent,
   WorkerInfo,
 } from '../store.js';
+import { addPlainJobs, isPlainJob } from './adding-fast.js';
 import { type PgConnection, SharedPool } from './database.js';
 import { PostgresMeta } from './meta.js';
 import { type PostgresOptions, postgresTarget } from './postgres-options.js';
@@ -101,6 +102,9 @@ export class PostgresStore implements Store {
   }
 
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
+    if (jobs.length > 0 && jobs.every(isPlainJob)) {
+      return this.shared.statement((db) => addPlainJobs(db, this.log.channel, queue, jobs));
+    }
     const now = Date.now();
     return this.write(queue, (s) => s.add.addJobs(queue, jobs, now));
   }
