@@ -67,17 +67,6 @@ export class FlowLinks {
     return r === undefined ? 0 : r === 'failed' ? -9 : -4;
   }
 
-  /** finishBlocker for many jobs in one read: id → -4 or -9, for the blocked ones only. */
-  async finishBlockers(queue: string, ids: string[]): Promise<Map<string, -4 | -9>> {
-    const rows = (await this.db
-      .stmt(
-        `SELECT parent_id, bool_or(status = 'failed') AS failed FROM deps
-         WHERE parent_queue = ? AND parent_id = ANY(?::text[]) AND status IN ('pending', 'failed') GROUP BY parent_id`,
-      )
-      .all(queue, ids)) as { parent_id: string; failed: boolean }[];
-    return new Map(rows.map((r) => [r.parent_id, r.failed ? -9 : -4]));
-  }
-
   /** Replaces the link (a new row: dependencies() lists children in the order they were linked). */
   private async setDep(parent: ParentRef, childKey: string, status: string, value: string | null): Promise<void> {
     await this.db

@@ -1,5 +1,5 @@
 import { limiterWindow } from '../sqlite/limiter.js';
-import { FETCHED_COLUMNS, fetchedRecord, type JobRow, type QueueRow } from '../sqlite/rows.js';
+import { type JobRow, type QueueRow, toRecord } from '../sqlite/rows.js';
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
 import { type Conn, queueLockKey } from './conn.js';
 import { CLOCK_SQL } from './database.js';
@@ -10,13 +10,6 @@ function fieldsJson(fields: Record<string, string | number | undefined>): string
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) values[key] = String(value);
   return JSON.stringify(values);
 }
-
-/**
- * The next waiting jobs in queue order, locked for this transaction. SKIP LOCKED: a job another
- * transaction is moving right now is passed over, not waited for.
- */
-const SELECT_WAITING = `SELECT ${FETCHED_COLUMNS} FROM jobs WHERE queue = ? AND state = 'waiting'
-  ORDER BY lane, sort LIMIT ? FOR UPDATE SKIP LOCKED`;
 
 /** What every transaction of one pool shares: how many events were written since the last trim. */
 export interface EventLog {
@@ -331,30 +324,35 @@ export class Transitions {
   }
 
   /**
-   * Moves the first `n` waiting jobs to active, job i with lock `req.tokens[i]`: one locking read
-   * of the batch, then one UPDATE for all of them (ids and tokens as arrays, in the same order).
+   * Moves the first `n` waiting jobs to active, job i with lock `req.tokens[i]`, in one statement:
+   * the jobs are picked in queue order and locked (SKIP LOCKED: one another transaction is moving is
+   * passed over, not waited for), paired with the tokens by rank, updated, and returned as they are
+   * now.
    */
   private async take(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
-    const rows = (await this.db.rawStmt(SELECT_WAITING).all(queue, n)) as unknown[][];
-    if (rows.length === 0) return [];
+    if (n <= 0) return [];
     const lockUntil = (await this.lockClock()) + req.lockDuration;
-    const tokens = req.tokens.slice(0, rows.length);
-    await this.db
+    const rows = (await this.db
       .stmt(
-        `UPDATE jobs SET state = 'active', lane = 0, sort = ?, token = t.token, processed_on = ?,
+        `WITH picked AS (
+           SELECT rowid, lane, sort FROM jobs WHERE queue = ? AND state = 'waiting'
+           ORDER BY lane, sort LIMIT ? FOR UPDATE SKIP LOCKED
+         ), ranked AS (
+           SELECT p.rowid, t.token, t.n FROM (SELECT rowid, row_number() OVER (ORDER BY lane, sort, rowid) AS n FROM picked) p
+           JOIN unnest(?::text[]) WITH ORDINALITY AS t(token, n) ON t.n = p.n
+         )
+         UPDATE jobs SET state = 'active', lane = 0, sort = ?, token = ranked.token, processed_on = ?,
            attempts_started = attempts_started + 1, processed_by = coalesce(?, processed_by)
-         FROM unnest(?::bigint[], ?::text[]) AS t(rowid, token) WHERE jobs.rowid = t.rowid`,
+         FROM ranked WHERE jobs.rowid = ranked.rowid
+         RETURNING ranked.n AS rank, jobs.*`,
       )
-      .run(
-        lockUntil,
-        req.now,
-        req.processedBy ?? null,
-        rows.map((r) => r[0]),
-        tokens,
-      );
-    return rows.map((row, i) => {
-      this.emit(queue, 'active', { jobId: row[1] as string, prev: 'waiting' });
-      return fetchedRecord(row, { token: tokens[i], processedOn: req.now, processedBy: req.processedBy });
+      .all(queue, n, req.tokens.slice(0, n), lockUntil, req.now, req.processedBy ?? null)) as (JobRow & {
+      rank: number;
+    })[];
+    rows.sort((a, b) => a.rank - b.rank);
+    return rows.map((row) => {
+      this.emit(queue, 'active', { jobId: row.id, prev: 'waiting' });
+      return toRecord(row);
     });
   }
 
