@@ -85,6 +85,12 @@ export interface Store {
    */
   readonly redisClient?: Redis | Cluster;
 
+  /**
+   * True while waitForWork wakes for every job that becomes ready here or in another process, so
+   * that a worker need not fetch again every drainDelay (PostgreSQL while its LISTEN connection is up).
+   */
+  readonly wakesForAllWork?: boolean;
+
   /** When set, told of background connection errors (Redis), which Queue/Worker emit as 'error'. */
   onError?: (err: Error) => void;
 

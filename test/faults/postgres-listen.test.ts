@@ -81,6 +81,31 @@ describe('PostgreSQL LISTEN/NOTIFY wake-ups', () => {
     expect(errors.every((e) => /terminat|Connection/i.test(e.message))).toBe(true);
   });
 
+  it('leaves an idle worker without queries between its heartbeats and stalled checks', {
+    timeout: 30_000,
+  }, async () => {
+    const app = `idle_${Math.random().toString(36).slice(2, 8)}`;
+    const connection = `${url()}?application_name=${app}`;
+    // drainDelay 1 s: a worker polling its queue would query every second.
+    const worker = track(new Worker(queueName('idle'), async () => 'ok', { connection, drainDelay: 1 }));
+    const drained = new Promise((resolve) => worker.once('drained', resolve));
+    await worker.waitUntilReady();
+    await drained;
+    await new Promise((r) => setTimeout(r, 2_500)); // the idle window under test
+    const client = new pg.Client({ connectionString: url() });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ quiet_ms: number }>(
+        `SELECT (extract(epoch from now() - max(state_change)) * 1000)::int AS quiet_ms FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = $1`,
+        [app],
+      );
+      expect(rows[0].quiet_ms).toBeGreaterThan(1_500);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('runs a delayed job when it comes due, with the worker waiting on LISTEN', { timeout: 30_000 }, async () => {
     const name = queueName('due');
     const queue = track(new Queue(name, { connection: url() }));

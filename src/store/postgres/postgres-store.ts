@@ -65,6 +65,11 @@ export class PostgresStore implements Store {
     if (opts?.waiter) await this.listen();
   }
 
+  /** While LISTEN is up, every transition that makes work ready wakes waiters (listener.ts). */
+  get wakesForAllWork(): boolean {
+    return this.shared.listener.listening;
+  }
+
   /** The listening connection's backend pid, while connected (fault tests end it). */
   get listenerPid(): number | undefined {
     return this.shared.listener.pid;
