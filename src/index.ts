@@ -40,6 +40,7 @@ export { QueueEvents, type QueueEventsOptions } from './queue-events.js';
 export { type Metrics, MetricsTime } from './queue-getters.js';
 export { type ConnectionOptions, createIORedisClient, type RedisClient } from './store/connect.js';
 export type { PostgresOptions } from './store/postgres/postgres-options.js';
+export { migratePostgres } from './store/postgres/postgres-store.js';
 export type { SqliteOptions } from './store/sqlite/sqlite-options.js';
 export type { JobState } from './store/store.js';
 export { MetricNames, TelemetryAttributes } from './telemetry/attributes.js';

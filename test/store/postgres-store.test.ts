@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createPostgresBackend, FlowProducer, Queue, QueueEvents, Worker } from '../../src/index.js';
+import { createPostgresBackend, FlowProducer, migratePostgres, Queue, QueueEvents, Worker } from '../../src/index.js';
 import { connect } from '../../src/store/connect.js';
 import { describeStore } from '../../src/store/describe.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
@@ -122,6 +122,13 @@ describe('PostgreSQL schema and migrations', () => {
     const version = await sql<{ version: number }>(`SELECT version FROM "${schema}".docket_schema`);
     expect(version).toEqual([{ version: SCHEMA_VERSION }]);
     await Promise.all(stores.map((s, i) => s.addJobs(`bull:q${i}`, [])));
+  });
+
+  it('migrates ahead of time with migratePostgres', async () => {
+    const schema = schemaName('explicit');
+    await migratePostgres(url(), { schema });
+    const version = await sql<{ version: number }>(`SELECT version FROM "${schema}".docket_schema`);
+    expect(version).toEqual([{ version: SCHEMA_VERSION }]);
   });
 
   it('refuses a schema written by a newer Docket, with a message that says what to do', async () => {
