@@ -391,17 +391,3 @@ export class PostgresStore implements Store {
     return this.read((s) => s.r.lastEventId(queue));
   }
 }
-
-/**
- * Creates or upgrades Docket's tables in `schema` now (a deploy step), instead of at the first use
- * by a Queue or Worker; refuses a schema written by a newer Docket. Safe to run from many
- * processes at once.
- */
-export async function migratePostgres(connection: PgConnection, opts: PostgresOptions = {}): Promise<void> {
-  const store = new PostgresStore(connection, opts);
-  try {
-    await store.ready();
-  } finally {
-    await store.close();
-  }
-}
