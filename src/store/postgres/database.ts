@@ -63,6 +63,28 @@ export class SharedPool {
     return shared;
   }
 
+  /** Per queue, the end of the chain of its calls in this process (`serial`). */
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  /**
+   * Runs the calls of one queue in this process one after the other, in the order they were made,
+   * as a Redis client's commands and a SQLite handle's calls run: without it, two calls made in a
+   * row (four adds in a Promise.all, a heartbeat then a read of the workers) would race for pooled
+   * clients and run in any order. Transitions of a queue wait for each other anyway (its advisory
+   * lock), so a process holds at most one pooled client per queue, and none waiting on a lock.
+   */
+  serial<T>(queue: string | undefined, fn: () => Promise<T>): Promise<T> {
+    if (queue === undefined) return fn();
+    const prev = this.tails.get(queue);
+    const run = prev ? prev.then(fn, fn) : fn();
+    const tail = run.catch(() => undefined);
+    this.tails.set(queue, tail);
+    void tail.then(() => {
+      if (this.tails.get(queue) === tail) this.tails.delete(queue);
+    });
+    return run;
+  }
+
   onError(handler: (err: Error) => void): () => void {
     this.errorHandlers.add(handler);
     return () => this.errorHandlers.delete(handler);

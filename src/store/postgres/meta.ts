@@ -22,7 +22,7 @@ const LIMITS = `SELECT paused, concurrency, global_max, global_duration, rate_li
 export class PostgresMeta implements MetaStore {
   constructor(
     private readonly write: <T>(queue: string, fn: (s: Session) => Promise<T>) => Promise<T>,
-    private readonly readOnly: <T>(fn: (s: Session) => Promise<T>) => Promise<T>,
+    private readonly readOnly: <T>(queue: string, fn: (s: Session) => Promise<T>) => Promise<T>,
   ) {}
 
   async writeVersion(queue: string): Promise<void> {
@@ -30,7 +30,7 @@ export class PostgresMeta implements MetaStore {
   }
 
   async read(queue: string): Promise<QueueMeta> {
-    const row = await this.readOnly(async (s) => (await s.db.stmt(LIMITS).get(queue)) as LimitsRow | undefined);
+    const row = await this.readOnly(queue, async (s) => (await s.db.stmt(LIMITS).get(queue)) as LimitsRow | undefined);
     if (!row) return { paused: false };
     return {
       version: LIBRARY_VERSION,

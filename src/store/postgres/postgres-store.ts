@@ -55,7 +55,7 @@ export class PostgresStore implements Store {
     this.stopErrors = this.shared.onError((err) => this.onError?.(err));
     this.meta = new PostgresMeta(
       (queue, fn) => this.write(queue, fn),
-      (fn) => this.read(fn),
+      (queue, fn) => this.read(queue, fn),
     );
   }
 
@@ -89,26 +89,31 @@ export class PostgresStore implements Store {
 
   /** One transition: the queue's lock first (transitions.ts), pending events and counters written last. */
   private write<T>(queue: string, fn: (s: Session) => Promise<T>): Promise<T> {
-    return this.shared.transact(async (db) => {
-      const s = new Session(db, this.log);
-      const out = await fn(s);
-      await s.t.flushPending();
-      return out;
-    }, queue);
+    return this.shared.serial(queue, () =>
+      this.shared.transact(async (db) => {
+        const s = new Session(db, this.log);
+        const out = await fn(s);
+        await s.t.flushPending();
+        return out;
+      }, queue),
+    );
   }
 
-  /** A transaction that needs no queue lock (lock extension, worker heartbeats). */
-  private tx<T>(fn: (s: Session) => Promise<T>): Promise<T> {
-    return this.shared.transact((db) => fn(new Session(db, this.log)));
+  /** A transaction that needs no queue lock (lock extension, worker heartbeats), in the queue's call order. */
+  private tx<T>(queue: string, fn: (s: Session) => Promise<T>): Promise<T> {
+    return this.shared.serial(queue, () => this.shared.transact((db) => fn(new Session(db, this.log))));
   }
 
-  private read<T>(fn: (s: Session) => Promise<T>): Promise<T> {
-    return this.shared.read((db) => fn(new Session(db, this.log)));
+  /** A read, in the queue's call order (`undefined`: a read of no one queue). */
+  private read<T>(queue: string | undefined, fn: (s: Session) => Promise<T>): Promise<T> {
+    return this.shared.serial(queue, () => this.shared.read((db) => fn(new Session(db, this.log))));
   }
 
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
     if (jobs.length > 0 && jobs.every(isPlainJob)) {
-      return this.shared.statement((db) => addPlainJobs(db, this.log.channel, queue, jobs));
+      return this.shared.serial(queue, () =>
+        this.shared.statement((db) => addPlainJobs(db, this.log.channel, queue, jobs)),
+      );
     }
     const now = Date.now();
     return this.write(queue, (s) => s.add.addJobs(queue, jobs, now));
@@ -124,7 +129,7 @@ export class PostgresStore implements Store {
   }
 
   async getDependencies(queue: string, id: string): Promise<Dependencies> {
-    return this.read((s) => s.f.dependencies(queue, id));
+    return this.read(queue, (s) => s.f.dependencies(queue, id));
   }
 
   /** Per queue, the notice generation read before this store's last fetch (see waitForWork). */
@@ -159,7 +164,7 @@ export class PostgresStore implements Store {
     durationMs: number,
     now: number,
   ): Promise<string[]> {
-    return this.tx((s) => s.w.extendLocks(queue, ids, tokens, durationMs, now));
+    return this.tx(queue, (s) => s.w.extendLocks(queue, ids, tokens, durationMs, now));
   }
 
   async recoverStalled(
@@ -188,7 +193,7 @@ export class PostgresStore implements Store {
   }
 
   async isPaused(queue: string): Promise<boolean> {
-    return this.read((s) => s.r.isPaused(queue));
+    return this.read(queue, (s) => s.r.isPaused(queue));
   }
 
   async rateLimit(queue: string, ms: number, now: number): Promise<void> {
@@ -196,23 +201,23 @@ export class PostgresStore implements Store {
   }
 
   async getRateLimitTtl(queue: string, now: number, maxJobs = 0): Promise<number> {
-    return this.read((s) => s.r.rateLimitTtl(queue, now, maxJobs));
+    return this.read(queue, (s) => s.r.rateLimitTtl(queue, now, maxJobs));
   }
 
   async getJob(queue: string, id: string): Promise<JobRecord | undefined> {
-    return this.read((s) => s.r.job(queue, id));
+    return this.read(queue, (s) => s.r.job(queue, id));
   }
 
   async getState(queue: string, id: string): Promise<JobState | 'unknown'> {
-    return this.read((s) => s.r.state(queue, id));
+    return this.read(queue, (s) => s.r.state(queue, id));
   }
 
   async getCounts(queue: string, types: string[]): Promise<Record<string, number>> {
-    return this.read((s) => s.r.counts(queue, types));
+    return this.read(queue, (s) => s.r.counts(queue, types));
   }
 
   async getRange(queue: string, types: string[], start: number, end: number, asc: boolean): Promise<string[]> {
-    return this.read((s) => s.r.range(queue, types, start, end, asc));
+    return this.read(queue, (s) => s.r.range(queue, types, start, end, asc));
   }
 
   async getLogs(
@@ -222,7 +227,7 @@ export class PostgresStore implements Store {
     end: number,
     asc: boolean,
   ): Promise<{ logs: string[]; count: number }> {
-    return this.read((s) => s.r.logs(queue, id, start, end, asc));
+    return this.read(queue, (s) => s.r.logs(queue, id, start, end, asc));
   }
 
   async updateProgress(queue: string, id: string, progress: string): Promise<MoveCode> {
@@ -299,15 +304,15 @@ export class PostgresStore implements Store {
   }
 
   getScheduler(queue: string, id: string): Promise<SchedulerRecord | undefined> {
-    return this.read((s) => s.s.get(queue, id));
+    return this.read(queue, (s) => s.s.get(queue, id));
   }
 
   getSchedulers(queue: string, start: number, end: number, asc: boolean): Promise<SchedulerRecord[]> {
-    return this.read((s) => s.s.list(queue, start, end, asc));
+    return this.read(queue, (s) => s.s.list(queue, start, end, asc));
   }
 
   countSchedulers(queue: string): Promise<number> {
-    return this.read((s) => s.s.count(queue));
+    return this.read(queue, (s) => s.s.count(queue));
   }
 
   removeScheduler(queue: string, id: string): Promise<boolean> {
@@ -315,7 +320,7 @@ export class PostgresStore implements Store {
   }
 
   getDedupJobId(queue: string, dedupId: string, now: number): Promise<string | undefined> {
-    return this.read(async (s) => (await s.p.dedup.live(queue, dedupId, now))?.row.job_id);
+    return this.read(queue, async (s) => (await s.p.dedup.live(queue, dedupId, now))?.row.job_id);
   }
 
   removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number> {
@@ -331,27 +336,27 @@ export class PostgresStore implements Store {
   }
 
   getGlobalLimits(queue: string): Promise<{ concurrency?: number; rateLimit?: { max: number; duration: number } }> {
-    return this.read((s) => s.r.globalLimits(queue));
+    return this.read(queue, (s) => s.r.globalLimits(queue));
   }
 
   getMetrics(queue: string, type: 'completed' | 'failed', now: number): Promise<MetricsRead> {
-    return this.read((s) => s.p.getMetrics(queue, type, now));
+    return this.read(queue, (s) => s.p.getMetrics(queue, type, now));
   }
 
   getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {
-    return this.read((s) => s.p.countsPerPriority(queue, priorities));
+    return this.read(queue, (s) => s.p.countsPerPriority(queue, priorities));
   }
 
   registerWorker(queue: string, info: WorkerInfo, ttlMs: number): Promise<void> {
-    return this.tx((s) => s.p.registerWorker(queue, info, ttlMs));
+    return this.tx(queue, (s) => s.p.registerWorker(queue, info, ttlMs));
   }
 
   unregisterWorker(queue: string, id: string): Promise<void> {
-    return this.tx((s) => s.p.unregisterWorker(queue, id));
+    return this.tx(queue, (s) => s.p.unregisterWorker(queue, id));
   }
 
   getWorkers(queue: string, now: number): Promise<WorkerInfo[]> {
-    return this.read((s) => s.p.getWorkers(queue, now));
+    return this.read(queue, (s) => s.p.getWorkers(queue, now));
   }
 
   removeChildDependency(queue: string, id: string, now: number): Promise<number> {
@@ -369,7 +374,7 @@ export class PostgresStore implements Store {
 
   /** Names (without the prefix) of the queues stored under `prefix`, sorted. */
   async listQueues(prefix: string): Promise<string[]> {
-    return this.read((s) => s.r.queueNames(prefix));
+    return this.read(undefined, (s) => s.r.queueNames(prefix));
   }
 
   async readEvents(queue: string, afterId: string, blockMs: number, signal: AbortSignal): Promise<StoredEvent[]> {
@@ -379,7 +384,7 @@ export class PostgresStore implements Store {
     const listener = this.shared.listener;
     for (;;) {
       const seen = listener.generation(queue); // a notice during the read below is not missed
-      const events = await this.read((s) => s.r.eventsAfter(queue, after));
+      const events = await this.read(queue, (s) => s.r.eventsAfter(queue, after));
       if (events.length > 0 || signal.aborted || this.closed) return events;
       const left = deadline - Date.now();
       if (left <= 0) return [];
@@ -388,6 +393,6 @@ export class PostgresStore implements Store {
   }
 
   async lastEventId(queue: string): Promise<string> {
-    return this.read((s) => s.r.lastEventId(queue));
+    return this.read(queue, (s) => s.r.lastEventId(queue));
   }
 }

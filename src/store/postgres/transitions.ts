@@ -368,9 +368,12 @@ export class Transitions {
     how?: Removal,
   ): Promise<void> {
     if (parent && how) await this.childRemoved?.(queue, id, parent, how.now, how.hard);
-    await this.db.stmt('DELETE FROM jobs WHERE rowid = ?').run(rowid);
-    await this.db.stmt('DELETE FROM logs WHERE queue = ? AND job_id = ?').run(queue, id);
-    await this.db.stmt('DELETE FROM deps WHERE parent_queue = ? AND parent_id = ?').run(queue, id);
+    await this.db
+      .stmt(
+        `WITH job AS (DELETE FROM jobs WHERE rowid = ?), job_logs AS (DELETE FROM logs WHERE queue = ? AND job_id = ?)
+         DELETE FROM deps WHERE parent_queue = ? AND parent_id = ?`,
+      )
+      .run(rowid, queue, id, queue, id);
   }
 
   async hasWaitingOrActive(queue: string): Promise<boolean> {
