@@ -46,9 +46,14 @@ written AS (
     ) AS e(k, event, fields)
   ORDER BY v.n, e.k
 )
-SELECT c.id0, pg_notify(?, ?) FROM counters c`;
+SELECT c.id0, pg_notify(?, ? || ' ' || ?) FROM counters c`;
 
-export async function addPlainJobs(db: Conn, channel: string, queue: string, jobs: NewJob[]): Promise<AddResult> {
+export async function addPlainJobs(
+  db: Conn,
+  log: { channel: string; sender: string },
+  queue: string,
+  jobs: NewJob[],
+): Promise<AddResult> {
   const n = jobs.length;
   const row = (await db.rawStmt(ADD_PLAIN).get(
     queueLockKey(db.schema, queue),
@@ -66,7 +71,8 @@ export async function addPlainJobs(db: Conn, channel: string, queue: string, job
     jobs.map((j) => (j.lifo ? 1 : 0)),
     queue,
     queue,
-    channel,
+    log.channel,
+    log.sender,
     queue,
   )) as [number, unknown];
   const first = row[0];

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Conn, queueLockKey, SqlDialect, typesFor } from './conn.js';
 import { LISTENER_APPLICATION_NAME, Listener } from './listener.js';
@@ -27,6 +28,8 @@ export class SharedPool {
   readonly listener: Listener;
   /** The NOTIFY channel of this schema. */
   readonly channel: string;
+  /** Sent with this pool's notices, so that its own listener skips them (listener.ts). */
+  readonly sender = randomUUID().slice(0, 8);
   private refs = 0;
   private migrated?: Promise<void>;
   private readonly errorHandlers = new Set<(err: Error) => void>();
@@ -45,6 +48,7 @@ export class SharedPool {
     this.listener = new Listener(
       () => new pg.Client({ ...options, application_name: LISTENER_APPLICATION_NAME }),
       this.channel,
+      this.sender,
       (err) => this.reportError(err),
     );
   }

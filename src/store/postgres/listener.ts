@@ -9,9 +9,10 @@ export const LISTENER_APPLICATION_NAME = 'docket-listener';
 
 /**
  * The one LISTEN connection of a pool (per process, per database and schema). Transactions that
- * add, promote or finish jobs, or write events, send `pg_notify(channel, queue)` before they
- * commit; PostgreSQL delivers it after the commit, and this wakes the process's waiters of that
+ * add, promote or finish jobs, or write events, send `pg_notify(channel, '<sender> <queue>')` before
+ * they commit; PostgreSQL delivers it after the commit, and this wakes the process's waiters of that
  * queue (workers in waitForWork, QueueEvents in readEvents) within milliseconds, with no polling.
+ * A notice of this process's own pool is skipped: the store woke its waiters right after the commit.
  *
  * The connection is a dedicated client, not a pooled one: a pool would hand it to queries. When it
  * drops (server restart, pg_terminate_backend, network), it is opened and LISTENed again with a
@@ -30,6 +31,8 @@ export class Listener {
   constructor(
     private readonly makeClient: () => pg.Client,
     private readonly channel: string,
+    /** This pool's notices come as `<sender> <queue>`: skipped, as the pool woke its waiters at commit. */
+    private readonly sender: string,
     private readonly onError: (err: Error) => void,
   ) {
     this.changes.setMaxListeners(0);
@@ -59,7 +62,9 @@ export class Listener {
     client.on('error', (err) => this.dropped(client, err));
     client.on('end', () => this.dropped(client));
     client.on('notification', (msg) => {
-      if (msg.channel === this.channel && msg.payload) this.notify(msg.payload);
+      if (msg.channel !== this.channel || !msg.payload) return;
+      const at = msg.payload.indexOf(' ');
+      if (at > 0 && msg.payload.slice(0, at) !== this.sender) this.notify(msg.payload.slice(at + 1));
     });
     try {
       await client.connect();

@@ -51,7 +51,7 @@ export class PostgresStore implements Store {
     const target = postgresTarget(connection, opts);
     this.schema = target.schema;
     this.shared = SharedPool.acquire(target.connection, target.schema);
-    this.log = { sinceTrim: 0, channel: this.shared.channel, maxEvents: MAX_EVENTS };
+    this.log = { sinceTrim: 0, channel: this.shared.channel, sender: this.shared.sender, maxEvents: MAX_EVENTS };
     this.stopErrors = this.shared.onError((err) => this.onError?.(err));
     this.meta = new PostgresMeta(
       (queue, fn) => this.write(queue, fn),
@@ -89,14 +89,19 @@ export class PostgresStore implements Store {
 
   /** One transition: the queue's lock first (transitions.ts), pending events and counters written last. */
   private write<T>(queue: string, fn: (s: Session) => Promise<T>): Promise<T> {
-    return this.shared.serial(queue, () =>
-      this.shared.transact(async (db) => {
+    return this.shared.serial(queue, async () => {
+      let notified: string[] = [];
+      const out = await this.shared.transact(async (db) => {
         const s = new Session(db, this.log);
-        const out = await fn(s);
+        const result = await fn(s);
         await s.t.flushPending();
-        return out;
-      }, queue),
-    );
+        notified = s.t.notified;
+        return result;
+      }, queue);
+      // Committed: this process's waiters wake at once, as on SQLite (other processes get the NOTIFY).
+      for (const changed of notified) this.shared.listener.notify(changed);
+      return out;
+    });
   }
 
   /** A transaction that needs no queue lock (lock extension, worker heartbeats), in the queue's call order. */
@@ -112,7 +117,11 @@ export class PostgresStore implements Store {
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
     if (jobs.length > 0 && jobs.every(isPlainJob)) {
       return this.shared.serial(queue, () =>
-        this.shared.statement((db) => addPlainJobs(db, this.log.channel, queue, jobs)),
+        this.shared.statement(async (db) => {
+          const added = await addPlainJobs(db, this.log, queue, jobs);
+          this.shared.listener.notify(queue); // committed: this process's waiters wake now (listener.ts)
+          return added;
+        }),
       );
     }
     const now = Date.now();

@@ -15,6 +15,8 @@ function fieldsJson(fields: Record<string, string | number | undefined>): string
 export interface EventLog {
   sinceTrim: number;
   readonly channel: string;
+  /** This pool's id, sent with each notice: the pool's own listener skips it (woken at commit instead). */
+  readonly sender: string;
   readonly maxEvents: number;
 }
 
@@ -35,6 +37,8 @@ export class Transitions {
   /** Other queues a transaction changed: notified too. */
   readonly touched = new Set<string>();
   emitted = 0;
+  /** The queues this transaction notified, to wake this process's waiters once it committed. */
+  notified: string[] = [];
   private readonly locked = new Set<string>();
   private clock?: number;
 
@@ -135,9 +139,10 @@ export class Transitions {
            INSERT INTO events (queue, event, fields)
            SELECT q, e, f FROM unnest(?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS t(q, e, f, n) ORDER BY n
          )
-         SELECT pg_notify(?, n) FROM unnest(?::text[]) AS n`,
+         SELECT pg_notify(?, ? || ' ' || n) FROM unnest(?::text[]) AS n`,
       )
-      .all(counted, seqs, nextIds, queues, names, fields, this.log.channel, changed);
+      .all(counted, seqs, nextIds, queues, names, fields, this.log.channel, this.log.sender, changed);
+    this.notified = changed;
     this.log.sinceTrim += queues.length;
     if (this.log.sinceTrim >= 5000) {
       this.log.sinceTrim = 0;
