@@ -2,6 +2,7 @@ import { moveError } from './errors.js';
 import * as children from './job/children.js';
 import * as moves from './job/moves.js';
 import { jobAsJSON, jobToJSON, parseField, restoreFields, toNewJob } from './job/serialise.js';
+import { runStep, type StepChild, sleepStep, spawnStep } from './job/steps.js';
 import {
   type FinishedWatcher,
   idOf,
@@ -43,6 +44,8 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
    * processor, as BullMQ 6 does.
    */
   deferredFailure?: string;
+  /** Durable steps' recorded results, step id → result (see `step`); cleared by `retry()`. */
+  steps: Record<string, unknown> = {};
   parent?: { id: string; queueKey: string };
   parentKey?: string;
 
@@ -264,6 +267,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     this.returnvalue = null;
     if (opts.resetAttemptsMade) this.attemptsMade = 0;
     if (opts.resetAttemptsStarted) this.attemptsStarted = 0;
+    this.steps = {};
   }
 
   /** Moves a delayed job to waiting now. */
@@ -355,6 +359,35 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   /** Removes this job's children that have not run yet (not active ones). */
   async removeUnprocessedChildren(): Promise<void> {
     await children.removeUnprocessedChildren(this);
+  }
+
+  // ── durable steps (Docket only: docs/patterns/step-jobs.md) ───────────────────────
+
+  /**
+   * Runs `fn` and records its JSON result in the job under `id`, atomically with the lock check;
+   * once recorded (also on a retry, after a stall, after `sleep` or `spawnChildren`) returns the
+   * recorded result without running `fn`. Both times the result comes as JSON makes it (undefined
+   * as null). Ids are unique within a run. Needs the lock the job was fetched with (`job.token`).
+   */
+  async step<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
+    return runStep(this, id, fn);
+  }
+
+  /**
+   * A durable sleep: records step `id` and moves the job to delayed for `ms` in one transition, then
+   * throws DelayedError (let it end the processor); on the run after, returns at once.
+   */
+  async sleep(id: string, ms: number): Promise<void> {
+    return sleepStep(this, id, ms);
+  }
+
+  /**
+   * Adds `children` (with this job as parent) once, then waits for them: throws WaitingChildrenError
+   * while any is pending (let it end the processor); on the run after they finished, returns their
+   * return values in the order given.
+   */
+  async spawnChildren<R = any>(id: string, children: StepChild[]): Promise<R[]> {
+    return spawnStep<R>(this, id, children);
   }
 
   // ── children ─────────────────────────────────────────────────────────────────────

@@ -170,6 +170,18 @@ export class SqliteStore implements Store {
     return this.write(queue, () => this.w.moveToDelayed(queue, id, token, timestamp, now));
   }
 
+  async recordStep(
+    queue: string,
+    id: string,
+    token: string,
+    step: string,
+    result: string,
+    now: number,
+    delayUntil?: number,
+  ): Promise<MoveCode> {
+    return this.write(queue, () => this.w.recordStep(queue, id, token, step, result, now, delayUntil));
+  }
+
   async moveToWait(queue: string, id: string, token: string | undefined, now: number): Promise<MoveCode> {
     return this.write(queue, () => this.w.moveToWait(queue, id, token, now));
   }

@@ -75,6 +75,31 @@ export class WorkerPath {
     return 0;
   }
 
+  /**
+   * Appends `"<step>":<result>` to the job's steps object as text (the result is the caller's JSON,
+   * stored as given), then parks the job when `delayUntil` is set. A key recorded twice appears
+   * twice; JSON.parse keeps the later one.
+   */
+  recordStep(
+    queue: string,
+    id: string,
+    token: string,
+    step: string,
+    result: string,
+    now: number,
+    delayUntil?: number,
+  ): MoveCode {
+    const row = this.t.row(queue, id);
+    if (row && token === '') return -2; // always lock-checked: an empty token holds no lock
+    const code = this.t.lockCode(row, token, now);
+    if (code !== 0 || !row) return code;
+    const entry = `${JSON.stringify(step)}:${result}`;
+    const steps = row.steps ? `${row.steps.slice(0, -1)},${entry}}` : `{${entry}}`;
+    this.sdb.stmt('UPDATE jobs SET steps = ? WHERE rowid = ?').run(steps, row.rowid);
+    if (delayUntil !== undefined) this.t.toDelayed(queue, row, delayUntil, Math.max(0, delayUntil - now));
+    return 0;
+  }
+
   moveToWait(queue: string, id: string, token: string | undefined, now: number): MoveCode {
     const row = this.t.row(queue, id);
     const code = this.t.lockCode(row, token, now);

@@ -96,7 +96,7 @@ end
 -- by position): half the reply of an HGETALL, and no field names to decode.
 local fetchedFields = { 'name', 'data', 'opts', 'progress', 'timestamp', 'delay', 'priority', 'attemptsMade',
   'attemptsStarted', 'stalledCounter', 'processedOn', 'finishedOn', 'returnvalue', 'failedReason', 'stacktrace',
-  'processedBy', 'parent', 'token', 'defa' }
+  'processedBy', 'parent', 'token', 'defa', 'steps' }
 
 -- Moves job `id` (just popped from waiting) to active under `token`. Returns {id, values of
 -- fetchedFields as they are now}, or nil when the job no longer exists.
