@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Job, Queue, ValidationError, Worker } from '../src/index.js';
+import { DelayedError, type Job, Queue, ValidationError, Worker } from '../src/index.js';
 import { useQueues } from './support/fixture.js';
 import { stores, until } from './support/stores.js';
 
@@ -121,6 +121,53 @@ describe.each(stores)('durable steps on $kind', (store) => {
     const job = await new Promise<Job>((resolve) => w.once('completed', resolve));
     expect(job.returnvalue).toEqual([5]);
     expect((await kids.getJobCounts('completed')).completed).toBe(1);
+    await kidWorker.close();
+  });
+
+  it('replays recorded steps after a resume from a hand-made moveToDelayed', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const ran: string[] = [];
+    const w = worker(async (job: Job, token) => {
+      const a = await job.step('a', () => {
+        ran.push('a');
+        return 'A';
+      });
+      if (!job.data.parked) {
+        await job.updateData({ parked: true });
+        await job.moveToDelayed(Date.now() + 50, token);
+        throw new DelayedError();
+      }
+      return a;
+    });
+    const job = await new Promise<Job>((resolve) => w.once('completed', resolve));
+    expect(job.returnvalue).toBe('A');
+    expect(ran).toEqual(['a']);
+  });
+
+  it('adds recorded children whose add was lost (a crash between the record and the add) once', async () => {
+    const { queue, worker, connection } = setup();
+    const kids = track(new Queue(`${queue.name}-kids`, { connection }));
+    await kids.waitUntilReady();
+    const runs: string[] = [];
+    const kidWorker = track(
+      new Worker(kids.name, async (job) => runs.push(job.id!) && job.data.n, { connection, drainDelay: 1 }),
+    );
+    await queue.add('parent', {});
+    // The state a crash leaves: the children's ids recorded, the children never added.
+    const manual = worker(null);
+    const parked = (await manual.getNextJob('t'))!;
+    const plan = JSON.stringify({ children: [`${kids.qualifiedName}:fixed`] });
+    expect(await queue.store.recordStep(queue.qualifiedName, parked.id!, 't', 'kids', plan, Date.now())).toBe(0);
+    await parked.moveToDelayed(Date.now(), 't');
+    await manual.close();
+    const w = worker(async (job: Job) =>
+      job.spawnChildren('kids', [{ name: 'k', data: { n: 9 }, queueName: kids.name }]),
+    );
+    const job = await new Promise<Job>((resolve) => w.once('completed', resolve));
+    expect(job.returnvalue).toEqual([9]);
+    expect(runs).toEqual(['fixed']);
+    expect(await kids.count()).toBe(0);
     await kidWorker.close();
   });
 
