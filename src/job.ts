@@ -361,31 +361,19 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     await children.removeUnprocessedChildren(this);
   }
 
-  // ── durable steps (Docket only: docs/patterns/step-jobs.md) ───────────────────────
+  // ── durable steps (Docket only; rules in docs/patterns/step-jobs.md, code in job/steps.ts) ──
 
-  /**
-   * Runs `fn` and records its JSON result in the job under `id`, atomically with the lock check;
-   * once recorded (also on a retry, after a stall, after `sleep` or `spawnChildren`) returns the
-   * recorded result without running `fn`. Both times the result comes as JSON makes it (undefined
-   * as null). Ids are unique within a run. Needs the lock the job was fetched with (`job.token`).
-   */
+  /** Runs `fn` once and records its JSON result under `id`; on any later run returns the record instead. */
   async step<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
     return runStep(this, id, fn);
   }
 
-  /**
-   * A durable sleep: records step `id` and moves the job to delayed for `ms` in one transition, then
-   * throws DelayedError (let it end the processor); on the run after, returns at once.
-   */
+  /** Records `id` and parks the job for `ms` in one move, then throws DelayedError; once recorded, returns. */
   async sleep(id: string, ms: number): Promise<void> {
     return sleepStep(this, id, ms);
   }
 
-  /**
-   * Adds `children` (with this job as parent) once, then waits for them: throws WaitingChildrenError
-   * while any is pending (let it end the processor); on the run after they finished, returns their
-   * return values in the order given.
-   */
+  /** Adds `children` once, throws WaitingChildrenError while any is pending; then returns their values. */
   async spawnChildren<R = any>(id: string, children: StepChild[]): Promise<R[]> {
     return spawnStep<R>(this, id, children);
   }
