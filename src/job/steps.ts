@@ -103,9 +103,9 @@ async function record(job: StepJob, id: string, text: string, delayUntil?: numbe
  * that throws records nothing and may run again under the same id.
  */
 export async function runStep<T>(job: StepJob, id: string, fn: () => T | Promise<T>): Promise<T> {
+  if (typeof fn !== 'function') throw new ValidationError(`Step "${String(id)}" needs a function to run`);
   const stepId = claim(job, id);
   if (Object.hasOwn(job.steps, stepId)) return job.steps[stepId] as T;
-  if (typeof fn !== 'function') throw new ValidationError(`Step "${stepId}" needs a function to run`);
   let value: T;
   try {
     value = await fn();
