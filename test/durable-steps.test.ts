@@ -104,6 +104,15 @@ describe.each(stores)('durable steps on $kind', (store) => {
     expect((await kids.getJobCounts('completed')).completed).toBe(3);
   });
 
+  it('goes on at once with no children to spawn', async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const w = worker(async (job: Job) => job.spawnChildren('none', []));
+    const job = await new Promise<Job>((resolve) => w.once('completed', resolve));
+    expect(job.returnvalue).toEqual([]);
+    expect(job.attemptsStarted).toBe(1);
+  });
+
   it('does not add the children twice when the parent is retried after them', async () => {
     const { queue, worker, connection } = setup();
     const kids = track(new Queue(`${queue.name}-kids`, { connection }));

@@ -146,8 +146,8 @@ export async function spawnStep<R>(job: StepJob, id: string, children: StepChild
   const qn = job.queue.qualifiedName;
   let plan = job.steps[stepId] as SpawnRecord | undefined;
   if (!plan) {
-    if (!Array.isArray(children) || children.length === 0) {
-      throw new ValidationError(`spawnChildren step "${stepId}" needs a non-empty array of children`);
+    if (!Array.isArray(children)) {
+      throw new ValidationError(`spawnChildren step "${stepId}" needs an array of children`);
     }
     const nodes = children.map((child) => childNode(job, child));
     plan = { children: nodes.map((n) => `${n.queue}:${n.id}`) };
@@ -200,6 +200,7 @@ async function isAdded(job: StepJob, plan: SpawnRecord): Promise<boolean> {
 }
 
 async function addOnce(job: StepJob, nodes: FlowJob[]): Promise<void> {
+  if (nodes.length === 0) return;
   const store = job.queue.store;
   await Promise.all([...new Set(nodes.map((n) => n.queue))].map((q) => store.ready(q)));
   await store.addFlow(nodes);
