@@ -107,14 +107,24 @@ export class Transitions {
   private counter(queue: string): { seq: number; nextId: number } {
     let c = this.counters.get(queue);
     if (!c) {
-      const row = this.sdb.rawStmt('SELECT seq, next_id FROM queues WHERE queue = ?').get(queue) as
-        | [number, number]
-        | undefined;
-      if (!row) throw new Error(`No queue row for ${queue}`); // callers create it first (ensureQueue)
+      const read = this.sdb.rawStmt('SELECT seq, next_id FROM queues WHERE queue = ?');
+      let row = read.get(queue) as [number, number] | undefined;
+      if (!row) {
+        this.ensureQueue(queue); // the queue's first job
+        row = read.get(queue) as [number, number];
+      }
       c = { seq: row[0], nextId: row[1] };
       this.counters.set(queue, c);
     }
     return c;
+  }
+
+  /**
+   * Makes sure the queue's row exists, reading its counters on the way: the row nearly always exists,
+   * and an INSERT OR IGNORE per add was ~9 µs of a ~170 µs one-job add.
+   */
+  knowQueue(queue: string): void {
+    this.counter(queue);
   }
 
   /** The next position in the queue's waiting order. */
