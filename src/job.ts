@@ -14,6 +14,7 @@ import {
 import type { DependencyCounts, DependencyFilter, JobDependencies } from './job-dependencies.js';
 import type { JobsOptions } from './options/job-options.js';
 import { toJson, validateJobOptions } from './options/validate.js';
+import { addBatcher } from './store/add-batcher.js';
 import type { DedupOptions, JobState, MoveCode, NewJob } from './store/store.js';
 
 // The types of a job's settings, owner and serialised form live in job/types.ts (so that the helpers
@@ -123,7 +124,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     const now = Date.now();
     const prepared = jobs.map((j) => Job.toNewJob(j.name, j.data, { timestamp: now, ...j.opts }));
     await queue.waitUntilReady();
-    const { ids } = await queue.store.addJobs(queue.qualifiedName, prepared);
+    const { ids } = await addBatcher(queue.store).add(queue.qualifiedName, prepared);
     return jobs.map((j, i) => {
       const job = new Job<T, R, N>(queue, j.name, j.data, { timestamp: now, ...j.opts }, ids[i]);
       return job;
