@@ -12,6 +12,7 @@ export {
   WaitingError,
 } from './errors.js';
 export { type FlowJob, type FlowOpts, FlowProducer, type JobNode, type NodeOpts } from './flow-producer.js';
+export type { StepChild } from './job/steps.js';
 export { Job, type JobJson, type JobProgress } from './job.js';
 export {
   type AdvancedRepeatOptions,

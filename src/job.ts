@@ -2,6 +2,7 @@ import { moveError } from './errors.js';
 import * as children from './job/children.js';
 import * as moves from './job/moves.js';
 import { jobAsJSON, jobToJSON, parseField, restoreFields, toNewJob } from './job/serialise.js';
+import { runStep, type StepChild, sleepStep, spawnStep } from './job/steps.js';
 import {
   type FinishedWatcher,
   idOf,
@@ -13,6 +14,7 @@ import {
 import type { DependencyCounts, DependencyFilter, JobDependencies } from './job-dependencies.js';
 import type { JobsOptions } from './options/job-options.js';
 import { toJson, validateJobOptions } from './options/validate.js';
+import { addBatcher } from './store/add-batcher.js';
 import type { DedupOptions, JobState, MoveCode, NewJob } from './store/store.js';
 
 // The types of a job's settings, owner and serialised form live in job/types.ts (so that the helpers
@@ -43,6 +45,8 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
    * processor, as BullMQ 6 does.
    */
   deferredFailure?: string;
+  /** Durable steps' recorded results, step id → result (see `step`); cleared by `retry()`. */
+  steps: Record<string, unknown> = {};
   parent?: { id: string; queueKey: string };
   parentKey?: string;
 
@@ -120,7 +124,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     const now = Date.now();
     const prepared = jobs.map((j) => Job.toNewJob(j.name, j.data, { timestamp: now, ...j.opts }));
     await queue.waitUntilReady();
-    const { ids } = await queue.store.addJobs(queue.qualifiedName, prepared);
+    const { ids } = await addBatcher(queue.store).add(queue.qualifiedName, prepared);
     return jobs.map((j, i) => {
       const job = new Job<T, R, N>(queue, j.name, j.data, { timestamp: now, ...j.opts }, ids[i]);
       return job;
@@ -264,6 +268,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     this.returnvalue = null;
     if (opts.resetAttemptsMade) this.attemptsMade = 0;
     if (opts.resetAttemptsStarted) this.attemptsStarted = 0;
+    this.steps = {};
   }
 
   /** Moves a delayed job to waiting now. */
@@ -355,6 +360,23 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   /** Removes this job's children that have not run yet (not active ones). */
   async removeUnprocessedChildren(): Promise<void> {
     await children.removeUnprocessedChildren(this);
+  }
+
+  // ── durable steps (Docket only; rules in docs/patterns/step-jobs.md, code in job/steps.ts) ──
+
+  /** Runs `fn` once and records its JSON result under `id`; on any later run returns the record instead. */
+  async step<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
+    return runStep(this, id, fn);
+  }
+
+  /** Records `id` and parks the job for `ms` in one move, then throws DelayedError; once recorded, returns. */
+  async sleep(id: string, ms: number): Promise<void> {
+    return sleepStep(this, id, ms);
+  }
+
+  /** Adds `children` once, throws WaitingChildrenError while any is pending; then returns their values. */
+  async spawnChildren<R = any>(id: string, children: StepChild[]): Promise<R[]> {
+    return spawnStep<R>(this, id, children);
   }
 
   // ── children ─────────────────────────────────────────────────────────────────────

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 /** The documented examples run on the embedded store and print what happened. */
 const examples: [string, RegExp][] = [
   ['step-jobs', /order complete: attemptsMade=2/],
+  ['durable-steps', /runs per step: \{"reserve":1,"charge":1,"ship":2\}\n.*order complete: attemptsMade=2/],
   ['waiting-children', /report complete with 3 pages/],
   ['chaining-flows', /chained pipeline finished with 6/],
   ['manual-fetch', /counts: \{ completed: 10, failed: 0, waiting: 0 \}/],

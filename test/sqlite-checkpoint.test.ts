@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Queue } from '../src/index.js';
+import { Checkpointer } from '../src/store/sqlite/checkpointer.js';
 import { type Child, forkReady, killChild, stopChild } from './support/processes.js';
 import { queueName, until } from './support/stores.js';
 
@@ -65,6 +66,40 @@ describe('sqlite WAL checkpoints', () => {
       await queue.close();
     }
   }, 60_000);
+
+  it('keeps the WAL bounded when its thread looks too late: the writers look too, and wait', async () => {
+    const file = join(dir, 'starved.db');
+    const wal = () => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (pad TEXT)');
+    const truncateAt = 2 ** 20;
+    // A thread that looks at the WAL every 300 ms, as one starved of CPU did: 20 MB are written
+    // between two of its looks, so without the writers' own look the WAL would pass 10 MB.
+    const checkpointer = new Checkpointer(db, file, truncateAt, 200, { sizeCheckMs: 300 });
+    const insert = db.prepare('INSERT INTO t (pad) VALUES (?)');
+    const write = db.transaction(() => {
+      for (let i = 0; i < 25; i++) insert.run('p'.repeat(4000));
+    });
+    let peak = 0;
+    let waits = 0;
+    try {
+      for (let n = 0; n < 200; n++) {
+        if (checkpointer.writesPaused) {
+          waits++;
+          await checkpointer.writesResumed();
+        }
+        write();
+        peak = Math.max(peak, wal());
+      }
+      // Writers hold at twice the truncation point (looking every few ms): under the bound, 4× it.
+      expect(peak).toBeLessThanOrEqual(4 * truncateAt);
+      expect(waits).toBeGreaterThan(0);
+    } finally {
+      db.close();
+      await checkpointer.stop();
+    }
+  });
 
   it('keeps the WAL under sqlite.maxWalBytes while another process keeps the queue full, and empties it when the load stops', async () => {
     const file = join(dir, 'load.db');

@@ -36,3 +36,24 @@ export const addBulk: Scenario = {
     return rateMetrics(n, ms, cpuMs);
   },
 };
+
+/** 100 callers adding at once, each awaiting its `add` before its next (a web server's request handlers). */
+export const addConcurrent: Scenario = {
+  name: 'add-concurrent',
+  title: 'add from 100 callers at once (each awaited)',
+  systems: ALL,
+  metrics: [RATE, CPU],
+  timeoutMs: 180_000,
+  async run({ adapter, quick, jobs }) {
+    const n = jobs ?? (quick ? 10_000 : 50_000);
+    const callers = 100;
+    await adapter.ready();
+    for (const j of makeJobs(0, 100)) await adapter.add(j);
+    let next = 0;
+    const caller = async () => {
+      for (let i = next++; i < n; i = next++) await adapter.add({ name: 'job', data: { i } });
+    };
+    const { ms, cpuMs } = await timed(() => Promise.all(Array.from({ length: callers }, caller)));
+    return rateMetrics(n, ms, cpuMs);
+  },
+};

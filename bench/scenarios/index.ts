@@ -1,4 +1,4 @@
-import { addBulk, addOne } from './add.js';
+import { addBulk, addConcurrent, addOne } from './add.js';
 import { cluster } from './cluster.js';
 import { delayed } from './delayed.js';
 import { flow } from './flow.js';
@@ -10,6 +10,7 @@ import type { Scenario } from './scenario.js';
 /** Every scenario, in the order they run and are reported. */
 export const SCENARIOS: Scenario[] = [
   addOne,
+  addConcurrent,
   addBulk,
   ...processScenarios,
   latency,

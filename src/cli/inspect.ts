@@ -54,6 +54,10 @@ function jobText(d: JobDetail): string {
   if (d.state === 'completed') lines.push('', 'return value:', json(d.returnvalue));
   if (d.failedReason) lines.push('', `failed reason: ${d.failedReason}`);
   if (d.stacktrace.length > 0) lines.push('', 'stack traces:', ...d.stacktrace.map((s, i) => `#${i + 1} ${s}`));
+  const steps = Object.entries(d.steps);
+  if (steps.length > 0) {
+    lines.push('', `steps (${steps.length} recorded):`, ...steps.map(([id, v]) => `  ${id}  ${JSON.stringify(v)}`));
+  }
   if (d.logs.length > 0) lines.push('', `logs (${d.logs.length}):`, ...d.logs.map((l) => `  ${l}`));
   if (d.children.length > 0) {
     lines.push('', `children (${d.children.length}):`);

@@ -71,6 +71,8 @@ export interface JobDetail extends JobSummary {
   stalledCounter: number;
   processedBy?: string;
   stacktrace: string[];
+  /** Durable steps' recorded results (job.step), step id → result, in the order recorded. */
+  steps: Record<string, unknown>;
   logs: string[];
   parent?: { id: string; queueKey: string };
   children: ChildRef[];
@@ -104,6 +106,7 @@ export async function describeJob(queue: Queue, job: Job): Promise<JobDetail> {
     stalledCounter: job.stalledCounter,
     processedBy: job.processedBy,
     stacktrace: job.stacktrace ?? [],
+    steps: job.steps ?? {},
     logs: logs.logs,
     parent: job.parent,
     children,

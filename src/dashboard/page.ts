@@ -185,6 +185,9 @@ export function dashboardPage(base: string, readOnly: boolean, store = ''): stri
       el('h3', {}, 'Options'), el('pre', {}, json(job.opts)),
       job.state === 'completed' ? [el('h3', {}, 'Return value'), el('pre', {}, json(job.returnvalue))] : '',
       job.stacktrace.length ? [el('h3', {}, 'Stack traces'), job.stacktrace.map((s) => el('pre', { 'data-testid': 'job-stack' }, s))] : '',
+      Object.keys(job.steps).length ? [el('h3', {}, 'Steps (' + Object.keys(job.steps).length + ' recorded)'),
+        el('table', { 'data-testid': 'job-steps' }, el('tbody', {}, Object.entries(job.steps)
+          .map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, el('pre', {}, json(v)))))))] : '',
       el('h3', {}, 'Logs (' + job.logs.length + ')'), el('pre', { 'data-testid': 'job-logs' }, job.logs.join('\\n') || '–'),
       job.flow ? [el('h3', {}, 'Flow'), el('ul', { class: 'flow', 'data-testid': 'job-flow' }, flowTree(job.flow, job.id))] : '',
     );

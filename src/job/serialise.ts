@@ -60,6 +60,7 @@ export function restoreFields(job: JobFields, json: JobJson): void {
   if (json.processedBy != null) job.processedBy = String(json.processedBy);
   if (json.token != null) job.token = String(json.token);
   if (json.deferredFailure != null) job.deferredFailure = String(json.deferredFailure);
+  if (json.steps != null) job.steps = parseField(json.steps) as Record<string, unknown>;
   const parent = parseField(json.parent) as { id: string; queue?: string; queueKey?: string } | undefined;
   if (parent) {
     const queueKey = parent.queueKey ?? parent.queue ?? '';
@@ -68,9 +69,12 @@ export function restoreFields(job: JobFields, json: JobJson): void {
   }
 }
 
-/** The job's fields as plain values (BullMQ's `toJSON`: `JSON.stringify(job)` encodes each once). */
+/**
+ * The job's fields as plain values (BullMQ's `toJSON`: `JSON.stringify(job)` encodes each once).
+ * `steps` (Docket's durable steps) only when the job recorded any, so BullMQ's shape is unchanged otherwise.
+ */
 export function jobToJSON(job: JobFields): JobJson {
-  return {
+  const json = {
     id: job.id,
     name: job.name,
     data: job.data,
@@ -92,6 +96,13 @@ export function jobToJSON(job: JobFields): JobJson {
     parentKey: job.parentKey,
     queueQualifiedName: job.queueQualifiedName,
   } as JobJson;
+  if (hasSteps(job)) json.steps = job.steps;
+  return json;
+}
+
+function hasSteps(job: JobFields): boolean {
+  for (const _ in job.steps) return true;
+  return false;
 }
 
 /** The stored form, JSON fields as text (BullMQ's `asJSON`). */
@@ -105,5 +116,6 @@ export function jobAsJSON(job: JobFields): JobJson {
     returnvalue: JSON.stringify(job.returnvalue),
     stacktrace: JSON.stringify(job.stacktrace),
     parent: job.parent ? JSON.stringify({ id: job.parent.id, queue: job.parent.queueKey }) : undefined,
+    ...(hasSteps(job) ? { steps: JSON.stringify(job.steps) } : {}),
   };
 }

@@ -57,6 +57,8 @@ export interface JobFields<DataType = any, ReturnType = any> {
   processedBy?: string;
   token?: string;
   deferredFailure?: string;
+  /** Durable steps' recorded results, step id → result (job.step). */
+  steps: Record<string, unknown>;
   parent?: { id: string; queueKey: string };
   parentKey?: string;
   readonly queue: JobOwner;

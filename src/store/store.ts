@@ -178,6 +178,22 @@ export interface Store {
     timestamp: number,
     now: number,
   ): Promise<MoveCode>;
+  /**
+   * Records durable step `step` of the active job held by `token` (always checked, as complete
+   * checks it): `result` (JSON text) joins the job's `steps` object under key `step`, replacing an
+   * entry recorded under the same key. With `delayUntil`, the same atomic unit also moves the job
+   * active → delayed until then, exactly as moveToDelayed does (event `delayed`, no attempt spent).
+   * Returns 0, or -1 / -2 / -6 (and -3 where the store tells it apart from -2) changing nothing.
+   */
+  recordStep(
+    queue: string,
+    id: string,
+    token: string,
+    step: string,
+    result: string,
+    now: number,
+    delayUntil?: number,
+  ): Promise<MoveCode>;
   /** active → waiting (lock checked unless token is undefined). No attempt spent. */
   moveToWait(queue: string, id: string, token: string | undefined, now: number): Promise<MoveCode>;
 
@@ -247,7 +263,8 @@ export interface Store {
   promoteJobs(queue: string, count: number): Promise<number>;
   /**
    * A finished job (in `state`) → waiting, clearing returnvalue, failedReason, finishedOn,
-   * processedOn; optionally resetting attemptsMade / attemptsStarted. 0, -1 missing, -3 not in `state`.
+   * processedOn and the recorded durable `steps` (it runs from scratch); optionally resetting
+   * attemptsMade / attemptsStarted. 0, -1 missing, -3 not in `state`.
    * A child is pending in its (existing) parent again, whatever outcome it had there.
    */
   retryJob(
@@ -256,7 +273,8 @@ export interface Store {
     state: 'completed' | 'failed',
     reset: { attemptsMade?: boolean; attemptsStarted?: boolean },
   ): Promise<MoveCode>;
-  /** Up to `count` jobs in `state` finished at or before `timestamp` → waiting; returns how many moved. */
+  /** Up to `count` jobs in `state` finished at or before `timestamp` → waiting (cleared as retryJob
+   *  clears them); returns how many moved. */
   retryJobs(queue: string, state: 'completed' | 'failed', count: number, timestamp: number): Promise<number>;
   /** Re-times a delayed job to `now + delay`. 0, -1 missing, -3 not delayed. */
   changeDelay(queue: string, id: string, delay: number, now: number): Promise<MoveCode>;

@@ -34,6 +34,12 @@ export interface JobRecord {
    * on a parent whose failParentOnFailure child failed while it was not waiting for its children.
    */
   deferredFailure?: string;
+  /**
+   * JSON text of an object, durable step id → its recorded result (Store.recordStep), when the job
+   * recorded any. Kept through retries after a failure, stalls and parking; cleared by retryJob /
+   * retryJobs (a retry from scratch); gone with the job.
+   */
+  steps?: string;
 }
 
 export type JobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | 'waiting-children' | 'completed' | 'failed';

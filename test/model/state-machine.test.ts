@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Job, Queue, Worker } from '../../src/index.js';
+import { DelayedError, Job, Queue, Worker } from '../../src/index.js';
 import { queueName, stores } from '../support/stores.js';
 
 /**
@@ -37,12 +37,14 @@ interface ModelJob {
   lapsed: boolean;
   /** Lock expiry order, for the order the stalled checker puts lapsed jobs back. */
   lockOrder: number;
+  /** Durable steps recorded, in order (their ids; a step's value is its index). */
+  steps: string[];
 }
 
 type Op =
   | { t: 'add'; priority: number; delayed: boolean; attempts: number; lifo: boolean; custom: string | null }
   | { t: 'fetch'; short: boolean }
-  | { t: 'complete' | 'fail' | 'delay' | 'toWait' | 'extend'; job: JobRef; token: TokenKind }
+  | { t: 'complete' | 'fail' | 'delay' | 'toWait' | 'extend' | 'step' | 'sleep'; job: JobRef; token: TokenKind }
   | { t: 'promote' | 'remove'; job: JobRef }
   | { t: 'retry'; job: JobRef; state: 'completed' | 'failed' }
   | { t: 'pause' | 'resume' | 'stall' };
@@ -69,7 +71,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 7,
     arbitrary: fc.record({
-      t: fc.constantFrom('complete' as const, 'fail' as const, 'delay' as const, 'toWait' as const, 'extend' as const),
+      t: fc.constantFrom(
+        'complete' as const,
+        'fail' as const,
+        'delay' as const,
+        'toWait' as const,
+        'extend' as const,
+        'step' as const,
+        'sleep' as const,
+      ),
       job: jobRef,
       token: fc.constantFrom('right' as const, 'right' as const, 'right' as const, 'right' as const, 'wrong' as const),
     }),
@@ -134,6 +144,7 @@ class Model {
       sort: 0,
       lapsed: false,
       lockOrder: 0,
+      steps: [],
     };
     if (!op.delayed) this.toRunnable(job, false);
     this.jobs.push(job);
@@ -191,7 +202,9 @@ class Model {
     this.toRunnable(job, false);
   }
 
+  /** A retry from scratch clears the durable steps. */
   retry(job: ModelJob): void {
+    job.steps = [];
     this.toRunnable(job, false);
   }
 
@@ -282,6 +295,7 @@ describe.each(stores)('the job state machine on $kind matches the model', (store
         { made: read.attemptsMade, started: read.attemptsStarted, stalled: read.stalledCounter },
         `counters of ${job.id} ${where()}`,
       ).toEqual({ made: job.attemptsMade, started: job.attemptsStarted, stalled: job.stalledCounter });
+      expect(Object.keys(read.steps), `steps of ${job.id} ${where()}`).toEqual(job.steps);
       const finished = job.state === 'completed' || job.state === 'failed';
       expect(read.finishedOn !== undefined, `finishedOn of ${job.id} ${where()}`).toBe(finished);
     }
@@ -348,7 +362,9 @@ describe.each(stores)('the job state machine on $kind matches the model', (store
         case 'fail':
         case 'delay':
         case 'toWait':
-        case 'extend': {
+        case 'extend':
+        case 'step':
+        case 'sleep': {
           const job = pick(op.job);
           if (!job) return [];
           const token = op.token === 'right' && job.token ? job.token : 'not-a-token';
@@ -356,6 +372,26 @@ describe.each(stores)('the job state machine on $kind matches the model', (store
           const j = handle(job);
           if (op.t === 'extend') {
             expect(await j.extendLock(token, LONG_LOCK)).toBe(code === 0 ? 1 : 0);
+            return [job];
+          }
+          if (op.t === 'step' || op.t === 'sleep') {
+            // A durable step records under the lock (job.token); a sleep also parks the job.
+            j.token = token;
+            const id = `s${job.steps.length}`;
+            const what = `${op.t} of ${job.id} (${job.state}${job.lapsed ? ', lapsed' : ''})`;
+            if (op.t === 'step')
+              await expectCode(
+                j.step(id, () => job.steps.length),
+                code,
+                what,
+              );
+            else if (code === 0) await expect(j.sleep(id, FAR), what).rejects.toThrow(DelayedError);
+            else await expectCode(j.sleep(id, FAR), code, what);
+            tally(`${op.t} ${code}`);
+            if (code === 0) {
+              job.steps.push(id);
+              if (op.t === 'sleep') model.delay(job);
+            }
             return [job];
           }
           const call =

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/index.js';
 import { createSandbox, type Sandbox } from '../../src/worker/sandbox/index.js';
@@ -49,6 +52,22 @@ describe.each(stores)('sandboxed processors through a Worker on $kind', (store) 
       const job = await queue.getJob('b');
       expect(job?.returnvalue).toMatchObject({ doubled: 10, id: 'b' });
       expect(await queue.getJobState('b')).toBe('completed');
+    });
+  }
+
+  for (const useWorkerThreads of [false, true]) {
+    it(`runs durable steps, sleep and spawnChildren (${useWorkerThreads ? 'worker thread' : 'child process'})`, async () => {
+      const { queue } = sandboxed('steps.js', { useWorkerThreads, concurrency: 2 });
+      const ledger = join(mkdtempSync(join(tmpdir(), 'docket-sandbox-steps-')), 'ledger');
+      await queue.add('parent', { ledger }, { jobId: 'p', attempts: 2 });
+      await until(async () => (await queue.getJobState('p')) === 'completed', 15_000, 'the parent to complete');
+      const job = (await queue.getJob('p'))!;
+      expect(job.returnvalue).toBe(8);
+      expect(Object.keys(job.steps)).toEqual(['a', 'nap', 'kids', 'last']);
+      expect(job.steps.a).toEqual({ n: 1 });
+      // Step a ran once across four starts (sleep, children, a failed attempt); the last step twice.
+      expect(readFileSync(ledger, 'utf8')).toBe('a\nlast\nlast\n');
+      expect(job.attemptsStarted).toBe(4);
     });
   }
 

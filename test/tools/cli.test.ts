@@ -101,6 +101,7 @@ describe.each(stores)('docket CLI on $kind', (store) => {
     let fail = true;
     const w = worker(async (job: Job) => {
       await job.log('starting');
+      await job.step('render', () => ({ subject: 'hi' }));
       if (fail) throw new Error('smtp down');
       return 'sent';
     });
@@ -113,6 +114,8 @@ describe.each(stores)('docket CLI on $kind', (store) => {
     const text = (await cli(connection, ['job', name, job.id!])).out;
     expect(text).toContain('failed reason: smtp down');
     expect(text).toContain('stack traces:');
+    expect(detail.steps).toEqual({ render: { subject: 'hi' } });
+    expect(text).toContain('steps (1 recorded):\n  render  {"subject":"hi"}');
 
     fail = false;
     const retried = await cli(connection, ['--json', 'retry', name, '--id', job.id!]);

@@ -56,6 +56,7 @@ describe.each(stores)('dashboard API on $kind', (store) => {
     const w = worker(async (job: Job) => {
       await job.log('hello');
       await job.updateProgress(50);
+      await job.step('prepare', () => ({ ready: true }));
       if (job.data.fail) throw new Error('boom');
       return job.data.n;
     });
@@ -107,6 +108,7 @@ describe.each(stores)('dashboard API on $kind', (store) => {
       data: { fail: true },
     });
     expect(detail.stacktrace[0]).toContain('boom');
+    expect(detail.steps).toEqual({ prepare: { ready: true } });
     expect((await d.get(`/api/queues/${name}/jobs/missing`)).status).toBe(404);
   });
 

@@ -42,6 +42,7 @@ describe.runIf(hasChromium)('dashboard in headless Chromium', () => {
         let healthy = false;
         worker(async (job: Job) => {
           await job.log(`attempt ${job.attemptsMade + 1}`);
+          await job.step('fetched', () => `page ${job.data.n ?? 0}`);
           if (job.data.flaky && !healthy) throw new Error('upstream unavailable');
           return 'ok';
         });
@@ -57,6 +58,7 @@ describe.runIf(hasChromium)('dashboard in headless Chromium', () => {
         await expect.poll(() => page.getByTestId('job-state').textContent(), { timeout: 30_000 }).toBe('failed');
         expect(await page.getByTestId('job-stack').first().textContent()).toContain('upstream unavailable');
         expect(await page.getByTestId('job-logs').textContent()).toContain('attempt 1');
+        expect(await page.getByTestId('job-steps').textContent()).toContain('"page 0"');
 
         healthy = true;
         await clickWhenSettled(page.getByTestId('job-retry'));

@@ -49,6 +49,7 @@ export function toRecord(id: string, raw: RawHash): JobRecord | undefined {
     parent: h.parent,
     token: h.token || undefined, // a finished job keeps an empty token (scripts/complete.lua)
     deferredFailure: h.defa,
+    steps: h.steps,
   };
   for (const [field, value] of Object.entries(optional)) {
     if (value !== undefined) (record as unknown as Record<string, unknown>)[field] = value;
@@ -77,6 +78,7 @@ const FETCHED_FIELDS = [
   'parent',
   'token',
   'deferredFailure', // the hash field `defa` (scripts/includes/flows.lua)
+  'steps',
 ] as const;
 
 type FetchedValue = string | number | false;

@@ -125,6 +125,19 @@ export class RedisStore implements Store {
     return Number(await this.conn.run('moveToDelayed', queue, args)) as MoveCode;
   }
 
+  async recordStep(
+    queue: string,
+    id: string,
+    token: string,
+    step: string,
+    result: string,
+    now: number,
+    delayUntil?: number,
+  ): Promise<MoveCode> {
+    const args = [id, token, step, result, now, delayUntil ?? '', randomUUID()];
+    return Number(await this.conn.run('recordStep', queue, args)) as MoveCode;
+  }
+
   async moveToWait(queue: string, id: string, token: string | undefined, now: number) {
     return Number(await this.conn.run('moveToWait', queue, [id, token ?? '', now, randomUUID()])) as MoveCode;
   }

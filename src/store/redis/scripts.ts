@@ -17,6 +17,7 @@ export const SCRIPT_NAMES = [
   'extendLocks',
   'recoverStalled',
   'moveToDelayed',
+  'recordStep',
   'moveToWait',
   'pause',
   'rateLimit',

@@ -17,7 +17,7 @@ export class Adding {
   ) {}
 
   addJobs(queue: string, jobs: NewJob[], now: number): AddResult {
-    this.t.ensureQueue(queue);
+    this.t.knowQueue(queue);
     const ids: string[] = [];
     const duplicated: boolean[] = [];
     const released: ParentRef[] = [];

@@ -28,6 +28,7 @@ export interface JobRow {
   parent: string | null;
   token: string | null;
   deferred_failure: string | null;
+  steps: string | null;
 }
 
 export function toRecord(row: JobRow): JobRecord {
@@ -52,6 +53,7 @@ export function toRecord(row: JobRow): JobRecord {
     parent: row.parent ?? undefined,
     token: row.token ?? undefined,
     deferredFailure: row.deferred_failure ?? undefined,
+    steps: row.steps ?? undefined,
   };
 }
 
@@ -62,7 +64,7 @@ export function toRecord(row: JobRow): JobRecord {
  */
 export const FETCHED_COLUMNS =
   'rowid, id, name, data, opts, progress, timestamp, delay, priority, attempts_made, attempts_started, ' +
-  'stalled_counter, finished_on, returnvalue, failed_reason, stacktrace, processed_by, parent, deferred_failure';
+  'stalled_counter, finished_on, returnvalue, failed_reason, stacktrace, processed_by, parent, deferred_failure, steps';
 
 /** What a fetch writes into every job it moves to active (see `Transitions.take`). */
 export interface FetchStamp {
@@ -97,6 +99,7 @@ export function fetchedRecord(r: unknown[], stamp: FetchStamp): JobRecord {
     parent: (r[17] as string | null) ?? undefined,
     token: stamp.token,
     deferredFailure: (r[18] as string | null) ?? undefined,
+    steps: (r[19] as string | null) ?? undefined,
   };
 }
 

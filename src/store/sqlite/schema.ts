@@ -1,12 +1,14 @@
 import type Database from 'better-sqlite3';
 
 /** Bumped when the tables change; stored in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** `UPGRADES[v - 1]` takes a file from version v to v + 1 (a new file gets the DDL as it is now). */
 const UPGRADES: string[] = [
   // 1 → 2: the failure a job carries to its next fetch (a stalled job over maxStalledCount).
   'ALTER TABLE jobs ADD COLUMN deferred_failure TEXT',
+  // 2 → 3: durable steps' results (Store.recordStep), a JSON object of step id → result.
+  'ALTER TABLE jobs ADD COLUMN steps TEXT',
 ];
 
 const DDL = `
@@ -54,6 +56,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   parent TEXT,
   token TEXT,
   deferred_failure TEXT,
+  steps TEXT,
   UNIQUE (queue, id)
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (queue, state, lane, sort);

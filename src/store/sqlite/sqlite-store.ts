@@ -82,7 +82,7 @@ export class SqliteStore implements Store {
     let out: T;
     try {
       out = await this.sdb.transact(() => {
-        this.t.discardPending(); // left by an attempt that hit a busy file
+        this.t.beginTransaction(); // drops what an attempt that hit a busy file left
         const result = fn();
         this.t.flushPending();
         return result;
@@ -91,6 +91,8 @@ export class SqliteStore implements Store {
       this.t.touched.clear();
       this.t.discardPending();
       throw err;
+    } finally {
+      this.t.endTransaction();
     }
     // Wake waiters only when something happened (an event was written): an empty fetch that woke
     // the other workers would have them fetch and wake each other forever.
@@ -168,6 +170,18 @@ export class SqliteStore implements Store {
     now: number,
   ): Promise<MoveCode> {
     return this.write(queue, () => this.w.moveToDelayed(queue, id, token, timestamp, now));
+  }
+
+  async recordStep(
+    queue: string,
+    id: string,
+    token: string,
+    step: string,
+    result: string,
+    now: number,
+    delayUntil?: number,
+  ): Promise<MoveCode> {
+    return this.write(queue, () => this.w.recordStep(queue, id, token, step, result, now, delayUntil));
   }
 
   async moveToWait(queue: string, id: string, token: string | undefined, now: number): Promise<MoveCode> {

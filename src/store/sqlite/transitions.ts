@@ -61,7 +61,26 @@ export class Transitions {
    * Read at each use (one cheap statement): a reading kept between calls could go stale.
    */
   lockClock(): number {
-    return (this.sdb.rawStmt("SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER)").get() as [number])[0];
+    if (this.txClock !== undefined) return this.txClock;
+    const clock = (this.sdb.rawStmt("SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER)").get() as [number])[0];
+    // One reading per write transaction: a batch of 50 completions read it 50 times (~1.3 µs each).
+    if (this.inTransaction) this.txClock = clock;
+    return clock;
+  }
+
+  private inTransaction = false;
+  private txClock: number | undefined;
+
+  /** Called by the store as a write transaction begins (also when it is retried after a busy file). */
+  beginTransaction(): void {
+    this.discardPending();
+    this.inTransaction = true;
+  }
+
+  /** Called by the store once a write transaction committed or rolled back. */
+  endTransaction(): void {
+    this.inTransaction = false;
+    this.txClock = undefined;
   }
 
   ensureQueue(queue: string): void {
@@ -88,14 +107,24 @@ export class Transitions {
   private counter(queue: string): { seq: number; nextId: number } {
     let c = this.counters.get(queue);
     if (!c) {
-      const row = this.sdb.rawStmt('SELECT seq, next_id FROM queues WHERE queue = ?').get(queue) as
-        | [number, number]
-        | undefined;
-      if (!row) throw new Error(`No queue row for ${queue}`); // callers create it first (ensureQueue)
+      const read = this.sdb.rawStmt('SELECT seq, next_id FROM queues WHERE queue = ?');
+      let row = read.get(queue) as [number, number] | undefined;
+      if (!row) {
+        this.ensureQueue(queue); // the queue's first job
+        row = read.get(queue) as [number, number];
+      }
       c = { seq: row[0], nextId: row[1] };
       this.counters.set(queue, c);
     }
     return c;
+  }
+
+  /**
+   * Makes sure the queue's row exists, reading its counters on the way: the row nearly always exists,
+   * and an INSERT OR IGNORE per add was ~9 µs of a ~170 µs one-job add.
+   */
+  knowQueue(queue: string): void {
+    this.counter(queue);
   }
 
   /** The next position in the queue's waiting order. */
@@ -178,11 +207,27 @@ export class Transitions {
    * Read in raw mode and built here: a narrow object is cheap to make, a better-sqlite3 row is not.
    */
   finishRow(queue: string, id: string): FinishRow | undefined {
+    // Whether a child still blocks the finish comes in the same statement: one statement fewer per
+    // completion (~2 µs); `Flows.finishBlocker` then runs only for the rare job that has one.
     const r = this.sdb
-      .rawStmt('SELECT rowid, id, state, token, sort, parent, opts FROM jobs WHERE queue = ? AND id = ?')
-      .get(queue, id) as [number, string, string, string | null, number, string | null, string] | undefined;
+      .rawStmt(
+        `SELECT rowid, id, state, token, sort, parent, opts, EXISTS (SELECT 1 FROM deps WHERE parent_queue = ?
+           AND parent_id = ? AND status IN ('pending', 'failed')) FROM jobs WHERE queue = ? AND id = ?`,
+      )
+      .get(queue, id, queue, id) as
+      | [number, string, string, string | null, number, string | null, string, number]
+      | undefined;
     if (!r) return undefined;
-    return { rowid: r[0], id: r[1], state: r[2], token: r[3], sort: r[4], parent: r[5], opts: r[6] };
+    return {
+      rowid: r[0],
+      id: r[1],
+      state: r[2],
+      token: r[3],
+      sort: r[4],
+      parent: r[5],
+      opts: r[6],
+      childBlocks: r[7] === 1,
+    };
   }
 
   insert(queue: string, id: string, job: NewJob, waitingChildren = false): void {
@@ -381,7 +426,10 @@ export class Transitions {
 }
 
 /** The columns of a job row `finishRow` reads. */
-export type FinishRow = Pick<JobRow, 'rowid' | 'id' | 'state' | 'token' | 'sort' | 'parent' | 'opts'>;
+export type FinishRow = Pick<JobRow, 'rowid' | 'id' | 'state' | 'token' | 'sort' | 'parent' | 'opts'> & {
+  /** A child is pending, or failed under failParentOnFailure: `Flows.finishBlocker` says which. */
+  childBlocks: boolean;
+};
 
 /**
  * How a child leaves its parent when deleted: `hard` (clean, drain) may delete the parent too;

@@ -1,3 +1,4 @@
+import { finishPlace } from '../finish-order.js';
 import type {
   CompleteItem,
   FailItem,
@@ -75,6 +76,31 @@ export class WorkerPath {
     return 0;
   }
 
+  /**
+   * Appends `"<step>":<result>` to the job's steps object as text (the result is the caller's JSON,
+   * stored as given), then parks the job when `delayUntil` is set. A key recorded twice appears
+   * twice; JSON.parse keeps the later one.
+   */
+  recordStep(
+    queue: string,
+    id: string,
+    token: string,
+    step: string,
+    result: string,
+    now: number,
+    delayUntil?: number,
+  ): MoveCode {
+    const row = this.t.row(queue, id);
+    if (row && token === '') return -2; // always lock-checked: an empty token holds no lock
+    const code = this.t.lockCode(row, token, now);
+    if (code !== 0 || !row) return code;
+    const entry = `${JSON.stringify(step)}:${result}`;
+    const steps = row.steps ? `${row.steps.slice(0, -1)},${entry}}` : `{${entry}}`;
+    this.sdb.stmt('UPDATE jobs SET steps = ? WHERE rowid = ?').run(steps, row.rowid);
+    if (delayUntil !== undefined) this.t.toDelayed(queue, row, delayUntil, Math.max(0, delayUntil - now));
+    return 0;
+  }
+
   moveToWait(queue: string, id: string, token: string | undefined, now: number): MoveCode {
     const row = this.t.row(queue, id);
     const code = this.t.lockCode(row, token, now);
@@ -91,20 +117,27 @@ export class WorkerPath {
   }
 
   complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): MoveResult {
+    // The newest place in the completed list, read once and carried through the batch (the
+    // transaction holds the write lock, so only this batch adds to the list meanwhile).
+    let newest: number | undefined | null = null;
     const codes = items.map((item) => {
       // The narrow read: the lock and what the follow-ups below read, not the whole row.
       const row = this.t.finishRow(queue, item.id);
       const code = this.t.lockCode(row, item.token, now);
       if (code !== 0 || !row) return code;
       // A parent completes only once no child is pending and none failed under failParentOnFailure.
-      const blocker = this.f.finishBlocker(queue, item.id);
-      if (blocker !== 0) return blocker;
+      if (row.childBlocks) {
+        const blocker = this.f.finishBlocker(queue, item.id);
+        if (blocker !== 0) return blocker;
+      }
+      const sort = newest === null ? finishSort(this.sdb, queue, 'completed', now) : finishPlace(newest, now);
+      newest = newest == null ? sort : Math.max(newest, sort);
       this.sdb
         .stmt(
           `UPDATE jobs SET state = 'completed', lane = 0, sort = ?, finished_on = ?, returnvalue = ?, token = NULL,
              attempts_made = attempts_made + 1 WHERE rowid = ?`,
         )
-        .run(finishSort(this.sdb, queue, 'completed', now), now, item.returnvalue, row.rowid);
+        .run(sort, now, item.returnvalue, row.rowid);
       this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
       this.f.childCompleted(queue, row, item.returnvalue, now);
       this.afterFinish(queue, row, 'completed', now, item.metrics);

@@ -77,14 +77,50 @@ function makeJob(fields: JobFields): Record<string, unknown> {
     await call('updateData', [data]);
     job.data = data;
   };
-  job.toJSON = () => ({ ...fields, data: job.data, progress: job.progress });
+  job.steps = { ...((fields.steps as Record<string, unknown> | undefined) ?? {}) };
+  job.step = (id: unknown, fn: () => unknown) => runStep(job, id, fn);
+  job.toJSON = () => ({ ...fields, data: job.data, progress: job.progress, steps: job.steps });
   job.asJSON = job.toJSON;
   return job;
+}
+
+/** The step ids used in the current run (one job at a time per child). */
+let usedSteps = new Set<string>();
+
+/**
+ * job.step in the sandbox: a recorded step returns its result here; otherwise `fn` runs here and
+ * the parent records its value (validating the id and the value as job.step does there).
+ */
+async function runStep(job: Record<string, unknown>, id: unknown, fn: () => unknown): Promise<unknown> {
+  const steps = job.steps as Record<string, unknown>;
+  if (typeof id !== 'string' || id === '') throw new TypeError('A step id must be a non-empty string');
+  if (usedSteps.has(id)) {
+    throw new Error(`Step "${id}" of job ${job.id} was used twice in one run: step ids must be unique within a job`);
+  }
+  if (Object.hasOwn(steps, id)) {
+    usedSteps.add(id);
+    return steps[id];
+  }
+  usedSteps.add(id);
+  let value: unknown;
+  try {
+    value = await fn();
+  } catch (err) {
+    usedSteps.delete(id);
+    throw err;
+  }
+  if (typeof value === 'function' || typeof value === 'symbol') {
+    throw new Error(`The result of step "${id}" of job ${job.id} is not JSON (a ${typeof value})`);
+  }
+  const recorded = await call('step', [id, value]);
+  steps[id] = recorded ?? null;
+  return recorded ?? null;
 }
 
 async function run(msg: Extract<ParentMessage, { type: 'start' }>): Promise<void> {
   const controller = new AbortController();
   current = { controller };
+  usedSteps = new Set();
   let result: ChildMessage;
   try {
     const fn = await load(msg.file);

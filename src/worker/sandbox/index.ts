@@ -58,6 +58,7 @@ const JOB_FIELDS = [
   'parentKey',
   'repeatJobKey',
   'deduplicationId',
+  'steps',
   'queueName',
   'queueQualifiedName',
   'prefix',
@@ -322,6 +323,8 @@ export function createSandbox(file: string | URL, opts: SandboxOptions): Sandbox
 
 async function forward(job: Job, method: string, args: unknown[]): Promise<unknown> {
   if (!(JOB_METHODS as readonly string[]).includes(method)) throw new Error(`Unknown job method ${method}`);
+  // job.step in the child ran its function there: the parent records the value it sends.
+  if (method === 'step') return job.step(args[0] as string, () => args[1]);
   const fn = (job as unknown as Record<string, unknown>)[method];
   if (typeof fn !== 'function') throw new Error(`job.${method} is not available`);
   const value = await (fn as (...a: unknown[]) => unknown).apply(job, args);

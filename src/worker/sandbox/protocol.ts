@@ -42,6 +42,10 @@ export const JOB_METHODS = [
   'getFailedChildrenValues',
   'getIgnoredChildrenFailures',
   'getState',
+  // Durable steps: `step` carries [id, the value the child's function returned] (child.ts).
+  'step',
+  'sleep',
+  'spawnChildren',
 ] as const;
 
 export type JobMethod = (typeof JOB_METHODS)[number];

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Job, Queue, Worker } from '../src/index.js';
+
+/**
+ * A file written by an older Docket is upgraded in place when opened (src/store/sqlite/schema.ts):
+ * version 2 files gain the `steps` column of durable steps and keep their jobs.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'docket-upgrade-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('SQLite schema upgrades', () => {
+  it('upgrades a version 2 file (no steps column) and runs durable steps on its jobs', async () => {
+    const file = join(dir, 'v2.db');
+    const connection = `sqlite:${file}`;
+    const before = new Queue('old', { connection });
+    await before.add('kept', { n: 1 });
+    await before.close();
+    // Make it a version 2 file, as Docket wrote it before durable steps.
+    const db = new Database(file);
+    db.exec('ALTER TABLE jobs DROP COLUMN steps');
+    db.pragma('user_version = 2');
+    db.close();
+
+    const queue = new Queue('old', { connection });
+    const worker = new Worker('old', async (job: Job) => job.step('double', () => job.data.n * 2), {
+      connection,
+      drainDelay: 1,
+    });
+    try {
+      const done = await new Promise<Job>((resolve) => worker.once('completed', resolve));
+      expect(done.returnvalue).toBe(2);
+      expect((await queue.getJob(done.id!))?.steps).toEqual({ double: 2 });
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(3);
+    after.close();
+  });
+});
