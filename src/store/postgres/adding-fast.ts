@@ -1,5 +1,6 @@
 import type { AddResult, NewJob } from '../store.js';
 import { type Conn, queueLockKey } from './conn.js';
+import type { SharedPool } from './database.js';
 
 /** A job the one-statement add takes: an automatic id, no parent, no deduplication. */
 export function isPlainJob(job: NewJob): boolean {
@@ -77,4 +78,16 @@ export async function addPlainJobs(
   )) as [number, unknown];
   const first = row[0];
   return { ids: jobs.map((_, i) => String(first + i + 1)), duplicated: jobs.map(() => false) };
+}
+
+/** addPlainJobs as its own transaction; once committed, this process's waiters of `queue` wake. */
+export async function addPlainJobsNow(
+  shared: SharedPool,
+  log: { channel: string; sender: string },
+  queue: string,
+  jobs: NewJob[],
+): Promise<AddResult> {
+  const added = await shared.statement((db) => addPlainJobs(db, log, queue, jobs));
+  shared.listener.notify(queue);
+  return added;
 }

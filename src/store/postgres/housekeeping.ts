@@ -37,7 +37,7 @@ export class Housekeeping {
   ): Promise<void> {
     await this.db
       .stmt(
-        `UPDATE jobs SET returnvalue = NULL, failed_reason = NULL, finished_on = NULL, processed_on = NULL,
+        `UPDATE jobs SET returnvalue = NULL, failed_reason = NULL, finished_on = NULL, processed_on = NULL, steps = NULL,
            attempts_made = CASE WHEN ? THEN 0 ELSE attempts_made END,
            attempts_started = CASE WHEN ? THEN 0 ELSE attempts_started END WHERE rowid = ?`,
       )

@@ -131,6 +131,28 @@ export class Listener {
     return this.generations.get(queue) ?? 0;
   }
 
+  /**
+   * Calls `read` until it finds something (an empty array: nothing yet; undefined: stop), waiting
+   * for notices of `queue` in between, for up to `blockMs`. A notice during a read is not missed.
+   */
+  async readUntilFound<T>(
+    queue: string,
+    blockMs: number,
+    signal: AbortSignal,
+    read: () => Promise<T[] | undefined>,
+  ): Promise<T[]> {
+    const deadline = Date.now() + blockMs;
+    for (;;) {
+      const seen = this.generation(queue);
+      const found = await read();
+      if (found === undefined) return [];
+      if (found.length > 0 || signal.aborted) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      if (this.generation(queue) === seen) await this.waitForChange(queue, left, signal);
+    }
+  }
+
   /** Resolves when `queue` is notified, the connection drops or comes back, `timeoutMs` passes or `signal` aborts. */
   waitForChange(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted || timeoutMs <= 0 || this.closed) return Promise.resolve();

@@ -20,11 +20,11 @@ import type {
   StoredEvent,
   WorkerInfo,
 } from '../store.js';
-import { addPlainJobs, isPlainJob } from './adding-fast.js';
+import { addPlainJobsNow, isPlainJob } from './adding-fast.js';
 import { type PgConnection, SharedPool } from './database.js';
 import { PostgresMeta } from './meta.js';
 import { type PostgresOptions, postgresTarget } from './postgres-options.js';
-import { Session } from './session.js';
+import { runTransition, Session } from './session.js';
 import type { EventLog } from './transitions.js';
 
 /** The event log's cap per queue, as on the other stores. */
@@ -62,7 +62,7 @@ export class PostgresStore implements Store {
   /** Migrates the schema (once per pool); a waiter (Worker, QueueEvents) also gets LISTEN going. */
   async ready(_queue?: string, opts?: { waiter?: boolean }): Promise<void> {
     await this.shared.whenReady();
-    if (opts?.waiter) await this.listen();
+    if (opts?.waiter) await this.shared.listener.start();
   }
 
   /** While LISTEN is up, every transition that makes work ready wakes waiters (listener.ts). */
@@ -75,10 +75,6 @@ export class PostgresStore implements Store {
     return this.shared.listener.pid;
   }
 
-  private listen(): Promise<void> {
-    return this.shared.listener.start();
-  }
-
   /** Resolves once this store let go of the shared pool (ended when it was the last user). */
   close(): Promise<void> {
     this.closed = true;
@@ -89,19 +85,7 @@ export class PostgresStore implements Store {
 
   /** One transition: the queue's lock first (transitions.ts), pending events and counters written last. */
   private write<T>(queue: string, fn: (s: Session) => Promise<T>): Promise<T> {
-    return this.shared.serial(queue, async () => {
-      let notified: string[] = [];
-      const out = await this.shared.transact(async (db) => {
-        const s = new Session(db, this.log);
-        const result = await fn(s);
-        await s.t.flushPending();
-        notified = s.t.notified;
-        return result;
-      }, queue);
-      // Committed: this process's waiters wake at once, as on SQLite (other processes get the NOTIFY).
-      for (const changed of notified) this.shared.listener.notify(changed);
-      return out;
-    });
+    return this.shared.serial(queue, () => runTransition(this.shared, this.log, queue, fn));
   }
 
   /** A transaction that needs no queue lock (lock extension, worker heartbeats), in the queue's call order. */
@@ -116,13 +100,7 @@ export class PostgresStore implements Store {
 
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
     if (jobs.length > 0 && jobs.every(isPlainJob)) {
-      return this.shared.serial(queue, () =>
-        this.shared.statement(async (db) => {
-          const added = await addPlainJobs(db, this.log, queue, jobs);
-          this.shared.listener.notify(queue); // committed: this process's waiters wake now (listener.ts)
-          return added;
-        }),
-      );
+      return this.shared.serial(queue, () => addPlainJobsNow(this.shared, this.log, queue, jobs));
     }
     const now = Date.now();
     return this.write(queue, (s) => s.add.addJobs(queue, jobs, now));
@@ -145,7 +123,7 @@ export class PostgresStore implements Store {
   private readonly fetchedAt = new Map<string, number>();
 
   async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
-    await this.listen();
+    await this.shared.listener.start();
     this.fetchedAt.set(queue, this.shared.listener.generation(queue));
     return this.write(queue, (s) => s.t.fetch(queue, req));
   }
@@ -191,6 +169,18 @@ export class PostgresStore implements Store {
     now: number,
   ): Promise<MoveCode> {
     return this.write(queue, (s) => s.w.moveToDelayed(queue, id, token, timestamp, now));
+  }
+
+  async recordStep(
+    queue: string,
+    id: string,
+    token: string,
+    step: string,
+    result: string,
+    now: number,
+    delayUntil?: number,
+  ): Promise<MoveCode> {
+    return this.write(queue, (s) => s.w.recordStep(queue, id, token, step, result, now, delayUntil));
   }
 
   async moveToWait(queue: string, id: string, token: string | undefined, now: number): Promise<MoveCode> {
@@ -388,17 +378,10 @@ export class PostgresStore implements Store {
 
   async readEvents(queue: string, afterId: string, blockMs: number, signal: AbortSignal): Promise<StoredEvent[]> {
     const after = Number(afterId === '$' ? await this.lastEventId(queue) : afterId) || 0;
-    const deadline = Date.now() + blockMs;
-    if (blockMs > 0) await this.listen();
-    const listener = this.shared.listener;
-    for (;;) {
-      const seen = listener.generation(queue); // a notice during the read below is not missed
-      const events = await this.read(queue, (s) => s.r.eventsAfter(queue, after));
-      if (events.length > 0 || signal.aborted || this.closed) return events;
-      const left = deadline - Date.now();
-      if (left <= 0) return [];
-      if (listener.generation(queue) === seen) await listener.waitForChange(queue, left, signal);
-    }
+    if (blockMs > 0) await this.shared.listener.start();
+    return this.shared.listener.readUntilFound(queue, blockMs, signal, () =>
+      this.closed ? Promise.resolve(undefined) : this.read(queue, (s) => s.r.eventsAfter(queue, after)),
+    );
   }
 
   async lastEventId(queue: string): Promise<string> {

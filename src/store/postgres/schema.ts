@@ -54,6 +54,7 @@ CREATE TABLE ${s}.jobs (
   parent TEXT,
   token TEXT,
   deferred_failure TEXT,
+  steps TEXT,
   UNIQUE (queue, id)
 );
 CREATE INDEX jobs_by_state ON ${s}.jobs (queue, state, lane, sort);

@@ -1,6 +1,7 @@
 import { Adding } from './adding.js';
 import { Admin } from './admin.js';
 import type { Conn } from './conn.js';
+import type { SharedPool } from './database.js';
 import { FlowLinks } from './flows.js';
 import { Housekeeping } from './housekeeping.js';
 import { Parity } from './parity.js';
@@ -40,4 +41,27 @@ export class Session {
     this.s = new Schedulers(db, this.t);
     this.add = new Adding(this.t, this.f, this.p, this.w);
   }
+}
+
+/**
+ * One transition of `queue`: one transaction that takes the queue's lock first (transitions.ts)
+ * and writes its pending events, counters and notices last. Once committed, this process's waiters
+ * of the queues it changed wake at once, as on SQLite; other processes get the NOTIFY.
+ */
+export async function runTransition<T>(
+  shared: SharedPool,
+  log: EventLog,
+  queue: string,
+  fn: (s: Session) => Promise<T>,
+): Promise<T> {
+  let notified: string[] = [];
+  const out = await shared.transact(async (db) => {
+    const s = new Session(db, log);
+    const result = await fn(s);
+    await s.t.flushPending();
+    notified = s.t.notified;
+    return result;
+  }, queue);
+  for (const changed of notified) shared.listener.notify(changed);
+  return out;
 }

@@ -86,6 +86,30 @@ export class WorkerPath {
     return 0;
   }
 
+  /**
+   * Records durable step `step` (see Store.recordStep and the SQLite store: the entry is appended to
+   * the job's steps object as text), then parks the job when `delayUntil` is set.
+   */
+  async recordStep(
+    queue: string,
+    id: string,
+    token: string,
+    step: string,
+    result: string,
+    now: number,
+    delayUntil?: number,
+  ): Promise<MoveCode> {
+    const row = await this.t.row(queue, id);
+    if (row && token === '') return -2; // always lock-checked: an empty token holds no lock
+    const code = await this.t.lockCode(row, token, now);
+    if (code !== 0 || !row) return code;
+    const entry = `${JSON.stringify(step)}:${result}`;
+    const steps = row.steps ? `${row.steps.slice(0, -1)},${entry}}` : `{${entry}}`;
+    await this.db.stmt('UPDATE jobs SET steps = ? WHERE rowid = ?').run(steps, row.rowid);
+    if (delayUntil !== undefined) await this.t.toDelayed(queue, row, delayUntil, Math.max(0, delayUntil - now));
+    return 0;
+  }
+
   async moveToWait(queue: string, id: string, token: string | undefined, now: number): Promise<MoveCode> {
     const row = await this.t.row(queue, id);
     const code = await this.t.lockCode(row, token, now);
