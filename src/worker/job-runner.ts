@@ -61,11 +61,12 @@ export class JobRunner {
    */
   stop(jobId: string, err: Error, token?: string): boolean {
     const running = this.active.get(jobId);
-    if (!running?.stop || running.stopped || (token !== undefined && running.token !== token)) return false;
+    if (!running || running.stopped || (token !== undefined && running.token !== token)) return false;
+    // Also before the processor started (a cancel heard while the job was being begun): attempt() then skips it.
     running.stopped = err;
     markStopped(running.job);
     running.controller?.abort(err);
-    running.stop(err);
+    running.stop?.(err);
     return true;
   }
 
@@ -155,6 +156,7 @@ export class JobRunner {
       timeoutMs > 0 ? setTimeout(() => this.stop(job.id!, new TimeoutError(job.id!, timeoutMs)), timeoutMs) : undefined;
     // One promise settled by the processor or by stop(), whichever comes first.
     const outcome = await new Promise<AttemptOutcome<unknown>>((resolve) => {
+      if (running.stopped) return resolve({ ok: false, err: running.stopped });
       running.stop = (err) => resolve({ ok: false, err });
       void runAttempt(job, p.maxStartedAttempts, () => p.processor(job, token, controller?.signal), !p.telemetry).then(
         resolve,
