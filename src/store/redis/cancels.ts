@@ -40,7 +40,7 @@ export class CancelSubscriber {
       this.listeners.set(queue, set);
     }
     set.add(listener);
-    void this.subscribe(queue);
+    if (!this.subscribed.has(queue)) void this.subscribe(queue);
     return () => {
       set.delete(listener);
     };

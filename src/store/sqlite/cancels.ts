@@ -11,7 +11,8 @@ type Listener = (notice: CancelNotice) => void;
  * `cancels` in its transaction; this process hears of its own at once (`cancelled`, called after
  * the commit), and of other processes' by polling `PRAGMA data_version` (a counter read, no query)
  * every POLL_MS while some queue is watched, reading `cancels` only when it moved. No watcher: no
- * timer, so an idle worker (which watches only while it runs jobs) pays nothing.
+ * timer (after at most one more tick), so an idle worker (which watches only while it runs jobs)
+ * pays nothing.
  */
 export class CancelWatch {
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -23,7 +24,7 @@ export class CancelWatch {
   constructor(private readonly sdb: SharedDatabase) {}
 
   watch(queue: string, listener: Listener): () => void {
-    if (this.listeners.size === 0) this.start();
+    if (!this.timer) this.start();
     let set = this.listeners.get(queue);
     if (!set) {
       set = new Set();
@@ -34,7 +35,8 @@ export class CancelWatch {
       const mine = this.listeners.get(queue);
       if (!mine?.delete(listener)) return;
       if (mine.size === 0) this.listeners.delete(queue);
-      if (this.listeners.size === 0) this.stop();
+      // The timer stops at its next tick if nobody watches again meanwhile: a worker watches while it
+      // runs jobs, and one that runs them one after another must not restart it (a query) per job.
     };
   }
 
@@ -65,7 +67,7 @@ export class CancelWatch {
   }
 
   private poll(): void {
-    if (!this.sdb.isOpen) {
+    if (!this.sdb.isOpen || this.listeners.size === 0) {
       this.stop();
       return;
     }
