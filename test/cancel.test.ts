@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FlowProducer, type Job, JobCancelledError, QueueEvents, Worker } from '../src/index.js';
+import { FlowProducer, type Job, JobCancelledError, QueueEvents, UnrecoverableError, Worker } from '../src/index.js';
 import { useQueues } from './support/fixture.js';
 import { type Child, forkReady, killChild } from './support/processes.js';
 import { stores, until } from './support/stores.js';
@@ -144,6 +144,29 @@ describe.each(stores)('cancelling jobs on $kind', (store) => {
     const done = new Promise<Job>((resolve) => w.on('completed', resolve));
     expect((await done).name).toBe('child');
     expect(await queue.getJobState(parentId)).toBe('failed');
+  });
+
+  it('stops an attempt at its next lock renewal when the job was failed without a notice', async () => {
+    const { queue, worker } = setup();
+    // moveToFailed with BullMQ's token '0' fails the job outside the worker and sends no notice: the
+    // path a lost notice takes (a Redis subscriber reconnecting).
+    const w = worker(async (job: Job) => (job.name === 'long' ? new Promise(() => {}) : 'ok'), {
+      lockDuration: 1000,
+      concurrency: 1,
+    });
+    const failed = new Promise<Error>((resolve) => w.on('failed', (_job, err) => resolve(err)));
+    const job = await queue.add('long', {});
+    await until(async () => (await queue.getJobState(job.id!)) === 'active', 15_000, 'the job to start');
+    await (await queue.getJob(job.id!))!.moveToFailed(new UnrecoverableError('failed elsewhere'), '0');
+    const err = await failed;
+    expect(err.name).toBe('JobCancelledError');
+    expect(err.message).toBe('failed elsewhere');
+    const next = await queue.add('next', {});
+    await until(
+      async () => (await queue.getJobState(next.id!)) === 'completed',
+      15_000,
+      'the freed slot to run the next job',
+    );
   });
 
   it("keeps worker.cancelJob's BullMQ meaning: only the signal, and the processor decides", async () => {
