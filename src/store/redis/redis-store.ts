@@ -28,7 +28,7 @@ import { Adding } from './adding.js';
 import { Admin } from './admin.js';
 import { CancelSubscriber } from './cancels.js';
 import { checkSameSlot, type RedisClient } from './cluster.js';
-import { jobArgs, retentionArgs, toEvents } from './codec.js';
+import { jobArgs, toEvents } from './codec.js';
 import { RedisConnection, type RedisStoreOptions } from './connection.js';
 import { keyOf } from './keys.js';
 import { RedisMeta } from './meta.js';
@@ -120,7 +120,7 @@ export class RedisStore implements Store {
     return this.worker.fail(queue, items, now, fetch);
   }
 
-  async cancelJob(
+  cancelJob(
     queue: string,
     id: string,
     failedReason: string,
@@ -128,9 +128,7 @@ export class RedisStore implements Store {
     retention: Retention,
     metrics?: number,
   ): Promise<CancelResult> {
-    const args = [now, id, failedReason, ...retentionArgs(retention), metrics ?? 0];
-    const [code, prev, token] = (await this.conn.run('cancelJob', queue, args)) as [number, string, string];
-    return { code: Number(code) as CancelResult['code'], prev: (prev || undefined) as CancelResult['prev'], token };
+    return this.worker.cancelJob(queue, id, failedReason, now, retention, metrics);
   }
 
   watchCancels(queue: string, listener: (notice: CancelNotice) => void): () => void {
