@@ -12,7 +12,7 @@ import type { AnyListener, ListenerArgs, QueueListener } from './listeners.js';
 import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
 import { toJson, validateJobOptions } from './options/validate.js';
-import { type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
+import { type QueueBaseOptions, withBackendFactory } from './queue-base.js';
 import { QueueLimits } from './queue-limits.js';
 import { cancelledReason } from './stop-errors.js';
 import { TelemetryAttributes as A } from './telemetry/attributes.js';
@@ -67,8 +67,7 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   private metaReady?: Promise<void>;
 
   constructor(name: string, opts: QueueOptions = {}, backendFactory?: unknown) {
-    refuseBackendFactory(backendFactory);
-    super(name, opts, false);
+    super(name, withBackendFactory(opts, backendFactory), false);
     this.opts = opts;
     this.jobsOpts = opts.defaultJobOptions ?? {};
     validateJobOptions(this.jobsOpts);

@@ -3,7 +3,7 @@ import type { AdvancedRepeatOptions } from '../job-scheduler/repeat.js';
 import type { BackoffStrategy } from '../options/backoff.js';
 import type { KeepJobs } from '../options/job-options.js';
 import { validateTimeout } from '../options/validate.js';
-import { type QueueBaseOptions, refuseBackendFactory } from '../queue-base.js';
+import { type QueueBaseOptions, withBackendFactory } from '../queue-base.js';
 
 // Declared here rather than in worker.ts (which re-exports them) so that nothing under worker/ imports worker.ts.
 
@@ -58,7 +58,7 @@ export interface WorkerOptions extends QueueBaseOptions {
 
 /** Rejects bad options before the worker opens its store (BullMQ's texts, which user code matches on). */
 export function checkedOptions(opts: WorkerOptions, backendFactory: unknown): WorkerOptions {
-  refuseBackendFactory(backendFactory);
+  const checked = withBackendFactory(opts, backendFactory);
   if (opts.concurrency !== undefined) validateConcurrency(opts.concurrency);
   for (const key of ['maxStalledCount', 'maxStartedAttempts'] as const) {
     const v = opts[key];
@@ -75,7 +75,7 @@ export function checkedOptions(opts: WorkerOptions, backendFactory: unknown): Wo
   if (typeof ttl === 'object' && ttl !== null) {
     for (const [name, ms] of Object.entries(ttl)) validateTimeout(ms, `ttl.${name}`);
   } else if (ttl !== undefined) validateTimeout(ttl, 'ttl');
-  return opts;
+  return checked;
 }
 
 /** The timeout of one attempt of `job` (ms), or 0 for none: job `timeout`, else worker `ttl`, else `timeout`. */

@@ -33,6 +33,17 @@ local now = tonumber(ARGV[1])
 local items = cjson.decode(ARGV[2])
 local n = #items / 8
 local codes = {}
+-- Ids leaving active, removed from <q>:active with one ZREM after the loop (nothing in it reads the set).
+local left = {}
+-- Score, id pairs of jobs kept with no retention rule, added to <q>:completed with one ZADD: before
+-- a job whose retention reads the set, and after the loop.
+local toAdd = {}
+local function addFinished()
+  if #toAdd > 0 then
+    redis.call('ZADD', completedKey, unpack(toAdd))
+    toAdd = {}
+  end
+end
 for i = 0, n - 1 do
   local b = 1 + i * 8
   local id = items[b]
@@ -44,10 +55,20 @@ for i = 0, n - 1 do
   end
   if code == 0 then
     -- Leaves active: an empty token (no lock) is written with the rest, one HSET instead of an HDEL too.
-    redis.call('ZREM', activeKey, id)
+    left[#left + 1] = id
     redis.call('HSET', jobKey, 'returnvalue', items[b + 2], 'finishedOn', int(now),
       'attemptsMade', (tonumber(f[1]) or 0) + 1, 'token', '')
-    redis.call('ZADD', completedKey, finishScore(completedKey, now), id)
+    local remove, keepCount, maxAge = items[b + 3] == '1', tonumber(items[b + 4]), tonumber(items[b + 5])
+    local keptAsIs = keepCount < 0 and maxAge < 0
+    if remove then
+      -- Deleted below: it never joins <q>:completed (a ZADD and a ZREM fewer).
+    elseif keptAsIs then
+      toAdd[#toAdd + 1] = finishScore(completedKey, now)
+      toAdd[#toAdd + 1] = id
+    else
+      addFinished()
+      redis.call('ZADD', completedKey, finishScore(completedKey, now), id)
+    end
     emit('completed', 'jobId', id, 'returnvalue', items[b + 2], 'prev', 'active')
     childCompleted(queueName, id, jobKey, items[b + 2], now, f[2])
     dedupAfterFinish(queueName, id, jobKey, f[3])
@@ -55,9 +76,16 @@ for i = 0, n - 1 do
     if points > 0 then
       recordMetric('completed', now, points)
     end
-    applyRetention(completedKey, id, items[b + 3] == '1', tonumber(items[b + 4]), tonumber(items[b + 5]),
-      tonumber(items[b + 6]), now)
+    if remove then
+      deleteJob(id, now, false)
+    elseif not keptAsIs then
+      applyRetention(completedKey, id, false, keepCount, maxAge, tonumber(items[b + 6]), now)
+    end
   end
   codes[#codes + 1] = code
+end
+addFinished()
+if #left > 0 then
+  redis.call('ZREM', activeKey, unpack(left))
 end
 return finishMoves(now, codes, ARGV[3], 4)

@@ -41,17 +41,29 @@ end
 -- the same ms. The set then orders jobs by when they finished, also within one ms, where equal
 -- scores would fall back to the id as a string ("10" before "7"), so retention by count could drop
 -- job 10 and keep job 7. A bound "finished at or before ms m" on these scores reads "< m + 1".
+-- The newest score given per finished set in this call (cleared as each call starts, with the
+-- events): a batch of 50 completions read the set's top once instead of 50 times. A job removed
+-- by retention since only makes the next score a step higher than needed, never out of order.
+local finishTops = {}
+
 local function finishScore(setKey, now)
-  local top = redis.call('ZREVRANGE', setKey, 0, 0, 'WITHSCORES')
-  local last = tonumber(top[2])
-  if last and last >= now and last < now + 1 then
-    local k = math.floor((last - now) * 1000 + 0.5) + 1
-    if k <= 999 then
-      return string.format('%.0f.%03d', now, k)
-    end
-    return top[2]
+  local last = finishTops[setKey]
+  if not last then
+    local top = redis.call('ZREVRANGE', setKey, 0, 0, 'WITHSCORES')
+    last = top[2] or false
   end
-  return int(now)
+  local score = int(now)
+  local lastN = tonumber(last)
+  if lastN and lastN >= now and lastN < now + 1 then
+    local k = math.floor((lastN - now) * 1000 + 0.5) + 1
+    score = k <= 999 and string.format('%.0f.%03d', now, k) or last
+  end
+  if not lastN or tonumber(score) > lastN then
+    finishTops[setKey] = score
+  else
+    finishTops[setKey] = last
+  end
+  return score
 end
 
 -- The qualified name of this script's queue (KEYS[1] without its trailing ':').
@@ -73,6 +85,7 @@ local serverMs
 local function resetEvents()
   pendingEvents, pendingQueues = {}, {}
   serverMs = nil
+  finishTops = {}
 end
 
 -- Lock expiries are read and written on the Redis server's clock, as BullMQ's lock keys expire by

@@ -66,6 +66,10 @@ end
 -- 0 when job `jobKey` may complete; -4 while a child is pending, -9 once one failed under
 -- failParentOnFailure (`failedFirst`: check -9 first, as moveToWaitingChildren does).
 local function finishBlocker(jobKey, failedFirst)
+  -- Empty sets and hashes do not exist: one call answers for the job that never had children.
+  if redis.call('EXISTS', jobKey .. ':dependencies', jobKey .. ':failed') == 0 then
+    return 0
+  end
   local pending = redis.call('SCARD', jobKey .. ':dependencies') > 0
   local failed = redis.call('HLEN', jobKey .. ':failed') > 0
   if failed and (failedFirst or not pending) then
