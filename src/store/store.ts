@@ -164,7 +164,7 @@ export interface Store {
    */
   fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult>;
   /**
-   * Cancels job `id` (Queue.cancelJob), in one atomic unit: the job fails for good with
+   * Cancels job `id` (Queue.cancelJob), in one atomic unit (Lua call / transaction): the job fails for good with
    * `failedReason`, whatever attempts it has left (no retry, as an UnrecoverableError), from any
    * unfinished state. From `active` its lock is taken away (token cleared, so every later move of
    * its holder gets -2 and changes nothing), attemptsMade + 1, and the holder is signalled (see
@@ -184,8 +184,9 @@ export interface Store {
   ): Promise<CancelResult>;
   /**
    * Calls `listener` for each active job of `queue` that cancelJob fails from now on, in any
-   * process, until the returned function is called. Prompt (Redis: pub/sub; SQLite: at once in this
-   * process, within ~200 ms from other processes) but not guaranteed: the cancel itself is durable
+   * process, until the returned function is called. Prompt (Redis: pub/sub; PostgreSQL: NOTIFY on
+   * the LISTEN connection; SQLite: at once in this process, within ~200 ms from other processes) but
+   * not guaranteed: the cancel itself is durable
    * (the job is failed, its lock gone), so a holder that misses the notice learns it at its next lock
    * renewal. Cheap to call often; a store costs nothing for it while no watcher is registered
    * (a Worker watches only while it runs jobs).
