@@ -39,6 +39,7 @@ export { Queue, type QueueOptions } from './queue.js';
 export type { QueueBaseOptions } from './queue-base.js';
 export { QueueEvents, type QueueEventsOptions } from './queue-events.js';
 export { type Metrics, MetricsTime } from './queue-getters.js';
+export { JobCancelledError, TimeoutError } from './stop-errors.js';
 export { type ConnectionOptions, createIORedisClient, type RedisClient } from './store/connect.js';
 export { migratePostgres } from './store/postgres/migrate.js';
 export type { PostgresOptions } from './store/postgres/postgres-options.js';

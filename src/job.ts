@@ -3,6 +3,7 @@ import * as children from './job/children.js';
 import * as moves from './job/moves.js';
 import { jobAsJSON, jobToJSON, parseField, restoreFields, toNewJob } from './job/serialise.js';
 import { runStep, type StepChild, sleepStep, spawnStep } from './job/steps.js';
+import { refuseIfStopped } from './job/stopped.js';
 import {
   type FinishedWatcher,
   idOf,
@@ -215,6 +216,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   // ── updating ─────────────────────────────────────────────────────────────────────
 
   async updateProgress(progress: JobProgress): Promise<void> {
+    refuseIfStopped(this, 'updateProgress');
     const code = await this.store.updateProgress(this.queue.qualifiedName, this.jobId, toJson(progress, 'progress'));
     if (code !== 0) throw moveError(code, this.jobId, 'updateProgress');
     this.progress = progress;
@@ -222,6 +224,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   }
 
   async updateData(data: DataType): Promise<void> {
+    refuseIfStopped(this, 'updateData');
     const code = await this.store.updateData(this.queue.qualifiedName, this.jobId, toJson(data, 'data'));
     if (code !== 0) throw moveError(code, this.jobId, 'updateData');
     this.data = data;
@@ -304,6 +307,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
    * `[jobData, jobId, 0, 0]` (BullMQ's shape), or `[]` when none is ready.
    */
   async moveToCompleted(returnValue: ReturnType, token: string, fetchNext = true): Promise<moves.NextJob> {
+    refuseIfStopped(this, 'moveToFinished');
     return moves.moveToCompleted(this, this.settings, returnValue, token, fetchNext);
   }
 
@@ -317,6 +321,15 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
    * when allowed. With `fetchNext`, returns the next job as moveToCompleted does; else `[]`.
    */
   async moveToFailed(err: Error, token: string, fetchNext = false): Promise<moves.NextJob> {
+    refuseIfStopped(this, 'moveToFinished');
+    return this.failAttempt(err, token, fetchNext);
+  }
+
+  /**
+   * @internal moveToFailed for the worker, which also fails attempts it stopped itself (a timeout:
+   * the Job object then refuses the processor's own calls, see job/stopped.ts).
+   */
+  async failAttempt(err: Error, token: string, fetchNext: boolean): Promise<moves.NextJob> {
     const error = err instanceof Error ? err : new Error(String(err));
     const retryDelay = await this.retryDelayFor(error);
     return moves.moveToFailed(this, this.settings, error, retryDelay, token, fetchNext);
@@ -324,11 +337,13 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
 
   /** Parks the active job until `timestamp`; throw DelayedError afterwards. No attempt is spent. */
   async moveToDelayed(timestamp: number, token?: string): Promise<void> {
+    refuseIfStopped(this, 'moveToDelayed');
     return moves.moveToDelayed(this, timestamp, token);
   }
 
   /** Gives the active job back to waiting; throw WaitingError afterwards. No attempt is spent. */
   async moveToWait(token?: string): Promise<number> {
+    refuseIfStopped(this, 'moveToWait');
     return moves.moveToWait(this, token);
   }
 
@@ -342,6 +357,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
    * WaitingChildrenError), or false when no child is pending and the processor should go on.
    */
   async moveToWaitingChildren(token: string, _opts: { child?: { id: string; queue: string } } = {}): Promise<boolean> {
+    refuseIfStopped(this, 'moveToWaitingChildren');
     return moves.moveToWaitingChildren(this, token);
   }
 
@@ -366,11 +382,13 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
 
   /** Runs `fn` once and records its JSON result under `id`; on any later run returns the record instead. */
   async step<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
+    refuseIfStopped(this, 'recordStep');
     return runStep(this, id, fn);
   }
 
   /** Records `id` and parks the job for `ms` in one move, then throws DelayedError; once recorded, returns. */
   async sleep(id: string, ms: number): Promise<void> {
+    refuseIfStopped(this, 'recordStep');
     return sleepStep(this, id, ms);
   }
 

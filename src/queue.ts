@@ -1,4 +1,5 @@
 import { moveError } from './errors.js';
+import { parseField } from './job/serialise.js';
 import { Job, type JobProgress } from './job.js';
 import {
   type AdvancedRepeatOptions,
@@ -9,9 +10,11 @@ import {
 } from './job-scheduler.js';
 import type { AnyListener, ListenerArgs, QueueListener } from './listeners.js';
 import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
+import { toRetention } from './options/retention.js';
 import { toJson, validateJobOptions } from './options/validate.js';
 import { type QueueBaseOptions, withBackendFactory } from './queue-base.js';
 import { QueueLimits } from './queue-limits.js';
+import { cancelledReason } from './stop-errors.js';
 import { TelemetryAttributes as A } from './telemetry/attributes.js';
 import { SpanKind } from './telemetry/interface.js';
 import { withProducerMetadata } from './telemetry/trace.js';
@@ -210,6 +213,34 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
       }
       if (removed) this.emit('removed', jobId);
       return removed;
+    });
+  }
+
+  /**
+   * Docket: cancels job `jobId` wherever it is (issue 21). The job fails for good at once with
+   * failedReason `Job cancelled: <reason>`, whatever attempts it has left (no retry, as after an
+   * UnrecoverableError), from any unfinished state: a waiting, prioritized, delayed or
+   * waiting-children job simply fails; an active one loses its lock in the same step, and the worker
+   * holding it, in any process, aborts the processor's signal with a JobCancelledError and frees the
+   * slot (a sandboxed processor's child is terminated) within about a second. The job's
+   * `removeOnFail` applies. True when the job was cancelled; false when it is missing or had finished.
+   * (`worker.cancelJob` keeps BullMQ's meaning: it only aborts the signal of a job that worker runs.)
+   */
+  async cancelJob(jobId: string, reason?: string): Promise<boolean> {
+    return this.trace(SpanKind.INTERNAL, 'cancelJob', this.name, async ({ span }) => {
+      span?.setAttributes({ [A.JobId]: jobId });
+      await this.waitUntilReady();
+      const record = await this.store.getJob(this.qualifiedName, jobId);
+      if (!record) return false;
+      const opts = (parseField(record.opts) ?? {}) as JobsOptions;
+      const result = await this.store.cancelJob(
+        this.qualifiedName,
+        jobId,
+        cancelledReason(reason),
+        Date.now(),
+        toRetention(opts.removeOnFail),
+      );
+      return result.code === 0;
     });
   }
 

@@ -20,6 +20,7 @@ import { createSandbox, type Sandbox } from './worker/sandbox/index.js';
 import { WorkerSpans } from './worker/spans.js';
 import { StalledChecker } from './worker/stalled-checker.js';
 import {
+  attemptTimeout,
   checkedOptions,
   type Processor,
   type ResolvedWorkerOptions,
@@ -122,7 +123,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     };
     this.fetcher = new FetchLoop(host);
     this.finisher = new JobFinisher(host, this.fetcher);
-    this.locks = new LockRenewer(host);
+    this.locks = new LockRenewer(host, (ids) => this.runner.checkLost(ids));
     this.stalled = new StalledChecker(host);
     this.runner = new JobRunner({
       owner: this,
@@ -137,6 +138,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       spans: this.spans,
       begin: (job) => this.begin(job),
       skipLockRenewal: this.opts.skipLockRenewal === true,
+      timeoutOf: (job) => attemptTimeout(job, this.opts),
     });
     this.waitUntilReady()
       .then(() => {

@@ -9,6 +9,10 @@ const examples: [string, RegExp][] = [
   ['chaining-flows', /chained pipeline finished with 6/],
   ['manual-fetch', /counts: \{ completed: 10, failed: 0, waiting: 0 \}/],
   ['rate-limit', /took job \d+ again after the limit, attemptsMade=0/],
+  [
+    'timeouts',
+    /render: rendered on attempt 2\n.*\n.*stubborn is failed: Job cancelled: no longer needed, attemptsMade=1/,
+  ],
 ];
 
 describe('examples', () => {

@@ -7,7 +7,8 @@ import { type Job, Queue, Worker } from '../src/index.js';
 
 /**
  * A file written by an older Docket is upgraded in place when opened (src/store/sqlite/schema.ts):
- * version 2 files gain the `steps` column of durable steps and keep their jobs.
+ * version 2 files gain the `steps` column of durable steps (v3) and the `cancels` table (v4), and keep
+ * their jobs.
  */
 const dir = mkdtempSync(join(tmpdir(), 'docket-upgrade-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,6 +23,7 @@ describe('SQLite schema upgrades', () => {
     // Make it a version 2 file, as Docket wrote it before durable steps.
     const db = new Database(file);
     db.exec('ALTER TABLE jobs DROP COLUMN steps');
+    db.exec('DROP TABLE cancels');
     db.pragma('user_version = 2');
     db.close();
 
@@ -39,7 +41,7 @@ describe('SQLite schema upgrades', () => {
       await queue.close();
     }
     const after = new Database(file, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(3);
+    expect(after.pragma('user_version', { simple: true })).toBe(4);
     after.close();
   });
 });

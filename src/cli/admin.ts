@@ -10,7 +10,7 @@ function duration(text: string, flag: string): number {
   return ms;
 }
 
-/** Commands that change a queue: retry, promote, remove, clean, pause, resume, drain, obliterate, add. */
+/** Commands that change a queue: retry, promote, remove, cancel, clean, pause, resume, drain, obliterate, add. */
 export function registerAdmin(program: Command, io: CliIo): void {
   program
     .command('retry')
@@ -81,6 +81,29 @@ export function registerAdmin(program: Command, io: CliIo): void {
       );
       if (missing.length > 0 && removed.length === 0)
         throw new CliError(`no such job in ${queueName}: ${missing.join(' ')}`);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel jobs: each fails at once without retry; an active one is stopped in its worker')
+    .argument('<queue>', 'queue name')
+    .argument('<ids...>', 'job ids')
+    .option('-r, --reason <text>', 'why (stored in failedReason as "Job cancelled: <text>")')
+    .action(async (queueName: string, ids: string[], opts: { reason?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd, io);
+      const { cancelled, skipped } = await ctx.withQueue(queueName, async (q) => {
+        const out = { cancelled: [] as string[], skipped: [] as string[] };
+        for (const id of ids) ((await q.cancelJob(id, opts.reason)) ? out.cancelled : out.skipped).push(id);
+        return out;
+      });
+      ctx.print({ cancelled, skipped }, () =>
+        [
+          `cancelled ${cancelled.length} job(s) of ${queueName}`,
+          ...(skipped.length ? [`not found or finished already: ${skipped.join(' ')}`] : []),
+        ].join('\n'),
+      );
+      if (skipped.length > 0 && cancelled.length === 0)
+        throw new CliError(`nothing to cancel in ${queueName}: ${skipped.join(' ')} not found or finished already`);
     });
 
   program

@@ -121,7 +121,7 @@ async function flowNode(registry: QueueRegistry, queue: Queue, job: Job, depth: 
   return node;
 }
 
-export async function jobAction(registry: QueueRegistry, name: string, id: string, action: string) {
+export async function jobAction(registry: QueueRegistry, name: string, id: string, action: string, reason?: string) {
   const { queue, job } = await jobOf(registry, name, id);
   switch (action) {
     case 'retry': {
@@ -135,6 +135,11 @@ export async function jobAction(registry: QueueRegistry, name: string, id: strin
       if ((await job.getState()) !== 'delayed') throw new HttpError(409, `job ${id} is not delayed`);
       await job.promote();
       return { ok: true };
+    case 'cancel': {
+      // Body `reason` is optional; a finished job has nothing to cancel.
+      if (!(await queue.cancelJob(id, reason))) throw new HttpError(409, `job ${id} finished already`);
+      return { ok: true };
+    }
     case 'remove':
       await queue.remove(id).catch((err: Error) => {
         throw new HttpError(409, err.message);

@@ -103,7 +103,10 @@ async function route(
     if (readOnly) throw new HttpError(403, 'the dashboard is read-only');
     const body = await readBody(req);
     if (parts.length === 4) return sendJson(res, 200, await queueAction(registry, queue, sub, body));
-    if (parts.length === 6 && sub === 'jobs') return sendJson(res, 200, await jobAction(registry, queue, id, action));
+    if (parts.length === 6 && sub === 'jobs') {
+      const reason = typeof body.reason === 'string' ? body.reason : undefined;
+      return sendJson(res, 200, await jobAction(registry, queue, id, action, reason));
+    }
     return false;
   }
   throw new HttpError(405, `method ${method} not allowed`);

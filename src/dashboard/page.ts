@@ -170,6 +170,7 @@ export function dashboardPage(base: string, readOnly: boolean, store = ''): stri
     const buttons = READ_ONLY ? [] : [
       job.state === 'failed' || job.state === 'completed' ? el('button', { 'data-testid': 'job-retry', onclick: () => act(path + 'retry') }, 'Retry') : '',
       job.state === 'delayed' ? el('button', { 'data-testid': 'job-promote', onclick: () => act(path + 'promote') }, 'Promote') : '',
+      job.state !== 'failed' && job.state !== 'completed' ? el('button', { 'data-testid': 'job-cancel', onclick: () => { if (confirm('Cancel job ' + id + '? It fails at once, without retry' + (job.state === 'active' ? ', and its worker stops it.' : '.'))) act(path + 'cancel'); } }, 'Cancel') : '',
       el('button', { 'data-testid': 'job-remove', onclick: () => { if (confirm('Remove job ' + id + '?')) act(path + 'remove'); } }, 'Remove'),
     ];
     view.hidden = false;

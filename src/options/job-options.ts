@@ -27,6 +27,13 @@ export interface JobsOptions {
   removeOnFail?: KeepJobs;
   keepLogs?: number;
   stackTraceLimit?: number;
+  /**
+   * Docket: the longest one attempt may run (ms). Past it the processor's signal aborts with a
+   * TimeoutError, the attempt fails with it (retried per `attempts`/`backoff`) and the worker's slot
+   * is freed even if the processor ignores the signal. Overrides the worker's `timeout` / `ttl`;
+   * 0: no timeout for this job.
+   */
+  timeout?: number;
   sizeLimit?: number;
   jobId?: string;
   parent?: ParentOptions;

@@ -52,6 +52,17 @@ function nonNegativeNumber(value: unknown, field: string, integer = false): void
   }
 }
 
+/** The longest timer Node keeps (a longer one fires at once). */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** A timeout in ms: non-negative (0 = none) and within what a Node timer can wait. */
+export function validateTimeout(value: unknown, field: string): void {
+  nonNegativeNumber(value, field);
+  if (typeof value === 'number' && value > MAX_TIMEOUT_MS) {
+    throw new ValidationError(`${field} must be at most ${MAX_TIMEOUT_MS} ms (got ${value})`);
+  }
+}
+
 export function validateJobOptions(opts: JobsOptions): void {
   nonNegativeNumber(opts.delay, 'opts.delay');
   nonNegativeNumber(opts.attempts, 'opts.attempts', true);
@@ -59,6 +70,7 @@ export function validateJobOptions(opts: JobsOptions): void {
   nonNegativeNumber(opts.keepLogs, 'opts.keepLogs', true);
   nonNegativeNumber(opts.stackTraceLimit, 'opts.stackTraceLimit', true);
   nonNegativeNumber(opts.sizeLimit, 'opts.sizeLimit', true);
+  validateTimeout(opts.timeout, 'opts.timeout');
   validatePriority(opts.priority);
   validateJobId(opts.jobId);
   const backoff = opts.backoff;

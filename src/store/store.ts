@@ -2,6 +2,8 @@ import type { Cluster, Redis } from 'ioredis';
 import type { MetaStore } from './meta.js';
 import type {
   AddResult,
+  CancelNotice,
+  CancelResult,
   CompleteItem,
   Dependencies,
   FailItem,
@@ -14,6 +16,7 @@ import type {
   MoveCode,
   MoveResult,
   NewJob,
+  Retention,
   SchedulerIteration,
   SchedulerRecord,
   SchedulerUpsertResult,
@@ -51,6 +54,8 @@ import type {
 // The records and requests crossing the seam live in types.ts; re-exported so existing imports keep working.
 export type {
   AddResult,
+  CancelNotice,
+  CancelResult,
   CompleteItem,
   DedupOptions,
   Dependencies,
@@ -158,6 +163,35 @@ export interface Store {
    * child stays pending and the parent keeps waiting.
    */
   fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult>;
+  /**
+   * Cancels job `id` (Queue.cancelJob), in one atomic unit (Lua call / transaction): the job fails for good with
+   * `failedReason`, whatever attempts it has left (no retry, as an UnrecoverableError), from any
+   * unfinished state. From `active` its lock is taken away (token cleared, so every later move of
+   * its holder gets -2 and changes nothing), attemptsMade + 1, and the holder is signalled (see
+   * watchCancels) in the same unit; from waiting, prioritized, delayed or waiting-children it just
+   * leaves that state (attemptsMade unchanged). Then as a final failure in `fail`: finishedOn = now,
+   * deferredFailure cleared, event `failed {jobId, failedReason, prev: <state it left>}`, the parent
+   * policy of a child, the dedup id, metrics (`metrics` points) and `retention` (the job's
+   * removeOnFail) applied. A finished job: -3 and nothing changes; a missing one: -1.
+   */
+  cancelJob(
+    queue: string,
+    id: string,
+    failedReason: string,
+    now: number,
+    retention: Retention,
+    metrics?: number,
+  ): Promise<CancelResult>;
+  /**
+   * Calls `listener` for each active job of `queue` that cancelJob fails from now on, in any
+   * process, until the returned function is called. Prompt (Redis: pub/sub; PostgreSQL: NOTIFY on
+   * the LISTEN connection; SQLite: at once in this process, within ~200 ms from other processes) but
+   * not guaranteed: the cancel itself is durable
+   * (the job is failed, its lock gone), so a holder that misses the notice learns it at its next lock
+   * renewal. Cheap to call often; a store costs nothing for it while no watcher is registered
+   * (a Worker watches only while it runs jobs).
+   */
+  watchCancels(queue: string, listener: (notice: CancelNotice) => void): () => void;
   /** Extends the locks of active jobs held by the given tokens; returns the ids whose lock is gone. */
   extendLocks(queue: string, ids: string[], tokens: string[], durationMs: number, now: number): Promise<string[]>;
   /**

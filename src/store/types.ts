@@ -278,3 +278,20 @@ export interface StoredEvent {
   event: string;
   [field: string]: string;
 }
+
+/** What Store.cancelJob did. */
+export interface CancelResult {
+  /** 0: the job is failed now; -1: no such job; -3: it had finished already (nothing changed). */
+  code: MoveCode;
+  /** The state the job left (or, with -3, the one it is in). */
+  prev?: JobState;
+  /** The lock token it was held by when it was active (its holder is signalled), else ''. */
+  token: string;
+}
+
+/** A cancel request as watchers hear it: the active job `id` held by `token` was failed with `failedReason`. */
+export interface CancelNotice {
+  id: string;
+  token: string;
+  failedReason: string;
+}

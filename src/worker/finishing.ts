@@ -101,7 +101,7 @@ export class JobFinisher {
     const fetchNext = wantNext && !isUnrecoverable(err);
     let next: unknown[] | undefined;
     try {
-      next = await job.moveToFailed(err, token, fetchNext);
+      next = await job.failAttempt(err, token, fetchNext);
     } catch (moveErr) {
       this.host.emitError(moveErr);
       return undefined;

@@ -1,8 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { markStopped } from '../job/stopped.js';
 import { Job, type JobOwner } from '../job.js';
-import type { JobRecord } from '../store/store.js';
+import { JobCancelledError, TimeoutError } from '../stop-errors.js';
+import type { CancelNotice, JobRecord } from '../store/store.js';
 import type { Span } from '../telemetry/interface.js';
-import { runAttempt } from './attempt.js';
+import { type AttemptOutcome, runAttempt } from './attempt.js';
 import type { FetchLoop } from './fetch-loop.js';
 import type { JobFinisher } from './finishing.js';
 import type { WorkerHost } from './host.js';
@@ -12,7 +14,12 @@ import type { WorkerSpans } from './spans.js';
 /** A running job of this worker; `controller` only when the processor can see the signal. */
 export interface RunningJob {
   job: Job;
+  token: string;
   controller?: AbortController;
+  /** Ends the attempt at once (timeout, cancel), whatever the processor does; set while it runs. */
+  stop?: (err: Error) => void;
+  /** Why the attempt was stopped, once it was. */
+  stopped?: Error;
 }
 
 /** What the runner needs from its Worker besides the host (handed over as functions, not the Worker). */
@@ -31,6 +38,8 @@ export interface RunnerParts {
   /** The job's start: scheduler iteration, then 'active'; false when it must not run. */
   begin(job: Job): Promise<boolean>;
   skipLockRenewal: boolean;
+  /** The attempt's timeout in ms (0: none): job `timeout`, else the worker's `ttl` / `timeout`. */
+  timeoutOf(job: Job): number;
 }
 
 /**
@@ -40,8 +49,64 @@ export interface RunnerParts {
 export class JobRunner {
   /** Running jobs by id. */
   readonly active = new Map<string, RunningJob>();
+  /** Set while jobs run: the store's cancel notices (Store.watchCancels) reach them. */
+  private unwatch?: () => void;
 
   constructor(private readonly parts: RunnerParts) {}
+
+  /**
+   * Stops a running attempt now (issue 21): aborts its signal with `err`, marks its Job object so
+   * the processor's later calls are refused (job/stopped.ts), and lets the runner move on without
+   * waiting for the processor; what the processor does later is ignored. False when not running.
+   */
+  stop(jobId: string, err: Error, token?: string): boolean {
+    const running = this.active.get(jobId);
+    if (!running || running.stopped || (token !== undefined && running.token !== token)) return false;
+    // Also before the processor started (a cancel heard while the job was being begun): attempt() then skips it.
+    running.stopped = err;
+    markStopped(running.job);
+    running.controller?.abort(err);
+    running.stop?.(err);
+    return true;
+  }
+
+  /** A cancel from Queue.cancelJob (any process): the store failed the job already. */
+  private onCancel(notice: CancelNotice): void {
+    this.stop(notice.id, new JobCancelledError(notice.id, notice.failedReason), notice.token);
+  }
+
+  /**
+   * A cancel this worker did not hear (a lost notice): at a lock renewal that found a job's lock
+   * gone, a job the store shows `failed` was failed by someone else (Queue.cancelJob), so its
+   * attempt is stopped. Lost locks of jobs in other states keep BullMQ's behaviour (the processor runs on).
+   */
+  async checkLost(ids: string[]): Promise<void> {
+    const host = this.parts.host;
+    for (const id of ids) {
+      const running = this.active.get(id);
+      if (!running) continue;
+      const record = await host.store.getJob(host.qualifiedName, id);
+      const state = record ? await host.store.getState(host.qualifiedName, id) : 'unknown';
+      if (state === 'failed' && record)
+        this.stop(id, new JobCancelledError(id, record.failedReason ?? undefined), running.token);
+    }
+  }
+
+  private track(running: RunningJob): void {
+    this.active.set(running.job.id!, running);
+    if (!this.unwatch) {
+      const host = this.parts.host;
+      this.unwatch = host.store.watchCancels(host.qualifiedName, (notice) => this.onCancel(notice));
+    }
+  }
+
+  private untrack(jobId: string): void {
+    this.active.delete(jobId);
+    if (this.active.size === 0 && this.unwatch) {
+      this.unwatch();
+      this.unwatch = undefined;
+    }
+  }
 
   start(record: JobRecord): void {
     const run = async () => {
@@ -61,37 +126,53 @@ export class JobRunner {
     const job = Job.fromJSON(p.owner, record);
     const token = record.token!;
     const controller = p.wantsSignal ? new AbortController() : undefined;
-    this.active.set(job.id!, { job, controller });
+    const running: RunningJob = { job, token, controller };
+    this.track(running);
     if (!p.skipLockRenewal) p.locks.track(job.id!, token);
     try {
       if (afterTurn) await nextTurn();
       if (!(await p.begin(job))) return undefined;
-      return await p.spans.process(job, (span) => this.attempt(job, token, controller, span));
+      return await p.spans.process(job, (span) => this.attempt(running, span));
     } catch (err) {
       p.host.emitError(err);
       return undefined;
     } finally {
       p.locks.untrack(job.id!);
-      this.active.delete(job.id!);
+      this.untrack(job.id!);
     }
   }
 
-  /** Runs the processor once for `job` and finishes it (completed, failed or retried). */
-  private async attempt(
-    job: Job,
-    token: string,
-    controller: AbortController | undefined,
-    span: Span | undefined,
-  ): Promise<JobRecord | undefined> {
+  /**
+   * Runs the processor once for `job` and finishes it (completed, failed or retried). A timeout or a
+   * cancel ends the wait for the processor early: a timed-out attempt fails with its TimeoutError
+   * (retried per attempts/backoff, the lock taken away by the failing move); a cancelled one was
+   * failed by the store already, so only the worker's `failed` event remains.
+   */
+  private async attempt(running: RunningJob, span: Span | undefined): Promise<JobRecord | undefined> {
     const p = this.parts;
-    const outcome = await runAttempt(
-      job,
-      p.maxStartedAttempts,
-      () => p.processor(job, token, controller?.signal),
-      !p.telemetry,
-    );
+    const { job, token, controller } = running;
+    const timeoutMs = p.timeoutOf(job);
+    const timer =
+      timeoutMs > 0 ? setTimeout(() => this.stop(job.id!, new TimeoutError(job.id!, timeoutMs)), timeoutMs) : undefined;
+    // One promise settled by the processor or by stop(), whichever comes first.
+    const outcome = await new Promise<AttemptOutcome<unknown>>((resolve) => {
+      if (running.stopped) return resolve({ ok: false, err: running.stopped });
+      running.stop = (err) => resolve({ ok: false, err });
+      void runAttempt(job, p.maxStartedAttempts, () => p.processor(job, token, controller?.signal), !p.telemetry).then(
+        resolve,
+      );
+    });
+    clearTimeout(timer);
+    running.stop = undefined;
     p.locks.untrack(job.id!);
     const host = p.host;
+    if (running.stopped instanceof JobCancelledError) {
+      job.failedReason = running.stopped.message;
+      job.finishedOn = Date.now();
+      job.attemptsMade += 1;
+      host.emit('failed', job, running.stopped, 'active');
+      return undefined;
+    }
     const wantNext =
       !host.isClosed() &&
       !host.isPaused() &&

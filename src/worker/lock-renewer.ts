@@ -10,7 +10,11 @@ export class LockRenewer {
   private timer?: NodeJS.Timeout;
   private readonly held = new Map<string, string>();
 
-  constructor(private readonly host: WorkerHost) {}
+  constructor(
+    private readonly host: WorkerHost,
+    /** Told of jobs whose lock was gone at a renewal (a cancel the worker did not hear: JobRunner.checkLost). */
+    private readonly onLost?: (ids: string[]) => Promise<void>,
+  ) {}
 
   track(jobId: string, token: string): void {
     this.held.set(jobId, token);
@@ -34,7 +38,10 @@ export class LockRenewer {
       .background('extendLocks', async (span) => {
         span?.setAttributes({ [A.WorkerJobsToExtendLocks]: ids });
         const lost = await host.store.extendLocks(host.qualifiedName, ids, tokens, host.opts.lockDuration, Date.now());
-        if (lost.length > 0) host.emit('lockRenewalFailed', lost);
+        if (lost.length > 0) {
+          host.emit('lockRenewalFailed', lost);
+          await this.onLost?.(lost);
+        }
         const lostSet = new Set(lost);
         const renewed = ids.filter((id) => !lostSet.has(id));
         if (renewed.length > 0) host.emit('locksRenewed', { count: renewed.length, jobIds: renewed });

@@ -2,6 +2,7 @@ import type { Job } from '../job.js';
 import type { AdvancedRepeatOptions } from '../job-scheduler/repeat.js';
 import type { BackoffStrategy } from '../options/backoff.js';
 import type { KeepJobs } from '../options/job-options.js';
+import { validateTimeout } from '../options/validate.js';
 import { type QueueBaseOptions, withBackendFactory } from '../queue-base.js';
 
 // Declared here rather than in worker.ts (which re-exports them) so that nothing under worker/ imports worker.ts.
@@ -40,6 +41,19 @@ export interface WorkerOptions extends QueueBaseOptions {
   metrics?: { maxDataPoints?: number };
   /** Run a sandboxed (file) processor in worker threads instead of child processes. */
   useWorkerThreads?: boolean;
+  /**
+   * Docket: the longest one attempt of a job may run (ms) unless the job sets its own `timeout`.
+   * Past it the processor's signal aborts with a TimeoutError, the attempt fails with it (retried per
+   * `attempts`/`backoff`), the slot is freed even if the processor ignores the signal, and a
+   * sandboxed processor's child process or thread is terminated. See docs/patterns/timeouts.md.
+   */
+  timeout?: number;
+  /**
+   * BullMQ Pro's `ttl`: the longest processing time (ms) before the job is cancelled, for every job
+   * (a number) or per job name (a record; names not in it have none). Docket treats it as `timeout`
+   * (it wins over `timeout`, and a job's own `timeout` wins over both).
+   */
+  ttl?: number | Record<string, number>;
 }
 
 /** Rejects bad options before the worker opens its store (BullMQ's texts, which user code matches on). */
@@ -56,7 +70,21 @@ export function checkedOptions(opts: WorkerOptions, backendFactory: unknown): Wo
     if (v !== undefined && (typeof v !== 'number' || !(v > 0)))
       throw new TypeError(`${key} must be greater than 0 (got ${String(v)})`);
   }
+  validateTimeout(opts.timeout, 'timeout');
+  const ttl = opts.ttl;
+  if (typeof ttl === 'object' && ttl !== null) {
+    for (const [name, ms] of Object.entries(ttl)) validateTimeout(ms, `ttl.${name}`);
+  } else if (ttl !== undefined) validateTimeout(ttl, 'ttl');
   return checked;
+}
+
+/** The timeout of one attempt of `job` (ms), or 0 for none: job `timeout`, else worker `ttl`, else `timeout`. */
+export function attemptTimeout(job: Pick<Job, 'name' | 'opts'>, opts: Pick<WorkerOptions, 'timeout' | 'ttl'>): number {
+  if (job.opts.timeout !== undefined) return job.opts.timeout;
+  const ttl = opts.ttl;
+  if (typeof ttl === 'number') return ttl;
+  if (ttl && Object.hasOwn(ttl, job.name)) return ttl[job.name];
+  return opts.timeout ?? 0;
 }
 
 /**

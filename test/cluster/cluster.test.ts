@@ -140,6 +140,30 @@ describe('Docket on Redis Cluster', () => {
     }
   });
 
+  it('cancels an active job on every master: its worker hears the notice and stops it', async () => {
+    const tags = tagsPerMaster('cancel');
+    const queues = tags.map((tag) => new Queue(queueName(), { connection, prefix: tag }));
+    const failed: string[] = [];
+    const workers = queues.map((q, i) => {
+      const w = new Worker(q.name, () => new Promise(() => {}), { connection, prefix: tags[i] });
+      w.on('failed', (job, err) => failed.push(`${job?.id}:${err.name}`));
+      return w;
+    });
+    try {
+      const jobs = await Promise.all(queues.map((q) => q.add('long', {}, { attempts: 3 })));
+      for (const [i, q] of queues.entries()) {
+        await until(async () => (await q.getJobState(jobs[i].id!)) === 'active', 20_000, 'the job to start');
+        expect(await q.cancelJob(jobs[i].id!, 'stop')).toBe(true);
+      }
+      // The notices, not the lock renewal (15 s away): well within it.
+      await until(() => failed.length === 3, 10_000, 'three cancelled attempts');
+      expect(failed.every((f) => f.endsWith(':JobCancelledError'))).toBe(true);
+      for (const [i, q] of queues.entries()) expect(await q.getJobState(jobs[i].id!)).toBe('failed');
+    } finally {
+      await Promise.all([...workers, ...queues].map((x) => x.close()));
+    }
+  });
+
   it('refuses up front a queue without a hash tag, and a flow or child across tags', async () => {
     const name = queueName();
     expect(() => new Queue(name, { connection })).toThrow(ValidationError);

@@ -45,7 +45,7 @@ type Op =
   | { t: 'add'; priority: number; delayed: boolean; attempts: number; lifo: boolean; custom: string | null }
   | { t: 'fetch'; short: boolean }
   | { t: 'complete' | 'fail' | 'delay' | 'toWait' | 'extend' | 'step' | 'sleep'; job: JobRef; token: TokenKind }
-  | { t: 'promote' | 'remove'; job: JobRef }
+  | { t: 'promote' | 'remove' | 'cancel'; job: JobRef }
   | { t: 'retry'; job: JobRef; state: 'completed' | 'failed' }
   | { t: 'pause' | 'resume' | 'stall' };
 
@@ -85,6 +85,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.record({ t: fc.constantFrom('promote' as const, 'remove' as const), job: jobRef }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('cancel' as const), job: jobRef }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -187,6 +188,16 @@ class Model {
       job.state = 'failed';
       job.token = undefined;
     }
+  }
+
+  /** queue.cancelJob: any unfinished job fails for good; an active one spends its attempt. False when finished. */
+  cancel(job: ModelJob): boolean {
+    if (job.state === 'completed' || job.state === 'failed' || job.state === 'removed') return false;
+    if (job.state === 'active') job.attemptsMade++;
+    job.state = 'failed';
+    job.token = undefined;
+    job.lapsed = false;
+    return true;
   }
 
   delay(job: ModelJob): void {
@@ -449,6 +460,14 @@ describe.each(stores)('the job state machine on $kind matches the model', (store
             expect(await call).toBe(1);
             job.state = 'removed';
           }
+          return [job];
+        }
+        case 'cancel': {
+          const job = pick(op.job);
+          if (!job) return [];
+          const from = job.state;
+          expect(await queue.cancelJob(job.id, 'model'), `cancel of ${job.id} (${from})`).toBe(model.cancel(job));
+          tally(`cancel ${from}`);
           return [job];
         }
         case 'pause':

@@ -20,6 +20,7 @@ describe('docket CLI usage', () => {
       'retry',
       'promote',
       'remove',
+      'cancel',
       'clean',
       'pause',
       'resume',
@@ -158,6 +159,24 @@ describe.each(stores)('docket CLI on $kind', (store) => {
     const all = await cli(connection, ['--json', 'clean', name, '--state', 'completed', '--grace', '0']);
     expect(JSON.parse(all.out).cleaned).toBe(4);
     expect(await queue.getCompletedCount()).toBe(0);
+  });
+
+  it('cancels an active job held by a worker, and a waiting one', async () => {
+    const { queue, worker, connection, name } = setup();
+    const w = worker(async (job: Job) => {
+      if (job.name === 'long') await new Promise(() => {}); // ignores its signal
+    });
+    const failed = new Promise<Error>((resolve) => w.on('failed', (_job, err) => resolve(err)));
+    const long = await queue.add('long', {}, { attempts: 3 });
+    await until(async () => (await queue.getJobState(long.id!)) === 'active', 10_000, 'active');
+    const waiting = await queue.add('later', {}, { delay: 3_600_000 });
+    const out = await cli(connection, ['--json', 'cancel', name, long.id!, waiting.id!, 'ghost', '--reason', 'ops']);
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.out)).toEqual({ cancelled: [long.id, waiting.id], skipped: ['ghost'] });
+    expect((await failed).message).toBe('Job cancelled: ops');
+    expect((await queue.getJob(long.id!))?.failedReason).toBe('Job cancelled: ops');
+    expect(await queue.getJobState(waiting.id!)).toBe('failed');
+    expect((await cli(connection, ['cancel', name, long.id!])).code).toBe(1); // finished already
   });
 
   it('pauses, resumes, drains and obliterates (asking first)', async () => {

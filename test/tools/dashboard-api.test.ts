@@ -139,6 +139,24 @@ describe.each(stores)('dashboard API on $kind', (store) => {
     expect((await d.post(`/api/queues/${name}/explode`)).status).toBe(404);
   });
 
+  it('cancels an active job held by a worker (its worker stops it), and refuses finished ones', async () => {
+    const { queue, connection, name } = setup();
+    const d = await serve({ connection, queues: [name] });
+    const w = track(new Worker(name, () => new Promise(() => {}), { connection, drainDelay: 1 }));
+    const failed = new Promise<Error>((resolve) => w.on('failed', (_job, err) => resolve(err)));
+    const job = await queue.add('long', {}, { attempts: 3 });
+    await until(async () => (await queue.getJobState(job.id!)) === 'active', 10_000, 'active');
+    const res = await d.post(`/api/queues/${name}/jobs/${job.id}/cancel`, { reason: 'from the dashboard' });
+    expect(res.status).toBe(200);
+    expect((await failed).message).toBe('Job cancelled: from the dashboard');
+    expect((await queue.getJob(job.id!))?.failedReason).toBe('Job cancelled: from the dashboard');
+    expect((await d.post(`/api/queues/${name}/jobs/${job.id}/cancel`)).status).toBe(409);
+    const ro = await serve({ connection, queues: [name], readOnly: true });
+    const waiting = await queue.add('later', {}, { delay: 3_600_000 });
+    expect((await ro.post(`/api/queues/${name}/jobs/${waiting.id}/cancel`)).status).toBe(403);
+    expect(await queue.getJobState(waiting.id!)).toBe('delayed');
+  });
+
   it('shows a flow tree from the root for any job of the flow', async () => {
     const { connection, name } = setup();
     const flow = track(new FlowProducer({ connection }));

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
+import type { CancelNotice } from '../store.js';
+import { CANCEL_NOTICE } from './transitions.js';
 
 /** Waits between attempts to get the LISTEN connection back, doubling up to the last. */
 const RECONNECT_MS = [50, 100, 250, 500, 1000, 2000];
@@ -63,6 +65,7 @@ export class Listener {
     client.on('end', () => this.dropped(client));
     client.on('notification', (msg) => {
       if (msg.channel !== this.channel || !msg.payload) return;
+      if (msg.payload.startsWith(CANCEL_NOTICE)) return this.cancelled(msg.payload.slice(CANCEL_NOTICE.length));
       const at = msg.payload.indexOf(' ');
       if (at > 0 && msg.payload.slice(0, at) !== this.sender) this.notify(msg.payload.slice(at + 1));
     });
@@ -113,6 +116,39 @@ export class Listener {
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
+  }
+
+  private readonly cancelWatchers = new Map<string, Set<(notice: CancelNotice) => void>>();
+
+  /**
+   * Store.watchCancels: `listener` hears the cancel notices of `queue` (Transitions.notifyCancel), from
+   * every process this one included, while LISTEN is up; notices sent while it is down are lost (the
+   * worker sees the cancel at its next lock renewal). Costs nothing while no notice comes.
+   */
+  watchCancels(queue: string, listener: (notice: CancelNotice) => void): () => void {
+    let set = this.cancelWatchers.get(queue);
+    if (!set) {
+      set = new Set();
+      this.cancelWatchers.set(queue, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.cancelWatchers.get(queue) === set) this.cancelWatchers.delete(queue);
+    };
+  }
+
+  private cancelled(json: string): void {
+    let queue: string;
+    let notice: CancelNotice;
+    try {
+      const [q, id, token, failedReason] = JSON.parse(json) as string[];
+      queue = String(q);
+      notice = { id: String(id), token: String(token), failedReason: String(failedReason) };
+    } catch {
+      return;
+    }
+    for (const listener of [...(this.cancelWatchers.get(queue) ?? [])]) listener(notice);
   }
 
   /** Tells this process's waiters of `queue` that it changed. */

@@ -1,5 +1,7 @@
 import type {
   AddResult,
+  CancelNotice,
+  CancelResult,
   CompleteItem,
   Dependencies,
   FailItem,
@@ -12,6 +14,7 @@ import type {
   MoveCode,
   MoveResult,
   NewJob,
+  Retention,
   SchedulerIteration,
   SchedulerRecord,
   SchedulerUpsertResult,
@@ -142,6 +145,21 @@ export class PostgresStore implements Store {
 
   async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
     return this.write(queue, (s) => s.w.fail(queue, items, now, fetch));
+  }
+
+  async cancelJob(
+    queue: string,
+    id: string,
+    failedReason: string,
+    now: number,
+    retention: Retention,
+    metrics?: number,
+  ): Promise<CancelResult> {
+    return this.write(queue, (s) => s.w.cancel(queue, id, failedReason, now, retention, metrics));
+  }
+
+  watchCancels(queue: string, listener: (notice: CancelNotice) => void): () => void {
+    return this.shared.listener.watchCancels(queue, listener);
   }
 
   async extendLocks(

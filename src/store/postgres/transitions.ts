@@ -12,6 +12,9 @@ function fieldsJson(fields: Record<string, string | number | undefined>): string
 }
 
 /** What every transaction of one pool shares: how many events were written since the last trim. */
+/** How a cancel notice starts on the NOTIFY channel: never a pool's id (8 hex digits), so never a wake-up notice. */
+export const CANCEL_NOTICE = '!cancel ';
+
 export interface EventLog {
   sinceTrim: number;
   readonly channel: string;
@@ -168,6 +171,16 @@ export class Transitions {
       .get(queue, maxLen)) as { id: number } | undefined;
     if (!cut) return 0;
     return (await this.db.stmt('DELETE FROM events WHERE queue = ? AND id <= ?').run(queue, cut.id)).changes;
+  }
+
+  /**
+   * Store.cancelJob's notice for the workers of every process, sent in the transaction (PostgreSQL
+   * delivers it on commit; listener.ts hands it to Store.watchCancels' listeners). The reason is cut
+   * to 1 000 characters in the notice (a NOTIFY payload holds under 8 000 bytes); the job keeps it whole.
+   */
+  async notifyCancel(queue: string, id: string, token: string, failedReason: string): Promise<void> {
+    const payload = `${CANCEL_NOTICE}${JSON.stringify([queue, id, token, failedReason.slice(0, 1000)])}`;
+    await this.db.stmt('SELECT pg_notify(?, ?)').run(this.log.channel, payload);
   }
 
   async row(queue: string, id: string): Promise<JobRow | undefined> {

@@ -2,13 +2,16 @@ import { finishPlace } from '../finish-order.js';
 import type { JobRow } from '../sqlite/rows.js';
 import { STALLED_REASON } from '../sqlite/worker-path.js';
 import type {
+  CancelResult,
   CompleteItem,
   FailItem,
   FetchRequest,
   FetchResult,
+  JobState,
   MoveCode,
   MoveResult,
   NewJob,
+  Retention,
   StalledResult,
 } from '../store.js';
 import type { Conn } from './conn.js';
@@ -230,6 +233,39 @@ export class WorkerPath {
       codes.push(0);
     }
     return { codes, next: await this.fetchAfterMove(queue, fetch, codes) };
+  }
+
+  /**
+   * Store.cancelJob inside the caller's transaction, as the SQLite store's `cancel`: the final-failure
+   * branch of `fail` from any unfinished state, without a lock check; an active job's holder gets a
+   * NOTIFY (Transitions.notifyCancel) delivered with the commit.
+   */
+  async cancel(
+    queue: string,
+    id: string,
+    reason: string,
+    now: number,
+    retention: Retention,
+    metrics?: number,
+  ): Promise<CancelResult> {
+    const row = await this.t.row(queue, id);
+    if (!row) return { code: -1, token: '' };
+    const prev = (row.state === 'waiting' && row.lane > 0 ? 'prioritized' : row.state) as JobState;
+    if (prev === 'completed' || prev === 'failed') return { code: -3, prev, token: '' };
+    const active = prev === 'active';
+    const token = active ? (row.token ?? '') : '';
+    await this.db
+      .stmt(
+        `UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL, deferred_failure = NULL,
+           failed_reason = ?, attempts_made = attempts_made + ? WHERE rowid = ?`,
+      )
+      .run(await finishSort(this.db, queue, 'failed', now), now, reason, active ? 1 : 0, row.rowid);
+    this.t.emit(queue, 'failed', { jobId: id, failedReason: reason, prev });
+    await this.f.childFailed(queue, row, reason, now);
+    await this.afterFinish(queue, row, 'failed', now, metrics);
+    await applyRetention(this.db, this.t, queue, 'failed', row, retention, now);
+    if (active) await this.t.notifyCancel(queue, id, token, reason);
+    return { code: 0, prev, token };
   }
 
   /** Fetch in the same step as a move (see the SQLite store); `drained` once nothing waits or runs. */

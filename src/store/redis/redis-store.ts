@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type {
   AddResult,
+  CancelNotice,
+  CancelResult,
   CompleteItem,
   Dependencies,
   FailItem,
@@ -13,6 +15,7 @@ import type {
   MoveCode,
   MoveResult,
   NewJob,
+  Retention,
   SchedulerIteration,
   SchedulerRecord,
   SchedulerUpsertResult,
@@ -23,6 +26,7 @@ import type {
 } from '../store.js';
 import { Adding } from './adding.js';
 import { Admin } from './admin.js';
+import { CancelSubscriber } from './cancels.js';
 import { checkSameSlot, type RedisClient } from './cluster.js';
 import { jobArgs, toEvents } from './codec.js';
 import { RedisConnection, type RedisStoreOptions } from './connection.js';
@@ -45,6 +49,7 @@ export class RedisStore implements Store {
   private readonly reads: Reads;
   private readonly admin: Admin;
   readonly meta: RedisMeta;
+  private readonly cancels: CancelSubscriber;
 
   constructor(client: RedisClient, opts: RedisStoreOptions = {}) {
     this.conn = new RedisConnection(client, opts, (err) => this.onError?.(err));
@@ -54,6 +59,7 @@ export class RedisStore implements Store {
     this.reads = new Reads(client, queueReady);
     this.admin = new Admin(client, queueReady);
     this.meta = new RedisMeta(client, queueReady);
+    this.cancels = new CancelSubscriber(client);
   }
 
   get redisClient(): RedisClient {
@@ -71,10 +77,17 @@ export class RedisStore implements Store {
   async ready(queue?: string, opts?: { waiter?: boolean }): Promise<void> {
     // A worker's blocking connection is connected before it counts as ready, as in BullMQ: a worker
     // that is ready then wakes for a job added next before a worker started after it can take it.
-    await Promise.all([this.conn.ready(queue), opts?.waiter ? this.conn.blocking.warm() : undefined]);
+    // A worker also subscribes to its queue's cancel notices up front, so that a cancel made right
+    // after its first job started is not published before the subscription exists.
+    await Promise.all([
+      this.conn.ready(queue),
+      opts?.waiter ? this.conn.blocking.warm() : undefined,
+      opts?.waiter && queue !== undefined ? this.cancels.subscribe(queue) : undefined,
+    ]);
   }
 
   close(): Promise<void> {
+    this.cancels.close();
     return this.conn.close();
   }
 
@@ -105,6 +118,21 @@ export class RedisStore implements Store {
 
   fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
     return this.worker.fail(queue, items, now, fetch);
+  }
+
+  cancelJob(
+    queue: string,
+    id: string,
+    failedReason: string,
+    now: number,
+    retention: Retention,
+    metrics?: number,
+  ): Promise<CancelResult> {
+    return this.worker.cancelJob(queue, id, failedReason, now, retention, metrics);
+  }
+
+  watchCancels(queue: string, listener: (notice: CancelNotice) => void): () => void {
+    return this.cancels.watch(queue, listener);
   }
 
   extendLocks(queue: string, ids: string[], tokens: string[], durationMs: number, now: number): Promise<string[]> {

@@ -14,6 +14,7 @@ export const SCRIPT_NAMES = [
   'fetchNext',
   'complete',
   'fail',
+  'cancelJob',
   'extendLocks',
   'recoverStalled',
   'moveToDelayed',

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CompleteItem, FailItem, FetchRequest, FetchResult, MoveResult, StalledResult } from '../store.js';
+import type {
+  CancelResult,
+  CompleteItem,
+  FailItem,
+  FetchRequest,
+  FetchResult,
+  MoveResult,
+  Retention,
+  StalledResult,
+} from '../store.js';
 import { fetchArgs, retentionArgs, toFetchResult, toMoveResult } from './codec.js';
 import type { RedisConnection } from './connection.js';
 import { keyOf } from './keys.js';
@@ -61,6 +70,20 @@ export class WorkerPath {
     }
     const args = [now, JSON.stringify(flat), randomUUID(), ...fetchArgs(fetch)];
     return toMoveResult(await this.conn.run('fail', queue, args));
+  }
+
+  /** Store.cancelJob: scripts/cancelJob.lua fails the job and PUBLISHes the notice (cancels.ts) in one call. */
+  async cancelJob(
+    queue: string,
+    id: string,
+    failedReason: string,
+    now: number,
+    retention: Retention,
+    metrics?: number,
+  ): Promise<CancelResult> {
+    const args = [now, id, failedReason, ...retentionArgs(retention), metrics ?? 0];
+    const [code, prev, token] = (await this.conn.run('cancelJob', queue, args)) as [number, string, string];
+    return { code: Number(code) as CancelResult['code'], prev: (prev || undefined) as CancelResult['prev'], token };
   }
 
   async extendLocks(

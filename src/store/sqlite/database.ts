@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { CancelWatch } from './cancels.js';
 import { Checkpointer } from './checkpointer.js';
 import { BUSY_TIMEOUT_MS, busyBackoff, configure, isBusy, MAX_BUSY_ATTEMPTS } from './opening.js';
 import { type SqliteOptions, type SqliteSettings, sqliteSettings } from './sqlite-options.js';
@@ -14,6 +15,8 @@ import { type SqliteOptions, type SqliteSettings, sqliteSettings } from './sqlit
  */
 export class SharedDatabase {
   readonly changes = new EventEmitter();
+  /** Cancel notices for every store of this process on this file (Store.watchCancels). */
+  readonly cancels: CancelWatch = new CancelWatch(this);
   private refs = 0;
   /** Set up (WAL, schema) and not released: calls run at once. */
   private ready = false;
@@ -105,6 +108,7 @@ export class SharedDatabase {
     if (--this.refs > 0) return;
     SharedDatabase.open.delete(this.key);
     this.released = true;
+    this.cancels.stop();
     this.changes.emit('closed');
     await this.opening?.catch(() => undefined);
     this.db.close();
@@ -176,7 +180,7 @@ export class SharedDatabase {
   }
 
   /** Changes when another connection commits; NaN (never equal: a spurious wake-up) while busy. */
-  private dataVersion(): number {
+  dataVersion(): number {
     try {
       return this.db.pragma('data_version', { simple: true }) as number;
     } catch (err) {

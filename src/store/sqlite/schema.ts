@@ -1,7 +1,20 @@
 import type Database from 'better-sqlite3';
 
 /** Bumped when the tables change; stored in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/**
+ * Cancel notices: one row per active job failed by Store.cancelJob, read by watchers in other
+ * processes (seq after the last one they saw); rows older than a minute are deleted by the next cancel.
+ */
+const CANCELS_DDL = `CREATE TABLE IF NOT EXISTS cancels (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  token TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at INTEGER NOT NULL
+);`;
 
 /** `UPGRADES[v - 1]` takes a file from version v to v + 1 (a new file gets the DDL as it is now). */
 const UPGRADES: string[] = [
@@ -9,6 +22,8 @@ const UPGRADES: string[] = [
   'ALTER TABLE jobs ADD COLUMN deferred_failure TEXT',
   // 2 → 3: durable steps' results (Store.recordStep), a JSON object of step id → result.
   'ALTER TABLE jobs ADD COLUMN steps TEXT',
+  // 3 → 4: cancel notices for other processes' workers (Store.cancelJob, sqlite/cancels.ts).
+  CANCELS_DDL,
 ];
 
 const DDL = `
@@ -138,7 +153,7 @@ export function migrate(db: Database.Database, file: string): void {
   db.transaction(() => {
     // Read again under the write lock: another process may have migrated meanwhile.
     const now = db.pragma('user_version', { simple: true }) as number;
-    if (now === 0) db.exec(DDL);
+    if (now === 0) db.exec(DDL + CANCELS_DDL);
     else for (let v = now; v < SCHEMA_VERSION; v++) db.exec(UPGRADES[v - 1]);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();

@@ -1,5 +1,7 @@
 import type {
   AddResult,
+  CancelNotice,
+  CancelResult,
   CompleteItem,
   Dependencies,
   FailItem,
@@ -12,6 +14,7 @@ import type {
   MoveCode,
   MoveResult,
   NewJob,
+  Retention,
   SchedulerIteration,
   SchedulerRecord,
   SchedulerUpsertResult,
@@ -375,6 +378,23 @@ export class SqliteStore implements Store {
   /** Names (without the prefix) of the queues stored under `prefix`, sorted. */
   async listQueues(prefix: string): Promise<string[]> {
     return this.sdb.read(() => this.r.queueNames(prefix));
+  }
+
+  async cancelJob(
+    queue: string,
+    id: string,
+    failedReason: string,
+    now: number,
+    retention: Retention,
+    metrics?: number,
+  ): Promise<CancelResult> {
+    const result = await this.write(queue, () => this.w.cancel(queue, id, failedReason, now, retention, metrics));
+    if (result.code === 0 && result.prev === 'active') this.sdb.cancels.cancelled();
+    return result;
+  }
+
+  watchCancels(queue: string, listener: (notice: CancelNotice) => void): () => void {
+    return this.sdb.cancels.watch(queue, listener);
   }
 
   async readEvents(queue: string, afterId: string, blockMs: number, signal: AbortSignal): Promise<StoredEvent[]> {

@@ -1,12 +1,15 @@
 import { finishPlace } from '../finish-order.js';
 import type {
+  CancelResult,
   CompleteItem,
   FailItem,
   FetchRequest,
   FetchResult,
+  JobState,
   MoveCode,
   MoveResult,
   NewJob,
+  Retention,
   StalledResult,
 } from '../store.js';
 import type { SharedDatabase } from './database.js';
@@ -179,6 +182,37 @@ export class WorkerPath {
       return 0 as MoveCode;
     });
     return { codes, next: this.fetchAfterMove(queue, fetch, codes) };
+  }
+
+  /**
+   * Store.cancelJob inside the caller's transaction: the final-failure branch of `fail` from any
+   * unfinished state, without a lock check. An active job's cancel is also written to `cancels`
+   * (read by other processes' watchers, cancels.ts); rows older than a minute go at the same time.
+   */
+  cancel(queue: string, id: string, reason: string, now: number, retention: Retention, metrics?: number): CancelResult {
+    const row = this.t.row(queue, id);
+    if (!row) return { code: -1, token: '' };
+    const prev = (row.state === 'waiting' && row.lane > 0 ? 'prioritized' : row.state) as JobState;
+    if (prev === 'completed' || prev === 'failed') return { code: -3, prev, token: '' };
+    const active = prev === 'active';
+    const token = active ? (row.token ?? '') : '';
+    this.sdb
+      .stmt(
+        `UPDATE jobs SET state = 'failed', lane = 0, sort = ?, finished_on = ?, token = NULL, deferred_failure = NULL,
+           failed_reason = ?, attempts_made = attempts_made + ? WHERE rowid = ?`,
+      )
+      .run(finishSort(this.sdb, queue, 'failed', now), now, reason, active ? 1 : 0, row.rowid);
+    this.t.emit(queue, 'failed', { jobId: id, failedReason: reason, prev });
+    this.f.childFailed(queue, row, reason, now);
+    this.afterFinish(queue, row, 'failed', now, metrics);
+    applyRetention(this.sdb, this.t, queue, 'failed', row, retention, now);
+    if (active) {
+      this.sdb.stmt('DELETE FROM cancels WHERE at < ?').run(now - 60_000);
+      this.sdb
+        .stmt('INSERT INTO cancels (queue, job_id, token, reason, at) VALUES (?, ?, ?, ?, ?)')
+        .run(queue, id, token, reason, now);
+    }
+    return { code: 0, prev, token };
   }
 
   /**

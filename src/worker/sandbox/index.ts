@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker as ThreadWorker } from 'node:worker_threads';
 import type { Job } from '../../job.js';
+import { isStopError } from '../../stop-errors.js';
 import {
   type ChildMessage,
   deserializeError,
@@ -273,6 +274,8 @@ export function createSandbox(file: string | URL, opts: SandboxOptions): Sandbox
         finish(() => rejectPromise(err));
       };
       const onAbort = () => {
+        // A timeout or a cancel (issue 21) ends the attempt now: the child is terminated, not asked.
+        if (isStopError(signal!.reason)) return forceFail(toAbortError(signal!.reason));
         child.send({ type: 'cancel', reason: serializeError(toAbortError(signal!.reason)) });
         cancelTimer = setTimeout(() => forceFail(toAbortError(signal!.reason)), cancelGraceMs);
       };
