@@ -205,6 +205,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       now: Date.now(),
       processedBy: this.opts.name,
       limiter: this.opts.limiter,
+      group: this.opts.group,
     };
   }
 

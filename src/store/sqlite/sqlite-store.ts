@@ -24,6 +24,7 @@ import { Adding } from './adding.js';
 import { Admin } from './admin.js';
 import { SharedDatabase } from './database.js';
 import { FlowLinks } from './flows.js';
+import { GroupFetch } from './groups.js';
 import { Housekeeping } from './housekeeping.js';
 import { SqliteMeta } from './meta.js';
 import { Parity } from './parity.js';
@@ -53,6 +54,7 @@ export class SqliteStore implements Store {
   constructor(path: string, opts: SqliteOptions = {}) {
     this.sdb = SharedDatabase.acquire(path, opts);
     this.t = new Transitions(this.sdb);
+    new GroupFetch(this.sdb, this.t); // hooks the grouped fetch into Transitions
     this.f = new FlowLinks(this.sdb, this.t);
     this.h = new Housekeeping(this.sdb, this.t, this.f);
     this.p = new Parity(this.sdb, this.t, this.f);
