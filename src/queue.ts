@@ -11,7 +11,7 @@ import type { AnyListener, ListenerArgs, QueueListener } from './listeners.js';
 import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
 import { toJson, validateJobOptions } from './options/validate.js';
 import { type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
-import { QueueLimits } from './queue-limits.js';
+import { QueueGroups } from './queue-groups.js';
 import { TelemetryAttributes as A } from './telemetry/attributes.js';
 import { SpanKind } from './telemetry/interface.js';
 import { withProducerMetadata } from './telemetry/trace.js';
@@ -53,7 +53,7 @@ export interface Queue<DataType = any, ResultType = any, NameType extends string
 
 /** Adds and inspects jobs. BullMQ's `Queue`, on either store. */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: adds typed event methods only (src/listeners.ts)
-export class Queue<DataType = any, ResultType = any, NameType extends string = string> extends QueueLimits<
+export class Queue<DataType = any, ResultType = any, NameType extends string = string> extends QueueGroups<
   DataType,
   ResultType,
   NameType

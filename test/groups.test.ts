@@ -89,4 +89,114 @@ describe.each(stores)('groups on $kind', (store) => {
     await expect(queue.add('p', {}, { group: { id: 'g' }, priority: 2 })).rejects.toThrow(/group.priority/);
     await expect(queue.add('l', {}, { group: { id: 'g' }, lifo: true })).rejects.toThrow(/lifo/);
   });
+
+  /** Counts active jobs per group while a processor runs, keeping the highest seen. */
+  function gauge() {
+    const now = new Map<string, number>();
+    const peak = new Map<string, number>();
+    return {
+      peak,
+      async run(job: Job, ms: number) {
+        const g = (job.opts.group as { id: string }).id;
+        now.set(g, (now.get(g) ?? 0) + 1);
+        peak.set(g, Math.max(peak.get(g) ?? 0, now.get(g) ?? 0));
+        await new Promise((r) => setTimeout(r, ms));
+        now.set(g, (now.get(g) ?? 0) - 1);
+      },
+    };
+  }
+
+  it('keeps group concurrency across two workers while other groups run beside', async () => {
+    const { queue, worker } = setup();
+    const g = gauge();
+    await queue.addBulk(
+      ['A', 'B'].flatMap((id) =>
+        Array.from({ length: 6 }, (_, i) => ({ name: `${id}${i}`, data: {}, opts: { group: { id } } })),
+      ),
+    );
+    const wopts = { concurrency: 4, group: { concurrency: 1 } };
+    worker((job) => g.run(job, 30), wopts);
+    worker((job) => g.run(job, 30), wopts);
+    await until(async () => (await queue.getJobCounts('completed')).completed === 12, 15_000, 'all completed');
+    expect(g.peak.get('A')).toBe(1);
+    expect(g.peak.get('B')).toBe(1);
+  });
+
+  it("uses a group's own concurrency over the worker's", async () => {
+    const { queue, worker } = setup();
+    const g = gauge();
+    await queue.setGroupConcurrency('wide', 3);
+    expect(await queue.getGroupConcurrency('wide')).toBe(3);
+    await queue.addBulk(
+      Array.from({ length: 9 }, (_, i) => ({ name: `w${i}`, data: {}, opts: { group: { id: 'wide' } } })),
+    );
+    worker((job) => g.run(job, 80), { concurrency: 9, group: { concurrency: 1 } });
+    await until(async () => (await queue.getJobCounts('completed')).completed === 9, 15_000, 'all completed');
+    expect(g.peak.get('wide')).toBeGreaterThan(1);
+    expect(g.peak.get('wide')).toBeLessThanOrEqual(3);
+  });
+
+  it('rate limits a group without holding back the others', async () => {
+    const { queue, worker } = setup();
+    const starts: Record<string, number[]> = { slow: [], free: [] };
+    await queue.addBulk(
+      ['slow', 'free'].flatMap((id) =>
+        Array.from({ length: 6 }, (_, i) => ({ name: `${id}${i}`, data: {}, opts: { group: { id } } })),
+      ),
+    );
+    const duration = 400;
+    worker(
+      async (job) => {
+        starts[(job.opts.group as { id: string }).id].push(Date.now());
+      },
+      { concurrency: 4, group: { limit: { max: 2, duration } } },
+    );
+    await until(async () => (await queue.getJobCounts('completed')).completed === 12, 15_000, 'all completed');
+    // Each window opens at its first start and lets two through.
+    const slow = starts.slow;
+    for (let i = 2; i < slow.length; i += 2) expect(slow[i] - slow[i - 2]).toBeGreaterThanOrEqual(duration - 50);
+    expect(slow.length).toBe(6);
+  });
+
+  it('frees the slot of a job whose worker died (stalled recovery)', async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk(['s1', 's2'].map((name) => ({ name, data: {}, opts: { group: { id: 'solo' } } })));
+    const w = worker(null, { lockDuration: 200, stalledInterval: 100, group: { concurrency: 1 } });
+    const first = await w.getNextJob('dead-1', { block: false });
+    expect(first?.name).toBe('s1');
+    // The group's one slot is held: nothing else of it starts.
+    expect(await w.getNextJob('t2', { block: false })).toBeUndefined();
+    expect(await queue.getGroupActiveCount('solo')).toBe(1);
+    await w.startStalledCheckTimer();
+    await until(async () => (await queue.getJobState(first!.id as string)) === 'waiting', 10_000, 'the recovery');
+    expect(await queue.getGroupActiveCount('solo')).toBe(0);
+    // The stalled job goes first of its group again.
+    expect((await w.getNextJob('t3', { block: false }))?.name).toBe('s1');
+  });
+
+  it('keeps group accounting through retries with backoff', async () => {
+    const { queue, worker } = setup();
+    const g = gauge();
+    await queue.addBulk(
+      Array.from({ length: 4 }, (_, i) => ({
+        name: `r${i}`,
+        data: {},
+        opts: { group: { id: 'r' }, attempts: 2, backoff: { type: 'fixed', delay: 20 } },
+      })),
+    );
+    const tried = new Set<string>();
+    worker(
+      async (job) => {
+        await g.run(job, 10);
+        if (!tried.has(job.name)) {
+          tried.add(job.name);
+          throw new Error('first try fails');
+        }
+      },
+      { concurrency: 4, group: { concurrency: 1 } },
+    );
+    await until(async () => (await queue.getJobCounts('completed')).completed === 4, 15_000, 'all completed');
+    expect(g.peak.get('r')).toBe(1);
+    expect(await queue.getGroupActiveCount('r')).toBe(0);
+  });
 });

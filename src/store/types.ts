@@ -104,6 +104,36 @@ export interface GroupLimits {
   limit?: { max: number; duration: number };
 }
 
+/** A group as the getters read it (BullMQ Pro's groups, issue 22). */
+export interface GroupInfo {
+  id: string;
+  /** Its waiting jobs (prioritized within the group included). */
+  waiting: number;
+  /** Its active jobs. */
+  active: number;
+  paused: boolean;
+  /** Its own concurrency (setGroupConcurrency), when set. */
+  concurrency?: number;
+  /** Its own rate limit (setGroupRateLimit), when set. */
+  limit?: { max: number; duration: number };
+  /** Until when a manual limit (rateLimitGroup) holds it (ms, 0 = none). */
+  limitedUntil: number;
+  /** Its current rate window: when it ends (ms) and how many jobs started in it. */
+  windowEnd: number;
+  windowCount: number;
+}
+
+/**
+ * A change to a group's record (created when missing). `concurrency` / `limit`: null removes the
+ * group's own value (the workers' applies again). `limitedUntil`: a manual rate limit until then.
+ */
+export interface GroupChange {
+  paused?: boolean;
+  concurrency?: number | null;
+  limit?: { max: number; duration: number } | null;
+  limitedUntil?: number;
+}
+
 /**
  * BullMQ's `opts.deduplication`. While the key `id` points at a job that is not finished (or, with
  * `ttl`, until `ttl` ms after it was set, finished or not), an add with the same id adds nothing and
