@@ -9,6 +9,7 @@ const examples: [string, RegExp][] = [
   ['chaining-flows', /chained pipeline finished with 6/],
   ['manual-fetch', /counts: \{ completed: 10, failed: 0, waiting: 0 \}/],
   ['rate-limit', /took job \d+ again after the limit, attemptsMade=0/],
+  ['groups', /refused: big-tenant is full[\s\S]*tenant-b while paused: paused[\s\S]*tenant-a ran at position 2 of 8/],
 ];
 
 describe('examples', () => {
