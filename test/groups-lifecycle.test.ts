@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { DelayedError, FlowProducer, type Job } from '../src/index.js';
+import { useQueues } from './support/fixture.js';
+import { stores, until } from './support/stores.js';
+
+// Groups (issue 22) through a job's other moves: delays, priority changes, drain, obliterate, flows.
+describe.each(stores)('grouped jobs through their life on $kind', (store) => {
+  const { setup, track } = useQueues(store);
+
+  it('puts a delayed grouped job in its group when due', async () => {
+    const { queue, worker } = setup();
+    const later = await queue.add('later', {}, { group: { id: 'd' }, delay: 150 });
+    expect(await later.getState()).toBe('delayed');
+    const w = worker(null);
+    expect(await w.getNextJob('t0', { block: false })).toBeUndefined();
+    await until(async () => (await w.getNextJob('t1', { block: false }))?.name === 'later', 10_000, 'the due job');
+    expect(await queue.getGroupActiveCount('d')).toBe(1);
+  });
+
+  it('reorders a waiting grouped job with changePriority', async () => {
+    const { queue, worker } = setup();
+    await queue.add('first', {}, { group: { id: 'p' } });
+    const second = await queue.add('second', {}, { group: { id: 'p', priority: 5 } });
+    await second.changePriority({ priority: 0, lifo: true });
+    const w = worker(null);
+    const names = [];
+    for (let i = 0; i < 2; i++) names.push((await w.getNextJob(`t${i}`, { block: false }))?.name);
+    expect(names).toEqual(['second', 'first']);
+  });
+
+  it('frees the group slot of a job its processor delays', async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk(['one', 'two'].map((name) => ({ name, data: {}, opts: { group: { id: 'slot' } } })));
+    const ran: string[] = [];
+    worker(
+      async (job: Job, token?: string) => {
+        ran.push(job.name);
+        if (job.name === 'one' && ran.filter((n) => n === 'one').length === 1) {
+          await job.moveToDelayed(Date.now() + 200, token);
+          throw new DelayedError();
+        }
+      },
+      { concurrency: 2, group: { concurrency: 1 } },
+    );
+    await until(async () => (await queue.getJobCounts('completed')).completed === 2, 10_000, 'both completed');
+    expect(ran).toEqual(['one', 'two', 'one']);
+  });
+
+  it('waits while the queue is paused, grouped jobs included', async () => {
+    const { queue, worker } = setup();
+    await queue.pause();
+    await queue.add('g', {}, { group: { id: 'q' } });
+    const w = worker(null);
+    expect(await w.getNextJob('t0', { block: false })).toBeUndefined();
+    await queue.resume();
+    expect((await w.getNextJob('t1', { block: false }))?.name).toBe('g');
+  });
+
+  it('drains and obliterates grouped jobs', async () => {
+    const { queue } = setup();
+    await queue.addBulk(['a', 'b', 'c'].map((id) => ({ name: id, data: {}, opts: { group: { id } } })));
+    await queue.drain();
+    expect(await queue.getGroupsJobsCount()).toBe(0);
+    await queue.add('again', {}, { group: { id: 'a' } });
+    await queue.pauseGroup('z');
+    await queue.obliterate();
+    expect(await queue.getGroupsCount()).toBe(0);
+    expect(await queue.getGroupStatus('z')).toBeUndefined();
+  });
+
+  it('runs grouped children of a flow and completes the parent', async () => {
+    const { queue, worker, connection, name } = setup();
+    const flows = track(new FlowProducer({ connection }));
+    await flows.add({
+      name: 'parent',
+      queueName: name,
+      children: ['c1', 'c2', 'c3'].map((child) => ({
+        name: child,
+        queueName: name,
+        opts: { group: { id: child === 'c3' ? 'other' : 'kids' } },
+      })),
+    });
+    const order: string[] = [];
+    worker(
+      async (job) => {
+        order.push(job.name);
+      },
+      { group: { concurrency: 1 } },
+    );
+    await until(async () => (await queue.getJobCounts('completed')).completed === 4, 10_000, 'the flow');
+    expect(order[order.length - 1]).toBe('parent');
+    expect(order.slice(0, 3).sort()).toEqual(['c1', 'c2', 'c3']);
+  });
+});
