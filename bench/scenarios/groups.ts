@@ -1,7 +1,7 @@
 import { countdown, timed } from '../stats.js';
 import type { Adapter, NewBenchJob } from '../types.js';
-import { CPU, fill, makeJobs, RATE, type Scenario } from './scenario.js';
 import { timeProcessing } from './process.js';
+import { CPU, fill, makeJobs, RATE, type Scenario } from './scenario.js';
 
 // Groups (issue 22, BullMQ Pro's API): Docket only, as BullMQ has groups only in its paid Pro.
 const DOCKET = ['docket-redis', 'docket-sqlite'] as const;
