@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DelayedError, FlowProducer, type Job } from '../src/index.js';
+import { DelayedError, FlowProducer, type Job, QueueEvents } from '../src/index.js';
 import { useQueues } from './support/fixture.js';
 import { stores, until } from './support/stores.js';
 
@@ -90,5 +90,26 @@ describe.each(stores)('grouped jobs through their life on $kind', (store) => {
     await until(async () => (await queue.getJobCounts('completed')).completed === 4, 10_000, 'the flow');
     expect(order[order.length - 1]).toBe('parent');
     expect(order.slice(0, 3).sort()).toEqual(['c1', 'c2', 'c3']);
+  });
+
+  it('drains only once the grouped jobs are done too', async () => {
+    const { queue, worker, connection, name } = setup();
+    const events = track(new QueueEvents(name, { connection }));
+    await events.waitUntilReady();
+    let drained = 0;
+    events.on('drained', () => drained++);
+    await queue.addBulk(['x', 'y'].map((n) => ({ name: n, data: {}, opts: { group: { id: 'held' } } })));
+    await queue.pauseGroup('held');
+    await queue.add('plain', {});
+    const w = worker(null);
+    const plain = await w.getNextJob('t1', { block: false });
+    await plain!.moveToCompleted('ok', 't1', false);
+    await queue.resumeGroup('held');
+    for (const t of ['t2', 't3']) {
+      const job = await w.getNextJob(t, { block: false });
+      await job!.moveToCompleted('ok', t, false);
+    }
+    await until(() => drained > 0, 10_000, 'drained');
+    expect(drained).toBe(1);
   });
 });

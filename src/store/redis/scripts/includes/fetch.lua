@@ -346,7 +346,9 @@ local function fetchAfterMove(now, req, codes)
     end
   end
   -- Only after a job did finish: a refused move (say, of a job an obliterate removed) writes nothing.
-  if moved and waitingCount() == 0 and redis.call('ZCARD', activeKey) == 0 then
+  -- Grouped jobs still waiting (in a ready group) keep the queue from draining, as on SQLite.
+  if moved and waitingCount() == 0 and redis.call('ZCARD', activeKey) == 0
+      and not (hasGroupsIn(queueName) and redis.call('EXISTS', prefix .. 'gr:ready') == 1) then
     emit('drained')
   end
   return result, jobs
