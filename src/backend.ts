@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
 import { ValidationError } from './errors.js';
+import { type ConnectionOptions, connect } from './store/connect.js';
+import type { PostgresOptions } from './store/postgres/postgres-options.js';
 import type { Store } from './store/store.js';
 
 // A registered symbol, not a class check: a second copy of Docket (its CommonJS build loaded by a
@@ -51,7 +53,47 @@ export function storeOfBackendFactory(backendFactory: unknown, ...args: unknown[
     return (backend as DocketBackend).store;
   }
   throw new ValidationError(
-    'Docket takes a backendFactory only as `() => queue.getBackend()` of another Docket instance: ' +
-      'choose the store with the `connection` option (sqlite:… or redis://…)',
+    'Docket takes a backendFactory only as `() => queue.getBackend()` of another Docket instance or ' +
+      'createPostgresBackend: choose the store with the `connection` option (sqlite:…, redis://… or postgres://…)',
   );
+}
+
+/** Marks Docket's `createPostgresBackend`, also across two copies of Docket (see BACKEND). */
+const POSTGRES_FACTORY = Symbol.for('docket.postgresBackendFactory');
+
+/** The options BullMQ hands a backend factory: those of the Queue, Worker, QueueEvents or FlowProducer. */
+export interface PostgresBackendOptions {
+  /**
+   * A `postgres://` URL, a `pg` pool config (which may carry BullMQ's `schema` and
+   * `skipVersionCheck`), or a `pg.Pool`.
+   */
+  connection?: unknown;
+  prefix?: string;
+  postgres?: PostgresOptions;
+}
+
+/**
+ * BullMQ 6.7's factory of its PostgreSQL backend, as Docket takes it. Passed as the last constructor
+ * argument, as in BullMQ (`new Queue(name, { connection: 'postgres://…' }, createPostgresBackend)`),
+ * it makes the instance use Docket's PostgreSQL store with that `connection`, whatever it looks like
+ * (a `{ host, port }` object would otherwise mean Redis). A pool config's `schema` names the schema
+ * (Docket's default is `docket`, BullMQ's `bullmq`: Docket does not read BullMQ's tables).
+ *
+ * Called as BullMQ's queue classes call a factory, `(name, options)`, it answers a Docket backend
+ * over a new PostgreSQL store (close it with `backend.store.close()`).
+ */
+export const createPostgresBackend: ((name: string, opts?: PostgresBackendOptions) => DocketBackend) & {
+  readonly [POSTGRES_FACTORY]: true;
+} = Object.assign(
+  (name: string, opts: PostgresBackendOptions = {}) =>
+    new DocketBackend(
+      connect({ connection: opts.connection as ConnectionOptions, postgres: opts.postgres, kind: 'postgres' }),
+      `${opts.prefix ?? 'bull'}:${name}`,
+    ),
+  { [POSTGRES_FACTORY]: true as const },
+);
+
+/** Whether `factory` is `createPostgresBackend` (of this copy of Docket or another). */
+export function isPostgresBackendFactory(factory: unknown): boolean {
+  return typeof factory === 'function' && (factory as unknown as Record<symbol, unknown>)[POSTGRES_FACTORY] === true;
 }

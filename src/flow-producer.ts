@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { DocketBackend, storeOfBackendFactory } from './backend.js';
+import { DocketBackend, isPostgresBackendFactory, storeOfBackendFactory } from './backend.js';
 import { JobMoveError, ValidationError } from './errors.js';
 import { Job } from './job.js';
 import type { AnyListener, FlowProducerListener, ListenerArgs } from './listeners.js';
@@ -82,9 +82,17 @@ export class FlowProducer extends EventEmitter {
     super();
     this.prefix = opts.prefix ?? 'bull';
     validatePrefix(this.prefix);
-    const shared = storeOfBackendFactory(backendFactory, '', opts);
+    const postgres = isPostgresBackendFactory(backendFactory);
+    const shared = postgres ? undefined : storeOfBackendFactory(backendFactory, '', opts);
     this.ownsStore = shared === undefined;
-    this.store = shared ?? connect({ connection: opts.connection, sqlite: opts.sqlite });
+    this.store =
+      shared ??
+      connect({
+        connection: opts.connection,
+        sqlite: opts.sqlite,
+        postgres: opts.postgres,
+        kind: postgres ? 'postgres' : undefined,
+      });
     if (this.ownsStore) {
       // The store's connection errors (Redis unreachable, refused credentials), as the other classes emit them.
       this.store.onError = (err) => {

@@ -1,4 +1,4 @@
-export type { DocketBackend } from './backend.js';
+export { createPostgresBackend, type DocketBackend, type PostgresBackendOptions } from './backend.js';
 export {
   ConnectionClosedError,
   ConnectionError,
@@ -42,6 +42,8 @@ export { QueueEvents, type QueueEventsOptions } from './queue-events.js';
 export { type Metrics, MetricsTime } from './queue-getters.js';
 export type { GroupStatus, GroupSummary } from './queue-groups.js';
 export { type ConnectionOptions, createIORedisClient, type RedisClient } from './store/connect.js';
+export { migratePostgres } from './store/postgres/migrate.js';
+export type { PostgresOptions } from './store/postgres/postgres-options.js';
 export type { SqliteOptions } from './store/sqlite/sqlite-options.js';
 export type { JobState } from './store/store.js';
 export { MetricNames, TelemetryAttributes } from './telemetry/attributes.js';

@@ -1,8 +1,9 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { DocketBackend } from './backend.js';
+import { DocketBackend, isPostgresBackendFactory } from './backend.js';
 import { ConnectionClosedError, ValidationError } from './errors.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
 import { type ConnectionOptions, connect } from './store/connect.js';
+import type { PostgresOptions } from './store/postgres/postgres-options.js';
 import type { SqliteOptions } from './store/sqlite/sqlite-options.js';
 import type { Store } from './store/store.js';
 import type { SpanKind, Telemetry } from './telemetry/interface.js';
@@ -15,6 +16,8 @@ export interface QueueBaseOptions {
   prefix?: string;
   /** SQLite settings (`synchronous: 'FULL'` to survive power loss). */
   sqlite?: SqliteOptions;
+  /** PostgreSQL settings: the schema holding Docket's tables (default `docket`). */
+  postgres?: PostgresOptions;
   skipVersionCheck?: boolean;
   skipWaitingForReady?: boolean;
   /**
@@ -25,13 +28,22 @@ export interface QueueBaseOptions {
   telemetry?: Telemetry;
 }
 
-/** BullMQ v6's `backendFactory` argument: Docket picks its store from `connection` instead. */
-export function refuseBackendFactory(backendFactory: unknown): void {
+/** Set on options by `withBackendFactory`: the store kind a backend factory chose. */
+const STORE_KIND = Symbol('docket.storeKind');
+
+/**
+ * BullMQ v6's `backendFactory` argument: Docket picks its store from `connection`, except that
+ * `createPostgresBackend` (BullMQ 6.7's PostgreSQL backend) is taken and makes it PostgreSQL.
+ * Returns the options the base class gets.
+ */
+export function withBackendFactory<T extends QueueBaseOptions>(opts: T, backendFactory: unknown): T {
+  if (isPostgresBackendFactory(backendFactory)) return { ...opts, [STORE_KIND]: 'postgres' };
   if (backendFactory !== undefined) {
     throw new ValidationError(
-      'Docket does not take a backendFactory argument: choose the store with the `connection` option (sqlite:… or redis://…)',
+      'Docket takes no backendFactory argument but createPostgresBackend: choose the store with the `connection` option (sqlite:…, redis://… or postgres://…)',
     );
   }
+  return opts;
 }
 
 /** Every Queue, Worker, QueueEvents and FlowProducer still open: tests fail when one leaks. */
@@ -72,7 +84,15 @@ export class QueueBase extends EventEmitter {
     this.qualifiedName = `${prefix}:${name}`;
     this.telemetry = opts.telemetry;
     this.ownsStore = shared === undefined;
-    this.store = shared ?? connect({ connection: opts.connection, sqlite: opts.sqlite, blocking });
+    this.store =
+      shared ??
+      connect({
+        connection: opts.connection,
+        sqlite: opts.sqlite,
+        postgres: opts.postgres,
+        blocking,
+        kind: (opts as { [STORE_KIND]?: 'postgres' })[STORE_KIND],
+      });
     try {
       this.store.checkQueue?.(this.qualifiedName);
     } catch (err) {

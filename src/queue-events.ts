@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FinishedWatcher } from './job.js';
 import type { AnyListener, ListenerArgs, QueueEventsListener } from './listeners.js';
 import { Presence } from './presence.js';
-import { QueueBase, type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
+import { QueueBase, type QueueBaseOptions, withBackendFactory } from './queue-base.js';
 
 export interface QueueEventsOptions extends QueueBaseOptions {
   autorun?: boolean;
@@ -52,8 +52,7 @@ export class QueueEvents<ReturnType = any> extends QueueBase implements Finished
   private readonly presence: Presence;
 
   constructor(name: string, opts: QueueEventsOptions = {}, backendFactory?: unknown) {
-    refuseBackendFactory(backendFactory);
-    super(name, opts, true);
+    super(name, withBackendFactory(opts, backendFactory), true);
     this.opts = { blockingTimeout: 10_000, ...opts };
     this.setMaxListeners(0);
     this.presence = new Presence(this.store, this.qualifiedName, 'queue-events', (err) => this.emitError(err));

@@ -10,7 +10,7 @@ import {
 import type { AnyListener, ListenerArgs, QueueListener } from './listeners.js';
 import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
 import { toJson, validateJobOptions } from './options/validate.js';
-import { type QueueBaseOptions, refuseBackendFactory } from './queue-base.js';
+import { type QueueBaseOptions, withBackendFactory } from './queue-base.js';
 import { QueueGroups } from './queue-groups.js';
 import { TelemetryAttributes as A } from './telemetry/attributes.js';
 import { SpanKind } from './telemetry/interface.js';
@@ -64,8 +64,7 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   private metaReady?: Promise<void>;
 
   constructor(name: string, opts: QueueOptions = {}, backendFactory?: unknown) {
-    refuseBackendFactory(backendFactory);
-    super(name, opts, false);
+    super(name, withBackendFactory(opts, backendFactory), false);
     this.opts = opts;
     this.jobsOpts = opts.defaultJobOptions ?? {};
     validateJobOptions(this.jobsOpts);

@@ -1,5 +1,9 @@
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
+import type pg from 'pg';
 import { ValidationError } from '../errors.js';
+import type { PgConnection } from './postgres/database.js';
+import { isPostgresConnection, isPostgresUrl, type PostgresOptions } from './postgres/postgres-options.js';
+import { PostgresStore } from './postgres/postgres-store.js';
 import { isCluster } from './redis/cluster.js';
 import { RedisStore } from './redis/redis-store.js';
 import type { SqliteOptions } from './sqlite/sqlite-options.js';
@@ -8,9 +12,10 @@ import type { Store } from './store.js';
 
 /**
  * What `connection` may be: a URL string, ioredis options, or an ioredis instance or Cluster (used
- * as is; on a Cluster each queue's `<prefix>:<name>` needs a `{hash tag}`, docs/compatibility.md).
+ * as is; on a Cluster each queue's `<prefix>:<name>` needs a `{hash tag}`, docs/compatibility.md),
+ * or for PostgreSQL a `pg` pool config or `pg.Pool` (see `isPostgresConnection` for the rule).
  */
-export type ConnectionOptions = string | RedisOptions | Redis | Cluster;
+export type ConnectionOptions = string | RedisOptions | Redis | Cluster | pg.PoolConfig | pg.Pool;
 
 /** BullMQ's name for the Redis client a queue talks to: an ioredis `Redis` or `Cluster`. */
 export type RedisClient = Redis | Cluster;
@@ -38,6 +43,9 @@ const OWN_RETRIES = 5;
 export interface ConnectOptions {
   connection?: ConnectionOptions;
   sqlite?: SqliteOptions;
+  postgres?: PostgresOptions;
+  /** 'postgres': chosen by `createPostgresBackend`, whatever the connection looks like. */
+  kind?: 'postgres';
   /** Workers block on the connection: ioredis must retry requests forever. */
   blocking?: boolean;
 }
@@ -51,6 +59,18 @@ function isRedisInstance(value: unknown): value is Redis | Cluster {
 /** DESIGN.md's table: the `connection` option → a store. */
 export function connect(opts: ConnectOptions, warn: (msg: string) => void = console.warn): Store {
   const connection = opts.connection ?? process.env.DOCKET_URL ?? `sqlite:${DEFAULT_SQLITE_FILE}`;
+  if (opts.kind === 'postgres') {
+    if (typeof connection === 'string' && !isPostgresUrl(connection)) {
+      throw new ValidationError(
+        `createPostgresBackend needs a postgres:// or postgresql:// URL, a pg pool config or a pg.Pool (got "${redactUrl(connection)}")`,
+      );
+    }
+    return new PostgresStore(connection as PgConnection, opts.postgres);
+  }
+  if (typeof connection === 'string' && isPostgresUrl(connection)) return new PostgresStore(connection, opts.postgres);
+  if (typeof connection === 'object' && !isRedisInstance(connection) && isPostgresConnection(connection)) {
+    return new PostgresStore(connection, opts.postgres);
+  }
   if (typeof connection === 'string') {
     if (connection.startsWith('sqlite:')) {
       const path = connection.slice('sqlite:'.length);
@@ -67,7 +87,7 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
       );
     }
     throw new ValidationError(
-      `connection "${redactUrl(connection)}" is neither a sqlite: nor a redis:// / rediss:// URL`,
+      `connection "${redactUrl(connection)}" is neither a sqlite:, a redis:// / rediss:// nor a postgres:// URL`,
     );
   }
   if (isRedisInstance(connection)) {
@@ -77,11 +97,13 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
     return new RedisStore(connection, { ownsClient: false });
   }
   if (typeof connection === 'object' && connection !== null) {
-    const options: RedisOptions = { ...OWN_CLIENT, maxRetriesPerRequest: OWN_RETRIES, ...connection };
+    const options: RedisOptions = { ...OWN_CLIENT, maxRetriesPerRequest: OWN_RETRIES, ...(connection as RedisOptions) };
     if (opts.blocking) options.maxRetriesPerRequest = null;
     return new RedisStore(new Redis(options), { ownsClient: true });
   }
-  throw new ValidationError('connection must be a URL string, ioredis options or an ioredis instance');
+  throw new ValidationError(
+    'connection must be a URL string, ioredis options or an ioredis instance, or a pg pool config or pg.Pool',
+  );
 }
 
 /** A Cluster keeps the options of its node connections under `redisOptions`. */

@@ -28,8 +28,8 @@ import type {
  * The one seam between Docket's API classes and storage.
  *
  * Every method is either one atomic state transition (one Lua script on Redis, one
- * `BEGIN IMMEDIATE` transaction on SQLite) or one consistent read. Both stores implement
- * exactly this contract and run the same behaviour tests.
+ * `BEGIN IMMEDIATE` transaction on SQLite, one transaction on PostgreSQL) or one consistent read.
+ * All three stores implement exactly this contract and run the same behaviour tests.
  *
  * Queues are addressed by their qualified name (`<prefix>:<name>`, e.g. `bull:emails`), the
  * same string BullMQ exposes as `queue.qualifiedName`; a job is addressed by (queue, id). All
@@ -82,13 +82,19 @@ export type {
 } from './types.js';
 
 export interface Store {
-  readonly kind: 'redis' | 'sqlite';
+  readonly kind: 'redis' | 'sqlite' | 'postgres';
   /**
    * The Redis store's ioredis client, absent on SQLite: what BullMQ's Redis backend exposes as
    * `client` for tools that read the server itself (bull-board's INFO panel). Docket never uses it
    * above the store.
    */
   readonly redisClient?: Redis | Cluster;
+
+  /**
+   * True while waitForWork wakes for every job that becomes ready here or in another process, so
+   * that a worker need not fetch again every drainDelay (PostgreSQL while its LISTEN connection is up).
+   */
+  readonly wakesForAllWork?: boolean;
 
   /** When set, told of background connection errors (Redis), which Queue/Worker emit as 'error'. */
   onError?: (err: Error) => void;

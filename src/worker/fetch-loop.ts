@@ -19,6 +19,9 @@ export const MAX_FETCH = 1000;
  */
 export const IDLE_FETCH = 10;
 
+/** The idle wait on a store with `wakesForAllWork` (a timer's longest, ~24.8 days). */
+const IDLE_WAIT_MS = 2 ** 31 - 1;
+
 /**
  * The worker's wait → fetch cycle: fills free slots with jobs, and between fetches waits for work
  * (woken by the store), for a slot, or for a rate limit to lift.
@@ -75,7 +78,9 @@ export class FetchLoop {
         this.drained = true;
         host.emit('drained');
       }
-      let wait = host.opts.drainDelay * 1000;
+      // A store that wakes its waiters for all new work (PostgreSQL while it LISTENs) is not read
+      // again every drainDelay: an idle worker then queries nothing but its stalled check and heartbeat.
+      let wait = host.store.wakesForAllWork ? IDLE_WAIT_MS : host.opts.drainDelay * 1000;
       if (res.nextDelayedAt !== undefined) wait = Math.max(0, Math.min(wait, res.nextDelayedAt - Date.now()));
       try {
         if (wait > 0) await host.store.waitForWork(host.qualifiedName, wait, this.wake.signal);

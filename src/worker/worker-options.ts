@@ -2,7 +2,7 @@ import type { Job } from '../job.js';
 import type { AdvancedRepeatOptions } from '../job-scheduler/repeat.js';
 import type { BackoffStrategy } from '../options/backoff.js';
 import type { KeepJobs } from '../options/job-options.js';
-import { type QueueBaseOptions, refuseBackendFactory } from '../queue-base.js';
+import { type QueueBaseOptions, withBackendFactory } from '../queue-base.js';
 import type { GroupLimits } from '../store/store.js';
 
 // Declared here rather than in worker.ts (which re-exports them) so that nothing under worker/ imports worker.ts.
@@ -51,7 +51,7 @@ export interface WorkerOptions extends QueueBaseOptions {
 
 /** Rejects bad options before the worker opens its store (BullMQ's texts, which user code matches on). */
 export function checkedOptions(opts: WorkerOptions, backendFactory: unknown): WorkerOptions {
-  refuseBackendFactory(backendFactory);
+  const checked = withBackendFactory(opts, backendFactory);
   if (opts.concurrency !== undefined) validateConcurrency(opts.concurrency);
   for (const key of ['maxStalledCount', 'maxStartedAttempts'] as const) {
     const v = opts[key];
@@ -63,7 +63,7 @@ export function checkedOptions(opts: WorkerOptions, backendFactory: unknown): Wo
     if (v !== undefined && (typeof v !== 'number' || !(v > 0)))
       throw new TypeError(`${key} must be greater than 0 (got ${String(v)})`);
   }
-  return opts;
+  return checked;
 }
 
 /**

@@ -117,7 +117,7 @@ describe('Redis with requirepass and an ACL user', () => {
 
   it('keeps the password of an unsupported URL out of the validation error', () => {
     const thrown: unknown[] = [];
-    for (const connection of [`mysql://root:${WRONG}@db:3306/x`, `http://u:${WRONG}@host/`, `postgres://:${WRONG}@h`]) {
+    for (const connection of [`mysql://root:${WRONG}@db:3306/x`, `http://u:${WRONG}@host/`, `mongodb://:${WRONG}@h`]) {
       try {
         new Queue(queueName(), { connection }).close();
       } catch (err) {

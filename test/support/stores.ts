@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 
 export interface StoreFixture {
-  kind: 'sqlite' | 'redis';
-  /** A fresh `connection` value: a new SQLite file per call, or the run's redis-server. */
+  kind: 'sqlite' | 'redis' | 'postgres';
+  /** A fresh `connection` value: a new SQLite file per call, or the run's redis-server or PostgreSQL database. */
   connection(): string;
 }
 
@@ -16,14 +16,17 @@ const sqliteDir = mkdtempSync(join(tmpdir(), 'docket-test-'));
 export const stores: StoreFixture[] = [
   { kind: 'sqlite', connection: () => `sqlite:${join(sqliteDir, `${randomUUID()}.db`)}` },
   { kind: 'redis', connection: () => inject('redisUrl') },
+  { kind: 'postgres', connection: () => inject('postgresUrl') },
 ];
 
 /**
- * The same store on a Redis database of its own (`db` 1–15; SQLite files are fresh anyway): for tests
+ * The same store on a Redis database (or PostgreSQL schema) of its own (`db` 1–15; SQLite files are fresh anyway): for tests
  * that list every queue of the store (CLI, dashboard), which the run's other test files fill with
  * thousands of queues, too many to list and count in a test's time on a loaded machine.
  */
 export function isolated(store: StoreFixture, db: number): StoreFixture {
+  if (store.kind === 'postgres')
+    return { kind: store.kind, connection: () => `${store.connection()}?schema=isolated_${db}` };
   if (store.kind !== 'redis') return store;
   return { kind: store.kind, connection: () => `${store.connection().replace(/\/\d+$/, '')}/${db}` };
 }

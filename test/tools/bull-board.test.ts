@@ -303,7 +303,7 @@ describe.each(stores)("bull-board's BullMQAdapter on Docket ($kind)", (store) =>
   });
 
   it(
-    store.kind === 'redis' ? "shows the Redis server's stats" : 'says the SQLite store has no Redis stats',
+    store.kind === 'redis' ? "shows the Redis server's stats" : `says the ${store.kind} store has no Redis stats`,
     async () => {
       const { queue } = setup();
       const routes = board(new BullMQAdapter(queue));

@@ -1,10 +1,12 @@
 import { type CliIo, runCli } from '../../src/cli/main.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 /** Whether the store has `Store.listQueues` yet (docs/tools.md: listing every queue needs it). */
 export function hasListQueues(store: { kind: string }): boolean {
-  const proto = (store.kind === 'redis' ? RedisStore : SqliteStore).prototype as { listQueues?: unknown };
+  const proto = (store.kind === 'redis' ? RedisStore : store.kind === 'postgres' ? PostgresStore : SqliteStore)
+    .prototype as { listQueues?: unknown };
   return typeof proto.listQueues === 'function';
 }
 

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+
+/** Names of prepared statements, unique in the process (one client may serve two schemas). */
+let statements = 0;
+
+/** The tables of a Docket schema: the SQL below names them bare, `translate` qualifies them. */
+const TABLES = /\b(FROM|INTO|UPDATE|JOIN)\s+(queues|jobs|events|logs|deps|schedulers|dedup|metrics|workers|groups)\b/g;
+
+/** bigint and numeric (count(*), sums) come back from pg as strings; every value Docket stores fits a double. */
+const NUMBER_OIDS = new Set([20, 1700]);
+const toNumber = (v: string) => Number(v);
+
+/**
+ * Per query rather than on the pool, so that a `pg.Pool` the user hands over is not changed
+ * (the pool's own `types` would apply to their queries too).
+ */
+export function typesFor(base: typeof pg.types): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: any) =>
+      NUMBER_OIDS.has(oid) ? toNumber : base.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
+
+/**
+ * The SQL of the store is written as SQLite's (`?` placeholders, tables named bare) so the two
+ * stores read side by side; this turns it into PostgreSQL's once per statement and schema.
+ */
+export class SqlDialect {
+  private readonly cache = new Map<string, { text: string; name: string }>();
+
+  constructor(readonly schema: string) {}
+
+  translate(sql: string): { text: string; name: string } {
+    let done = this.cache.get(sql);
+    if (!done) {
+      let n = 0;
+      const qualified = `"${this.schema.replaceAll('"', '""')}"`;
+      const text = sql.replace(TABLES, (_m, kw: string, table: string) => `${kw} ${qualified}.${table}`);
+      // A named statement is prepared once per connection by pg and reused after.
+      done = { text: text.replace(/\?/g, () => `$${++n}`), name: `docket_${++statements}` };
+      this.cache.set(sql, done);
+    }
+    return done;
+  }
+}
+
+const lockKeys = new Map<string, string>();
+
+/**
+ * The advisory lock key of a queue in a schema: 64 bits of its SHA-1, computed here so that a
+ * transaction can take its queue's lock in the same round trip as BEGIN (database.ts).
+ */
+export function queueLockKey(schema: string, queue: string): string {
+  const name = `${schema}\u0000${queue}`;
+  let key = lockKeys.get(name);
+  if (key === undefined) {
+    key = createHash('sha1').update(name).digest().readBigInt64BE(0).toString();
+    if (lockKeys.size > 10_000) lockKeys.clear();
+    lockKeys.set(name, key);
+  }
+  return key;
+}
+
+/** A statement bound to a connection, with better-sqlite3's shape (get/all/run) but async. */
+export interface Statement {
+  get(...params: unknown[]): Promise<unknown>;
+  all(...params: unknown[]): Promise<unknown[]>;
+  run(...params: unknown[]): Promise<{ changes: number }>;
+}
+
+/**
+ * One pooled client for the span of one transaction or read: what the SQLite store's
+ * SharedDatabase.stmt/rawStmt are there, here over the network.
+ */
+export class Conn {
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly dialect: SqlDialect,
+    private readonly types: pg.CustomTypesConfig,
+    /** The server's clock (epoch ms) read right after the transaction took its queue's lock. */
+    readonly clock?: number,
+    /** The queue whose lock the transaction took as it began. */
+    readonly lockedQueue?: string,
+  ) {}
+
+  get schema(): string {
+    return this.dialect.schema;
+  }
+
+  async query(sql: string, params: unknown[], array = false): Promise<pg.QueryResult> {
+    const { text, name } = this.dialect.translate(sql);
+    return this.client.query({
+      text,
+      name,
+      values: params,
+      types: this.types,
+      ...(array ? { rowMode: 'array' as const } : {}),
+    });
+  }
+
+  /** Rows as objects by column name. */
+  stmt(sql: string): Statement {
+    return {
+      get: async (...params) => (await this.query(sql, params)).rows[0],
+      all: async (...params) => (await this.query(sql, params)).rows,
+      run: async (...params) => ({ changes: (await this.query(sql, params)).rowCount ?? 0 }),
+    };
+  }
+
+  /** Rows as arrays; with `pluck`, the first column alone. */
+  rawStmt(sql: string, pluck = false): Statement {
+    const shape = (r: unknown[]) => (pluck ? r[0] : r);
+    return {
+      get: async (...params) => {
+        const row = (await this.query(sql, params, true)).rows[0] as unknown[] | undefined;
+        return row === undefined ? undefined : shape(row);
+      },
+      all: async (...params) => (await this.query(sql, params, true)).rows.map((r) => shape(r as unknown[])),
+      run: async (...params) => ({ changes: (await this.query(sql, params)).rowCount ?? 0 }),
+    };
+  }
+}

@@ -1,0 +1,102 @@
+import pg from 'pg';
+import { ValidationError } from '../../errors.js';
+import type { PgConnection } from './database.js';
+
+/** The `postgres` option of Queue, Worker, QueueEvents and FlowProducer. */
+export interface PostgresOptions {
+  /**
+   * The schema holding Docket's tables (created on first use); default `docket`, or the
+   * connection URL's `?schema=` parameter. Two schemas in one database are two separate stores.
+   */
+  schema?: string;
+}
+
+export const DEFAULT_PG_SCHEMA = 'docket';
+
+/** Whether a `connection` string names PostgreSQL. */
+export function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgres://') || url.startsWith('postgresql://');
+}
+
+/**
+ * Keys only `pg`'s pool config has (ioredis options have none of them): an object with one of
+ * these and none of ioredis's own keys selects PostgreSQL; an object with both is refused as
+ * ambiguous. `host`, `port`, `password` and `user`/`username`-like keys are common to both.
+ */
+const PG_ONLY_KEYS = [
+  'connectionString',
+  'schema',
+  'database',
+  'user',
+  'max',
+  'idleTimeoutMillis',
+  'connectionTimeoutMillis',
+  'statement_timeout',
+  'ssl',
+  'application_name',
+];
+const REDIS_ONLY_KEYS = ['db', 'maxRetriesPerRequest', 'enableReadyCheck', 'sentinels', 'tls', 'keyPrefix', 'family'];
+
+function isPool(value: unknown): value is pg.Pool {
+  return (
+    value instanceof pg.Pool ||
+    (typeof value === 'object' &&
+      value !== null &&
+      'totalCount' in value &&
+      'idleCount' in value &&
+      typeof (value as pg.Pool).connect === 'function')
+  );
+}
+
+/** True for a `pg.Pool` instance or a `pg` pool config (see PG_ONLY_KEYS). */
+export function isPostgresConnection(value: unknown): value is pg.Pool | pg.PoolConfig {
+  if (isPool(value)) return true; // also a Pool of another copy of `pg`
+  if (typeof value !== 'object' || value === null) return false;
+  const keys = Object.keys(value);
+  const pgKey = keys.some((k) => PG_ONLY_KEYS.includes(k));
+  if (!pgKey) return false;
+  const redisKey = keys.find((k) => REDIS_ONLY_KEYS.includes(k));
+  if (redisKey) {
+    throw new ValidationError(
+      `connection has both pg keys and the ioredis key "${redisKey}": pass a postgres:// URL or a pg.Pool for PostgreSQL, or drop the pg keys for Redis`,
+    );
+  }
+  return true;
+}
+
+/** The connection pg gets and the schema, from a URL's `?schema=` (removed: pg does not know it) or the option. */
+export function postgresTarget(
+  connection: PgConnection,
+  opts: PostgresOptions = {},
+): {
+  connection: PgConnection;
+  schema: string;
+} {
+  let schema = opts.schema;
+  if (typeof connection === 'string') {
+    const url = new URL(connection);
+    const fromUrl = url.searchParams.get('schema');
+    if (fromUrl !== null) {
+      url.searchParams.delete('schema');
+      connection = url.toString();
+      schema ??= fromUrl;
+    }
+  } else if (!isPool(connection) && ('schema' in connection || 'skipVersionCheck' in connection)) {
+    // BullMQ's PostgresPoolConfig carries its own keys beside pg's: Docket reads `schema`, pg gets the rest.
+    const {
+      schema: fromConfig,
+      skipVersionCheck: _skip,
+      ...rest
+    } = connection as pg.PoolConfig & {
+      schema?: string;
+      skipVersionCheck?: boolean;
+    };
+    connection = rest;
+    schema ??= fromConfig;
+  }
+  schema ??= DEFAULT_PG_SCHEMA;
+  if (schema.length === 0 || schema.length > 63) {
+    throw new ValidationError(`postgres.schema must be 1 to 63 characters (got ${JSON.stringify(schema)})`);
+  }
+  return { connection, schema };
+}
