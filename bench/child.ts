@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const task = JSON.parse(process.argv[2] ?? '') as ChildTask;
   const scenario = scenarioByName(task.scenario);
   if (task.profileDir) {
-    const redisUrl = task.system.startsWith('docket-sqlite') || task.system === 'plainjob' ? undefined : task.redisUrl;
+    const onRedis = ['docket-redis', 'bullmq', 'bee-queue'].includes(task.system);
+    const redisUrl = onRedis ? task.redisUrl : undefined;
     installProbe({
       redisUrl,
       dir: task.profileDir,
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     redisUrl: task.redisUrl,
     ...(task.clusterNodes ? { cluster: task.clusterNodes } : {}),
     sqlitePath: join(task.sqliteDir, `${task.scenario}-${task.system}-${queue}.db`),
+    ...(task.pgUrl ? { pgUrl: task.pgUrl } : {}),
     queue,
     removeOnComplete: scenario.removeOnComplete ?? false,
   });

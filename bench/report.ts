@@ -27,6 +27,7 @@ const RATIOS: [SystemName, SystemName][] = [
   ['docket-redis', 'bee-queue'],
   ['docket-sqlite', 'plainjob'],
   ['docket-sqlite', 'bullmq'],
+  ['docket-postgres', 'bullmq-postgres'],
 ];
 
 type Cell = { values: number[]; failed: number };
@@ -123,7 +124,7 @@ function rawRounds(s: Summary): string {
   return lines.join('\n');
 }
 
-/** Issue 18's targets, checked against this run's medians. */
+/** Issue 18's targets (and issue 19's for PostgreSQL), checked against this run's medians. */
 function targets(s: Summary): string {
   const m = (sc: string, sys: string, key: string) => s.median(sc, sys, key);
   const checks: { what: string; value: number; pass: (v: number) => boolean; show: (v: number) => string }[] = [];
@@ -161,7 +162,17 @@ function targets(s: Summary): string {
     pass: (v) => v <= 1,
     show: (v) => `${fmt(v)} ms`,
   });
-  for (const sys of ['docket-redis', 'docket-sqlite']) {
+  ratio('process c=50', 'process-c50', 'rate', 'docket-postgres', 'bullmq-postgres', 5);
+  ratio('add one at a time', 'add', 'rate', 'docket-postgres', 'bullmq-postgres', 2);
+  ratio('addBulk', 'addBulk', 'rate', 'docket-postgres', 'bullmq-postgres', 1);
+  checks.push({
+    what: 'latency p50: docket-postgres below bullmq-postgres',
+    value: m('latency', 'docket-postgres', 'p50') / m('latency', 'bullmq-postgres', 'p50'),
+    pass: (v) => v < 1,
+    show: (v) =>
+      `${v.toFixed(2)}× (${fmt(m('latency', 'docket-postgres', 'p50'))} vs ${fmt(m('latency', 'bullmq-postgres', 'p50'))} ms)`,
+  });
+  for (const sys of ['docket-redis', 'docket-sqlite', 'docket-postgres']) {
     checks.push({
       what: `delayed lateness p99 ≤ 20 ms: ${sys}`,
       value: m('delayed', sys, 'p99'),

@@ -13,6 +13,7 @@ import { RedisCluster } from '../test/support/redis-cluster.js';
 import { RedisServer } from '../test/support/redis-server.js';
 import { runChild } from './child-runner.js';
 import { parseOptions, type RunOptions } from './options.js';
+import { dropDatabase, freshDatabase, postgresVersion } from './postgres-db.js';
 import { type Measurement, type RunInfo, renderReport } from './report.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { fmt } from './stats.js';
@@ -81,7 +82,11 @@ async function main(): Promise<void> {
   const redis = new Redis(server.url);
   const sqliteDir = mkdtempSync(join(os.tmpdir(), 'docket-bench-'));
   const measurements: Measurement[] = [];
-  const tasks = plan(opts);
+  const pgVersion = await postgresVersion();
+  const onPostgres = (system: string) => system.endsWith('-postgres');
+  if (!pgVersion && opts.systems.some(onPostgres))
+    console.log('docket bench: no PostgreSQL answers: its systems are left out');
+  const tasks = plan(opts).filter((t) => pgVersion || !onPostgres(t.system));
   // The cluster scenario's Redis Cluster (3 masters, one replica each), started only when it runs.
   const cluster = tasks.some((t) => t.scenario.cluster) ? new RedisCluster(3) : undefined;
   if (cluster) await cluster.start();
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
         redisUrl: server.url,
         ...(t.scenario.cluster && cluster ? { clusterNodes: cluster.nodes } : {}),
         sqliteDir,
+        ...(onPostgres(t.system) ? { pgUrl: await freshDatabase() } : {}),
         scaleSize: opts.scaleSize,
         docketFrom: opts.docketFrom,
       };
@@ -118,6 +124,7 @@ async function main(): Promise<void> {
     await server.destroy();
     await cluster?.destroy();
     rmSync(sqliteDir, { recursive: true, force: true });
+    if (pgVersion) await dropDatabase();
     const cpus = os.cpus();
     const runInfo: RunInfo = {
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -131,6 +138,7 @@ async function main(): Promise<void> {
         `bee-queue ${pkgVersion('bee-queue')}`,
         `plainjob ${pkgVersion('plainjob')}`,
         `better-sqlite3 ${pkgVersion('better-sqlite3')}`,
+        ...(pgVersion ? [`PostgreSQL ${pgVersion} (pg ${pkgVersion('pg')}, one database per measurement)`] : []),
         `ioredis ${pkgVersion('ioredis')}`,
       ].join(', '),
       load: `${loadBefore} at start, ${load()} at end`,

@@ -1,6 +1,14 @@
 /** Shared vocabulary of the benchmark suite: systems, adapters, scenarios and results. */
 
-export const SYSTEMS = ['docket-redis', 'docket-sqlite', 'bullmq', 'bee-queue', 'plainjob'] as const;
+export const SYSTEMS = [
+  'docket-redis',
+  'docket-sqlite',
+  'docket-postgres',
+  'bullmq',
+  'bullmq-postgres',
+  'bee-queue',
+  'plainjob',
+] as const;
 /** Systems that run only when asked for with `--systems` (not part of the default run). */
 export const EXTRA_SYSTEMS = ['docket-sqlite-full'] as const;
 /** plainjob polls for work; this is its poll interval in the suite (its default is 1000 ms). */
@@ -49,6 +57,8 @@ export interface AdapterConfig {
   cluster?: ClusterNode[];
   /** A fresh SQLite file path (SQLite systems). */
   sqlitePath: string;
+  /** The measurement's own empty PostgreSQL database (PostgreSQL systems). */
+  pgUrl?: string;
   queue: string;
   /** Remove jobs when they complete (BullMQ's `removeOnComplete: true`). */
   removeOnComplete: boolean;
@@ -113,6 +123,8 @@ export interface ChildTask {
   /** The startup nodes of the run's Redis Cluster (cluster scenarios only). */
   clusterNodes?: ClusterNode[];
   sqliteDir: string;
+  /** An empty PostgreSQL database made for this measurement (PostgreSQL systems). */
+  pgUrl?: string;
   /** Size of the background queue for `scale-*` scenarios. */
   scaleSize: number;
   /** Instrument the timed section (bench/profile.ts); a CPU profile is written into this directory. */

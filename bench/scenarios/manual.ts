@@ -5,7 +5,7 @@ import { CPU, fill, RATE, rateMetrics, type Scenario } from './scenario.js';
 export const manual: Scenario = {
   name: 'manual',
   title: 'manual fetching: getNextJob, then moveToCompleted(fetchNext) loop',
-  systems: ['docket-redis', 'docket-sqlite', 'bullmq', 'plainjob'],
+  systems: ['docket-redis', 'docket-sqlite', 'docket-postgres', 'bullmq', 'bullmq-postgres', 'plainjob'],
   metrics: [RATE, CPU],
   timeoutMs: 180_000,
   async run({ adapter, quick, jobs }) {

@@ -1,6 +1,6 @@
 import { countdown, timed } from '../stats.js';
 import type { Adapter, NewBenchJob } from '../types.js';
-import { ALL, CPU, DOCKET_AND_BULLMQ, fill, makeJobs, RATE, rateMetrics, type Scenario } from './scenario.js';
+import { ALL, CPU, fill, makeJobs, RATE, rateMetrics, SCALE_SYSTEMS, type Scenario } from './scenario.js';
 
 /** Starts a no-op worker at `concurrency` and times `n` completions. */
 export async function timeProcessing(adapter: Adapter, n: number, concurrency: number) {
@@ -54,7 +54,7 @@ function scaleScenario(background: Background): Scenario {
       background === 'empty'
         ? 'scale baseline: process c=50 with an empty queue'
         : `scale: process c=50 with N jobs already ${background}`,
-    systems: DOCKET_AND_BULLMQ,
+    systems: SCALE_SYSTEMS,
     metrics: [RATE, CPU],
     once: true,
     timeoutMs: 1_800_000,

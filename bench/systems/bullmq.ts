@@ -1,7 +1,7 @@
-import { FlowProducer, Job, Queue, Worker } from 'bullmq';
+import { createPostgresBackend, FlowProducer, Job, Queue, Worker } from 'bullmq';
 import { Cluster } from 'ioredis';
 import type { Adapter, AdapterConfig, BenchData, NewBenchJob, WorkerHooks } from '../types.js';
-import { jobOpts } from './options.js';
+import { jobOpts, needPg } from './options.js';
 
 /** `redis://host:port` → the ioredis options BullMQ takes as `connection`. */
 export function redisOptions(url: string): { host: string; port: number; maxRetriesPerRequest: null } {
@@ -9,15 +9,23 @@ export function redisOptions(url: string): { host: string; port: number; maxRetr
   return { host: u.hostname, port: Number(u.port || 6379), maxRetriesPerRequest: null };
 }
 
-/** BullMQ with its defaults, on the same redis-server (or Redis Cluster) as Docket. */
-export function bullmqAdapter(cfg: AdapterConfig): Adapter {
+/**
+ * BullMQ with its defaults, on the same redis-server (or Redis Cluster) as Docket, or on PostgreSQL
+ * through its own backend (`createPostgresBackend`, bullmq ≥ 6.7) in the measurement's database.
+ */
+export function bullmqAdapter(cfg: AdapterConfig, store: 'redis' | 'postgres' = 'redis'): Adapter {
   // On a cluster, one ioredis Cluster for the queue and its worker (BullMQ duplicates it to block).
   const cluster = cfg.cluster ? new Cluster(cfg.cluster, { redisOptions: { maxRetriesPerRequest: null } }) : undefined;
-  const connection = cluster ?? redisOptions(cfg.redisUrl);
-  const queue = new Queue<BenchData>(cfg.queue, {
-    connection,
-    defaultJobOptions: cfg.removeOnComplete ? { removeOnComplete: true } : {},
-  });
+  // BullMQ's PostgreSQL backend creates its schema only when asked (`migrate: true`).
+  const connection: any =
+    store === 'postgres' ? { connectionString: needPg(cfg), migrate: true } : (cluster ?? redisOptions(cfg.redisUrl));
+  // The backend factory goes last in every constructor; undefined keeps BullMQ's Redis default.
+  const backend: any = store === 'postgres' ? createPostgresBackend : undefined;
+  const queue = new Queue<BenchData>(
+    cfg.queue,
+    { connection, defaultJobOptions: cfg.removeOnComplete ? { removeOnComplete: true } : {} },
+    backend,
+  );
   let worker: Worker<BenchData> | undefined;
   let flows: FlowProducer | undefined;
 
@@ -39,6 +47,7 @@ export function bullmqAdapter(cfg: AdapterConfig): Adapter {
           onStart?.(job.data);
         },
         { connection, concurrency: hooks.concurrency, autorun: false },
+        backend,
       );
       w.on('completed', (job) => hooks.onCompleted(job.name, job.data));
       w.on('error', (err) => console.error('bullmq worker error', err));
@@ -51,7 +60,7 @@ export function bullmqAdapter(cfg: AdapterConfig): Adapter {
       worker = undefined;
     },
     async addFlows(first, count, children) {
-      flows ??= new FlowProducer({ connection });
+      flows ??= new FlowProducer({ connection }, backend);
       const trees = [];
       for (let p = first; p < first + count; p++) {
         trees.push({
@@ -68,7 +77,7 @@ export function bullmqAdapter(cfg: AdapterConfig): Adapter {
       await flows.addBulk(trees);
     },
     async openManual() {
-      const w = new Worker<BenchData>(cfg.queue, null, { connection, autorun: false });
+      const w = new Worker<BenchData>(cfg.queue, null, { connection, autorun: false }, backend);
       await w.waitUntilReady();
       const token = 'bench-token';
       return {

@@ -1,9 +1,9 @@
 import { Cluster } from 'ioredis';
 import type { QueueBaseOptions, Worker } from '../../src/index.js';
 import type { Adapter, AdapterConfig, BenchData, NewBenchJob, WorkerHooks } from '../types.js';
-import { jobOpts } from './options.js';
+import { jobOpts, needPg } from './options.js';
 
-export type DocketStore = 'redis' | 'sqlite' | 'sqlite-full';
+export type DocketStore = 'redis' | 'sqlite' | 'sqlite-full' | 'postgres';
 
 /** Docket's public module: `src/index.ts` (through tsx) or the built `dist/esm/index.js`. */
 export type DocketLib = typeof import('../../src/index.js');
@@ -28,10 +28,12 @@ export function docketAdapter(lib: DocketLib, store: DocketStore, cfg: AdapterCo
   const base: QueueBaseOptions =
     store === 'redis'
       ? { connection: cluster ?? cfg.redisUrl }
-      : {
-          connection: `sqlite:${cfg.sqlitePath}`,
-          sqlite: { synchronous: store === 'sqlite-full' ? 'FULL' : 'NORMAL' },
-        };
+      : store === 'postgres'
+        ? { connection: needPg(cfg) }
+        : {
+            connection: `sqlite:${cfg.sqlitePath}`,
+            sqlite: { synchronous: store === 'sqlite-full' ? 'FULL' : 'NORMAL' },
+          };
   const queue = new Queue<BenchData>(cfg.queue, {
     ...base,
     defaultJobOptions: cfg.removeOnComplete ? { removeOnComplete: true } : {},

@@ -21,8 +21,12 @@ export async function createAdapter(
       return docket('sqlite');
     case 'docket-sqlite-full':
       return docket('sqlite-full');
+    case 'docket-postgres':
+      return docket('postgres');
     case 'bullmq':
       return (await import('./bullmq.js')).bullmqAdapter(cfg);
+    case 'bullmq-postgres':
+      return (await import('./bullmq.js')).bullmqAdapter(cfg, 'postgres');
     case 'bee-queue':
       return (await import('./beequeue.js')).beeQueueAdapter(cfg);
     case 'plainjob':
