@@ -4,7 +4,7 @@ import { timeProcessing } from './process.js';
 import { CPU, fill, makeJobs, RATE, type Scenario } from './scenario.js';
 
 // Groups (issue 22, BullMQ Pro's API): Docket only, as BullMQ has groups only in its paid Pro.
-const DOCKET = ['docket-redis', 'docket-sqlite'] as const;
+const DOCKET = ['docket-redis', 'docket-sqlite', 'docket-postgres'] as const;
 
 /**
  * Processing at c=50 with jobs spread over 10 000 groups (2 jobs each, so every fetch goes round
