@@ -32,8 +32,6 @@ export async function takeGrouped(
   from: number,
 ): Promise<JobRecord[]> {
   const jobs: JobRecord[] = [];
-  // Nothing to go round (the common case for a queue without groups): no lock, one index probe.
-  if (!(await db.rawStmt('SELECT 1 FROM groups WHERE queue = ? AND ready = 1 LIMIT 1', true).get(queue))) return jobs;
   await t.lockQueue(queue);
   const lockUntil = (await t.lockClock()) + req.lockDuration;
   let cursor = Number.MIN_SAFE_INTEGER;

@@ -316,15 +316,19 @@ export class Transitions {
     let meta = (await this.db
       .stmt(
         `SELECT *, (SELECT sort FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 ORDER BY sort LIMIT 1)
-           AS next_delayed FROM queues WHERE queue = ?`,
+           AS next_delayed, EXISTS (SELECT 1 FROM groups WHERE queue = ? AND ready = 1) AS has_groups
+         FROM queues WHERE queue = ?`,
       )
-      .get(queue, queue)) as (QueueRow & { next_delayed: number | null }) | undefined;
+      .get(queue, queue, queue)) as (QueueRow & { next_delayed: number | null; has_groups: boolean }) | undefined;
+    // Read with the queue's row: a queue without ready groups pays no round trip for them (takeAll).
+    this.readyGroups = meta ? meta.has_groups : undefined;
     let next = meta ? (meta.next_delayed ?? undefined) : await this.nextDelayed(queue);
     if (next !== undefined && next <= now) {
       await this.promoteDue(queue, now);
+      this.readyGroups = undefined; // a promoted grouped job may have made its group ready
       next = await this.nextDelayed(queue);
     }
-    meta ??= { ...(await this.meta(queue)), next_delayed: null };
+    meta ??= { ...(await this.meta(queue)), next_delayed: null, has_groups: true };
     const result: FetchResult = { jobs: [], rateLimitTtl: 0, paused: meta.paused === 1 };
     if (next !== undefined) result.nextDelayedAt = next;
     if (result.paused || req.tokens.length === 0) return result;
@@ -365,10 +369,13 @@ export class Transitions {
   /** Set by the grouped fetch: when the earliest group it passed over for its rate limit may run again. */
   groupWakeAt: number | undefined;
 
+  /** Whether the fetch's first read saw a ready group (undefined: not read, look). */
+  private readyGroups: boolean | undefined;
+
   /** The queue's own waiting jobs first; grouped ones (BullMQ Pro: after them) only when those run short. */
   private async takeAll(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
     const jobs = await this.take(queue, req, n);
-    if (jobs.length >= n) return jobs;
+    if (jobs.length >= n || this.readyGroups === false) return jobs;
     const more = await takeGrouped(this.db, this, queue, req, n - jobs.length, jobs.length);
     return more.length > 0 ? jobs.concat(more) : jobs;
   }
