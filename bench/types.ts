@@ -32,6 +32,8 @@ export interface NewBenchJob {
   data: BenchData;
   /** ms from now; absent or 0 = runnable at once. */
   delay?: number;
+  /** A BullMQ Pro group id (Docket only: the groups scenarios). */
+  group?: string;
 }
 
 export interface WorkerHooks {

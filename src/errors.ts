@@ -89,6 +89,23 @@ export class JobMoveError extends Error {
   }
 }
 
+/**
+ * BullMQ Pro's error for an add to a group that already holds `maxSize` waiting jobs: nothing of the
+ * add is stored, so the caller may catch it and drop the job.
+ */
+export class GroupMaxSizeExceededError extends Error {
+  constructor(
+    readonly groupId: string,
+    readonly maxSize: number,
+    queue?: string,
+  ) {
+    super(
+      `Group ${groupId}${queue ? ` of queue ${queue}` : ''} already has ${maxSize} waiting jobs (its maxSize): the job was not added; retry later or raise maxSize.`,
+    );
+    this.name = 'GroupMaxSizeExceededError';
+  }
+}
+
 /** Which special error `err` is, recognised by class or by BullMQ's name/message. */
 export function specialErrorKind(err: unknown): 'delayed' | 'waiting-children' | 'waiting' | 'rate-limit' | undefined {
   if (!err || typeof err !== 'object') return undefined;

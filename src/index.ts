@@ -3,6 +3,7 @@ export {
   ConnectionClosedError,
   ConnectionError,
   DelayedError,
+  GroupMaxSizeExceededError,
   JobMoveError,
   RateLimitError,
   UnrecoverableError,
@@ -13,7 +14,7 @@ export {
 } from './errors.js';
 export { type FlowJob, type FlowOpts, FlowProducer, type JobNode, type NodeOpts } from './flow-producer.js';
 export type { StepChild } from './job/steps.js';
-export { Job, type JobJson, type JobProgress } from './job.js';
+export { Job, Job as JobPro, type JobJson, type JobProgress } from './job.js';
 export {
   type AdvancedRepeatOptions,
   defaultRepeatStrategy,
@@ -35,10 +36,11 @@ export type {
 } from './listeners.js';
 export type { BackoffStrategy } from './options/backoff.js';
 export type { BackoffOptions, BulkJobOptions, JobsOptions, KeepJobs, ParentOptions } from './options/job-options.js';
-export { Queue, type QueueOptions } from './queue.js';
+export { Queue, Queue as QueuePro, type QueueOptions } from './queue.js';
 export type { QueueBaseOptions } from './queue-base.js';
 export { QueueEvents, type QueueEventsOptions } from './queue-events.js';
 export { type Metrics, MetricsTime } from './queue-getters.js';
+export type { GroupStatus, GroupSummary } from './queue-groups.js';
 export { JobCancelledError, TimeoutError } from './stop-errors.js';
 export { type ConnectionOptions, createIORedisClient, type RedisClient } from './store/connect.js';
 export { migratePostgres } from './store/postgres/migrate.js';
@@ -63,4 +65,4 @@ export {
   type Time,
   type Tracer,
 } from './telemetry/interface.js';
-export { type Processor, Worker, type WorkerOptions } from './worker.js';
+export { type Processor, Worker, Worker as WorkerPro, type WorkerOptions } from './worker.js';

@@ -13,7 +13,7 @@ import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
 import { toJson, validateJobOptions } from './options/validate.js';
 import { type QueueBaseOptions, withBackendFactory } from './queue-base.js';
-import { QueueLimits } from './queue-limits.js';
+import { QueueGroups } from './queue-groups.js';
 import { cancelledReason } from './stop-errors.js';
 import { TelemetryAttributes as A } from './telemetry/attributes.js';
 import { SpanKind } from './telemetry/interface.js';
@@ -56,7 +56,7 @@ export interface Queue<DataType = any, ResultType = any, NameType extends string
 
 /** Adds and inspects jobs. BullMQ's `Queue`, on either store. */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: adds typed event methods only (src/listeners.ts)
-export class Queue<DataType = any, ResultType = any, NameType extends string = string> extends QueueLimits<
+export class Queue<DataType = any, ResultType = any, NameType extends string = string> extends QueueGroups<
   DataType,
   ResultType,
   NameType

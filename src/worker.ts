@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimitError } from './errors.js';
+import { RateLimitError, ValidationError } from './errors.js';
 import { Job, type JobSettings } from './job.js';
 import { JobScheduler } from './job-scheduler.js';
 import type { AnyListener, ListenerArgs, WorkerListener } from './listeners.js';
@@ -207,6 +207,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       now: Date.now(),
       processedBy: this.opts.name,
       limiter: this.opts.limiter,
+      group: this.opts.group,
     };
   }
 
@@ -329,6 +330,17 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       await this.waitUntilReady();
       await this.store.rateLimit(this.qualifiedName, expireTimeMs, Date.now());
     });
+  }
+
+  /**
+   * BullMQ Pro's manual group limit: no job of `job`'s group starts for `expireTimeMs` (other groups
+   * go on). Throw `Worker.RateLimitError()` after it to give the job back to its group.
+   */
+  async rateLimitGroup(job: Job, expireTimeMs: number): Promise<void> {
+    const group = (job.opts as { group?: { id: string | number } }).group;
+    if (!group) throw new ValidationError(`Job ${job.id} of queue ${this.name} has no group to rate limit`);
+    await this.waitUntilReady();
+    await this.store.updateGroup(this.qualifiedName, String(group.id), { limitedUntil: Date.now() + expireTimeMs });
   }
 
   /** Stops taking new jobs; waits for running ones unless `doNotWaitActive`. */

@@ -13,6 +13,7 @@ const examples: [string, RegExp][] = [
     'timeouts',
     /render: rendered on attempt 2\n.*\n.*stubborn is failed: Job cancelled: no longer needed, attemptsMade=1/,
   ],
+  ['groups', /refused: big-tenant is full[\s\S]*tenant-b while paused: paused[\s\S]*tenant-a ran at position 2 of 8/],
 ];
 
 describe('examples', () => {

@@ -7,8 +7,8 @@ import { type Job, Queue, Worker } from '../src/index.js';
 
 /**
  * A file written by an older Docket is upgraded in place when opened (src/store/sqlite/schema.ts):
- * version 2 files gain the `steps` column of durable steps (v3) and the `cancels` table (v4), and keep
- * their jobs.
+ * version 2 files gain the `steps` column of durable steps (v3), the `cancels` table (v4), then groups'
+ * column, index and table (v5), and keep their jobs.
  */
 const dir = mkdtempSync(join(tmpdir(), 'docket-upgrade-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,6 +22,7 @@ describe('SQLite schema upgrades', () => {
     await before.close();
     // Make it a version 2 file, as Docket wrote it before durable steps.
     const db = new Database(file);
+    db.exec('DROP INDEX jobs_by_group; DROP TABLE groups; ALTER TABLE jobs DROP COLUMN grp');
     db.exec('ALTER TABLE jobs DROP COLUMN steps');
     db.exec('DROP TABLE cancels');
     db.pragma('user_version = 2');
@@ -41,7 +42,12 @@ describe('SQLite schema upgrades', () => {
       await queue.close();
     }
     const after = new Database(file, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(4);
+    expect(after.pragma('user_version', { simple: true })).toBe(5);
+    expect(
+      after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('groups', 'jobs_by_group')").get(),
+    ).toEqual({
+      n: 2,
+    });
     after.close();
   });
 });

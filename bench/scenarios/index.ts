@@ -2,6 +2,7 @@ import { addBulk, addConcurrent, addOne } from './add.js';
 import { cluster } from './cluster.js';
 import { delayed } from './delayed.js';
 import { flow } from './flow.js';
+import { groupScenarios } from './groups.js';
 import { latency } from './latency.js';
 import { manual } from './manual.js';
 import { processScenarios, scaleScenarios } from './process.js';
@@ -17,6 +18,7 @@ export const SCENARIOS: Scenario[] = [
   flow,
   delayed,
   manual,
+  ...groupScenarios,
   ...scaleScenarios,
   cluster,
 ];

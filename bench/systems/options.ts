@@ -4,9 +4,11 @@ import type { AdapterConfig, NewBenchJob } from '../types.js';
  * BullMQ-style job options of a benchmark job: a delayed job with a `data.due` gets
  * `timestamp = due - delay`, so that the queue's own due time (timestamp + delay) is exactly `due`.
  */
-export function jobOpts(j: NewBenchJob): { delay: number; timestamp?: number } | undefined {
-  if (!j.delay) return undefined;
-  return j.data.due === undefined ? { delay: j.delay } : { delay: j.delay, timestamp: j.data.due - j.delay };
+export function jobOpts(j: NewBenchJob): { delay?: number; timestamp?: number; group?: { id: string } } | undefined {
+  const group = j.group === undefined ? undefined : { group: { id: j.group } };
+  if (!j.delay) return group;
+  const delayed = j.data.due === undefined ? { delay: j.delay } : { delay: j.delay, timestamp: j.data.due - j.delay };
+  return { ...delayed, ...group };
 }
 
 /** The measurement's PostgreSQL database (the orchestrator makes one per measurement). */

@@ -18,6 +18,7 @@ function fetchRequest(settings: JobSettings, token: string): FetchRequest {
     now: Date.now(),
     processedBy: settings.processedBy,
     limiter: settings.limiter,
+    group: settings.group,
   };
 }
 

@@ -23,10 +23,12 @@ export function toNewJob(name: string, data: unknown, opts: JobsOptions): NewJob
     opts: toJson(rest, 'opts'),
     timestamp: opts.timestamp ?? Date.now(),
     delay: opts.delay ?? 0,
-    priority: opts.priority ?? 0,
+    // A grouped job's priority is its priority within the group (stores keep it in the same field).
+    priority: opts.group ? (opts.group.priority ?? 0) : (opts.priority ?? 0),
     lifo: opts.lifo ?? false,
     parent: opts.parent ? { id: opts.parent.id, queue: opts.parent.queue, policy: parentPolicy(opts) } : undefined,
     dedup: opts.deduplication as DedupOptions | undefined,
+    group: opts.group ? { id: String(opts.group.id), maxSize: opts.group.maxSize } : undefined,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { BackoffStrategy } from '../options/backoff.js';
 import type { JobsOptions, KeepJobs } from '../options/job-options.js';
 import type { QueueBase } from '../queue-base.js';
-import type { JobRecord } from '../store/store.js';
+import type { GroupLimits, JobRecord } from '../store/store.js';
 
 /** What a Job consults when it moves itself; a Worker supplies its own options. */
 export interface JobSettings {
@@ -12,6 +12,8 @@ export interface JobSettings {
   removeOnFail?: KeepJobs;
   processedBy?: string;
   limiter?: { max: number; duration: number };
+  /** Per-group limits (BullMQ Pro's worker option `group`). */
+  group?: GroupLimits;
   /** Per-minute metrics data points to keep, when the worker records metrics. */
   metrics?: number;
 }

@@ -44,6 +44,12 @@ export interface JobsOptions {
   deduplication?: { id: string; ttl?: number; extend?: boolean; replace?: boolean; keepLastIfActive?: boolean };
   /** OpenTelemetry: the producer's trace context travels in `metadata`. */
   telemetry?: { metadata?: string; omitContext?: boolean };
+  /**
+   * BullMQ Pro's groups: the job runs in group `id`, FIFO within the group (or by `priority` within
+   * it: 0 first), groups taken round-robin. `maxSize`: the add fails with GroupMaxSizeExceededError
+   * when the group already has that many waiting jobs. See docs/patterns/groups.md.
+   */
+  group?: { id: string; priority?: number; maxSize?: number };
   /** Set on jobs produced by a job scheduler. */
   repeatJobKey?: string;
   [key: string]: unknown;

@@ -73,6 +73,7 @@ export function validateJobOptions(opts: JobsOptions): void {
   validateTimeout(opts.timeout, 'opts.timeout');
   validatePriority(opts.priority);
   validateJobId(opts.jobId);
+  validateGroup(opts);
   const backoff = opts.backoff;
   if (backoff !== undefined) {
     if (typeof backoff === 'number') nonNegativeNumber(backoff, 'opts.backoff');
@@ -151,4 +152,27 @@ export function toJson(value: unknown, field: string): string {
   }
   if (text === undefined) throw new ValidationError(`${field} cannot be stored as JSON`);
   return text;
+}
+
+/**
+ * BullMQ Pro's `opts.group`: a non-empty string (or number) id, `priority` within the group (0 to
+ * 2 097 151), `maxSize` (a positive integer). A job's own `priority` and `lifo` do not combine with a
+ * group (Pro ignores them there; Docket says so instead): use `group.priority`.
+ */
+function validateGroup(opts: JobsOptions): void {
+  const group = opts.group;
+  if (group === undefined) return;
+  if (typeof group !== 'object' || group === null)
+    throw new ValidationError('opts.group must be { id, priority?, maxSize? }');
+  const id = group.id as unknown;
+  if (!((typeof id === 'string' && id.length > 0) || (typeof id === 'number' && Number.isSafeInteger(id)))) {
+    throw new ValidationError(`opts.group.id must be a non-empty string (got ${String(id)})`);
+  }
+  if (group.priority !== undefined) validatePriority(group.priority);
+  if (group.maxSize !== undefined && !(Number.isInteger(group.maxSize) && group.maxSize > 0)) {
+    throw new ValidationError(`opts.group.maxSize must be a positive integer (got ${String(group.maxSize)})`);
+  }
+  if (opts.priority)
+    throw new ValidationError('opts.priority cannot be combined with opts.group: use opts.group.priority');
+  if (opts.lifo) throw new ValidationError('opts.lifo cannot be combined with opts.group');
 }

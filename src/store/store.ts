@@ -10,6 +10,8 @@ import type {
   FetchRequest,
   FetchResult,
   FlowJob,
+  GroupChange,
+  GroupInfo,
   JobRecord,
   JobState,
   MetricsRead,
@@ -63,6 +65,9 @@ export type {
   FetchRequest,
   FetchResult,
   FlowJob,
+  GroupChange,
+  GroupInfo,
+  GroupLimits,
   JobRecord,
   JobState,
   ListType,
@@ -403,6 +408,28 @@ export interface Store {
    * Returns how many were removed. SQLite rows always have a state: always 0 there.
    */
   removeOrphanedJobs(queue: string, count: number, limit: number): Promise<number>;
+
+  // ── groups (BullMQ Pro's groups, issue 22) ────────────────────────────────────────
+  // A grouped job (NewJob.group) waits in its group: fetchNext takes grouped jobs only when none of
+  // the queue's own is waiting, one group at a time round-robin (a group served goes last; a new
+  // group joins last), FIFO within a group by its priority. A paused group, one at its concurrency
+  // (its own, else the fetch's `group.concurrency`: its active jobs, counted across all workers) or in
+  // a used-up rate window (its own limit, else the fetch's `group.limit`; or a manual limit) is passed
+  // over without holding back the others. Every way a job leaves active frees its group's slot in the
+  // same step (complete, fail, moves, stalled recovery, removal). Waiting grouped jobs are not in
+  // getCounts/getRange's waiting or prioritized lists: they are read per group.
+  /**
+   * Changes group `id`'s record, creating it when missing. Returns false when `paused` changes
+   * nothing (pausing a paused group; resuming a group that is not paused or has no record), else
+   * true. Resuming wakes waiting workers.
+   */
+  updateGroup(queue: string, id: string, change: GroupChange): Promise<boolean>;
+  /** Group `id` with its counts, or undefined when it has no record (never had a job nor settings). */
+  getGroup(queue: string, id: string): Promise<GroupInfo | undefined>;
+  /** The groups with a record, in the order they were first seen, sliced [start, end] (end -1 = all). */
+  getGroups(queue: string, start: number, end: number): Promise<GroupInfo[]>;
+  /** Ids of group `id`'s waiting jobs in the order they will run, sliced [start, end] (end -1 = all). */
+  getGroupJobIds(queue: string, id: string, start: number, end: number): Promise<string[]>;
 
   /** Names (without the prefix) of the Docket queues stored under `prefix`, sorted. */
   listQueues(prefix: string): Promise<string[]>;

@@ -86,6 +86,52 @@ export interface NewJob {
    * The child's key `<queue>:<id>` joins the parent's pending dependencies.
    */
   parent?: ParentRef;
+  /**
+   * BullMQ Pro's group (issue 22): the job waits in its group, not in the queue's waiting list, and
+   * `priority` is then its priority within the group (0 first, FIFO within one priority). Runnable
+   * grouped jobs are taken only when no ungrouped job is waiting, one group at a time round-robin.
+   * The same `{ id, priority?, maxSize? }` is in `opts` as `group` (the Redis store reads it there).
+   * With `maxSize`, the add fails (nothing stored) when the group already has that many waiting jobs.
+   */
+  group?: { id: string; maxSize?: number };
+}
+
+/** Per-group limits a worker asks a fetch to keep (BullMQ Pro's worker option `group`). */
+export interface GroupLimits {
+  /** At most this many active jobs per group, across all workers (a group's own setting wins). */
+  concurrency?: number;
+  /** At most `max` job starts per `duration` ms per group (a group's own setting wins). */
+  limit?: { max: number; duration: number };
+}
+
+/** A group as the getters read it (BullMQ Pro's groups, issue 22). */
+export interface GroupInfo {
+  id: string;
+  /** Its waiting jobs (prioritized within the group included). */
+  waiting: number;
+  /** Its active jobs. */
+  active: number;
+  paused: boolean;
+  /** Its own concurrency (setGroupConcurrency), when set. */
+  concurrency?: number;
+  /** Its own rate limit (setGroupRateLimit), when set. */
+  limit?: { max: number; duration: number };
+  /** Until when a manual limit (rateLimitGroup) holds it (ms, 0 = none). */
+  limitedUntil: number;
+  /** Its current rate window: when it ends (ms) and how many jobs started in it. */
+  windowEnd: number;
+  windowCount: number;
+}
+
+/**
+ * A change to a group's record (created when missing). `concurrency` / `limit`: null removes the
+ * group's own value (the workers' applies again). `limitedUntil`: a manual rate limit until then.
+ */
+export interface GroupChange {
+  paused?: boolean;
+  concurrency?: number | null;
+  limit?: { max: number; duration: number } | null;
+  limitedUntil?: number;
 }
 
 /**
@@ -212,6 +258,8 @@ export interface FetchRequest {
   processedBy?: string;
   /** Worker rate limiter: at most `max` job starts per `duration` ms across the queue. */
   limiter?: { max: number; duration: number };
+  /** Limits per group for grouped jobs (see {@link GroupLimits}). */
+  group?: GroupLimits;
 }
 
 export interface FetchResult {

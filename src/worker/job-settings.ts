@@ -12,6 +12,7 @@ export function jobSettingsOf(opts: WorkerOptions & { lockDuration: number }): J
     removeOnFail: opts.removeOnFail,
     processedBy: opts.name,
     limiter: opts.limiter,
+    group: opts.group,
     metrics: opts.metrics?.maxDataPoints ?? (opts.metrics ? MetricsTime.ONE_WEEK * 2 : undefined),
   };
 }

@@ -4,6 +4,7 @@ import type { BackoffStrategy } from '../options/backoff.js';
 import type { KeepJobs } from '../options/job-options.js';
 import { validateTimeout } from '../options/validate.js';
 import { type QueueBaseOptions, withBackendFactory } from '../queue-base.js';
+import type { GroupLimits } from '../store/store.js';
 
 // Declared here rather than in worker.ts (which re-exports them) so that nothing under worker/ imports worker.ts.
 
@@ -19,6 +20,12 @@ export interface WorkerOptions extends QueueBaseOptions {
   autorun?: boolean;
   concurrency?: number;
   limiter?: { max: number; duration: number };
+  /**
+   * BullMQ Pro's group limits, kept across all workers of the queue: at most `concurrency` active
+   * jobs per group, at most `limit.max` starts per `limit.duration` ms per group. A group at its
+   * limit is passed over; other groups' jobs keep running. Per-group settings on the queue win.
+   */
+  group?: GroupLimits;
   /**
    * The longest a rate-limited worker idles before it fetches again (ms, default 30 000, as BullMQ):
    * each fetch also promotes delayed jobs that came due.

@@ -131,6 +131,36 @@ describe('PostgreSQL schema and migrations', () => {
     expect(version).toEqual([{ version: SCHEMA_VERSION }]);
   });
 
+  it('upgrades a version 1 schema (before groups) in place, keeping its jobs', async () => {
+    const schema = schemaName('v1');
+    const before = track(new PostgresStore(url(), { schema }));
+    await before.addJobs('bull:old', [
+      { name: 'kept', data: '{}', opts: '{}', timestamp: Date.now(), delay: 0, priority: 0, lifo: false },
+    ]);
+    await sql(
+      `DROP TABLE "${schema}".groups; DROP INDEX "${schema}".jobs_by_group; ALTER TABLE "${schema}".jobs DROP COLUMN grp;
+       UPDATE "${schema}".docket_schema SET version = 1`,
+    );
+    const after = track(new PostgresStore(`${url()}?application_name=upgraded`, { schema }));
+    await after.ready();
+    const version = await sql<{ version: number }>(`SELECT version FROM "${schema}".docket_schema`);
+    expect(version).toEqual([{ version: SCHEMA_VERSION }]);
+    expect(await after.getCounts('bull:old', ['waiting'])).toEqual({ waiting: 1 });
+    await after.addJobs('bull:old', [
+      {
+        name: 'grouped',
+        data: '{}',
+        opts: '{}',
+        timestamp: Date.now(),
+        delay: 0,
+        priority: 0,
+        lifo: false,
+        group: { id: 'g' },
+      },
+    ]);
+    expect((await after.getGroup('bull:old', 'g'))?.waiting).toBe(1);
+  });
+
   it('refuses a schema written by a newer Docket, with a message that says what to do', async () => {
     const schema = schemaName('newer');
     await track(new PostgresStore(url(), { schema })).ready();

@@ -2,9 +2,9 @@ import type { AddResult, NewJob } from '../store.js';
 import { type Conn, queueLockKey } from './conn.js';
 import type { SharedPool } from './database.js';
 
-/** A job the one-statement add takes: an automatic id, no parent, no deduplication. */
+/** A job the one-statement add takes: an automatic id, no parent, no deduplication, no group. */
 export function isPlainJob(job: NewJob): boolean {
-  return job.id === undefined && job.parent === undefined && job.dedup === undefined;
+  return job.id === undefined && job.parent === undefined && job.dedup === undefined && job.group === undefined;
 }
 
 /**

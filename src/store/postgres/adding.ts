@@ -1,3 +1,4 @@
+import { GroupMaxSizeExceededError } from '../../errors.js';
 import type { AddResult, FlowJob, NewJob, ParentRef } from '../store.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
@@ -25,6 +26,11 @@ export class Adding {
         ids.push(id);
         duplicated.push(true);
         continue;
+      }
+      if (job.group?.maxSize !== undefined) {
+        // The whole add rolls back: nothing of it is stored (as SQLite's and Redis's).
+        const n = await this.t.groupWaitingCount(queue, job.group.id, job.group.maxSize);
+        if (n >= job.group.maxSize) throw new GroupMaxSizeExceededError(job.group.id, job.group.maxSize, queue);
       }
       const { existing, expiresAt } = await this.p.dedup.beforeAdd(queue, job, id, now);
       ids.push(existing ?? (await this.w.insertJob(queue, { ...job, id }, now, expiresAt)));

@@ -81,7 +81,7 @@ export class Housekeeping {
     if (!row) return -1;
     await this.db.stmt('UPDATE jobs SET priority = ? WHERE rowid = ?').run(priority, row.rowid);
     if (row.state === 'waiting') {
-      const place = await this.t.waitingPlace(queue, priority, false, lifo);
+      const place = await this.t.waitingPlace(queue, priority, false, lifo, row.grp);
       await this.db.stmt('UPDATE jobs SET lane = ?, sort = ? WHERE rowid = ?').run(place.lane, place.sort, row.rowid);
     }
     return 0;
@@ -149,6 +149,7 @@ export class Housekeeping {
       await this.db.stmt('DELETE FROM events WHERE queue = ?').run(queue);
       await this.db.stmt('DELETE FROM logs WHERE queue = ?').run(queue);
       await this.db.stmt('DELETE FROM queues WHERE queue = ?').run(queue);
+      await this.db.stmt('DELETE FROM groups WHERE queue = ?').run(queue);
     }
     return left;
   }
@@ -167,7 +168,7 @@ function cleanFilter(type: string): { state: string; lane: string } | undefined 
     case 'prioritized':
       return { state: 'waiting', lane: 'AND lane > 0' };
     case 'paused':
-      return { state: 'waiting', lane: '' };
+      return { state: 'waiting', lane: 'AND lane >= 0' }; // grouped jobs (lane < 0) are not the queue's list
     default:
       return undefined;
   }

@@ -8,6 +8,8 @@ import type {
   FetchRequest,
   FetchResult,
   FlowJob,
+  GroupChange,
+  GroupInfo,
   JobRecord,
   JobState,
   MetricsRead,
@@ -207,6 +209,19 @@ export class PostgresStore implements Store {
 
   async pause(queue: string, paused: boolean): Promise<void> {
     await this.write(queue, (s) => s.a.pause(queue, paused));
+  }
+
+  updateGroup(queue: string, id: string, change: GroupChange): Promise<boolean> {
+    return this.write(queue, (s) => s.g.update(queue, id, change));
+  }
+  getGroup(queue: string, id: string): Promise<GroupInfo | undefined> {
+    return this.read(queue, (s) => s.g.get(queue, id));
+  }
+  getGroups(queue: string, start: number, end: number): Promise<GroupInfo[]> {
+    return this.read(queue, (s) => s.g.list(queue, start, end));
+  }
+  getGroupJobIds(queue: string, id: string, start: number, end: number): Promise<string[]> {
+    return this.read(queue, (s) => s.g.jobIds(queue, id, start, end));
   }
 
   async isPaused(queue: string): Promise<boolean> {

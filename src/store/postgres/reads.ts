@@ -54,7 +54,7 @@ export class Reads {
     const byState = (await this.db
       .stmt(
         `SELECT state, lane > 0 AS prioritized, count(*) AS n, (SELECT paused FROM queues WHERE queue = ?) AS paused
-         FROM jobs WHERE queue = ? GROUP BY state, lane > 0`,
+         FROM jobs WHERE queue = ? AND lane >= 0 GROUP BY state, lane > 0`, // grouped jobs are read per group
       )
       .all(queue, queue)) as { state: string; prioritized: boolean; n: number; paused: number | null }[];
     const count = (state: string, prioritized?: boolean) =>
@@ -79,7 +79,7 @@ export class Reads {
     for (const type of types) {
       const f = type === 'paused' ? { state: 'waiting' } : listFilter(type);
       if (!f) continue;
-      const lane = f.prioritized === undefined ? '' : f.prioritized ? 'AND lane > 0' : 'AND lane = 0';
+      const lane = f.prioritized === undefined ? 'AND lane >= 0' : f.prioritized ? 'AND lane > 0' : 'AND lane = 0';
       const dir = asc ? 'ASC' : 'DESC';
       const limit = end < 0 ? null : Math.max(0, end - start + 1);
       const ids = (await this.db

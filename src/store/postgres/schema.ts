@@ -1,10 +1,40 @@
 import type pg from 'pg';
 
 /** Bumped when the tables change; stored in the schema's `docket_schema` table. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** `UPGRADES[v - 1]` takes a schema from version v to v + 1 (a new schema gets the DDL as it is now). */
-const UPGRADES: string[] = [];
+const UPGRADES: string[] = [
+  // 1 → 2: groups (issue 22), as SQLite's schema version 4.
+  `ALTER TABLE $schema.jobs ADD COLUMN grp TEXT;${groupsDdl('$schema')}`,
+];
+
+/**
+ * Groups (issue 22), as SQLite's (src/store/sqlite/schema.ts): `jobs.grp`, a negative lane while a
+ * grouped job waits, and one `groups` row per group (turn `rr`, `ready`, settings, rate window);
+ * `rowid` orders the groups as first seen.
+ */
+function groupsDdl(s: string): string {
+  return `
+CREATE INDEX jobs_by_group ON ${s}.jobs (queue, grp, state, lane, sort) WHERE grp IS NOT NULL;
+CREATE TABLE ${s}.groups (
+  rowid BIGSERIAL,
+  queue TEXT NOT NULL,
+  id TEXT NOT NULL,
+  rr BIGINT NOT NULL,
+  ready INTEGER NOT NULL DEFAULT 0,
+  paused INTEGER NOT NULL DEFAULT 0,
+  concurrency BIGINT,
+  limit_max BIGINT,
+  limit_duration BIGINT,
+  window_end DOUBLE PRECISION NOT NULL DEFAULT 0,
+  window_count BIGINT NOT NULL DEFAULT 0,
+  rate_limit_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+  PRIMARY KEY (queue, id)
+);
+CREATE INDEX groups_by_turn ON ${s}.groups (queue, ready, rr);
+`;
+}
 
 /**
  * The tables, as SQLite's (src/store/sqlite/schema.ts) with PostgreSQL types: `sort` and
@@ -55,9 +85,11 @@ CREATE TABLE ${s}.jobs (
   token TEXT,
   deferred_failure TEXT,
   steps TEXT,
+  grp TEXT,
   UNIQUE (queue, id)
 );
 CREATE INDEX jobs_by_state ON ${s}.jobs (queue, state, lane, sort);
+${groupsDdl(s)}
 CREATE TABLE ${s}.events (
   id BIGSERIAL PRIMARY KEY,
   queue TEXT NOT NULL,

@@ -3,6 +3,7 @@ import { Admin } from './admin.js';
 import type { Conn } from './conn.js';
 import type { SharedPool } from './database.js';
 import { FlowLinks } from './flows.js';
+import { GroupRecords } from './group-records.js';
 import { Housekeeping } from './housekeeping.js';
 import { Parity } from './parity.js';
 import { Reads } from './reads.js';
@@ -26,6 +27,7 @@ export class Session {
   readonly a: Admin;
   readonly s: Schedulers;
   readonly add: Adding;
+  readonly g: GroupRecords;
 
   constructor(
     readonly db: Conn,
@@ -40,6 +42,7 @@ export class Session {
     this.a = new Admin(db, this.t);
     this.s = new Schedulers(db, this.t);
     this.add = new Adding(this.t, this.f, this.p, this.w);
+    this.g = new GroupRecords(db, this.t);
   }
 }
 

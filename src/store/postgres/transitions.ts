@@ -3,6 +3,10 @@ import { type JobRow, type QueueRow, toRecord } from '../sqlite/rows.js';
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
 import { type Conn, queueLockKey } from './conn.js';
 import { CLOCK_SQL } from './database.js';
+import { takeGrouped } from './groups.js';
+
+/** A waiting grouped job's lane is its priority in the group minus this (as on SQLite). */
+export const GROUP_LANE = 4_194_304;
 
 /** An event's fields as stored: JSON of the defined ones, all as strings. */
 function fieldsJson(fields: Record<string, string | number | undefined>): string {
@@ -121,7 +125,7 @@ export class Transitions {
    */
   async flushPending(): Promise<void> {
     const queues = this.pendingQueues;
-    if (queues.length === 0 && this.counters.size === 0) return;
+    if (queues.length === 0 && this.counters.size === 0 && this.woken.size === 0) return;
     const counted = [...this.counters.keys()];
     const seqs = counted.map((q) => this.counters.get(q)?.seq);
     const nextIds = counted.map((q) => this.counters.get(q)?.nextId);
@@ -131,7 +135,9 @@ export class Transitions {
     this.pendingQueues = [];
     this.pendingNames = [];
     this.pendingFields = [];
-    const changed = queues.length > 0 ? [...new Set([...queues, ...this.touched])] : [];
+    const changed =
+      queues.length > 0 || this.woken.size > 0 ? [...new Set([...queues, ...this.touched, ...this.woken])] : [];
+    this.woken.clear();
     for (const queue of changed) await this.lockQueue(queue);
     await this.db
       .stmt(
@@ -151,6 +157,13 @@ export class Transitions {
       this.log.sinceTrim = 0;
       for (const queue of new Set(queues)) await this.trimEvents(queue, this.log.maxEvents);
     }
+  }
+
+  /** Queues to notify at commit though no event was written (a resumed group: updateGroup). */
+  private readonly woken = new Set<string>();
+
+  wake(queue: string): void {
+    this.woken.add(queue);
   }
 
   private pendingQueues: string[] = [];
@@ -204,11 +217,11 @@ export class Transitions {
       ? { state: 'waiting-children', lane: 0, sort: job.timestamp }
       : delayed
         ? { state: 'delayed', lane: 0, sort: job.timestamp + job.delay }
-        : await this.waitingPlace(queue, job.priority, job.lifo);
+        : await this.waitingPlace(queue, job.priority, job.lifo, false, job.group?.id);
     await this.db
       .stmt(
-        `INSERT INTO jobs (queue, id, state, lane, sort, name, data, opts, timestamp, delay, priority, lifo, parent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO jobs (queue, id, state, lane, sort, name, data, opts, timestamp, delay, priority, lifo, parent, grp)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         queue,
@@ -224,6 +237,7 @@ export class Transitions {
         job.priority,
         job.lifo ? 1 : 0,
         job.parent ? JSON.stringify(job.parent) : null,
+        job.group?.id ?? null,
       );
     this.emit(queue, 'added', { jobId: id, name: job.name });
     if (waitingChildren) this.emit(queue, 'waiting-children', { jobId: id });
@@ -231,20 +245,35 @@ export class Transitions {
     else this.emit(queue, 'waiting', { jobId: id });
   }
 
-  /** Where a job goes when it becomes runnable (see the SQLite store). */
+  /** Where a job goes when it becomes runnable; a grouped job to its group's lane (see the SQLite store). */
   async waitingPlace(
     queue: string,
     priority: number,
     lifo: boolean,
     head = false,
+    grp?: string | null,
   ): Promise<{ state: string; lane: number; sort: number }> {
     const seq = await this.nextSeq(queue);
+    if (grp != null) {
+      await this.db
+        .stmt(
+          'INSERT INTO groups (queue, id, rr, ready) VALUES (?, ?, ?, 1) ON CONFLICT (queue, id) DO UPDATE SET ready = 1',
+        )
+        .run(queue, grp, seq);
+      return { state: 'waiting', lane: priority - GROUP_LANE, sort: head ? -seq : seq };
+    }
     return { state: 'waiting', lane: priority, sort: head || (lifo && priority === 0) ? -seq : seq };
   }
 
   /** Moves a job to waiting (its lane), clearing the lock; emits `waiting` (see the SQLite store). */
   async toWaiting(queue: string, row: JobRow, prev?: string, front: boolean | 'head' = false): Promise<void> {
-    const place = await this.waitingPlace(queue, row.priority, front === true || row.lifo === 1, front === 'head');
+    const place = await this.waitingPlace(
+      queue,
+      row.priority,
+      front === true || row.lifo === 1,
+      front === 'head' || (front === true && row.grp !== null),
+      row.grp,
+    );
     // A promoted job (promote, promoteJobs, or due) has no delay left: 0, as on Redis and in BullMQ.
     await this.db
       .stmt(
@@ -300,15 +329,19 @@ export class Transitions {
     let meta = (await this.db
       .stmt(
         `SELECT *, (SELECT sort FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 ORDER BY sort LIMIT 1)
-           AS next_delayed FROM queues WHERE queue = ?`,
+           AS next_delayed, EXISTS (SELECT 1 FROM groups WHERE queue = ? AND ready = 1) AS has_groups
+         FROM queues WHERE queue = ?`,
       )
-      .get(queue, queue)) as (QueueRow & { next_delayed: number | null }) | undefined;
+      .get(queue, queue, queue)) as (QueueRow & { next_delayed: number | null; has_groups: boolean }) | undefined;
+    // Read with the queue's row: a queue without ready groups pays no round trip for them (takeAll).
+    this.readyGroups = meta ? meta.has_groups : undefined;
     let next = meta ? (meta.next_delayed ?? undefined) : await this.nextDelayed(queue);
     if (next !== undefined && next <= now) {
       await this.promoteDue(queue, now);
+      this.readyGroups = undefined; // a promoted grouped job may have made its group ready
       next = await this.nextDelayed(queue);
     }
-    meta ??= { ...(await this.meta(queue)), next_delayed: null };
+    meta ??= { ...(await this.meta(queue)), next_delayed: null, has_groups: true };
     const result: FetchResult = { jobs: [], rateLimitTtl: 0, paused: meta.paused === 1 };
     if (next !== undefined) result.nextDelayedAt = next;
     if (result.paused || req.tokens.length === 0) return result;
@@ -330,15 +363,53 @@ export class Transitions {
         result.rateLimitTtl = window.ttl;
         return result;
       }
-      const rows = await this.take(queue, req, Math.min(wanted, window.room));
+      const rows = await this.takeAll(queue, req, Math.min(wanted, window.room));
       await this.db
         .stmt('UPDATE queues SET limiter_window_end = ?, limiter_count = ? WHERE queue = ?')
         .run(window.windowEnd, window.count + rows.length, queue);
       result.jobs = rows;
       return result;
     }
-    result.jobs = await this.take(queue, req, wanted);
+    this.groupWakeAt = undefined;
+    result.jobs = await this.takeAll(queue, req, wanted);
+    // A group in a used-up rate window: the worker should look again when it ends.
+    if (result.jobs.length === 0 && this.groupWakeAt !== undefined) {
+      result.nextDelayedAt = Math.min(result.nextDelayedAt ?? this.groupWakeAt, this.groupWakeAt);
+    }
     return result;
+  }
+
+  /** Set by the grouped fetch: when the earliest group it passed over for its rate limit may run again. */
+  groupWakeAt: number | undefined;
+
+  /** Whether the fetch's first read saw a ready group (undefined: not read, look). */
+  private readyGroups: boolean | undefined;
+
+  /** The queue's own waiting jobs first; grouped ones (BullMQ Pro: after them) only when those run short. */
+  private async takeAll(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
+    const jobs = await this.take(queue, req, n);
+    if (jobs.length >= n || this.readyGroups === false) return jobs;
+    const more = await takeGrouped(this.db, this, queue, req, n - jobs.length, jobs.length);
+    return more.length > 0 ? jobs.concat(more) : jobs;
+  }
+
+  /** Moves job `rowid` (waiting) to active under `token`; its record. */
+  async activate(
+    queue: string,
+    rowid: number,
+    req: FetchRequest,
+    token: string,
+    lockUntil: number,
+  ): Promise<JobRecord> {
+    const row = (await this.db
+      .stmt(
+        `UPDATE jobs SET state = 'active', lane = 0, sort = ?, token = ?, processed_on = ?,
+           attempts_started = attempts_started + 1, processed_by = coalesce(?, processed_by)
+         WHERE rowid = ? RETURNING *`,
+      )
+      .get(lockUntil, token, req.now, req.processedBy ?? null, rowid)) as JobRow;
+    this.emit(queue, 'active', { jobId: row.id, prev: 'waiting' });
+    return toRecord(row);
   }
 
   /**
@@ -353,7 +424,7 @@ export class Transitions {
     const rows = (await this.db
       .stmt(
         `WITH picked AS (
-           SELECT rowid, lane, sort FROM jobs WHERE queue = ? AND state = 'waiting'
+           SELECT rowid, lane, sort FROM jobs WHERE queue = ? AND state = 'waiting' AND lane >= 0
            ORDER BY lane, sort LIMIT ? FOR UPDATE SKIP LOCKED
          ), ranked AS (
            SELECT p.rowid, t.token, t.n FROM (SELECT rowid, row_number() OVER (ORDER BY lane, sort, rowid) AS n FROM picked) p
@@ -398,6 +469,16 @@ export class Transitions {
     return !!(await this.db
       .rawStmt("SELECT 1 FROM jobs WHERE queue = ? AND state IN ('waiting', 'active') LIMIT 1")
       .get(queue));
+  }
+
+  /** Group `id`'s waiting jobs, counted up to `cap`. */
+  async groupWaitingCount(queue: string, id: string, cap: number): Promise<number> {
+    return (await this.db
+      .rawStmt(
+        "SELECT count(*)::int FROM (SELECT 1 FROM jobs WHERE queue = ? AND grp = ? AND state = 'waiting' LIMIT ?) AS g",
+        true,
+      )
+      .get(queue, id, cap)) as number;
   }
 
   async waitingCount(queue: string): Promise<number> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { moveError } from '../../errors.js';
+import { GroupMaxSizeExceededError, moveError } from '../../errors.js';
 import type { AddResult, FlowJob, NewJob } from '../store.js';
 import { checkSameSlot } from './cluster.js';
 import { dedupArg, jobArgs } from './codec.js';
@@ -22,6 +22,7 @@ export class Adding {
     }
     // The call id makes a resent call answer, not add again (see addJobs.lua).
     const flat = (await this.conn.run('addJobs', queue, [JSON.stringify(values), randomUUID()])) as (string | number)[];
+    if (flat[0] === -10) throw new GroupMaxSizeExceededError(String(flat[1]), Number(flat[2]), queue);
     throwIfParentMissing(flat);
     const result: AddResult = { ids: [], duplicated: [] };
     for (let i = 0; i < flat.length; i += 2) {

@@ -112,10 +112,18 @@ function fetchedRecord(id: string, v: FetchedValue[]): JobRecord {
 /** ARGV of a fetch request (layout in scripts/includes/fetch.lua); `[-1]` when there is none. */
 export function fetchArgs(req: FetchRequest | undefined): (string | number)[] {
   if (!req) return [-1];
-  const { tokens, lockDuration, processedBy, limiter } = req;
+  const { tokens, lockDuration, processedBy, limiter, group } = req;
   // A limiter's max below 1 lets one job through per window, as in BullMQ (0 here means no limiter).
   const limit = limiter ? [Math.max(1, limiter.max), limiter.duration] : [0, 0];
-  return [tokens.length, lockDuration, processedBy ?? '', ...limit, JSON.stringify(tokens)];
+  // Group limits ride with the tokens ({t, g: [concurrency, max, duration], 0 = none}), so a fetch
+  // without them keeps its arguments as they were.
+  const last = group
+    ? JSON.stringify({
+        t: tokens,
+        g: [group.concurrency ?? 0, group.limit ? Math.max(1, group.limit.max) : 0, group.limit?.duration ?? 0],
+      })
+    : JSON.stringify(tokens);
+  return [tokens.length, lockDuration, processedBy ?? '', ...limit, last];
 }
 
 /** Fetched jobs come as JSON text (scripts/includes/fetch.lua), or an empty list when none. */

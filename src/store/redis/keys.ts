@@ -28,6 +28,11 @@
  * | `<q>:metrics:<type>:data`  | HASH   | minute (floor(ms / 60000)) → jobs finished in it            |
  * | `<q>:workers`              | HASH   | worker id → WorkerInfo JSON                                 |
  * | `<q>:workers:alive`        | ZSET   | worker id, score = heartbeat + ttl                          |
+ * | `<q>:gr:ready`             | ZSET   | groups that may have waiting jobs, score = turn (lowest next) |
+ * | `<q>:gr:all`               | ZSET   | every group with a record, score = first turn (getGroups)   |
+ * | `<q>:gr:w:<group>`         | ZSET   | a group's waiting ids, score priority · 2^32 ± sequence     |
+ * | `<q>:gr:a:<group>`         | SET    | a group's active ids (its concurrency counts them)          |
+ * | `<q>:gr:cfg:<group>`       | HASH   | a group's paused, concurrency, max, duration, rate window   |
  * | `<q>:call:<callId>`        | STRING | a call's answer, for the same call resent (PX 1 min; scripts/includes/calls.lua) |
  *
  * Meta also holds the queue-wide limits: `concurrency`, and `max` / `duration` (global rate limit).

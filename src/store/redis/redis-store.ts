@@ -9,6 +9,8 @@ import type {
   FetchRequest,
   FetchResult,
   FlowJob,
+  GroupChange,
+  GroupInfo,
   JobRecord,
   JobState,
   MetricsRead,
@@ -30,6 +32,7 @@ import { CancelSubscriber } from './cancels.js';
 import { checkSameSlot, type RedisClient } from './cluster.js';
 import { jobArgs, toEvents } from './codec.js';
 import { RedisConnection, type RedisStoreOptions } from './connection.js';
+import { RedisGroups } from './groups.js';
 import { keyOf } from './keys.js';
 import { RedisMeta } from './meta.js';
 import { Reads } from './reads.js';
@@ -48,6 +51,7 @@ export class RedisStore implements Store {
   private readonly adding: Adding;
   private readonly reads: Reads;
   private readonly admin: Admin;
+  private readonly groups: RedisGroups;
   readonly meta: RedisMeta;
   private readonly cancels: CancelSubscriber;
 
@@ -60,6 +64,20 @@ export class RedisStore implements Store {
     this.admin = new Admin(client, queueReady);
     this.meta = new RedisMeta(client, queueReady);
     this.cancels = new CancelSubscriber(client);
+    this.groups = new RedisGroups(this.conn);
+  }
+
+  updateGroup(queue: string, id: string, change: GroupChange): Promise<boolean> {
+    return this.groups.update(queue, id, change);
+  }
+  getGroup(queue: string, id: string): Promise<GroupInfo | undefined> {
+    return this.groups.get(queue, id);
+  }
+  getGroups(queue: string, start: number, end: number): Promise<GroupInfo[]> {
+    return this.groups.list(queue, start, end);
+  }
+  getGroupJobIds(queue: string, id: string, start: number, end: number): Promise<string[]> {
+    return this.groups.jobIds(queue, id, start, end);
   }
 
   get redisClient(): RedisClient {

@@ -44,6 +44,8 @@ export const SCRIPT_NAMES = [
   'removeScheduler',
   'removeChildDependency',
   'removeUnprocessedChildren',
+  'updateGroup',
+  'getGroups',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

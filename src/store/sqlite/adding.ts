@@ -1,3 +1,4 @@
+import { GroupMaxSizeExceededError } from '../../errors.js';
 import type { AddResult, FlowJob, NewJob, ParentRef } from '../store.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
@@ -29,6 +30,7 @@ export class Adding {
         duplicated.push(true);
         continue;
       }
+      if (job.group?.maxSize !== undefined) this.checkGroupSize(queue, job.group.id, job.group.maxSize);
       const { existing, expiresAt } = this.p.dedup.beforeAdd(queue, job, id, now);
       ids.push(existing ?? this.w.insertJob(queue, { ...job, id }, now, expiresAt));
       duplicated.push(existing !== undefined);
@@ -63,6 +65,17 @@ export class Adding {
     // Parents whose children all exist already move on once the whole add is in.
     for (const parent of released) this.f.releaseIfReady(parent, now);
     return { ids, duplicated };
+  }
+
+  /** Throws (rolling the whole add back) when group `id` already has `maxSize` waiting jobs. */
+  private checkGroupSize(queue: string, id: string, maxSize: number): void {
+    const n = this.t.sdbCount(
+      "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE queue = ? AND grp = ? AND state = 'waiting' LIMIT ?)",
+      queue,
+      id,
+      maxSize,
+    );
+    if (n >= maxSize) throw new GroupMaxSizeExceededError(id, maxSize, queue);
   }
 
   /**

@@ -83,7 +83,7 @@ export class Housekeeping {
     if (!row) return -1;
     this.sdb.stmt('UPDATE jobs SET priority = ? WHERE rowid = ?').run(priority, row.rowid);
     if (row.state === 'waiting') {
-      const place = this.t.waitingPlace(queue, priority, false, lifo);
+      const place = this.t.waitingPlace(queue, priority, false, lifo, row.grp);
       this.sdb.stmt('UPDATE jobs SET lane = ?, sort = ? WHERE rowid = ?').run(place.lane, place.sort, row.rowid);
     }
     return 0;
@@ -151,6 +151,7 @@ export class Housekeeping {
       this.sdb.stmt('DELETE FROM events WHERE queue = ?').run(queue);
       this.sdb.stmt('DELETE FROM logs WHERE queue = ?').run(queue);
       this.sdb.stmt('DELETE FROM queues WHERE queue = ?').run(queue);
+      this.sdb.stmt('DELETE FROM groups WHERE queue = ?').run(queue);
     }
     return left;
   }
@@ -169,7 +170,7 @@ function cleanFilter(type: string): { state: string; lane: string } | undefined 
     case 'prioritized':
       return { state: 'waiting', lane: 'AND lane > 0' };
     case 'paused':
-      return { state: 'waiting', lane: '' };
+      return { state: 'waiting', lane: 'AND lane >= 0' }; // grouped jobs (lane < 0) are not the queue's list
     default:
       return undefined;
   }

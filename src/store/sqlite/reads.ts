@@ -51,7 +51,10 @@ export class Reads {
 
   counts(queue: string, types: string[]): Record<string, number> {
     const byState = this.sdb
-      .stmt('SELECT state, lane > 0 AS prioritized, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state, lane > 0')
+      .stmt(
+        // Waiting grouped jobs (lane < 0) are counted per group (getGroupsJobsCount), as in BullMQ Pro.
+        'SELECT state, lane > 0 AS prioritized, count(*) AS n FROM jobs WHERE queue = ? AND lane >= 0 GROUP BY state, lane > 0',
+      )
       .all(queue) as { state: string; prioritized: number; n: number }[];
     const count = (state: string, prioritized?: boolean) =>
       byState
@@ -75,7 +78,7 @@ export class Reads {
     for (const type of types) {
       const f = type === 'paused' ? { state: 'waiting' } : listFilter(type);
       if (!f) continue;
-      const lane = f.prioritized === undefined ? '' : f.prioritized ? 'AND lane > 0' : 'AND lane = 0';
+      const lane = f.prioritized === undefined ? 'AND lane >= 0' : f.prioritized ? 'AND lane > 0' : 'AND lane = 0';
       const dir = asc ? 'ASC' : 'DESC';
       const limit = end < 0 ? -1 : end - start + 1;
       const ids = this.sdb

@@ -29,6 +29,8 @@ export interface JobRow {
   token: string | null;
   deferred_failure: string | null;
   steps: string | null;
+  /** The job's group (issue 22), or null. */
+  grp: string | null;
 }
 
 export function toRecord(row: JobRow): JobRecord {

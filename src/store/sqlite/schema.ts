@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Bumped when the tables change; stored in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * Cancel notices: one row per active job failed by Store.cancelJob, read by watchers in other
@@ -16,6 +16,32 @@ const CANCELS_DDL = `CREATE TABLE IF NOT EXISTS cancels (
   at INTEGER NOT NULL
 );`;
 
+/**
+ * Groups (issue 22): a grouped job's `grp`; while waiting its lane is negative (priority within the
+ * group - GROUP_LANE, transitions.ts), so the queue's own fetch (lane >= 0) never sees it and counts
+ * leave it out. `groups`: one row per group that has had jobs or settings; `rr` is its turn (lowest
+ * goes next; a group served goes last), `ready` = it may have waiting jobs (set when a job of it
+ * becomes waiting, cleared by a fetch that found none). Active jobs per group are counted, not kept.
+ */
+const GROUPS_DDL = `
+CREATE INDEX IF NOT EXISTS jobs_by_group ON jobs (queue, grp, state, lane, sort) WHERE grp IS NOT NULL;
+CREATE TABLE IF NOT EXISTS groups (
+  queue TEXT NOT NULL,
+  id TEXT NOT NULL,
+  rr INTEGER NOT NULL,
+  ready INTEGER NOT NULL DEFAULT 0,
+  paused INTEGER NOT NULL DEFAULT 0,
+  concurrency INTEGER,
+  limit_max INTEGER,
+  limit_duration INTEGER,
+  window_end INTEGER NOT NULL DEFAULT 0,
+  window_count INTEGER NOT NULL DEFAULT 0,
+  rate_limit_until INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (queue, id)
+);
+CREATE INDEX IF NOT EXISTS groups_by_turn ON groups (queue, ready, rr);
+`;
+
 /** `UPGRADES[v - 1]` takes a file from version v to v + 1 (a new file gets the DDL as it is now). */
 const UPGRADES: string[] = [
   // 1 → 2: the failure a job carries to its next fetch (a stalled job over maxStalledCount).
@@ -24,6 +50,8 @@ const UPGRADES: string[] = [
   'ALTER TABLE jobs ADD COLUMN steps TEXT',
   // 3 → 4: cancel notices for other processes' workers (Store.cancelJob, sqlite/cancels.ts).
   CANCELS_DDL,
+  // 4 → 5: groups (issue 22).
+  `ALTER TABLE jobs ADD COLUMN grp TEXT;${GROUPS_DDL}`,
 ];
 
 const DDL = `
@@ -72,9 +100,11 @@ CREATE TABLE IF NOT EXISTS jobs (
   token TEXT,
   deferred_failure TEXT,
   steps TEXT,
+  grp TEXT,
   UNIQUE (queue, id)
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (queue, state, lane, sort);
+${GROUPS_DDL}
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   queue TEXT NOT NULL,

@@ -8,6 +8,8 @@ import type {
   FetchRequest,
   FetchResult,
   FlowJob,
+  GroupChange,
+  GroupInfo,
   JobRecord,
   JobState,
   MetricsRead,
@@ -27,6 +29,8 @@ import { Adding } from './adding.js';
 import { Admin } from './admin.js';
 import { SharedDatabase } from './database.js';
 import { FlowLinks } from './flows.js';
+import { GroupRecords } from './group-records.js';
+import { GroupFetch } from './groups.js';
 import { Housekeeping } from './housekeeping.js';
 import { SqliteMeta } from './meta.js';
 import { Parity } from './parity.js';
@@ -49,6 +53,7 @@ export class SqliteStore implements Store {
   private readonly a: Admin;
   private readonly s: Schedulers;
   private readonly add: Adding;
+  private readonly g: GroupRecords;
   readonly meta: SqliteMeta;
   private closed = false;
   private released?: Promise<void>;
@@ -56,6 +61,8 @@ export class SqliteStore implements Store {
   constructor(path: string, opts: SqliteOptions = {}) {
     this.sdb = SharedDatabase.acquire(path, opts);
     this.t = new Transitions(this.sdb);
+    new GroupFetch(this.sdb, this.t); // hooks the grouped fetch into Transitions
+    this.g = new GroupRecords(this.sdb, this.t);
     this.f = new FlowLinks(this.sdb, this.t);
     this.h = new Housekeeping(this.sdb, this.t, this.f);
     this.p = new Parity(this.sdb, this.t, this.f);
@@ -205,6 +212,19 @@ export class SqliteStore implements Store {
 
   async getRateLimitTtl(queue: string, now: number, maxJobs = 0): Promise<number> {
     return this.sdb.read(() => this.r.rateLimitTtl(queue, now, maxJobs));
+  }
+
+  updateGroup(queue: string, id: string, change: GroupChange): Promise<boolean> {
+    return this.write(queue, () => this.g.update(queue, id, change));
+  }
+  async getGroup(queue: string, id: string): Promise<GroupInfo | undefined> {
+    return this.sdb.read(() => this.g.get(queue, id));
+  }
+  async getGroups(queue: string, start: number, end: number): Promise<GroupInfo[]> {
+    return this.sdb.read(() => this.g.list(queue, start, end));
+  }
+  async getGroupJobIds(queue: string, id: string, start: number, end: number): Promise<string[]> {
+    return this.sdb.read(() => this.g.jobIds(queue, id, start, end));
   }
 
   async getJob(queue: string, id: string): Promise<JobRecord | undefined> {

@@ -34,8 +34,11 @@ function fieldsJson(fields: Record<string, string | number | undefined>): string
  * LIMIT parameter, so binding it again expires the statement and every call re-prepared it
  * (measured ~10 µs, more than the query itself); `+?` is only evaluated when the statement runs.
  */
-const SELECT_WAITING = `SELECT ${FETCHED_COLUMNS} FROM jobs WHERE queue = ? AND state = 'waiting'
+const SELECT_WAITING = `SELECT ${FETCHED_COLUMNS} FROM jobs WHERE queue = ? AND state = 'waiting' AND lane >= 0
   ORDER BY lane, sort LIMIT +?`;
+
+/** A waiting grouped job's lane is its priority in the group minus this (below every queue lane). */
+export const GROUP_LANE = 4_194_304;
 
 /**
  * The building blocks of SQLite transitions. Each function runs inside a transaction opened by
@@ -236,11 +239,11 @@ export class Transitions {
       ? { state: 'waiting-children', lane: 0, sort: job.timestamp }
       : delayed
         ? { state: 'delayed', lane: 0, sort: job.timestamp + job.delay }
-        : this.waitingPlace(queue, job.priority, job.lifo);
+        : this.waitingPlace(queue, job.priority, job.lifo, false, job.group?.id);
     this.sdb
       .stmt(
-        `INSERT INTO jobs (queue, id, state, lane, sort, name, data, opts, timestamp, delay, priority, lifo, parent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO jobs (queue, id, state, lane, sort, name, data, opts, timestamp, delay, priority, lifo, parent, grp)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         queue,
@@ -256,6 +259,7 @@ export class Transitions {
         job.priority,
         job.lifo ? 1 : 0,
         job.parent ? JSON.stringify(job.parent) : null,
+        job.group?.id ?? null,
       );
     this.emit(queue, 'added', { jobId: id, name: job.name });
     if (waitingChildren) this.emit(queue, 'waiting-children', { jobId: id });
@@ -266,15 +270,25 @@ export class Transitions {
   /**
    * Where a job goes when it becomes runnable: its priority lane, FIFO within it; `lifo` puts a
    * non-prioritised job first (BullMQ ignores lifo for prioritized jobs), `head` any job first of
-   * its lane (BullMQ's pushBackJobWithPriority).
+   * its lane (BullMQ's pushBackJobWithPriority). A job of group `grp` goes to its group's lane
+   * (`priority - GROUP_LANE`), and the group is marked ready (a new group takes the last turn).
    */
   waitingPlace(
     queue: string,
     priority: number,
     lifo: boolean,
     head = false,
+    grp?: string | null,
   ): { state: string; lane: number; sort: number } {
     const seq = this.nextSeq(queue);
+    if (grp != null) {
+      this.sdb
+        .stmt(
+          'INSERT INTO groups (queue, id, rr, ready) VALUES (?, ?, ?, 1) ON CONFLICT (queue, id) DO UPDATE SET ready = 1',
+        )
+        .run(queue, grp, seq);
+      return { state: 'waiting', lane: priority - GROUP_LANE, sort: head ? -seq : seq };
+    }
     return { state: 'waiting', lane: priority, sort: head || (lifo && priority === 0) ? -seq : seq };
   }
 
@@ -284,7 +298,13 @@ export class Transitions {
    * BullMQ gives a job back (moveToWait: rate limit, WaitingError), so it keeps its place.
    */
   toWaiting(queue: string, row: JobRow, prev?: string, front: boolean | 'head' = false): void {
-    const place = this.waitingPlace(queue, row.priority, front === true || row.lifo === 1, front === 'head');
+    const place = this.waitingPlace(
+      queue,
+      row.priority,
+      front === true || row.lifo === 1,
+      front === 'head' || (front === true && row.grp !== null),
+      row.grp,
+    );
     this.sdb
       .stmt("UPDATE jobs SET state = 'waiting', lane = ?, sort = ?, token = NULL WHERE rowid = ?")
       .run(place.lane, place.sort, row.rowid);
@@ -366,15 +386,49 @@ export class Transitions {
         result.rateLimitTtl = window.ttl;
         return result;
       }
-      const rows = this.take(queue, req, Math.min(wanted, window.room));
+      const rows = this.takeAll(queue, req, Math.min(wanted, window.room));
       this.sdb
         .stmt('UPDATE queues SET limiter_window_end = ?, limiter_count = ? WHERE queue = ?')
         .run(window.windowEnd, window.count + rows.length, queue);
       result.jobs = rows;
       return result;
     }
-    result.jobs = this.take(queue, req, wanted);
+    this.groupWakeAt = undefined;
+    result.jobs = this.takeAll(queue, req, wanted);
+    // A group in a used-up rate window: the worker should look again when it ends.
+    if (result.jobs.length === 0 && this.groupWakeAt !== undefined) {
+      result.nextDelayedAt = Math.min(result.nextDelayedAt ?? this.groupWakeAt, this.groupWakeAt);
+    }
     return result;
+  }
+
+  /** Set by the grouped fetch: when the earliest group it passed over for its rate limit may run again. */
+  groupWakeAt: number | undefined;
+
+  /** Set by the store: takes up to `n` grouped jobs, round-robin, with tokens from `req.tokens[from]`. */
+  takeGrouped?: (queue: string, req: FetchRequest, n: number, from: number, lockUntil: number) => JobRecord[];
+
+  /** The queue's own waiting jobs first; grouped ones (BullMQ Pro: after them) only when those run short. */
+  private takeAll(queue: string, req: FetchRequest, n: number): JobRecord[] {
+    const jobs = this.take(queue, req, n);
+    if (jobs.length < n && this.takeGrouped) {
+      const more = this.takeGrouped(queue, req, n - jobs.length, jobs.length, this.lockClock() + req.lockDuration);
+      if (more.length > 0) return jobs.concat(more);
+    }
+    return jobs;
+  }
+
+  /** Moves a job (`row`: raw FETCHED_COLUMNS) to active under `token`; its record. */
+  activate(queue: string, row: unknown[], req: FetchRequest, token: string, lockUntil: number): JobRecord {
+    this.sdb
+      .stmt(
+        `UPDATE jobs SET state = 'active', lane = 0, sort = ?, token = ?, processed_on = ?,
+           attempts_started = attempts_started + 1, processed_by = coalesce(?, processed_by)
+         WHERE rowid = ?`,
+      )
+      .run(lockUntil, token, req.now, req.processedBy ?? null, row[0]);
+    this.emit(queue, 'active', { jobId: row[1] as string, prev: 'waiting' });
+    return fetchedRecord(row, { token, processedOn: req.now, processedBy: req.processedBy });
   }
 
   /**
@@ -416,6 +470,11 @@ export class Transitions {
     return !!this.sdb
       .rawStmt("SELECT 1 FROM jobs WHERE queue = ? AND state IN ('waiting', 'active') LIMIT 1")
       .get(queue);
+  }
+
+  /** The single number a counting statement answers. */
+  sdbCount(sql: string, ...params: (string | number)[]): number {
+    return this.sdb.rawStmt(sql, true).get(...params) as number;
   }
 
   waitingCount(queue: string): number {

@@ -50,6 +50,17 @@ for i = 0, n - 1 do
     autoIds = autoIds + 1
   end
 end
+-- A group's maxSize (BullMQ Pro): refused before anything is written, counting this batch's jobs too.
+local groupAdds = {}
+for i = 0, n - 1 do
+  local group = groupOptsOf(J[1 + i * W + 3])
+  if group then
+    groupAdds[group.id] = (groupAdds[group.id] or redis.call('ZCARD', prefix .. 'gr:w:' .. group.id)) + 1
+    if group.maxSize and groupAdds[group.id] > group.maxSize then
+      return { -10, group.id, group.maxSize }
+    end
+  end
+end
 -- Auto ids for the whole batch in one step (a deduplicated job uses one up too, as in BullMQ).
 local nextAutoId = 0
 if autoIds > 0 then

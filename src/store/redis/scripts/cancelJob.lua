@@ -30,10 +30,14 @@ local f = redis.call('HMGET', jobKey, 'attemptsMade', 'parent', 'opts', 'token')
 local token = ''
 if prev == 'active' then
   token = f[4] or ''
+  groupLeftIn(queueName, id) -- a grouped job frees its group's slot
   redis.call('ZREM', activeKey, id)
   redis.call('HSET', jobKey, 'attemptsMade', (tonumber(f[1]) or 0) + 1)
 elseif prev == 'waiting' then
-  redis.call('LREM', waitKey, 0, id)
+  -- A waiting grouped job is in its group's set, not in <q>:wait.
+  if redis.call('LREM', waitKey, 0, id) == 0 then
+    groupUnwaitIn(queueName, id)
+  end
 elseif prev == 'prioritized' then
   redis.call('ZREM', prioritizedKey, id)
 elseif prev == 'delayed' then

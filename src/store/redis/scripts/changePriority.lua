@@ -14,6 +14,9 @@ local priority = tonumber(ARGV[2])
 local lifo = ARGV[3] == '1'
 redis.call('HSET', jobKey, 'priority', int(priority))
 local waiting = redis.call('ZREM', prioritizedKey, id) + redis.call('LREM', waitKey, 0, id)
+if groupUnwaitIn(queueName, id) then
+  waiting = 1 -- its priority within its group
+end
 if waiting > 0 then
   if lifo then
     addToWaitingHead(id, priority)

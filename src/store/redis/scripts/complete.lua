@@ -56,6 +56,7 @@ for i = 0, n - 1 do
   if code == 0 then
     -- Leaves active: an empty token (no lock) is written with the rest, one HSET instead of an HDEL too.
     left[#left + 1] = id
+    groupLeftIn(queueName, id)
     redis.call('HSET', jobKey, 'returnvalue', items[b + 2], 'finishedOn', int(now),
       'attemptsMade', (tonumber(f[1]) or 0) + 1, 'token', '')
     local remove, keepCount, maxAge = items[b + 3] == '1', tonumber(items[b + 4]), tonumber(items[b + 5])

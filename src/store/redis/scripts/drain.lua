@@ -33,6 +33,10 @@ for _, id in ipairs(waiting) do
   end
 end
 removeAll(redis.call('ZRANGE', prioritizedKey, 0, -1), prioritizedKey)
+-- Grouped waiting jobs (deleteJob takes each out of its group).
+for _, gid in ipairs(redis.call('ZRANGE', prefix .. 'gr:ready', 0, -1)) do
+  removeAll(redis.call('ZRANGE', prefix .. 'gr:w:' .. gid, 0, -1))
+end
 if ARGV[1] == '1' then
   removeAll(redis.call('ZRANGE', delayedKey, 0, -1), delayedKey)
 end

@@ -42,6 +42,7 @@ for i = 0, n - 1 do
     local attemptsMade = (tonumber(f[1]) or 0) + 1
     -- Leaves active: an empty token (no lock) is written with the rest, one HSET instead of an HDEL too.
     redis.call('ZREM', activeKey, id)
+    groupLeftIn(queueName, id)
     redis.call('HSET', jobKey, 'failedReason', reason, 'stacktrace', items[b + 3], 'attemptsMade', attemptsMade,
       'token', '')
     local retryDelay = tonumber(items[b + 4])

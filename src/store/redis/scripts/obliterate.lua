@@ -42,9 +42,28 @@ while budget > 0 do
   redis.call('LTRIM', waitKey, #ids, -1)
   budget = budget - #ids
 end
-local left = redis.call('ZCARD', activeKey) + waitingCount() + redis.call('ZCARD', delayedKey)
+-- Grouped waiting jobs, group by group (deleteJob takes each out of its group's set).
+local groupsLeft = 0
+for _, gid in ipairs(redis.call('ZRANGE', prefix .. 'gr:all', 0, -1)) do
+  local groupKey = prefix .. 'gr:w:' .. gid
+  while budget > 0 do
+    local ids = redis.call('ZRANGE', groupKey, 0, math.min(budget, 1000) - 1)
+    if #ids == 0 then break end
+    for _, id in ipairs(ids) do
+      releaseDedupIn(queueName, id)
+      deleteJob(id, now, 'queue')
+    end
+    budget = budget - #ids
+  end
+  groupsLeft = groupsLeft + redis.call('ZCARD', groupKey)
+end
+local left = groupsLeft + redis.call('ZCARD', activeKey) + waitingCount() + redis.call('ZCARD', delayedKey)
   + redis.call('ZCARD', completedKey) + redis.call('ZCARD', failedKey) + redis.call('ZCARD', waitingChildrenKey)
 if left == 0 then
+  for _, gid in ipairs(redis.call('ZRANGE', prefix .. 'gr:all', 0, -1)) do
+    redis.call('DEL', prefix .. 'gr:w:' .. gid, prefix .. 'gr:a:' .. gid, prefix .. 'gr:cfg:' .. gid)
+  end
+  redis.call('DEL', prefix .. 'gr:all', prefix .. 'gr:ready')
   for _, schedulerId in ipairs(redis.call('ZRANGE', prefix .. 'repeat', 0, -1)) do
     redis.call('DEL', prefix .. 'repeat:' .. schedulerId)
   end

@@ -15,6 +15,13 @@
 --   <q>:marker             ZSET   wake-up signal for blocked workers (BZPOPMIN)
 --   <q>:id                 STRING counter for auto ids
 --   <q>:waiting-children   ZSET   parents waiting for their children (score = timestamp)
+-- Groups (issue 22, BullMQ Pro's groups; a grouped job's hash has `grp`, its group's id):
+--   <q>:gr:ready           ZSET   groups that may have waiting jobs, score = turn (lowest goes next)
+--   <q>:gr:all             ZSET   every group that had a job, score = first turn (getGroups)
+--   <q>:gr:w:<group>       ZSET   the group's waiting ids, score priority * 2^32 ± sequence
+--   <q>:gr:a:<group>       SET    the group's active ids (its concurrency counts them)
+--   <q>:gr:cfg:<group>     HASH   paused, concurrency, max, duration (its own settings) and its
+--                                 rate window: window-end, window-count, limited-until
 local prefix = KEYS[1]
 local waitKey = prefix .. 'wait'
 local prioritizedKey = prefix .. 'prioritized'
@@ -82,7 +89,11 @@ local pendingEvents, pendingQueues
 -- cleared with the events when each call starts.
 local serverMs
 
+-- Per call: whether a queue ever had a grouped job (meta `groups`), read once per queue and call.
+local groupQueues = {}
+
 local function resetEvents()
+  groupQueues = {}
   pendingEvents, pendingQueues = {}, {}
   serverMs = nil
   finishTops = {}
@@ -155,9 +166,71 @@ local function addToDelayed(id, due)
   addToDelayedIn(queueName, id, due)
 end
 
--- `front` puts a non-prioritized job next in line (lifo, stalled, handed back by its worker).
+-- Whether queue `q` ever had a grouped job: only then is a job's `grp` read as it becomes waiting or
+-- leaves active, so the ungrouped path costs one HEXISTS per call, not a read per job.
+local function hasGroupsIn(q)
+  local known = groupQueues[q]
+  if known == nil then
+    known = redis.call('HEXISTS', q .. ':meta', 'groups') == 1
+    groupQueues[q] = known
+  end
+  return known
+end
+
+local function markGroupsIn(q)
+  if not hasGroupsIn(q) then
+    redis.call('HSET', q .. ':meta', 'groups', 1)
+    groupQueues[q] = true
+  end
+end
+
+-- The group of job `id` of queue `q`, or nil.
+local function groupOfIn(q, id)
+  if not hasGroupsIn(q) then
+    return nil
+  end
+  return redis.call('HGET', q .. ':' .. id, 'grp') or nil
+end
+
+-- Puts job `id` in group `gid`'s waiting set, first of its priority when `head`; the group gets a
+-- turn (the last) unless it has one.
+local function addToGroupIn(q, gid, id, priority, head)
+  local seq = redis.call('HINCRBY', q .. ':meta', 'group-seq', 1)
+  local n = seq % 2147483648
+  local score = priority * 4294967296 + n
+  if head then
+    score = priority * 4294967296 - n
+  end
+  redis.call('ZADD', q .. ':gr:w:' .. gid, int(score), id)
+  redis.call('ZADD', q .. ':gr:ready', 'NX', seq, gid)
+  redis.call('ZADD', q .. ':gr:all', 'NX', seq, gid)
+end
+
+-- Takes a waiting grouped job out of its group's set: its group id, or nil when it was not there.
+local function groupUnwaitIn(q, id)
+  local gid = groupOfIn(q, id)
+  if gid and redis.call('ZREM', q .. ':gr:w:' .. gid, id) == 1 then
+    return gid
+  end
+  return nil
+end
+
+-- A grouped job leaves active: its group's slot is free again, and a blocked worker may take the
+-- group's next job.
+local function groupLeftIn(q, id)
+  local gid = groupOfIn(q, id)
+  if gid and redis.call('SREM', q .. ':gr:a:' .. gid, id) == 1 and redis.call('EXISTS', q .. ':gr:w:' .. gid) == 1 then
+    redis.call('ZADD', q .. ':marker', 0, '0')
+  end
+end
+
+-- `front` puts a non-prioritized job next in line (lifo, stalled, handed back by its worker); a
+-- grouped job goes to its group instead, first of its priority when `front`.
 local function addToWaitingIn(q, id, priority, front)
-  if priority > 0 then
+  local gid = groupOfIn(q, id)
+  if gid then
+    addToGroupIn(q, gid, id, priority, front)
+  elseif priority > 0 then
     local seq = redis.call('HINCRBY', q .. ':meta', 'priority-seq', 1) % 4294967296
     redis.call('ZADD', q .. ':prioritized', int(priority * 4294967296 + seq), id)
   elseif front then
@@ -177,7 +250,10 @@ end
 -- them by id as a string): score priority · 2^32 - sequence, below the priority's added jobs and,
 -- until the sequence passes 2^31, above the jobs of the priority before.
 local function addToWaitingHead(id, priority)
-  if priority > 0 then
+  local gid = groupOfIn(queueName, id)
+  if gid then
+    addToGroupIn(queueName, gid, id, priority, true)
+  elseif priority > 0 then
     local seq = redis.call('HINCRBY', metaKey, 'priority-seq', 1) % 2147483648
     redis.call('ZADD', prioritizedKey, int(priority * 4294967296 - seq), id)
   else
@@ -231,6 +307,7 @@ end
 local finishFields = { 'attemptsMade', 'parent', 'opts', 'priority', 'lifo' }
 
 local function leaveActive(id, jobKey)
+  groupLeftIn(queueName, id)
   redis.call('ZREM', activeKey, id)
   redis.call('HDEL', jobKey, 'token')
 end

@@ -5,7 +5,8 @@
 --   ARGV[i+2] processedBy ('' = none)
 --   ARGV[i+3] limiter max (0 = no limiter)
 --   ARGV[i+4] limiter duration (ms)
---   ARGV[i+5] the n lock tokens as a JSON array
+--   ARGV[i+5] the n lock tokens as a JSON array, or {t: tokens, g: [group concurrency, group max,
+--             group duration]} with a worker's group limits (0 = none)
 -- Result: { jobs, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1) }; jobs is an empty list, or a
 -- JSON text of [[id, [values of fetchedFields, false when absent]], ...]. fetch and fetchAfterMove
 -- return the jobs taken as a second value (a list of {id, values}), for fetchRecord.
@@ -24,6 +25,11 @@ local function readFetch(i)
     limDuration = tonumber(ARGV[i + 4]),
     tokens = cjson.decode(ARGV[i + 5]),
   }
+  if req.tokens.t then
+    local g = req.tokens.g
+    req.groupConcurrency, req.groupMax, req.groupDuration = g[1], g[2], g[3]
+    req.tokens = req.tokens.t
+  end
   return req
 end
 
@@ -121,6 +127,80 @@ local function takeJob(id, token, now, req, lockUntil)
   return { id, f }
 end
 
+-- Grouped jobs (issue 22), taken when the queue's own lists ran short: groups in turn order, one job
+-- per group per turn, a group served taking the last turn (a new score in <q>:gr:ready), so a
+-- group's job waits behind at most one job of every other group. A paused group, one at its
+-- concurrency or in a used-up rate window is passed over and keeps its turn; a group found empty
+-- leaves <q>:gr:ready. The group's own settings (gr:cfg) win over the worker's. Appends to `jobs`
+-- and `activeArgs`; returns when the earliest group passed over for its rate limit may run again.
+local function takeGrouped(now, req, room, jobs, activeArgs, lockUntil)
+  local readyKey = prefix .. 'gr:ready'
+  local wakeAt = nil
+  local cursor = '-inf'
+  while #jobs < room do
+    local turns = redis.call('ZRANGEBYSCORE', readyKey, cursor, '+inf', 'WITHSCORES', 'LIMIT', 0, 16)
+    if #turns == 0 then
+      break
+    end
+    for k = 1, #turns, 2 do
+      if #jobs >= room then
+        break
+      end
+      local gid = turns[k]
+      cursor = '(' .. turns[k + 1]
+      local cfgKey = prefix .. 'gr:cfg:' .. gid
+      local cfg = redis.call('HMGET', cfgKey, 'paused', 'concurrency', 'max', 'duration', 'window-end',
+        'window-count', 'limited-until')
+      local open = not cfg[1]
+      local limitedUntil = tonumber(cfg[7]) or 0
+      if open and limitedUntil > now then
+        open = false
+        wakeAt = math.min(wakeAt or limitedUntil, limitedUntil)
+      end
+      local concurrency = tonumber(cfg[2]) or req.groupConcurrency or 0
+      if open and concurrency > 0 and redis.call('SCARD', prefix .. 'gr:a:' .. gid) >= concurrency then
+        open = false
+      end
+      local max = tonumber(cfg[3]) or req.groupMax or 0
+      local duration = tonumber(cfg[4]) or req.groupDuration or 0
+      local windowEnd, windowCount = tonumber(cfg[5]) or 0, tonumber(cfg[6]) or 0
+      if open and max > 0 then
+        if windowEnd <= now then
+          windowEnd, windowCount = now + duration, 0
+        elseif windowCount >= max then
+          open = false
+          wakeAt = math.min(wakeAt or windowEnd, windowEnd)
+        end
+      end
+      if open then
+        local groupKey = prefix .. 'gr:w:' .. gid
+        local popped = redis.call('ZPOPMIN', groupKey)
+        if #popped == 0 then
+          redis.call('ZREM', readyKey, gid)
+        else
+          local id = popped[1]
+          local job = takeJob(id, req.tokens[#jobs + 1], now, req, lockUntil)
+          if job then
+            jobs[#jobs + 1] = job
+            activeArgs[#activeArgs + 1] = lockUntil
+            activeArgs[#activeArgs + 1] = id
+            redis.call('SADD', prefix .. 'gr:a:' .. gid, id)
+            if max > 0 then
+              redis.call('HSET', cfgKey, 'window-end', int(windowEnd), 'window-count', windowCount + 1)
+            end
+          end
+          if redis.call('EXISTS', groupKey) == 1 then
+            redis.call('ZADD', readyKey, 'XX', redis.call('HINCRBY', metaKey, 'group-seq', 1), gid)
+          else
+            redis.call('ZREM', readyKey, gid)
+          end
+        end
+      end
+    end
+  end
+  return wakeAt
+end
+
 local function fetch(now, req)
   promoteDelayed(now)
   -- The queue's state in one read: paused, manual rate limit, global concurrency and rate limit.
@@ -181,6 +261,10 @@ local function fetch(now, req)
       end
     end
   end
+  local groupWakeAt = nil
+  if #jobs < room and hasGroupsIn(queueName) then
+    groupWakeAt = takeGrouped(now, req, room, jobs, activeArgs, lockUntil)
+  end
   if #activeArgs > 0 then
     redis.call('ZADD', activeKey, unpack(activeArgs))
   end
@@ -196,11 +280,17 @@ local function fetch(now, req)
     limiterFull = true
   end
   -- More work for another blocked worker (unless the window is used up: it would only learn the ttl).
-  if not limiterFull and (redis.call('LLEN', waitKey) > 0 or redis.call('ZCARD', prioritizedKey) > 0) then
+  if not limiterFull and (redis.call('LLEN', waitKey) > 0 or redis.call('ZCARD', prioritizedKey) > 0
+      or (#jobs > 0 and groupWakeAt == nil and redis.call('EXISTS', prefix .. 'gr:ready') == 1)) then
     redis.call('ZADD', markerKey, 0, '0')
   end
   if #jobs == 0 then
-    return { {}, 0, nextDelayedAt(), 0 }
+    local due = nextDelayedAt()
+    -- A group in a used-up rate window: look again when it ends.
+    if groupWakeAt and (due < 0 or groupWakeAt < due) then
+      due = groupWakeAt
+    end
+    return { {}, 0, due, 0 }
   end
   -- Jobs go back as one JSON text: the client parses it natively, far cheaper than decoding ~20
   -- bulk strings per job. A worker that got jobs does not wait, so it needs no next due time.
@@ -256,7 +346,9 @@ local function fetchAfterMove(now, req, codes)
     end
   end
   -- Only after a job did finish: a refused move (say, of a job an obliterate removed) writes nothing.
-  if moved and waitingCount() == 0 and redis.call('ZCARD', activeKey) == 0 then
+  -- Grouped jobs still waiting (in a ready group) keep the queue from draining, as on SQLite.
+  if moved and waitingCount() == 0 and redis.call('ZCARD', activeKey) == 0
+      and not (hasGroupsIn(queueName) and redis.call('EXISTS', prefix .. 'gr:ready') == 1) then
     emit('drained')
   end
   return result, jobs

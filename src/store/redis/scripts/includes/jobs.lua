@@ -11,6 +11,26 @@ local function readJob(b, src)
   }
 end
 
+-- A job's `group` option (BullMQ Pro's `{ id, priority?, maxSize? }`) from its opts JSON text, or nil;
+-- the text is decoded only when it names a group.
+local function groupOptsOf(opts)
+  if not opts or not string.find(opts, '"group"', 1, true) then
+    return nil
+  end
+  local ok, decoded = pcall(cjson.decode, opts)
+  if not ok or type(decoded) ~= 'table' or type(decoded.group) ~= 'table' then
+    return nil
+  end
+  local id = decoded.group.id
+  if id == nil or id == cjson.null then
+    return nil
+  end
+  if type(id) == 'number' then
+    id = int(id)
+  end
+  return { id = tostring(id), maxSize = tonumber(decoded.group.maxSize) }
+end
+
 -- The job's state in queue `q` from the lists that hold it; 'unknown' when in none.
 local function jobStateIn(q, id)
   if redis.call('ZSCORE', q .. ':active', id) then
@@ -26,6 +46,10 @@ local function jobStateIn(q, id)
   elseif redis.call('ZSCORE', q .. ':waiting-children', id) then
     return 'waiting-children'
   elseif redis.call('LPOS', q .. ':wait', id) then
+    return 'waiting'
+  end
+  local gid = groupOfIn(q, id)
+  if gid and redis.call('ZSCORE', q .. ':gr:w:' .. gid, id) then
     return 'waiting'
   end
   return 'unknown'
@@ -68,6 +92,11 @@ local function insertJobIn(q, id, job, hasChildren, backlog)
   if hasParent then
     fields[#fields + 1], fields[#fields + 2] = 'parent', job.parent
   end
+  local group = groupOptsOf(job.opts)
+  if group then
+    fields[#fields + 1], fields[#fields + 2] = 'grp', group.id
+    markGroupsIn(q)
+  end
   redis.call('HSET', jobKey, unpack(fields))
   if hasParent then
     local link = cjson.decode(job.parent)
@@ -82,7 +111,7 @@ local function insertJobIn(q, id, job, hasChildren, backlog)
     local due = timestamp + delay
     addToDelayedIn(q, id, due)
     emitIn(q, 'delayed', 'jobId', id, 'delay', int(due))
-  elseif backlog and priority == 0 and not lifo then
+  elseif backlog and priority == 0 and not lifo and not group then
     local ids = backlog[q]
     if not ids then
       ids = {}
@@ -137,6 +166,8 @@ end
 local function removeJobIn(q, id)
   local prev = jobStateIn(q, id)
   releaseDedupIn(q, id)
+  groupUnwaitIn(q, id)
+  groupLeftIn(q, id)
   redis.call('LREM', q .. ':wait', 0, id)
   for _, suffix in ipairs({ ':prioritized', ':delayed', ':active', ':completed', ':failed', ':waiting-children' }) do
     redis.call('ZREM', q .. suffix, id)

@@ -6,6 +6,9 @@
 local function deleteJob(id, now, hard)
   local jobKey = prefix .. id
   childRemoved(queueName, id, jobKey, now, hard)
+  -- A grouped job leaves its group's waiting set or frees its slot (a no-op for other jobs).
+  groupUnwaitIn(queueName, id)
+  groupLeftIn(queueName, id)
   redis.call('DEL', jobKey, jobKey .. ':logs', jobKey .. ':dependencies', jobKey .. ':processed',
     jobKey .. ':failed', jobKey .. ':ignored')
 end

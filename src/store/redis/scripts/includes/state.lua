@@ -15,5 +15,9 @@ local function jobState(id)
   elseif redis.call('LPOS', waitKey, id) then
     return 'waiting'
   end
+  local gid = groupOfIn(queueName, id)
+  if gid and redis.call('ZSCORE', prefix .. 'gr:w:' .. gid, id) then
+    return 'waiting'
+  end
   return 'unknown'
 end
