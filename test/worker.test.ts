@@ -104,6 +104,24 @@ describe.each(stores)('worker on $kind', (store) => {
     expect(await queue.getJobState('1')).toBe('completed');
   });
 
+  it("fails a job through the job's own moveToFailed, so a move that throws is an error, not a failure", async () => {
+    const { queue, worker } = setup();
+    let failed = 0;
+    const errors: string[] = [];
+    const w = worker(async (job) => {
+      job.moveToFailed = async () => {
+        throw new Error(`could not move job ${job.id}: lock lost`);
+      };
+      throw new Error('processing failed');
+    });
+    w.on('failed', () => failed++);
+    w.on('error', (err) => errors.push(err.message));
+    await queue.add('x', {});
+    await until(() => errors.length > 0, 10_000, 'the error event');
+    expect(errors[0]).toMatch(/lock lost/);
+    expect(failed).toBe(0);
+  });
+
   it('emits drained when the queue runs empty', async () => {
     const { queue, worker } = setup();
     await queue.add('x', {});

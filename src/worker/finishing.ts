@@ -1,5 +1,6 @@
 import { failedChildError, isUnrecoverable, moveError, specialErrorKind } from '../errors.js';
 import { jobMetricView } from '../job/moves.js';
+import { isStopped } from '../job/stopped.js';
 import type { Job } from '../job.js';
 import { toRetention } from '../options/retention.js';
 import type { JobRecord } from '../store/store.js';
@@ -101,7 +102,11 @@ export class JobFinisher {
     const fetchNext = wantNext && !isUnrecoverable(err);
     let next: unknown[] | undefined;
     try {
-      next = await job.failAttempt(err, token, fetchNext);
+      // Through job.moveToFailed, as BullMQ's worker does (code that wraps it sees the move); an
+      // attempt the worker stopped itself (a timeout) goes round it, as its Job refuses the processor's calls.
+      next = isStopped(job)
+        ? await job.failAttempt(err, token, fetchNext)
+        : await job.moveToFailed(err, token, fetchNext);
     } catch (moveErr) {
       this.host.emitError(moveErr);
       return undefined;
