@@ -31,6 +31,19 @@ export class SqlDialect {
 
   constructor(readonly schema: string) {}
 
+  private readonly qualified = new Map<string, string>();
+
+  /** The tables of `sql` qualified by the schema, and nothing else changed (for `Conn.simple`). */
+  qualify(sql: string): string {
+    let done = this.qualified.get(sql);
+    if (done === undefined) {
+      const schema = `"${this.schema.replaceAll('"', '""')}"`;
+      done = sql.replace(TABLES, (_m, kw: string, table: string) => `${kw} ${schema}.${table}`);
+      this.qualified.set(sql, done);
+    }
+    return done;
+  }
+
   translate(sql: string): { text: string; name: string } {
     let done = this.cache.get(sql);
     if (!done) {
@@ -97,6 +110,24 @@ export class Conn {
       types: this.types,
       ...(array ? { rowMode: 'array' as const } : {}),
     });
+  }
+
+  /**
+   * Several statements in one round trip (the simple query protocol, which takes no parameters):
+   * in each, `:name` becomes its `values[name]` as an escaped literal. Sent outside BEGIN/COMMIT,
+   * PostgreSQL runs them as one implicit transaction, rolled back whole if one fails. One result
+   * per statement, in order.
+   */
+  async simple(statements: { sql: string; values: Record<string, string> }[]): Promise<pg.QueryResult[]> {
+    const text = statements
+      .map(({ sql, values }) =>
+        this.dialect
+          .qualify(sql)
+          .replace(/(?<!:):([a-zA-Z]+)\b/g, (_m, key: string) => this.client.escapeLiteral(values[key] ?? '')),
+      )
+      .join(';\n');
+    const out = (await this.client.query({ text, types: this.types })) as unknown as pg.QueryResult[] | pg.QueryResult;
+    return Array.isArray(out) ? out : [out];
   }
 
   /** Rows as objects by column name. */

@@ -67,6 +67,14 @@ export class SharedPool {
     return shared;
   }
 
+  /** Per queue, how many calls `serial` chained: a batch still last in the chain may take more (removing-fast.ts). */
+  private readonly calls = new Map<string, number>();
+
+  /** The number of the last call chained for `queue` (see `calls`). */
+  lastCall(queue: string): number {
+    return this.calls.get(queue) ?? 0;
+  }
+
   /** Per queue, the end of the chain of its calls in this process (`serial`). */
   private readonly tails = new Map<string, Promise<unknown>>();
 
@@ -79,6 +87,7 @@ export class SharedPool {
    */
   serial<T>(queue: string | undefined, fn: () => Promise<T>): Promise<T> {
     if (queue === undefined) return fn();
+    this.calls.set(queue, (this.calls.get(queue) ?? 0) + 1);
     const prev = this.tails.get(queue);
     const run = prev ? prev.then(fn, fn) : fn();
     const tail = run.catch(() => undefined);

@@ -24,6 +24,7 @@ import { addPlainJobsNow, isPlainJob } from './adding-fast.js';
 import { type PgConnection, SharedPool } from './database.js';
 import { PostgresMeta } from './meta.js';
 import { type PostgresOptions, postgresTarget } from './postgres-options.js';
+import { PlainRemoves } from './removing-fast.js';
 import { runTransition, Session } from './session.js';
 import type { EventLog } from './transitions.js';
 
@@ -44,6 +45,7 @@ export class PostgresStore implements Store {
   private readonly shared: SharedPool;
   private readonly log: EventLog;
   private readonly stopErrors: () => void;
+  private readonly removes: PlainRemoves;
   private closed = false;
   private released?: Promise<void>;
 
@@ -53,6 +55,7 @@ export class PostgresStore implements Store {
     this.shared = SharedPool.acquire(target.connection, target.schema);
     this.log = { sinceTrim: 0, channel: this.shared.channel, sender: this.shared.sender, maxEvents: MAX_EVENTS };
     this.stopErrors = this.shared.onError((err) => this.onError?.(err));
+    this.removes = new PlainRemoves(this.shared, this.log);
     this.meta = new PostgresMeta(
       (queue, fn) => this.write(queue, fn),
       (queue, fn) => this.read(queue, fn),
@@ -246,7 +249,10 @@ export class PostgresStore implements Store {
   }
 
   async remove(queue: string, id: string, now: number, removeChildren = false): Promise<number> {
-    return this.write(queue, (s) => s.p.removeJob(queue, id, now, removeChildren));
+    // Plain jobs in batches of one round trip (removing-fast.ts); any other in the general transition.
+    return this.removes.remove(queue, id, removeChildren, () =>
+      runTransition(this.shared, this.log, queue, (s) => s.p.removeJob(queue, id, now, removeChildren)),
+    );
   }
 
   promote(queue: string, id: string): Promise<MoveCode> {
