@@ -256,7 +256,7 @@ export class Transitions {
   async promoteDue(queue: string, now: number): Promise<void> {
     const due = (await this.db
       .stmt(
-        "SELECT * FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 AND sort <= ? ORDER BY sort LIMIT 1000",
+        "SELECT * FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 AND sort <= ? ORDER BY sort, rowid LIMIT 1000",
       )
       .all(queue, now)) as JobRow[];
     for (const row of due) await this.toWaiting(queue, row, 'delayed');
