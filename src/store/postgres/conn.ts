@@ -130,6 +130,18 @@ export class Conn {
     return Array.isArray(out) ? out : [out];
   }
 
+  /** Set once `commitAfter` committed the transaction: the caller does not COMMIT again. */
+  committed = false;
+
+  /** Runs `sql` (as `simple`) then COMMIT, in one round trip. */
+  async commitAfter(sql: string, values: Record<string, string>): Promise<void> {
+    await this.simple([
+      { sql, values },
+      { sql: 'COMMIT', values: {} },
+    ]);
+    this.committed = true;
+  }
+
   /** Rows as objects by column name. */
   stmt(sql: string): Statement {
     return {

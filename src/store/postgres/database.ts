@@ -147,8 +147,9 @@ export class SharedPool {
       try {
         const began = (await client.query(begin)) as unknown as pg.QueryResult[] | pg.QueryResult;
         const clock = Array.isArray(began) ? Number(began[2].rows[0].now) : undefined;
-        const out = await fn(new Conn(client, this.dialect, this.types, clock, queue));
-        await client.query('COMMIT');
+        const conn = new Conn(client, this.dialect, this.types, clock, queue);
+        const out = await fn(conn);
+        if (!conn.committed) await client.query('COMMIT');
         return out;
       } catch (err) {
         await client.query('ROLLBACK').catch((e: Error) => (broken = e));

@@ -58,7 +58,7 @@ export async function runTransition<T>(
   const out = await shared.transact(async (db) => {
     const s = new Session(db, log);
     const result = await fn(s);
-    await s.t.flushPending();
+    await s.t.flushPending(true); // and COMMIT, in one round trip
     notified = s.t.notified;
     return result;
   }, queue);

@@ -11,6 +11,25 @@ function fieldsJson(fields: Record<string, string | number | undefined>): string
   return JSON.stringify(values);
 }
 
+/**
+ * flushPending's statement for the simple query protocol (Conn.commitAfter), its arrays as JSON
+ * literals: the same writes, sent with COMMIT in one round trip.
+ */
+const FLUSH_AND_COMMIT = `
+WITH counters AS (
+  UPDATE queues SET seq = v.seq::bigint, next_id = v.next_id::bigint
+  FROM ROWS FROM (json_array_elements_text(:counted::json), json_array_elements_text(:seqs::json),
+    json_array_elements_text(:nextIds::json)) AS v(queue, seq, next_id)
+  WHERE queues.queue = v.queue
+), written AS (
+  INSERT INTO events (queue, event, fields)
+  SELECT q, e, f FROM ROWS FROM (json_array_elements_text(:queues::json), json_array_elements_text(:names::json),
+    json_array_elements_text(:fields::json)) WITH ORDINALITY AS t(q, e, f, n) ORDER BY n
+)
+SELECT pg_notify(:channel, :sender || ' ' || n) FROM json_array_elements_text(:changed::json) AS n`;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** What every transaction of one pool shares: how many events were written since the last trim. */
 export interface EventLog {
   sinceTrim: number;
@@ -114,9 +133,10 @@ export class Transitions {
   /**
    * Writes what the transaction kept in memory before it commits, in one statement: the queue
    * counters, the events (arrays unnested, in order), and one NOTIFY per queue that changed,
-   * which PostgreSQL delivers when the transaction commits (listener.ts).
+   * which PostgreSQL delivers when the transaction commits (listener.ts). With `commit`, the
+   * statement and COMMIT go in one round trip (FLUSH_AND_COMMIT), unless events are to be trimmed.
    */
-  async flushPending(): Promise<void> {
+  async flushPending(commit = false): Promise<void> {
     const queues = this.pendingQueues;
     if (queues.length === 0 && this.counters.size === 0) return;
     const counted = [...this.counters.keys()];
@@ -130,6 +150,25 @@ export class Transitions {
     this.pendingFields = [];
     const changed = queues.length > 0 ? [...new Set([...queues, ...this.touched])] : [];
     for (const queue of changed) await this.lockQueue(queue);
+    this.notified = changed;
+    this.log.sinceTrim += queues.length;
+    const trim = this.log.sinceTrim >= 5000;
+    // JSON cannot carry a lone surrogate PostgreSQL would take: such text goes as parameters.
+    if (commit && !trim && !fields.some((f) => LONE_SURROGATE.test(f))) {
+      const json = JSON.stringify;
+      await this.db.commitAfter(FLUSH_AND_COMMIT, {
+        counted: json(counted),
+        seqs: json(seqs),
+        nextIds: json(nextIds),
+        queues: json(queues),
+        names: json(names),
+        fields: json(fields),
+        channel: this.log.channel,
+        sender: this.log.sender,
+        changed: json(changed),
+      });
+      return;
+    }
     await this.db
       .stmt(
         `WITH counters AS (
@@ -142,9 +181,7 @@ export class Transitions {
          SELECT pg_notify(?, ? || ' ' || n) FROM unnest(?::text[]) AS n`,
       )
       .all(counted, seqs, nextIds, queues, names, fields, this.log.channel, this.log.sender, changed);
-    this.notified = changed;
-    this.log.sinceTrim += queues.length;
-    if (this.log.sinceTrim >= 5000) {
+    if (trim) {
       this.log.sinceTrim = 0;
       for (const queue of new Set(queues)) await this.trimEvents(queue, this.log.maxEvents);
     }
