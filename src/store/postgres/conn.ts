@@ -75,6 +75,18 @@ export function queueLockKey(schema: string, queue: string): string {
   return key;
 }
 
+/** `sql` (tables bare, `:name` markers) as text for the simple query protocol: qualified, values inlined as literals. */
+export function inline(
+  dialect: SqlDialect,
+  client: pg.ClientBase,
+  sql: string,
+  values: Record<string, string>,
+): string {
+  return dialect
+    .qualify(sql)
+    .replace(/(?<!:):([a-zA-Z]+)\b/g, (_m, key: string) => client.escapeLiteral(values[key] ?? ''));
+}
+
 /** A statement bound to a connection, with better-sqlite3's shape (get/all/run) but async. */
 export interface Statement {
   get(...params: unknown[]): Promise<unknown>;
@@ -95,6 +107,7 @@ export class Conn {
     readonly clock?: number,
     /** The queue whose lock the transaction took as it began. */
     readonly lockedQueue?: string,
+    private prelude?: Record<string, unknown>[],
   ) {}
 
   get schema(): string {
@@ -119,15 +132,16 @@ export class Conn {
    * per statement, in order.
    */
   async simple(statements: { sql: string; values: Record<string, string> }[]): Promise<pg.QueryResult[]> {
-    const text = statements
-      .map(({ sql, values }) =>
-        this.dialect
-          .qualify(sql)
-          .replace(/(?<!:):([a-zA-Z]+)\b/g, (_m, key: string) => this.client.escapeLiteral(values[key] ?? '')),
-      )
-      .join(';\n');
+    const text = statements.map(({ sql, values }) => inline(this.dialect, this.client, sql, values)).join(';\n');
     const out = (await this.client.query({ text, types: this.types })) as unknown as pg.QueryResult[] | pg.QueryResult;
     return Array.isArray(out) ? out : [out];
+  }
+
+  /** Rows a statement sent with BEGIN read (database.ts `transact`), handed out once. */
+  takePrelude(): Record<string, unknown>[] | undefined {
+    const rows = this.prelude;
+    this.prelude = undefined;
+    return rows;
   }
 
   /** Set once `commitAfter` committed the transaction: the caller does not COMMIT again. */

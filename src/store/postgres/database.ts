@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { Conn, queueLockKey, SqlDialect, typesFor } from './conn.js';
+import { Conn, inline, queueLockKey, SqlDialect, typesFor } from './conn.js';
 import { LISTENER_APPLICATION_NAME, Listener } from './listener.js';
 import { migrate } from './schema.js';
 
@@ -132,9 +132,14 @@ export class SharedPool {
    * must be with row and advisory locks, transitions.ts). Run again on a deadlock, which
    * PostgreSQL resolves by failing one of the transactions.
    */
-  async transact<T>(fn: (conn: Conn) => Promise<T>, queue?: string): Promise<T> {
+  async transact<T>(
+    fn: (conn: Conn) => Promise<T>,
+    queue?: string,
+    prelude?: { sql: string; values: Record<string, string> },
+  ): Promise<T> {
     await this.whenReady();
-    // One round trip: BEGIN, the queue's lock (transitions.ts), then the server's clock once locked.
+    // One round trip: BEGIN, the queue's lock (transitions.ts), then the server's clock once locked,
+    // and a first read of the transition's when it has one (`prelude`, Conn.takePrelude).
     const begin =
       queue === undefined
         ? 'BEGIN'
@@ -145,9 +150,11 @@ export class SharedPool {
       const lost = (err: Error) => (broken = err); // between two queries: the next one fails with it
       client.on('error', lost);
       try {
-        const began = (await client.query(begin)) as unknown as pg.QueryResult[] | pg.QueryResult;
+        const text = prelude ? `${begin}; ${inline(this.dialect, client, prelude.sql, prelude.values)}` : begin;
+        const began = (await client.query({ text, types: this.types })) as unknown as pg.QueryResult[] | pg.QueryResult;
         const clock = Array.isArray(began) ? Number(began[2].rows[0].now) : undefined;
-        const conn = new Conn(client, this.dialect, this.types, clock, queue);
+        const first = prelude && Array.isArray(began) ? began[3]?.rows : undefined;
+        const conn = new Conn(client, this.dialect, this.types, clock, queue, first);
         const out = await fn(conn);
         if (!conn.committed) await client.query('COMMIT');
         return out;

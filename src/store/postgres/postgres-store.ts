@@ -26,6 +26,7 @@ import { PostgresMeta } from './meta.js';
 import { type PostgresOptions, postgresTarget } from './postgres-options.js';
 import { PlainRemoves } from './removing-fast.js';
 import { runTransition, Session } from './session.js';
+import { FETCH_META } from './transition-sql.js';
 import type { EventLog } from './transitions.js';
 
 /** The event log's cap per queue, as on the other stores. */
@@ -128,7 +129,10 @@ export class PostgresStore implements Store {
   async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
     await this.shared.listener.start();
     this.fetchedAt.set(queue, this.shared.listener.generation(queue));
-    return this.write(queue, (s) => s.t.fetch(queue, req));
+    // The queue's row is read with BEGIN: one round trip less (FETCH_META).
+    return this.shared.serial(queue, () =>
+      runTransition(this.shared, this.log, queue, (s) => s.t.fetch(queue, req), { sql: FETCH_META, values: { queue } }),
+    );
   }
 
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -140,7 +144,10 @@ export class PostgresStore implements Store {
   }
 
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
-    return this.write(queue, (s) => s.w.complete(queue, items, now, fetch));
+    const prelude = fetch ? { sql: FETCH_META, values: { queue } } : undefined; // as in fetchNext
+    return this.shared.serial(queue, () =>
+      runTransition(this.shared, this.log, queue, (s) => s.w.complete(queue, items, now, fetch), prelude),
+    );
   }
 
   async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {

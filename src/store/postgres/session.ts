@@ -53,15 +53,20 @@ export async function runTransition<T>(
   log: EventLog,
   queue: string,
   fn: (s: Session) => Promise<T>,
+  prelude?: { sql: string; values: Record<string, string> },
 ): Promise<T> {
   let notified: string[] = [];
-  const out = await shared.transact(async (db) => {
-    const s = new Session(db, log);
-    const result = await fn(s);
-    await s.t.flushPending(true); // and COMMIT, in one round trip
-    notified = s.t.notified;
-    return result;
-  }, queue);
+  const out = await shared.transact(
+    async (db) => {
+      const s = new Session(db, log);
+      const result = await fn(s);
+      await s.t.flushPending(true); // and COMMIT, in one round trip
+      notified = s.t.notified;
+      return result;
+    },
+    queue,
+    prelude,
+  );
   for (const changed of notified) shared.listener.notify(changed);
   return out;
 }

@@ -3,6 +3,7 @@ import { type JobRow, type QueueRow, toRecord } from '../sqlite/rows.js';
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
 import { type Conn, queueLockKey } from './conn.js';
 import { CLOCK_SQL } from './database.js';
+import { FETCH_META, FLUSH_AND_COMMIT, LONE_SURROGATE } from './transition-sql.js';
 
 /** An event's fields as stored: JSON of the defined ones, all as strings. */
 function fieldsJson(fields: Record<string, string | number | undefined>): string {
@@ -10,25 +11,6 @@ function fieldsJson(fields: Record<string, string | number | undefined>): string
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) values[key] = String(value);
   return JSON.stringify(values);
 }
-
-/**
- * flushPending's statement for the simple query protocol (Conn.commitAfter), its arrays as JSON
- * literals: the same writes, sent with COMMIT in one round trip.
- */
-const FLUSH_AND_COMMIT = `
-WITH counters AS (
-  UPDATE queues SET seq = v.seq::bigint, next_id = v.next_id::bigint
-  FROM ROWS FROM (json_array_elements_text(:counted::json), json_array_elements_text(:seqs::json),
-    json_array_elements_text(:nextIds::json)) AS v(queue, seq, next_id)
-  WHERE queues.queue = v.queue
-), written AS (
-  INSERT INTO events (queue, event, fields)
-  SELECT q, e, f FROM ROWS FROM (json_array_elements_text(:queues::json), json_array_elements_text(:names::json),
-    json_array_elements_text(:fields::json)) WITH ORDINALITY AS t(q, e, f, n) ORDER BY n
-)
-SELECT pg_notify(:channel, :sender || ' ' || n) FROM json_array_elements_text(:changed::json) AS n`;
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** What every transaction of one pool shares: how many events were written since the last trim. */
 export interface EventLog {
@@ -321,12 +303,10 @@ export class Transitions {
   async fetch(queue: string, req: FetchRequest): Promise<FetchResult> {
     const now = req.now;
     // The queue's row and its earliest delayed job in one read (the row nearly always exists).
-    let meta = (await this.db
-      .stmt(
-        `SELECT *, (SELECT sort FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 ORDER BY sort LIMIT 1)
-           AS next_delayed FROM queues WHERE queue = ?`,
-      )
-      .get(queue, queue)) as (QueueRow & { next_delayed: number | null }) | undefined;
+    const sent = this.db.takePrelude(); // FETCH_META, read with BEGIN by a fetch that is the whole transition
+    let meta = (sent ? sent[0] : await this.db.stmt(FETCH_META.replaceAll(':queue', '?')).get(queue, queue)) as
+      | (QueueRow & { next_delayed: number | null })
+      | undefined;
     let next = meta ? (meta.next_delayed ?? undefined) : await this.nextDelayed(queue);
     if (next !== undefined && next <= now) {
       await this.promoteDue(queue, now);

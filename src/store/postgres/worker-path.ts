@@ -182,6 +182,8 @@ export class WorkerPath {
           moved.map((m) => m.item.returnvalue),
         );
     }
+    // The queue's row read with BEGIN (FETCH_META) is stale once a follow-up may add or delay jobs.
+    if (moved.some((m) => m.row.parent !== null || m.row.opts.includes('"deduplication"'))) this.db.takePrelude();
     for (const { item, row } of moved) {
       this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
       if (row.parent) await this.f.childCompleted(queue, row, item.returnvalue, now);
