@@ -87,6 +87,9 @@ export function inline(
     .replace(/(?<!:):([a-zA-Z]+)\b/g, (_m, key: string) => client.escapeLiteral(values[key] ?? ''));
 }
 
+/** Reads sent with BEGIN (database.ts `transact`), by name; their rows are handed out by Conn.takePrelude. */
+export type Prelude = { name: string; sql: string; values: Record<string, string> }[];
+
 /** A statement bound to a connection, with better-sqlite3's shape (get/all/run) but async. */
 export interface Statement {
   get(...params: unknown[]): Promise<unknown>;
@@ -107,7 +110,7 @@ export class Conn {
     readonly clock?: number,
     /** The queue whose lock the transaction took as it began. */
     readonly lockedQueue?: string,
-    private prelude?: Record<string, unknown>[],
+    private readonly prelude = new Map<string, Record<string, unknown>[]>(),
   ) {}
 
   get schema(): string {
@@ -138,9 +141,9 @@ export class Conn {
   }
 
   /** Rows a statement sent with BEGIN read (database.ts `transact`), handed out once. */
-  takePrelude(): Record<string, unknown>[] | undefined {
-    const rows = this.prelude;
-    this.prelude = undefined;
+  takePrelude(name: string): Record<string, unknown>[] | undefined {
+    const rows = this.prelude.get(name);
+    this.prelude.delete(name);
     return rows;
   }
 

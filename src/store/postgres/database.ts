@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { Conn, inline, queueLockKey, SqlDialect, typesFor } from './conn.js';
+import { Conn, inline, type Prelude, queueLockKey, SqlDialect, typesFor } from './conn.js';
 import { LISTENER_APPLICATION_NAME, Listener } from './listener.js';
 import { migrate } from './schema.js';
 
@@ -132,11 +132,7 @@ export class SharedPool {
    * must be with row and advisory locks, transitions.ts). Run again on a deadlock, which
    * PostgreSQL resolves by failing one of the transactions.
    */
-  async transact<T>(
-    fn: (conn: Conn) => Promise<T>,
-    queue?: string,
-    prelude?: { sql: string; values: Record<string, string> },
-  ): Promise<T> {
+  async transact<T>(fn: (conn: Conn) => Promise<T>, queue?: string, prelude: Prelude = []): Promise<T> {
     await this.whenReady();
     // One round trip: BEGIN, the queue's lock (transitions.ts), then the server's clock once locked,
     // and a first read of the transition's when it has one (`prelude`, Conn.takePrelude).
@@ -150,10 +146,11 @@ export class SharedPool {
       const lost = (err: Error) => (broken = err); // between two queries: the next one fails with it
       client.on('error', lost);
       try {
-        const text = prelude ? `${begin}; ${inline(this.dialect, client, prelude.sql, prelude.values)}` : begin;
+        const reads = prelude.map((p) => inline(this.dialect, client, p.sql, p.values));
+        const text = [begin, ...reads].join(';\n');
         const began = (await client.query({ text, types: this.types })) as unknown as pg.QueryResult[] | pg.QueryResult;
         const clock = Array.isArray(began) ? Number(began[2].rows[0].now) : undefined;
-        const first = prelude && Array.isArray(began) ? began[3]?.rows : undefined;
+        const first = new Map(prelude.map((p, i) => [p.name, Array.isArray(began) ? began[3 + i].rows : []]));
         const conn = new Conn(client, this.dialect, this.types, clock, queue, first);
         const out = await fn(conn);
         if (!conn.committed) await client.query('COMMIT');

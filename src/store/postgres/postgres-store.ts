@@ -26,7 +26,7 @@ import { PostgresMeta } from './meta.js';
 import { type PostgresOptions, postgresTarget } from './postgres-options.js';
 import { PlainRemoves } from './removing-fast.js';
 import { runTransition, Session } from './session.js';
-import { FETCH_META } from './transition-sql.js';
+import { COMPLETE_READ, FETCH_META } from './transition-sql.js';
 import type { EventLog } from './transitions.js';
 
 /** The event log's cap per queue, as on the other stores. */
@@ -131,7 +131,9 @@ export class PostgresStore implements Store {
     this.fetchedAt.set(queue, this.shared.listener.generation(queue));
     // The queue's row is read with BEGIN: one round trip less (FETCH_META).
     return this.shared.serial(queue, () =>
-      runTransition(this.shared, this.log, queue, (s) => s.t.fetch(queue, req), { sql: FETCH_META, values: { queue } }),
+      runTransition(this.shared, this.log, queue, (s) => s.t.fetch(queue, req), [
+        { name: 'meta', sql: FETCH_META, values: { queue } },
+      ]),
     );
   }
 
@@ -144,7 +146,13 @@ export class PostgresStore implements Store {
   }
 
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
-    const prelude = fetch ? { sql: FETCH_META, values: { queue } } : undefined; // as in fetchNext
+    // The rows to finish, and the queue's row for the fetch (as in fetchNext), read with BEGIN.
+    const finish = {
+      name: 'finish',
+      sql: COMPLETE_READ,
+      values: { queue, ids: JSON.stringify(items.map((i) => i.id)) },
+    };
+    const prelude = fetch ? [finish, { name: 'meta', sql: FETCH_META, values: { queue } }] : [finish];
     return this.shared.serial(queue, () =>
       runTransition(this.shared, this.log, queue, (s) => s.w.complete(queue, items, now, fetch), prelude),
     );

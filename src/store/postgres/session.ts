@@ -1,6 +1,6 @@
 import { Adding } from './adding.js';
 import { Admin } from './admin.js';
-import type { Conn } from './conn.js';
+import type { Conn, Prelude } from './conn.js';
 import type { SharedPool } from './database.js';
 import { FlowLinks } from './flows.js';
 import { Housekeeping } from './housekeeping.js';
@@ -53,7 +53,7 @@ export async function runTransition<T>(
   log: EventLog,
   queue: string,
   fn: (s: Session) => Promise<T>,
-  prelude?: { sql: string; values: Record<string, string> },
+  prelude?: Prelude,
 ): Promise<T> {
   let notified: string[] = [];
   const out = await shared.transact(

@@ -26,3 +26,14 @@ export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\u
 /** The queue's row and its earliest delayed job in one read (the row nearly always exists). */
 export const FETCH_META = `SELECT *, (SELECT sort FROM jobs WHERE queue = :queue AND state = 'delayed' AND lane = 0
   ORDER BY sort LIMIT 1) AS next_delayed FROM queues WHERE queue = :queue`;
+
+/**
+ * complete's first read (worker-path.ts): the rows to finish, locked, whether children block each,
+ * and the completed list's newest place. `:ids` is a JSON array.
+ */
+export const COMPLETE_READ = `SELECT rowid, id, state, token, sort, parent, opts,
+  (SELECT bool_or(status = 'failed') FROM deps WHERE parent_queue = jobs.queue AND parent_id = jobs.id
+     AND status IN ('pending', 'failed')) AS blocked_by_failed,
+  (SELECT sort FROM jobs newest WHERE newest.queue = jobs.queue AND newest.state = 'completed' AND newest.lane = 0
+     ORDER BY newest.sort DESC LIMIT 1) AS last_place
+FROM jobs WHERE queue = :queue AND id = ANY(ARRAY(SELECT json_array_elements_text(:ids::json))) ORDER BY rowid FOR UPDATE OF jobs`;

@@ -303,7 +303,7 @@ export class Transitions {
   async fetch(queue: string, req: FetchRequest): Promise<FetchResult> {
     const now = req.now;
     // The queue's row and its earliest delayed job in one read (the row nearly always exists).
-    const sent = this.db.takePrelude(); // FETCH_META, read with BEGIN by a fetch that is the whole transition
+    const sent = this.db.takePrelude('meta'); // FETCH_META, read with BEGIN by a fetch that is the whole transition
     let meta = (sent ? sent[0] : await this.db.stmt(FETCH_META.replaceAll(':queue', '?')).get(queue, queue)) as
       | (QueueRow & { next_delayed: number | null })
       | undefined;
