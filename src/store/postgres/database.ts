@@ -149,8 +149,9 @@ export class SharedPool {
         const reads = prelude.map((p) => inline(this.dialect, client, p.sql, p.values));
         const text = [begin, ...reads].join(';\n');
         const began = (await client.query({ text, types: this.types })) as unknown as pg.QueryResult[] | pg.QueryResult;
-        const clock = Array.isArray(began) ? Number(began[2].rows[0].now) : undefined;
-        const first = new Map(prelude.map((p, i) => [p.name, Array.isArray(began) ? began[3 + i].rows : []]));
+        const results = Array.isArray(began) ? began : [began];
+        const clock = queue === undefined ? undefined : Number(results[2].rows[0].now);
+        const first = new Map(prelude.map((p, i) => [p.name, results[results.length - prelude.length + i].rows]));
         const conn = new Conn(client, this.dialect, this.types, clock, queue, first);
         const out = await fn(conn);
         if (!conn.committed) await client.query('COMMIT');
