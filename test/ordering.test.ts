@@ -22,6 +22,14 @@ describe.each(stores)('job order and options on $kind', (store) => {
     expect(order).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it('runs delayed jobs due at the same moment in the order they were added', async () => {
+    const timestamp = Date.now();
+    const order = await runOrder(async (q) => {
+      for (let i = 0; i < 43; i++) await q.add(`d${i}`, {}, { delay: 300, timestamp });
+    });
+    expect(order).toEqual(Array.from({ length: 43 }, (_, i) => `d${i}`));
+  });
+
   it('runs lifo jobs before earlier plain ones, newest first', async () => {
     const order = await runOrder(async (q) => {
       await q.add('a', {});

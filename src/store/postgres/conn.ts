@@ -31,6 +31,19 @@ export class SqlDialect {
 
   constructor(readonly schema: string) {}
 
+  private readonly qualified = new Map<string, string>();
+
+  /** The tables of `sql` qualified by the schema, and nothing else changed (for `Conn.simple`). */
+  qualify(sql: string): string {
+    let done = this.qualified.get(sql);
+    if (done === undefined) {
+      const schema = `"${this.schema.replaceAll('"', '""')}"`;
+      done = sql.replace(TABLES, (_m, kw: string, table: string) => `${kw} ${schema}.${table}`);
+      this.qualified.set(sql, done);
+    }
+    return done;
+  }
+
   translate(sql: string): { text: string; name: string } {
     let done = this.cache.get(sql);
     if (!done) {
@@ -62,6 +75,21 @@ export function queueLockKey(schema: string, queue: string): string {
   return key;
 }
 
+/** `sql` (tables bare, `:name` markers) as text for the simple query protocol: qualified, values inlined as literals. */
+export function inline(
+  dialect: SqlDialect,
+  client: pg.ClientBase,
+  sql: string,
+  values: Record<string, string>,
+): string {
+  return dialect
+    .qualify(sql)
+    .replace(/(?<!:):([a-zA-Z]+)\b/g, (_m, key: string) => client.escapeLiteral(values[key] ?? ''));
+}
+
+/** Reads sent with BEGIN (database.ts `transact`), by name; their rows are handed out by Conn.takePrelude. */
+export type Prelude = { name: string; sql: string; values: Record<string, string> }[];
+
 /** A statement bound to a connection, with better-sqlite3's shape (get/all/run) but async. */
 export interface Statement {
   get(...params: unknown[]): Promise<unknown>;
@@ -82,6 +110,7 @@ export class Conn {
     readonly clock?: number,
     /** The queue whose lock the transaction took as it began. */
     readonly lockedQueue?: string,
+    private readonly prelude = new Map<string, Record<string, unknown>[]>(),
   ) {}
 
   get schema(): string {
@@ -97,6 +126,37 @@ export class Conn {
       types: this.types,
       ...(array ? { rowMode: 'array' as const } : {}),
     });
+  }
+
+  /**
+   * Several statements in one round trip (the simple query protocol, which takes no parameters):
+   * in each, `:name` becomes its `values[name]` as an escaped literal. Sent outside BEGIN/COMMIT,
+   * PostgreSQL runs them as one implicit transaction, rolled back whole if one fails. One result
+   * per statement, in order.
+   */
+  async simple(statements: { sql: string; values: Record<string, string> }[]): Promise<pg.QueryResult[]> {
+    const text = statements.map(({ sql, values }) => inline(this.dialect, this.client, sql, values)).join(';\n');
+    const out = (await this.client.query({ text, types: this.types })) as unknown as pg.QueryResult[] | pg.QueryResult;
+    return Array.isArray(out) ? out : [out];
+  }
+
+  /** Rows a statement sent with BEGIN read (database.ts `transact`), handed out once. */
+  takePrelude(name: string): Record<string, unknown>[] | undefined {
+    const rows = this.prelude.get(name);
+    this.prelude.delete(name);
+    return rows;
+  }
+
+  /** Set once `commitAfter` committed the transaction: the caller does not COMMIT again. */
+  committed = false;
+
+  /** Runs `sql` (as `simple`) then COMMIT, in one round trip. */
+  async commitAfter(sql: string, values: Record<string, string>): Promise<void> {
+    await this.simple([
+      { sql, values },
+      { sql: 'COMMIT', values: {} },
+    ]);
+    this.committed = true;
   }
 
   /** Rows as objects by column name. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { Conn, queueLockKey, SqlDialect, typesFor } from './conn.js';
+import { Conn, inline, type Prelude, queueLockKey, SqlDialect, typesFor } from './conn.js';
 import { LISTENER_APPLICATION_NAME, Listener } from './listener.js';
 import { migrate } from './schema.js';
 
@@ -67,6 +67,14 @@ export class SharedPool {
     return shared;
   }
 
+  /** Per queue, how many calls `serial` chained: a batch still last in the chain may take more (removing-fast.ts). */
+  private readonly calls = new Map<string, number>();
+
+  /** The number of the last call chained for `queue` (see `calls`). */
+  lastCall(queue: string): number {
+    return this.calls.get(queue) ?? 0;
+  }
+
   /** Per queue, the end of the chain of its calls in this process (`serial`). */
   private readonly tails = new Map<string, Promise<unknown>>();
 
@@ -79,6 +87,7 @@ export class SharedPool {
    */
   serial<T>(queue: string | undefined, fn: () => Promise<T>): Promise<T> {
     if (queue === undefined) return fn();
+    this.calls.set(queue, (this.calls.get(queue) ?? 0) + 1);
     const prev = this.tails.get(queue);
     const run = prev ? prev.then(fn, fn) : fn();
     const tail = run.catch(() => undefined);
@@ -123,9 +132,10 @@ export class SharedPool {
    * must be with row and advisory locks, transitions.ts). Run again on a deadlock, which
    * PostgreSQL resolves by failing one of the transactions.
    */
-  async transact<T>(fn: (conn: Conn) => Promise<T>, queue?: string): Promise<T> {
+  async transact<T>(fn: (conn: Conn) => Promise<T>, queue?: string, prelude: Prelude = []): Promise<T> {
     await this.whenReady();
-    // One round trip: BEGIN, the queue's lock (transitions.ts), then the server's clock once locked.
+    // One round trip: BEGIN, the queue's lock (transitions.ts), then the server's clock once locked,
+    // and a first read of the transition's when it has one (`prelude`, Conn.takePrelude).
     const begin =
       queue === undefined
         ? 'BEGIN'
@@ -136,10 +146,15 @@ export class SharedPool {
       const lost = (err: Error) => (broken = err); // between two queries: the next one fails with it
       client.on('error', lost);
       try {
-        const began = (await client.query(begin)) as unknown as pg.QueryResult[] | pg.QueryResult;
-        const clock = Array.isArray(began) ? Number(began[2].rows[0].now) : undefined;
-        const out = await fn(new Conn(client, this.dialect, this.types, clock, queue));
-        await client.query('COMMIT');
+        const reads = prelude.map((p) => inline(this.dialect, client, p.sql, p.values));
+        const text = [begin, ...reads].join(';\n');
+        const began = (await client.query({ text, types: this.types })) as unknown as pg.QueryResult[] | pg.QueryResult;
+        const results = Array.isArray(began) ? began : [began];
+        const clock = queue === undefined ? undefined : Number(results[2].rows[0].now);
+        const first = new Map(prelude.map((p, i) => [p.name, results[results.length - prelude.length + i].rows]));
+        const conn = new Conn(client, this.dialect, this.types, clock, queue, first);
+        const out = await fn(conn);
+        if (!conn.committed) await client.query('COMMIT');
         return out;
       } catch (err) {
         await client.query('ROLLBACK').catch((e: Error) => (broken = e));

@@ -24,7 +24,7 @@ export class Housekeeping {
 
   async promoteJobs(queue: string, count: number): Promise<number> {
     const rows = (await this.db
-      .stmt("SELECT * FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 ORDER BY sort LIMIT ?")
+      .stmt("SELECT * FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 ORDER BY sort, rowid LIMIT ?")
       .all(queue, count)) as JobRow[];
     for (const row of rows) await this.t.toWaiting(queue, row, 'delayed');
     return rows.length;

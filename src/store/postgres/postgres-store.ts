@@ -29,7 +29,9 @@ import { addPlainJobsNow, isPlainJob } from './adding-fast.js';
 import { type PgConnection, SharedPool } from './database.js';
 import { PostgresMeta } from './meta.js';
 import { type PostgresOptions, postgresTarget } from './postgres-options.js';
+import { PlainRemoves } from './removing-fast.js';
 import { runTransition, Session } from './session.js';
+import { COMPLETE_READ, FETCH_META } from './transition-sql.js';
 import type { EventLog } from './transitions.js';
 
 /** The event log's cap per queue, as on the other stores. */
@@ -49,6 +51,7 @@ export class PostgresStore implements Store {
   private readonly shared: SharedPool;
   private readonly log: EventLog;
   private readonly stopErrors: () => void;
+  private readonly removes: PlainRemoves;
   private closed = false;
   private released?: Promise<void>;
 
@@ -58,6 +61,7 @@ export class PostgresStore implements Store {
     this.shared = SharedPool.acquire(target.connection, target.schema);
     this.log = { sinceTrim: 0, channel: this.shared.channel, sender: this.shared.sender, maxEvents: MAX_EVENTS };
     this.stopErrors = this.shared.onError((err) => this.onError?.(err));
+    this.removes = new PlainRemoves(this.shared, this.log);
     this.meta = new PostgresMeta(
       (queue, fn) => this.write(queue, fn),
       (queue, fn) => this.read(queue, fn),
@@ -130,7 +134,12 @@ export class PostgresStore implements Store {
   async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
     await this.shared.listener.start();
     this.fetchedAt.set(queue, this.shared.listener.generation(queue));
-    return this.write(queue, (s) => s.t.fetch(queue, req));
+    // The queue's row is read with BEGIN: one round trip less (FETCH_META).
+    return this.shared.serial(queue, () =>
+      runTransition(this.shared, this.log, queue, (s) => s.t.fetch(queue, req), [
+        { name: 'meta', sql: FETCH_META, values: { queue } },
+      ]),
+    );
   }
 
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -142,7 +151,16 @@ export class PostgresStore implements Store {
   }
 
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
-    return this.write(queue, (s) => s.w.complete(queue, items, now, fetch));
+    // The rows to finish, and the queue's row for the fetch (as in fetchNext), read with BEGIN.
+    const finish = {
+      name: 'finish',
+      sql: COMPLETE_READ,
+      values: { queue, ids: JSON.stringify(items.map((i) => i.id)) },
+    };
+    const prelude = fetch ? [finish, { name: 'meta', sql: FETCH_META, values: { queue } }] : [finish];
+    return this.shared.serial(queue, () =>
+      runTransition(this.shared, this.log, queue, (s) => s.w.complete(queue, items, now, fetch), prelude),
+    );
   }
 
   async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
@@ -279,7 +297,10 @@ export class PostgresStore implements Store {
   }
 
   async remove(queue: string, id: string, now: number, removeChildren = false): Promise<number> {
-    return this.write(queue, (s) => s.p.removeJob(queue, id, now, removeChildren));
+    // Plain jobs in batches of one round trip (removing-fast.ts); any other in the general transition.
+    return this.removes.remove(queue, id, removeChildren, () =>
+      runTransition(this.shared, this.log, queue, (s) => s.p.removeJob(queue, id, now, removeChildren)),
+    );
   }
 
   promote(queue: string, id: string): Promise<MoveCode> {

@@ -27,7 +27,7 @@ export const CURRENT_ITERATIONS =
   "SELECT 'repeat:' || s.id || ':' || s.next FROM schedulers s WHERE s.queue = ? AND s.next IS NOT NULL";
 
 /** The scheduler id and millis of a scheduler-made job id (`repeat:<id>:<millis>`). */
-function schedulerOfJob(jobId: string): { id: string; millis: number } | undefined {
+export function schedulerOfJob(jobId: string): { id: string; millis: number } | undefined {
   if (!jobId.startsWith('repeat:')) return undefined;
   const at = jobId.lastIndexOf(':');
   if (at <= 7) return undefined;

@@ -1,6 +1,6 @@
 import { Adding } from './adding.js';
 import { Admin } from './admin.js';
-import type { Conn } from './conn.js';
+import type { Conn, Prelude } from './conn.js';
 import type { SharedPool } from './database.js';
 import { FlowLinks } from './flows.js';
 import { GroupRecords } from './group-records.js';
@@ -56,15 +56,20 @@ export async function runTransition<T>(
   log: EventLog,
   queue: string,
   fn: (s: Session) => Promise<T>,
+  prelude?: Prelude,
 ): Promise<T> {
   let notified: string[] = [];
-  const out = await shared.transact(async (db) => {
-    const s = new Session(db, log);
-    const result = await fn(s);
-    await s.t.flushPending();
-    notified = s.t.notified;
-    return result;
-  }, queue);
+  const out = await shared.transact(
+    async (db) => {
+      const s = new Session(db, log);
+      const result = await fn(s);
+      await s.t.flushPending(true); // and COMMIT, in one round trip
+      notified = s.t.notified;
+      return result;
+    },
+    queue,
+    prelude,
+  );
   for (const changed of notified) shared.listener.notify(changed);
   return out;
 }

@@ -4,6 +4,7 @@ import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../
 import { type Conn, queueLockKey } from './conn.js';
 import { CLOCK_SQL } from './database.js';
 import { takeGrouped } from './groups.js';
+import { FETCH_META, FLUSH_AND_COMMIT, LONE_SURROGATE } from './transition-sql.js';
 
 /** A waiting grouped job's lane is its priority in the group minus this (as on SQLite). */
 export const GROUP_LANE = 4_194_304;
@@ -15,10 +16,10 @@ function fieldsJson(fields: Record<string, string | number | undefined>): string
   return JSON.stringify(values);
 }
 
-/** What every transaction of one pool shares: how many events were written since the last trim. */
 /** How a cancel notice starts on the NOTIFY channel: never a pool's id (8 hex digits), so never a wake-up notice. */
 export const CANCEL_NOTICE = '!cancel ';
 
+/** What every transaction of one pool shares: how many events were written since the last trim. */
 export interface EventLog {
   sinceTrim: number;
   readonly channel: string;
@@ -121,9 +122,10 @@ export class Transitions {
   /**
    * Writes what the transaction kept in memory before it commits, in one statement: the queue
    * counters, the events (arrays unnested, in order), and one NOTIFY per queue that changed,
-   * which PostgreSQL delivers when the transaction commits (listener.ts).
+   * which PostgreSQL delivers when the transaction commits (listener.ts). With `commit`, the
+   * statement and COMMIT go in one round trip (FLUSH_AND_COMMIT), unless events are to be trimmed.
    */
-  async flushPending(): Promise<void> {
+  async flushPending(commit = false): Promise<void> {
     const queues = this.pendingQueues;
     if (queues.length === 0 && this.counters.size === 0 && this.woken.size === 0) return;
     const counted = [...this.counters.keys()];
@@ -139,6 +141,25 @@ export class Transitions {
       queues.length > 0 || this.woken.size > 0 ? [...new Set([...queues, ...this.touched, ...this.woken])] : [];
     this.woken.clear();
     for (const queue of changed) await this.lockQueue(queue);
+    this.notified = changed;
+    this.log.sinceTrim += queues.length;
+    const trim = this.log.sinceTrim >= 5000;
+    // JSON cannot carry a lone surrogate PostgreSQL would take: such text goes as parameters.
+    if (commit && !trim && !fields.some((f) => LONE_SURROGATE.test(f))) {
+      const json = JSON.stringify;
+      await this.db.commitAfter(FLUSH_AND_COMMIT, {
+        counted: json(counted),
+        seqs: json(seqs),
+        nextIds: json(nextIds),
+        queues: json(queues),
+        names: json(names),
+        fields: json(fields),
+        channel: this.log.channel,
+        sender: this.log.sender,
+        changed: json(changed),
+      });
+      return;
+    }
     await this.db
       .stmt(
         `WITH counters AS (
@@ -151,9 +172,7 @@ export class Transitions {
          SELECT pg_notify(?, ? || ' ' || n) FROM unnest(?::text[]) AS n`,
       )
       .all(counted, seqs, nextIds, queues, names, fields, this.log.channel, this.log.sender, changed);
-    this.notified = changed;
-    this.log.sinceTrim += queues.length;
-    if (this.log.sinceTrim >= 5000) {
+    if (trim) {
       this.log.sinceTrim = 0;
       for (const queue of new Set(queues)) await this.trimEvents(queue, this.log.maxEvents);
     }
@@ -298,7 +317,7 @@ export class Transitions {
   async promoteDue(queue: string, now: number): Promise<void> {
     const due = (await this.db
       .stmt(
-        "SELECT * FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 AND sort <= ? ORDER BY sort LIMIT 1000",
+        "SELECT * FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 AND sort <= ? ORDER BY sort, rowid LIMIT 1000",
       )
       .all(queue, now)) as JobRow[];
     for (const row of due) await this.toWaiting(queue, row, 'delayed');
@@ -326,13 +345,10 @@ export class Transitions {
   async fetch(queue: string, req: FetchRequest): Promise<FetchResult> {
     const now = req.now;
     // The queue's row and its earliest delayed job in one read (the row nearly always exists).
-    let meta = (await this.db
-      .stmt(
-        `SELECT *, (SELECT sort FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 ORDER BY sort LIMIT 1)
-           AS next_delayed, EXISTS (SELECT 1 FROM groups WHERE queue = ? AND ready = 1) AS has_groups
-         FROM queues WHERE queue = ?`,
-      )
-      .get(queue, queue, queue)) as (QueueRow & { next_delayed: number | null; has_groups: boolean }) | undefined;
+    const sent = this.db.takePrelude('meta'); // FETCH_META, read with BEGIN by a fetch that is the whole transition
+    let meta = (sent ? sent[0] : await this.db.stmt(FETCH_META.replaceAll(':queue', '?')).get(queue, queue, queue)) as
+      | (QueueRow & { next_delayed: number | null; has_groups: boolean })
+      | undefined;
     // Read with the queue's row: a queue without ready groups pays no round trip for them (takeAll).
     this.readyGroups = meta ? meta.has_groups : undefined;
     let next = meta ? (meta.next_delayed ?? undefined) : await this.nextDelayed(queue);

@@ -18,7 +18,16 @@ import type { Conn } from './conn.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
 import { applyRetention, finishSort } from './retention.js';
+import { COMPLETE_READ } from './transition-sql.js';
 import type { FinishRow, Transitions } from './transitions.js';
+
+type FinishRead = FinishRow & { blocked_by_failed: boolean | null; last_place: number | null };
+
+/** COMPLETE_READ with parameters, when it was not sent with BEGIN. */
+const COMPLETE_READ_PARAMS = COMPLETE_READ.replace(':queue', '?').replace(
+  'ANY(ARRAY(SELECT json_array_elements_text(:ids::json)))',
+  'ANY(?::text[])',
+);
 
 /**
  * The worker path's lock-checked moves (complete, fail, delay, wait, waiting-children, lock
@@ -137,16 +146,8 @@ export class WorkerPath {
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
     const ids = items.map((item) => item.id);
     // The rows, whether children block each, and the list's newest place: one read.
-    const read = (await this.db
-      .stmt(
-        `SELECT rowid, id, state, token, sort, parent, opts,
-           (SELECT bool_or(status = 'failed') FROM deps WHERE parent_queue = jobs.queue AND parent_id = jobs.id
-              AND status IN ('pending', 'failed')) AS blocked_by_failed,
-           (SELECT sort FROM jobs newest WHERE newest.queue = jobs.queue AND newest.state = 'completed' AND newest.lane = 0
-              ORDER BY newest.sort DESC LIMIT 1) AS last_place
-         FROM jobs WHERE queue = ? AND id = ANY(?::text[]) ORDER BY rowid FOR UPDATE OF jobs`,
-      )
-      .all(queue, ids)) as (FinishRow & { blocked_by_failed: boolean | null; last_place: number | null })[];
+    const read = ((this.db.takePrelude('finish') as FinishRead[] | undefined) ??
+      (await this.db.stmt(COMPLETE_READ_PARAMS).all(queue, ids))) as FinishRead[];
     const rows = new Map(read.map((r) => [r.id, r as FinishRow]));
     const blockers = new Map<string, -4 | -9>();
     for (const r of read) if (r.blocked_by_failed !== null) blockers.set(r.id, r.blocked_by_failed ? -9 : -4);
@@ -185,6 +186,8 @@ export class WorkerPath {
           moved.map((m) => m.item.returnvalue),
         );
     }
+    // The queue's row read with BEGIN (FETCH_META) is stale once a follow-up may add or delay jobs.
+    if (moved.some((m) => m.row.parent !== null || m.row.opts.includes('"deduplication"'))) this.db.takePrelude('meta');
     for (const { item, row } of moved) {
       this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
       if (row.parent) await this.f.childCompleted(queue, row, item.returnvalue, now);
