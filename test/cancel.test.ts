@@ -21,9 +21,12 @@ describe.each(stores)('cancelling jobs on $kind', (store) => {
     const events = track(new QueueEvents(name, { connection }));
     await events.waitUntilReady();
     const reasons: unknown[] = [];
+    let longStarted!: () => void;
+    const longRunning = new Promise<void>((resolve) => (longStarted = resolve));
     const w = worker(
       async (job: Job, _token?: string, signal?: AbortSignal) => {
         if (job.name !== 'long') return 'quick';
+        longStarted();
         signal!.addEventListener('abort', () => reasons.push(signal!.reason));
         await new Promise(() => {}); // ignores its signal
       },
@@ -36,7 +39,7 @@ describe.each(stores)('cancelling jobs on $kind', (store) => {
       events.on('failed', resolve),
     );
     const job = await queue.add('long', {}, { attempts: 5 });
-    await until(async () => (await queue.getJobState(job.id!)) === 'active', 15_000, 'the job to start');
+    await longRunning; // the processor's start: the store shows it active a moment before the worker reads the fetch
     let child: Child | undefined;
     try {
       child = await forkReady(cancelChild, [connection, name]);
@@ -78,7 +81,10 @@ describe.each(stores)('cancelling jobs on $kind', (store) => {
       release = r;
     });
     let late: string | undefined;
+    let heldStarted!: () => void;
+    const heldRunning = new Promise<void>((resolve) => (heldStarted = resolve));
     const w = worker(async (job: Job) => {
+      heldStarted();
       await held;
       await job.updateData({ late: true }).catch((err: Error) => {
         late = err.message;
@@ -89,7 +95,7 @@ describe.each(stores)('cancelling jobs on $kind', (store) => {
     const completed: string[] = [];
     w.on('completed', (job) => completed.push(job.id!));
     const job = await queue.add('held', { n: 1 });
-    await until(async () => (await queue.getJobState(job.id!)) === 'active', 15_000, 'the job to start');
+    await heldRunning;
     expect(await queue.cancelJob(job.id!)).toBe(true);
     const err = await failed;
     expect(err.name).toBe('JobCancelledError');
@@ -153,13 +159,15 @@ describe.each(stores)('cancelling jobs on $kind', (store) => {
     const { queue, worker } = setup();
     // moveToFailed with BullMQ's token '0' fails the job outside the worker and sends no notice: the
     // path a lost notice takes (a Redis subscriber reconnecting).
-    const w = worker(async (job: Job) => (job.name === 'long' ? new Promise(() => {}) : 'ok'), {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const w = worker(async (job: Job) => (job.name === 'long' ? (started(), new Promise(() => {})) : 'ok'), {
       lockDuration: 1000,
       concurrency: 1,
     });
     const failed = new Promise<Error>((resolve) => w.on('failed', (_job, err) => resolve(err)));
     const job = await queue.add('long', {});
-    await until(async () => (await queue.getJobState(job.id!)) === 'active', 15_000, 'the job to start');
+    await running;
     await (await queue.getJob(job.id!))!.moveToFailed(new UnrecoverableError('failed elsewhere'), '0');
     const err = await failed;
     expect(err.name).toBe('JobCancelledError');
@@ -174,14 +182,19 @@ describe.each(stores)('cancelling jobs on $kind', (store) => {
 
   it("keeps worker.cancelJob's BullMQ meaning: only the signal, and the processor decides", async () => {
     const { queue, worker } = setup();
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
     const w = worker(async (_job: Job, _token?: string, signal?: AbortSignal) => {
+      started();
       await new Promise((_, reject) =>
         signal!.addEventListener('abort', () => reject(new Error(`stopped: ${signal!.reason}`))),
       );
     });
     const failed = new Promise<Error>((resolve) => w.on('failed', (_job, err) => resolve(err)));
     const job = await queue.add('x', {}, { attempts: 2 });
-    await until(async () => (await queue.getJobState(job.id!)) === 'active', 15_000, 'the job to start');
+    // The processor's own start, not the store's state: a job is active in the store a moment
+    // before the worker has read the fetch's reply.
+    await running;
     expect(w.cancelJob(job.id!, 'why')).toBe(true);
     expect(w.cancelJob('other')).toBe(false);
     expect((await failed).message).toBe('stopped: why');
