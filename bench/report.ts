@@ -136,8 +136,11 @@ function targets(s: Summary): string {
       show: (v) => `${v.toFixed(2)}×`,
     });
   ratio('process c=50', 'process-c50', 'rate', 'docket-redis', 'bullmq', 2.5);
+  ratio('process c=50, 100 000 jobs', 'process-c50-100k', 'rate', 'docket-redis', 'bullmq', 2.5);
   ratio('process c=1', 'process-c1', 'rate', 'docket-redis', 'bullmq', 1.5);
+  ratio('process c=1, 100 000 jobs', 'process-c1-100k', 'rate', 'docket-redis', 'bullmq', 1.5);
   ratio('add one at a time', 'add', 'rate', 'docket-redis', 'bee-queue', 1);
+  ratio('add one at a time, 100 000 jobs', 'add-100k', 'rate', 'docket-redis', 'bee-queue', 1);
   ratio('100 callers adding at once', 'add-concurrent', 'rate', 'docket-redis', 'bullmq', 3);
   for (const key of ['p50', 'p99']) {
     checks.push({
@@ -155,7 +158,9 @@ function targets(s: Summary): string {
     show: (v) => `${fmt(v)} µs/job`,
   });
   ratio('process c=50', 'process-c50', 'rate', 'docket-sqlite', 'plainjob', 4);
+  ratio('process c=50, 100 000 jobs', 'process-c50-100k', 'rate', 'docket-sqlite', 'plainjob', 4);
   ratio('add one at a time', 'add', 'rate', 'docket-sqlite', 'plainjob', 1);
+  ratio('add one at a time, 100 000 jobs', 'add-100k', 'rate', 'docket-sqlite', 'plainjob', 1);
   checks.push({
     what: 'latency p99 ≤ 1 ms: docket-sqlite',
     value: m('latency', 'docket-sqlite', 'p99'),

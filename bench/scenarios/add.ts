@@ -57,3 +57,14 @@ export const addConcurrent: Scenario = {
     return rateMetrics(n, ms, cpuMs);
   },
 };
+
+/** `add` one at a time, 100 000 jobs, one round (the long-run row of `add`). */
+export const addOneLong: Scenario = {
+  ...addOne,
+  name: 'add-100k',
+  title: 'add one job at a time (awaited), 100 000 jobs',
+  systems: ALL.filter((s) => s !== 'docket-postgres' && s !== 'bullmq-postgres'),
+  once: true,
+  timeoutMs: 600_000,
+  run: (ctx) => addOne.run({ ...ctx, jobs: ctx.jobs ?? (ctx.quick ? 20_000 : 100_000) }),
+};

@@ -1,11 +1,11 @@
-import { addBulk, addConcurrent, addOne } from './add.js';
+import { addBulk, addConcurrent, addOne, addOneLong } from './add.js';
 import { cluster } from './cluster.js';
 import { delayed } from './delayed.js';
 import { flow } from './flow.js';
 import { groupScenarios } from './groups.js';
 import { latency } from './latency.js';
 import { manual } from './manual.js';
-import { processScenarios, scaleScenarios } from './process.js';
+import { longProcessScenarios, processScenarios, scaleScenarios } from './process.js';
 import type { Scenario } from './scenario.js';
 
 /** Every scenario, in the order they run and are reported. */
@@ -19,6 +19,8 @@ export const SCENARIOS: Scenario[] = [
   delayed,
   manual,
   ...groupScenarios,
+  addOneLong,
+  ...longProcessScenarios,
   ...scaleScenarios,
   cluster,
 ];

@@ -40,6 +40,29 @@ export const processScenarios = [
   processScenario(50, true),
 ];
 
+/** Systems of the 100 000-job rows: the Redis and SQLite peers (PostgreSQL's left out for the run's length). */
+const LONG_SYSTEMS = ALL.filter((s) => s !== 'docket-postgres' && s !== 'bullmq-postgres');
+
+/** The `process` runs at 100 000 jobs, one round each: a lead that shrinks as runs get longer shows here. */
+function longProcessScenario(concurrency: number): Scenario {
+  return {
+    name: `process-c${concurrency}-100k`,
+    title: `process 100 000 pre-added jobs, no-op, concurrency ${concurrency}, jobs kept`,
+    systems: LONG_SYSTEMS,
+    metrics: [RATE, CPU],
+    once: true,
+    timeoutMs: 600_000,
+    async run({ adapter, quick, jobs }) {
+      const n = jobs ?? (quick ? 20_000 : 100_000);
+      await adapter.ready();
+      await fill(adapter, n);
+      return timeProcessing(adapter, n, concurrency);
+    },
+  };
+}
+
+export const longProcessScenarios = [longProcessScenario(1), longProcessScenario(50)];
+
 type Background = 'empty' | 'waiting' | 'delayed';
 
 /**
