@@ -62,14 +62,14 @@ describe.each(stores)('batches with groups and minSize on $kind', (store) => {
     const { queue, worker } = setup();
     const sizes: number[] = [];
     const w = worker(async (job) => void sizes.push(job.getBatch().length), {
-      batch: { size: 10, minSize: 5, timeout: 3000 },
+      batch: { size: 10, minSize: 5, timeout: 4000 },
     });
     await w.waitUntilReady();
     await queue.addBulk(Array.from({ length: 3 }, (_, i) => ({ name: `j${i}`, data: {} })));
     await sleep(300);
     expect(sizes).toEqual([]); // 3 of 5: the worker waits
     await queue.addBulk(Array.from({ length: 2 }, (_, i) => ({ name: `k${i}`, data: {} })));
-    await until(() => sizes.length === 1, 2500, 'the batch of 5 (before its timeout)');
+    await until(() => sizes.length === 1, 3000, 'the batch of 5 (before its timeout)');
     await queue.addBulk(Array.from({ length: 2 }, (_, i) => ({ name: `m${i}`, data: {} })));
     await until(() => sizes.length === 2, 15_000, 'the short batch after the timeout');
     expect(sizes).toEqual([5, 2]);
