@@ -148,6 +148,37 @@ describe.each(stores)('batches on $kind', (store) => {
     expect(flaky.attemptsMade).toBe(3);
   });
 
+  it('leaves a job cancelled mid-batch failed and completes the rest, without an error', async () => {
+    const { queue, worker } = setup();
+    const [, doomed] = await queue.addBulk([
+      { name: 'a', data: {} },
+      { name: 'b', data: {} },
+    ]);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    const w = worker(
+      async () => {
+        started = true;
+        await gate;
+        return 'ok';
+      },
+      { batch: { size: 2 } },
+    );
+    const errors: unknown[] = [];
+    w.on('error', (err) => errors.push(err));
+    await until(() => started);
+    expect(await queue.cancelJob(doomed.id!, 'not needed')).toBe(true);
+    release();
+    await until(async () => {
+      const c = await queue.getJobCounts('completed', 'failed');
+      return c.completed === 1 && c.failed === 1;
+    });
+    expect(await doomed.getState()).toBe('failed');
+    await w.close();
+    expect(errors).toEqual([]);
+  });
+
   it('renews every lock of a long batch, so none of its jobs stalls', async () => {
     const { queue, worker, connection, name } = setup();
     const events = track(new QueueEvents(name, { connection }));

@@ -77,7 +77,7 @@ export class BatchFinisher {
     for (const [i, { job }] of failed.entries()) {
       const code = res.codes[i];
       if (code === 0) applyFailure(job, items[i], now);
-      else this.host.emitError(moveError(code, job.id!, failCommand(items[i].retryDelay)));
+      else await this.lockLost(job, moveError(code, job.id!, failCommand(items[i].retryDelay)));
     }
     return this.nextOf(res);
   }
@@ -122,10 +122,20 @@ export class BatchFinisher {
           err: code === -9 ? failedChildError(id, 'moveToFinished') : moveError(code, id, 'moveToFinished'),
         });
       } else {
-        this.host.emitError(new Error(`Could not complete job ${c.job.id}: its lock was lost (code ${code})`));
+        await this.lockLost(c.job, `Could not complete job ${c.job.id}: its lock was lost (code ${code})`);
       }
     }
     return refused;
+  }
+
+  /**
+   * A move the store refused for a lost lock: an error, unless Queue.cancelJob failed the job (its
+   * notice may come after the batch ended; the batch runner leaves out the jobs it heard of).
+   */
+  private async lockLost(job: Job, message: string | Error): Promise<void> {
+    const { store, qualifiedName } = this.host;
+    if ((await store.getState(qualifiedName, job.id!).catch(() => 'unknown')) === 'failed') return;
+    this.host.emitError(typeof message === 'string' ? new Error(message) : message);
   }
 
   /** The next batch a move fetched; a rate limit it met cuts the fetch loop's wait short, as finishing.ts does. */
