@@ -174,16 +174,13 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
    * its next iteration; then 'active' is emitted, as BullMQ does for manually fetched jobs too.
    */
   private async begin(job: Job): Promise<boolean> {
-    if (
-      !(await scheduleNextIteration(
-        job,
-        () => this.jobScheduler,
-        (err) => this.emitError(err),
-      ))
-    )
-      return false;
-    this.emit('active', job, 'waiting');
-    return true;
+    const scheduled = await scheduleNextIteration(
+      job,
+      () => this.jobScheduler,
+      (err) => this.emitError(err),
+    );
+    if (scheduled) this.emit('active', job, 'waiting');
+    return scheduled;
   }
 
   /** @internal */
