@@ -56,6 +56,7 @@ import type {
 // The records and requests crossing the seam live in types.ts; re-exported so existing imports keep working.
 export type {
   AddResult,
+  BatchFetch,
   CancelNotice,
   CancelResult,
   CompleteItem,

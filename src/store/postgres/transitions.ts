@@ -1,6 +1,7 @@
 import { limiterWindow } from '../sqlite/limiter.js';
 import { type JobRow, type QueueRow, toRecord } from '../sqlite/rows.js';
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
+import { takeBatch } from './batch-fetch.js';
 import { type Conn, queueLockKey } from './conn.js';
 import { CLOCK_SQL } from './database.js';
 import { takeGrouped } from './groups.js';
@@ -401,8 +402,12 @@ export class Transitions {
   /** Whether the fetch's first read saw a ready group (undefined: not read, look). */
   private readyGroups: boolean | undefined;
 
-  /** The queue's own waiting jobs first; grouped ones (BullMQ Pro: after them) only when those run short. */
   private async takeAll(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
+    return req.batch ? takeBatch(this.db, this, queue, req, n) : this.takeMixed(queue, req, n);
+  }
+
+  /** The queue's own waiting jobs first; grouped ones (BullMQ Pro: after them) only when those run short. */
+  async takeMixed(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
     const jobs = await this.take(queue, req, n);
     if (jobs.length >= n || this.readyGroups === false) return jobs;
     const more = await takeGrouped(this.db, this, queue, req, n - jobs.length, jobs.length);
@@ -434,7 +439,7 @@ export class Transitions {
    * passed over, not waited for), paired with the tokens by rank, updated, and returned as they are
    * now.
    */
-  private async take(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
+  async take(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
     if (n <= 0) return [];
     const lockUntil = (await this.lockClock()) + req.lockDuration;
     const rows = (await this.db
