@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ValidationError } from '../errors.js';
 import type { ConnectionOptions } from '../store/connect.js';
 import { describeStore } from '../store/describe.js';
+import { CountsCache } from './counts-cache.js';
 import { HttpError, sendJson } from './http.js';
 import { QueueRegistry } from './registry.js';
 import { route } from './routes.js';
@@ -37,13 +38,14 @@ export function createDashboard(opts: DashboardOptions = {}): DashboardHandler {
   const store = describeStore(opts.connection).text;
   const throughput = new ThroughputReader();
   const stalled = new StalledTracker();
+  const counted = new CountsCache();
   const handler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => {
     if (opts.basicAuth && !authorized(req, opts.basicAuth)) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="docket", charset="UTF-8"', 'Content-Type': 'text/plain' });
       res.end('authentication required');
       return;
     }
-    route(req, res, { registry, throughput, stalled, readOnly, store, basePath: opts.basePath }).then(
+    route(req, res, { registry, throughput, stalled, counted, readOnly, store, basePath: opts.basePath }).then(
       (handled) => {
         if (handled) return;
         if (next) next();

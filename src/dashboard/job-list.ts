@@ -1,6 +1,7 @@
 import { type JobSummary, STATES, summarize, toState } from '../cli/job-view.js';
 import type { Job } from '../job.js';
 import type { Queue } from '../queue.js';
+import type { CountsCache } from './counts-cache.js';
 import { HttpError, intParam } from './http.js';
 import type { QueueRegistry } from './registry.js';
 
@@ -60,7 +61,7 @@ function matches(job: Job, state: string, f: Filter): boolean {
  * jobs); with a search text or a time range, the newest SEARCH_WINDOW jobs are read in chunks and
  * filtered, and the answer says how many were looked at.
  */
-export async function jobList(registry: QueueRegistry, name: string, params: URLSearchParams) {
+export async function jobList(registry: QueueRegistry, counted: CountsCache, name: string, params: URLSearchParams) {
   const state = toState(params.get('state') ?? 'waiting');
   if (!state) throw new HttpError(400, `state must be one of ${STATES.join(', ')}`);
   const page = intParam(params, 'page', 1, 1);
@@ -71,7 +72,7 @@ export async function jobList(registry: QueueRegistry, name: string, params: URL
     to: timeParam(params, 'to'),
   };
   const queue = await registry.get(name);
-  const stateTotal = (await queue.getJobCounts(state))[state] ?? 0;
+  const stateTotal = (await counted.get(queue))[state] ?? 0;
   const start = (page - 1) * pageSize;
   if (!filter.text && filter.from === undefined && filter.to === undefined) {
     const jobs = await queue.getJobs([state], start, start + pageSize - 1, false);

@@ -1,4 +1,4 @@
-import { COUNTED } from './overview.js';
+import type { CountsCache } from './counts-cache.js';
 import type { QueueRegistry } from './registry.js';
 
 /** Schedulers and groups listed on a queue page (the totals are shown beside them). */
@@ -7,11 +7,11 @@ const LISTED = 50;
 const GROUP_JOBS = 5;
 
 /** A queue page's side panels: counts, paused, live workers, job schedulers and groups. */
-export async function queueInfo(registry: QueueRegistry, name: string) {
+export async function queueInfo(registry: QueueRegistry, counted: CountsCache, name: string) {
   const queue = await registry.get(name);
   const now = Date.now();
   const [counts, paused, registered, schedulers, schedulerCount, groups] = await Promise.all([
-    queue.getJobCounts(...COUNTED),
+    counted.get(queue),
     queue.isPaused(),
     queue.store.getWorkers(queue.qualifiedName, now),
     queue.getJobSchedulers(0, LISTED - 1, true),

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jobAction, queueAction } from './actions.js';
+import type { CountsCache } from './counts-cache.js';
 import { HttpError, readBody, sendHtml, sendJson } from './http.js';
 import { jobDetail } from './job-detail.js';
 import { jobList } from './job-list.js';
@@ -16,6 +17,7 @@ export interface RouteContext {
   registry: QueueRegistry;
   throughput: ThroughputReader;
   stalled: StalledTracker;
+  counted: CountsCache;
   readOnly: boolean;
   store: string;
   basePath?: string;
@@ -52,11 +54,15 @@ export async function route(req: IncomingMessage, res: ServerResponse, ctx: Rout
 
   if (method === 'GET') {
     if (parts.length === 2) {
-      return sendJson(res, 200, { readOnly, store, ...(await queueSummaries(registry, ctx.throughput, ctx.stalled)) });
+      return sendJson(res, 200, {
+        readOnly,
+        store,
+        ...(await queueSummaries(registry, ctx.throughput, ctx.stalled, ctx.counted)),
+      });
     }
-    if (parts.length === 3) return sendJson(res, 200, await queueInfo(registry, queue));
+    if (parts.length === 3) return sendJson(res, 200, await queueInfo(registry, ctx.counted, queue));
     if (parts.length === 4 && sub === 'jobs')
-      return sendJson(res, 200, await jobList(registry, queue, url.searchParams));
+      return sendJson(res, 200, await jobList(registry, ctx.counted, queue, url.searchParams));
     if (parts.length === 5 && sub === 'jobs') return sendJson(res, 200, await jobDetail(registry, queue, id, readOnly));
     return false;
   }

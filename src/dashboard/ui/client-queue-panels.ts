@@ -67,7 +67,7 @@ function renderQueuePanels(info) {
         el('td', {}, w.name || el('span', { class: 'muted' }, '(unnamed)')), el('td', {}, w.host), el('td', {}, w.pid ?? ''),
         el('td', { 'data-testid': 'worker-running' }, w.running === undefined ? '?' : String(w.running), ' ',
           w.runningIds.slice(0, 10).map((id) => [el('a', { href: jobHref(q, id) }, '#' + id), ' '])),
-        el('td', {}, rel(w.heartbeat)), el('td', {}, timeRel(w.started)))))));
+        el('td', {}, rel(w.heartbeat)), el('td', { title: time(w.started) }, rel(w.started)))))));
   fill(byId('q-schedulers'), info.schedulers.length === 0 ? el('p', { class: 'muted' }, 'No job schedulers.') : [
     el('table', {}, el('thead', {}, el('tr', {}, ['key', 'job name', 'repeats', 'next run', 'runs so far'].map((h) => el('th', {}, h)))),
       el('tbody', {}, info.schedulers.map((s) => el('tr', { 'data-scheduler': s.key },

@@ -121,19 +121,29 @@ function queuePage() {
       p.page < pages ? el('a', { href: at(p.page + 1), 'data-testid': 'next' }, 'next →') : '');
   }
 
-  return async () => {
-    const info = await api('queues/' + enc(q));
-    renderTabs(info);
-    renderQueuePanels(info);
-    // A filtered list is read again only after an action: a search reads up to 10 000 jobs.
-    if (filtering && !listStale) return;
+  function readList() {
     const b = rangeBounds(p);
     const params = new URLSearchParams({ state: p.state, page: String(p.page), pageSize: String(PAGE_SIZE) });
     if (p.search) params.set('search', p.search);
     if (b.from) params.set('from', String(b.from));
     if (b.to) params.set('to', String(b.to));
-    renderList(await api(base + 'jobs?' + params.toString()));
+    return api(base + 'jobs?' + params.toString());
+  }
+
+  return async () => {
+    // A filtered list is read again only after an action: a search reads up to 10 000 jobs.
+    const wantList = !filtering || listStale;
     listStale = false;
+    let info, list;
+    try {
+      [info, list] = await Promise.all([api('queues/' + enc(q)), wantList ? readList() : undefined]);
+    } catch (err) {
+      listStale = listStale || wantList;
+      throw err;
+    }
+    renderTabs(info);
+    renderQueuePanels(info);
+    if (list) renderList(list);
   };
 }
 `;
