@@ -225,3 +225,20 @@ describe.each(stores)('dashboard for daily operations on $kind', (store) => {
     expect(await queue.getJobCountByTypes('waiting', 'delayed')).toBe(2); // the delayed job and the flow's child
   });
 });
+
+describe('dashboard header', () => {
+  const { serve } = useDashboards();
+
+  it('names the store with the password of its URL masked (the page itself opens no connection)', async () => {
+    for (const url of ['redis://ops:hunter2@127.0.0.1:1/0', 'postgres://ops:hunter2@127.0.0.1:1/db']) {
+      const d = await serve({ connection: url });
+      const page = await d.get('/');
+      expect(page.text).toContain(
+        `data-testid="store">${url.startsWith('redis') ? 'Redis redis' : 'PostgreSQL postgres'}://***@127.0.0.1:1/`,
+      );
+      expect(page.text).not.toContain('hunter2');
+      const queuePage = await d.get('/queues/emails');
+      expect(queuePage.text).not.toContain('hunter2');
+    }
+  });
+});
