@@ -78,6 +78,18 @@ describe.runIf(hasChromium)('dashboard in headless Chromium', () => {
         await page.getByTestId('search').fill('no such text');
         await clickWhenSettled(page.getByTestId('search-go'));
         await expect.poll(() => page.getByTestId('search-note').textContent(), poll).toContain('0 match');
+        // A time range alone: the last hour holds the failure; a range starting tomorrow holds nothing.
+        await page.getByTestId('search').fill('');
+        await page.getByTestId('range').selectOption('1h');
+        await clickWhenSettled(page.getByTestId('search-go'));
+        await page.waitForURL(/range=1h/);
+        await expect.poll(() => page.getByTestId('search-note').textContent(), poll).toContain(': 1 match');
+        await page.getByTestId('range').selectOption('custom');
+        const tomorrow = new Date(Date.now() + 86_400_000 - new Date().getTimezoneOffset() * 60_000);
+        await page.locator('input[name="from"]').fill(tomorrow.toISOString().slice(0, 16));
+        await clickWhenSettled(page.getByTestId('search-go'));
+        await page.waitForURL(/range=custom/);
+        await expect.poll(() => page.getByTestId('search-note').textContent(), poll).toContain(': 0 match');
 
         const failed = (await queue.getFailed())[0];
         // The job's own URL, as a deep link opened fresh.
