@@ -165,7 +165,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   private async beat(): Promise<void> {
-    const info = workerInfo(this.id, this.opts.name, this.startedAt);
+    const info = workerInfo(this.id, this.opts.name, this.startedAt, [...this.runner.active.keys()]);
     await this.store.registerWorker(this.qualifiedName, info, HEARTBEAT_MS * 3).catch((err) => this.emitError(err));
   }
 

@@ -205,6 +205,9 @@ export interface WorkerInfo {
   heartbeat: number;
   /** What registered: a Worker (the default) or a QueueEvents (listed by getQueueEvents). */
   kind?: 'worker' | 'queue-events';
+  /** A Worker's running jobs at its last heartbeat: how many, and the ids of the first 50. */
+  running?: number;
+  runningIds?: string[];
 }
 
 /** Per-minute counts of finished jobs. */
