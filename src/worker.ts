@@ -165,7 +165,12 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   private async beat(): Promise<void> {
-    const info = workerInfo(this.id, this.opts.name, this.startedAt, [...this.runner.active.keys()]);
+    const info = workerInfo(
+      this.id,
+      this.opts.name,
+      this.startedAt,
+      this.runners.running().map(({ job }) => job.id!),
+    );
     await this.store.registerWorker(this.qualifiedName, info, HEARTBEAT_MS * 3).catch((err) => this.emitError(err));
   }
 

@@ -161,10 +161,17 @@ describe.each(stores)('cancelling jobs on $kind', (store) => {
     // path a lost notice takes (a Redis subscriber reconnecting).
     let started!: () => void;
     const running = new Promise<void>((resolve) => (started = resolve));
-    const w = worker(async (job: Job) => (job.name === 'long' ? (started(), new Promise(() => {})) : 'ok'), {
-      lockDuration: 1000,
-      concurrency: 1,
-    });
+    const w = worker(
+      async (job: Job) => {
+        if (job.name !== 'long') return 'ok';
+        started();
+        return new Promise(() => {});
+      },
+      {
+        lockDuration: 1000,
+        concurrency: 1,
+      },
+    );
     const failed = new Promise<Error>((resolve) => w.on('failed', (_job, err) => resolve(err)));
     const job = await queue.add('long', {});
     await running;
