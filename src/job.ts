@@ -1,6 +1,7 @@
 import { moveError } from './errors.js';
 import { batchOf, markFailed } from './job/batch.js';
 import * as children from './job/children.js';
+import { JobBase } from './job/job-base.js';
 import * as moves from './job/moves.js';
 import { jobAsJSON, jobToJSON, parseField, restoreFields, toNewJob } from './job/serialise.js';
 import { runStep, type StepChild, sleepStep, spawnStep } from './job/steps.js';
@@ -25,50 +26,11 @@ export type { FinishedWatcher, JobJson, JobOwner, JobProgress, JobSettings } fro
 
 const DEFAULT_SETTINGS: JobSettings = { lockDuration: 30_000 };
 
-export class Job<DataType = any, ReturnType = any, NameType extends string = string> {
-  id?: string;
-  progress: JobProgress = 0;
-  returnvalue: ReturnType | null = null;
-  failedReason?: string;
-  stacktrace: string[] = [];
-  attemptsMade = 0;
-  attemptsStarted = 0;
-  stalledCounter = 0;
-  delay: number;
-  priority: number;
-  timestamp: number;
-  processedOn?: number;
-  finishedOn?: number;
-  processedBy?: string;
-  token?: string;
-  /**
-   * A failure waiting for the job's next fetch (it stalled more than maxStalledCount, or a
-   * failParentOnFailure child failed): a Worker fails the job with it instead of running the
-   * processor, as BullMQ 6 does.
-   */
-  deferredFailure?: string;
-  /** Durable steps' recorded results, step id → result (see `step`); cleared by `retry()`. */
-  steps: Record<string, unknown> = {};
-  parent?: { id: string; queueKey: string };
-  parentKey?: string;
-
-  constructor(
-    readonly queue: JobOwner,
-    public name: NameType,
-    public data: DataType,
-    public opts: JobsOptions = {},
-    id?: string,
-  ) {
-    this.id = id;
-    this.delay = opts.delay ?? 0;
-    this.priority = opts.priority ?? 0;
-    this.timestamp = opts.timestamp ?? Date.now();
-    if (opts.parent) {
-      this.parent = { id: opts.parent.id, queueKey: opts.parent.queue };
-      this.parentKey = `${opts.parent.queue}:${opts.parent.id}`;
-    }
-  }
-
+export class Job<DataType = any, ReturnType = any, NameType extends string = string> extends JobBase<
+  DataType,
+  ReturnType,
+  NameType
+> {
   /** The job scheduler that produced this job, if any. */
   get repeatJobKey(): string | undefined {
     return this.opts.repeatJobKey as string | undefined;
