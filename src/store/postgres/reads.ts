@@ -1,4 +1,4 @@
-import { type JobRow, listFilter, stateOf, toRecord } from '../sqlite/rows.js';
+import { type JobRow, listFilter, stateOf, toRecord } from '../sql/rows.js';
 import type { JobRecord, JobState, StoredEvent } from '../store.js';
 import type { Conn } from './conn.js';
 import type { Transitions } from './transitions.js';
