@@ -42,6 +42,8 @@ export interface WorkerHooks {
   onStart?(data: BenchData): void;
   /** Called once the system reports the job completed (its completion is stored). */
   onCompleted(name: string, data: BenchData): void;
+  /** Process in batches of this many jobs (BullMQ Pro's worker option `batch`; Docket only). */
+  batch?: number;
 }
 
 /** A node of the Redis Cluster the orchestrator started (cluster scenarios). */
@@ -79,6 +81,8 @@ export interface Adapter {
    */
   startWorker(hooks: WorkerHooks): Promise<() => void>;
   stopWorker(): Promise<void>;
+  /** Calls the last started worker made to its store's worker path (fetch, complete, fail, locks, stalled). */
+  storeCalls?(): number;
   /** Adds `count` flows (a parent named `parent` with `children` children named `child`) in one call. */
   addFlows?(first: number, count: number, children: number): Promise<void>;
   /**

@@ -65,4 +65,4 @@ export {
   type Time,
   type Tracer,
 } from './telemetry/interface.js';
-export { type Processor, Worker, Worker as WorkerPro, type WorkerOptions } from './worker.js';
+export { type BatchOptions, type Processor, Worker, Worker as WorkerPro, type WorkerOptions } from './worker.js';

@@ -1,4 +1,5 @@
 import { moveError } from './errors.js';
+import { batchOf, markFailed } from './job/batch.js';
 import * as children from './job/children.js';
 import * as moves from './job/moves.js';
 import { jobAsJSON, jobToJSON, parseField, restoreFields, toNewJob } from './job/serialise.js';
@@ -395,6 +396,18 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
   /** Adds `children` once, throws WaitingChildrenError while any is pending; then returns their values. */
   async spawnChildren<R = any>(id: string, children: StepChild[]): Promise<R[]> {
     return spawnStep<R>(this, id, children);
+  }
+
+  // ── batches (BullMQ Pro's; docs/patterns/batches.md) ──────────────────────────────
+
+  /** The jobs of the batch this job runs (worker option `batch`); [] for a job that is no batch. */
+  getBatch(): Job<DataType, ReturnType, NameType>[] {
+    return batchOf<Job<DataType, ReturnType, NameType>>(this);
+  }
+
+  /** Fails this job of a running batch with `err` when the batch's processor returns; the others complete. */
+  setAsFailed(err: Error): void {
+    markFailed(this, err);
   }
 
   // ── children ─────────────────────────────────────────────────────────────────────

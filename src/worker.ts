@@ -12,10 +12,10 @@ import { FetchLoop } from './worker/fetch-loop.js';
 import { JobFinisher } from './worker/finishing.js';
 import { HEARTBEAT_MS, workerInfo } from './worker/heartbeat.js';
 import type { WorkerHost } from './worker/host.js';
-import { JobRunner } from './worker/job-runner.js';
 import { jobSettingsOf } from './worker/job-settings.js';
 import { LockRenewer } from './worker/lock-renewer.js';
 import { isClosedError } from './worker/processor-errors.js';
+import { Runners } from './worker/runners.js';
 import { createSandbox, type Sandbox } from './worker/sandbox/index.js';
 import { WorkerSpans } from './worker/spans.js';
 import { StalledChecker } from './worker/stalled-checker.js';
@@ -29,7 +29,7 @@ import {
   withDefaults,
 } from './worker/worker-options.js';
 
-export type { Processor, WorkerOptions } from './worker/worker-options.js';
+export type { BatchOptions, Processor, WorkerOptions } from './worker/worker-options.js';
 
 /** BullMQ's typed events (src/listeners.ts). */
 export interface Worker<DataType = any, ResultType = any, NameType extends string = string> {
@@ -74,7 +74,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   private paused = false;
   private readonly fetcher: FetchLoop;
   private readonly finisher: JobFinisher;
-  private readonly runner: JobRunner;
+  private readonly runners: Runners;
   private readonly spans = new WorkerSpans(this);
 
   static RateLimitError(): Error {
@@ -92,7 +92,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     opts: WorkerOptions = {},
     backendFactory?: unknown,
   ) {
-    super(name, checkedOptions(opts, backendFactory), true);
+    super(name, checkedOptions(opts, backendFactory, typeof processor === 'string' || processor instanceof URL), true);
     this.opts = withDefaults(opts);
     if (typeof processor === 'string' || processor instanceof URL) {
       // A file: run it sandboxed in child processes (or worker threads).
@@ -111,9 +111,9 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       opts: this.opts,
       isClosed: () => this.closed,
       isPaused: () => this.paused,
-      runningCount: () => this.runner.active.size,
+      runningCount: () => this.runners.slotsInUse(),
       fetchRequest: (n) => this.fetchRequest(n),
-      startJob: (record) => this.runner.start(record),
+      startJobs: (records) => this.runners.start(records),
       metrics: () => this.jobSettings().metrics,
       emit: (event, ...args) => this.emit(event, ...args),
       emitError: (err) => this.emitError(err),
@@ -123,9 +123,9 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     };
     this.fetcher = new FetchLoop(host);
     this.finisher = new JobFinisher(host, this.fetcher);
-    this.locks = new LockRenewer(host, (ids) => this.runner.checkLost(ids));
+    this.locks = new LockRenewer(host, (ids) => this.runners.checkLost(ids));
     this.stalled = new StalledChecker(host);
-    this.runner = new JobRunner({
+    this.runners = new Runners({
       owner: this,
       host,
       processor: (job, token, signal) => this.processor!(job as Job<DataType, ResultType, NameType>, token, signal),
@@ -139,6 +139,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       begin: (job) => this.begin(job),
       skipLockRenewal: this.opts.skipLockRenewal === true,
       timeoutOf: (job) => attemptTimeout(job, this.opts),
+      settings: () => this.jobSettings(),
+      scheduler: () => this.jobScheduler,
     });
     this.waitUntilReady()
       .then(() => {
@@ -163,7 +165,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   private async beat(): Promise<void> {
-    const info = workerInfo(this.id, this.opts.name, this.startedAt);
+    const running = this.runners.running().map(({ job }) => job.id!);
+    const info = workerInfo(this.id, this.opts.name, this.startedAt, running);
     await this.store.registerWorker(this.qualifiedName, info, HEARTBEAT_MS * 3).catch((err) => this.emitError(err));
   }
 
@@ -172,16 +175,13 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
    * its next iteration; then 'active' is emitted, as BullMQ does for manually fetched jobs too.
    */
   private async begin(job: Job): Promise<boolean> {
-    if (
-      !(await scheduleNextIteration(
-        job,
-        () => this.jobScheduler,
-        (err) => this.emitError(err),
-      ))
-    )
-      return false;
-    this.emit('active', job, 'waiting');
-    return true;
+    const scheduled = await scheduleNextIteration(
+      job,
+      () => this.jobScheduler,
+      (err) => this.emitError(err),
+    );
+    if (scheduled) this.emit('active', job, 'waiting');
+    return scheduled;
   }
 
   /** @internal */
@@ -208,6 +208,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       processedBy: this.opts.name,
       limiter: this.opts.limiter,
       group: this.opts.group,
+      batch: this.fetcher.batchWait?.rules(),
     };
   }
 
@@ -289,7 +290,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
 
   /** Aborts the signal of a running job; a processor honouring it fails the job. False when not running here. */
   cancelJob(jobId: string, reason?: string): boolean {
-    const running = this.runner.active.get(jobId);
+    const running = this.runners.find(jobId);
     if (!running) return false;
     // The reason as given, as BullMQ passes it: `signal.reason === reason` in the processor.
     running.controller?.abort(reason);
@@ -297,7 +298,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   cancelAllJobs(reason?: string): void {
-    for (const id of [...this.runner.active.keys()]) this.cancelJob(id, reason);
+    for (const { job } of this.runners.running()) this.cancelJob(job.id!, reason);
   }
 
   /** Extends the locks of jobs held by `tokens`; returns the ids whose lock was gone. */
@@ -372,7 +373,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   private async whenIdle(): Promise<void> {
-    while (this.runner.active.size > 0) await this.fetcher.slotFreed();
+    while (this.runners.slotsInUse() > 0) await this.fetcher.slotFreed();
   }
 
   /** Stops the worker: no new jobs; waits for running jobs unless `force`. */
@@ -394,7 +395,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.stalled.stop();
     clearInterval(this.heartbeat);
     if (!force) await this.whenIdle();
-    for (const { controller } of this.runner.active.values()) if (force) controller?.abort();
+    for (const { controller } of this.runners.running()) if (force) controller?.abort();
     await this.running?.catch(() => undefined);
     // The loop may have started jobs from a fetch that was in flight when close began.
     if (!force) await this.whenIdle();

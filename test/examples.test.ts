@@ -14,6 +14,7 @@ const examples: [string, RegExp][] = [
     /render: rendered on attempt 2\n.*\n.*stubborn is failed: Job cancelled: no longer needed, attemptsMade=1/,
   ],
   ['groups', /refused: big-tenant is full[\s\S]*tenant-b while paused: paused[\s\S]*tenant-a ran at position 2 of 8/],
+  ['batches', /batch of 10: sending 9[\s\S]*3 batches; 23 jobs completed; failed: no address, no address/],
 ];
 
 describe('examples', () => {

@@ -1,4 +1,5 @@
 import { addBulk, addConcurrent, addOne, addOneLong } from './add.js';
+import { batches } from './batches.js';
 import { cluster } from './cluster.js';
 import { delayed } from './delayed.js';
 import { flow } from './flow.js';
@@ -19,6 +20,7 @@ export const SCENARIOS: Scenario[] = [
   delayed,
   manual,
   ...groupScenarios,
+  batches,
   addOneLong,
   ...longProcessScenarios,
   ...scaleScenarios,

@@ -3,9 +3,9 @@ import type { Adapter, NewBenchJob } from '../types.js';
 import { ALL, CPU, fill, makeJobs, RATE, rateMetrics, SCALE_SYSTEMS, type Scenario } from './scenario.js';
 
 /** Starts a no-op worker at `concurrency` and times `n` completions. */
-export async function timeProcessing(adapter: Adapter, n: number, concurrency: number) {
+export async function timeProcessing(adapter: Adapter, n: number, concurrency: number, batch?: number) {
   const finished = countdown(n);
-  const start = await adapter.startWorker({ concurrency, onCompleted: finished.count });
+  const start = await adapter.startWorker({ concurrency, onCompleted: finished.count, batch });
   const { ms, cpuMs } = await timed(async () => {
     start();
     await finished.done;

@@ -39,6 +39,7 @@ export function docketAdapter(lib: DocketLib, store: DocketStore, cfg: AdapterCo
     defaultJobOptions: cfg.removeOnComplete ? { removeOnComplete: true } : {},
   });
   let worker: Worker<BenchData> | undefined;
+  let storeCalls = 0;
   let flows: InstanceType<DocketLib['FlowProducer']> | undefined;
 
   const toBulk = (j: NewBenchJob) => ({ name: j.name, data: j.data, opts: jobOpts(j) });
@@ -53,19 +54,28 @@ export function docketAdapter(lib: DocketLib, store: DocketStore, cfg: AdapterCo
     },
     async startWorker(hooks: WorkerHooks) {
       const onStart = hooks.onStart;
+      const batch = hooks.batch;
       const w = new Worker<BenchData>(
         cfg.queue,
         async (job) => {
-          onStart?.(job.data);
+          if (batch) for (const j of job.getBatch()) onStart?.(j.data);
+          else onStart?.(job.data);
         },
-        { ...base, concurrency: hooks.concurrency, autorun: false },
+        { ...base, concurrency: hooks.concurrency, autorun: false, ...(batch && { batch: { size: batch } }) },
       );
-      w.on('completed', (job) => hooks.onCompleted(job.name, job.data));
+      // A batch worker's events are the batch's: each of its jobs completed.
+      w.on('completed', (job) => {
+        if (!batch) return hooks.onCompleted(job.name, job.data);
+        for (const j of job.getBatch()) hooks.onCompleted(j.name, j.data);
+      });
+      storeCalls = 0;
+      countStoreCalls(w, () => storeCalls++);
       w.on('error', (err) => console.error('docket worker error', err));
       await w.waitUntilReady();
       worker = w;
       return () => void w.run();
     },
+    storeCalls: () => storeCalls,
     async stopWorker() {
       await worker?.close();
       worker = undefined;
@@ -112,4 +122,16 @@ export function docketAdapter(lib: DocketLib, store: DocketStore, cfg: AdapterCo
       cluster?.disconnect();
     },
   };
+}
+
+/** Counts the worker-path calls a worker makes to its store (the bench's "store calls per job"). */
+function countStoreCalls(worker: object, count: () => void): void {
+  const store = (worker as unknown as { store: Record<string, unknown> }).store;
+  for (const name of ['fetchNext', 'complete', 'fail', 'extendLocks', 'recoverStalled', 'moveToWait']) {
+    const method = store[name] as (...args: unknown[]) => unknown;
+    store[name] = (...args: unknown[]) => {
+      count();
+      return method.apply(store, args);
+    };
+  }
 }

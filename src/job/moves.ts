@@ -2,7 +2,7 @@ import { failedChildError, isUnrecoverable, moveError } from '../errors.js';
 import { backoffDelay } from '../options/backoff.js';
 import { toRetention } from '../options/retention.js';
 import { toJson } from '../options/validate.js';
-import type { FetchRequest, JobRecord, MoveCode } from '../store/store.js';
+import type { FailItem, FetchRequest, JobRecord, MoveCode } from '../store/store.js';
 import { TelemetryAttributes as A } from '../telemetry/attributes.js';
 import { SpanKind } from '../telemetry/interface.js';
 import { recordJobMetric, type SpanScope } from '../telemetry/trace.js';
@@ -113,6 +113,45 @@ export async function moveToFailed(
   return traced(job, operation, () => storeFailure(job, settings, error, retryDelay, token, fetchNext));
 }
 
+/**
+ * The store item that fails `job` (held by `token`) with `error`, or retries it after `retryDelay`
+ * (from `retryDelayFor`). Also used by the worker's batches (worker/batch-finishing.ts), which fail
+ * many jobs in one store call.
+ */
+export function failItem(
+  job: JobFields,
+  settings: JobSettings,
+  error: Error,
+  retryDelay: number | null,
+  token: string,
+): FailItem {
+  const stack = [...job.stacktrace, ...(error.stack ? [error.stack] : [])];
+  const limit = job.opts.stackTraceLimit;
+  const stacktrace = limit !== undefined ? (limit > 0 ? stack.slice(-limit) : []) : stack;
+  const keep = job.opts.removeOnFail ?? settings.removeOnFail;
+  return {
+    id: idOf(job),
+    token: lockToken(token),
+    failedReason: error.message ?? String(error),
+    stacktrace: JSON.stringify(stacktrace),
+    retryDelay,
+    retention: toRetention(keep),
+    retriesExhausted: retryDelay === null && job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    metrics: settings.metrics,
+  };
+}
+
+/** The job's fields after the store accepted `item` (failItem's) at `now`; records the job metric. */
+export function applyFailure(job: JobFields, item: FailItem, now: number): void {
+  job.failedReason = item.failedReason;
+  job.stacktrace = JSON.parse(item.stacktrace) as string[];
+  job.attemptsMade += 1;
+  if (item.retryDelay === null) job.finishedOn = now;
+  else if (item.retryDelay > 0) job.delay = item.retryDelay;
+  const state = item.retryDelay === null ? 'failed' : item.retryDelay > 0 ? 'delayed' : 'retried';
+  recordJobMetric(job.queue.telemetry, jobMetricView(job), state);
+}
+
 async function storeFailure(
   job: JobFields,
   settings: JobSettings,
@@ -123,20 +162,7 @@ async function storeFailure(
 ): Promise<NextJob> {
   const jobId = idOf(job);
   const now = Date.now();
-  const stack = [...job.stacktrace, ...(error.stack ? [error.stack] : [])];
-  const limit = job.opts.stackTraceLimit;
-  const stacktrace = limit !== undefined ? (limit > 0 ? stack.slice(-limit) : []) : stack;
-  const keep = job.opts.removeOnFail ?? settings.removeOnFail;
-  const item = {
-    id: jobId,
-    token: lockToken(token),
-    failedReason: error.message ?? String(error),
-    stacktrace: JSON.stringify(stacktrace),
-    retryDelay,
-    retention: toRetention(keep),
-    retriesExhausted: retryDelay === null && job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
-    metrics: settings.metrics,
-  };
+  const item = failItem(job, settings, error, retryDelay, token);
   // An immediate retry fetches nothing in the same step (BullMQ's retryJob does not): it would take
   // back the job it just gave up.
   const fetches = fetchNext && retryDelay !== 0;
@@ -146,17 +172,14 @@ async function storeFailure(
     now,
     fetches ? fetchRequest(settings, token) : undefined,
   );
-  // BullMQ names the command of the move it made: a retry later, a retry now, or the final failure.
-  const command = retryDelay === null ? 'moveToFinished' : retryDelay > 0 ? 'moveToDelayed' : 'retryJob';
-  if (res.codes[0] !== 0) throw moveError(res.codes[0], jobId, command);
-  job.failedReason = item.failedReason;
-  job.stacktrace = stacktrace;
-  job.attemptsMade += 1;
-  if (retryDelay === null) job.finishedOn = now;
-  else if (retryDelay > 0) job.delay = retryDelay;
-  const state = retryDelay === null ? 'failed' : retryDelay > 0 ? 'delayed' : 'retried';
-  recordJobMetric(job.queue.telemetry, jobMetricView(job), state);
+  if (res.codes[0] !== 0) throw moveError(res.codes[0], jobId, failCommand(retryDelay));
+  applyFailure(job, item, now);
   return fetches ? nextOf(res.next?.jobs[0]) : [];
+}
+
+/** BullMQ names the command of the move it made: a retry later, a retry now, or the final failure. */
+export function failCommand(retryDelay: number | null): string {
+  return retryDelay === null ? 'moveToFinished' : retryDelay > 0 ? 'moveToDelayed' : 'retryJob';
 }
 
 export async function moveToDelayed(job: JobFields, timestamp: number, token?: string): Promise<void> {

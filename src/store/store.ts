@@ -56,6 +56,7 @@ import type {
 // The records and requests crossing the seam live in types.ts; re-exported so existing imports keep working.
 export type {
   AddResult,
+  BatchFetch,
   CancelNotice,
   CancelResult,
   CompleteItem,
@@ -383,6 +384,17 @@ export interface Store {
   getGlobalLimits(queue: string): Promise<{ concurrency?: number; rateLimit?: { max: number; duration: number } }>;
 
   getMetrics(queue: string, type: 'completed' | 'failed', now: number): Promise<MetricsRead>;
+  /**
+   * Retained jobs of `type` that finished in each of `minutes` minutes from `since` (the i-th counts
+   * finishedOn in [since + i·60 000, since + (i+1)·60 000)): counted off the finished list's order,
+   * no counter, so jobs removed on finishing are not seen. The dashboard's throughput chart.
+   */
+  countFinishedPerMinute(
+    queue: string,
+    type: 'completed' | 'failed',
+    since: number,
+    minutes: number,
+  ): Promise<number[]>;
   /** Waiting job counts per priority (0 = not prioritised). */
   getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>>;
 

@@ -205,6 +205,9 @@ export interface WorkerInfo {
   heartbeat: number;
   /** What registered: a Worker (the default) or a QueueEvents (listed by getQueueEvents). */
   kind?: 'worker' | 'queue-events';
+  /** A Worker's running jobs at its last heartbeat: how many, and the ids of the first 50. */
+  running?: number;
+  runningIds?: string[];
 }
 
 /** Per-minute counts of finished jobs. */
@@ -260,6 +263,22 @@ export interface FetchRequest {
   limiter?: { max: number; duration: number };
   /** Limits per group for grouped jobs (see {@link GroupLimits}). */
   group?: GroupLimits;
+  /** A worker's batch (BullMQ Pro's worker option `batch`, issue 23; see {@link BatchFetch}). */
+  batch?: BatchFetch;
+}
+
+/**
+ * How a fetch takes a batch (issue 23). `minJobs` (minSize): take nothing unless at least this many
+ * jobs can be taken (at most the fetch's tokens and limits allow). `groupAffinity`: every job from one
+ * source, the queue's own waiting jobs while there are any (never passed over; `minJobs` counts them),
+ * else the first group in turn that may start a job, as many as it may start (`minJobs` counts that
+ * group's waiting jobs: with fewer, nothing is taken). Without `groupAffinity` the fetch fills as any
+ * other, and `minJobs` counts only while no group has jobs ready (BullMQ Pro ignores minSize with groups).
+ * A group served gives its turn up once per fetch, so batches go round the groups.
+ */
+export interface BatchFetch {
+  groupAffinity?: boolean;
+  minJobs?: number;
 }
 
 export interface FetchResult {

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FetchResult, JobRecord } from '../store/store.js';
+import { BatchWait } from './batch-wait.js';
 import type { WorkerHost } from './host.js';
 
 /**
@@ -36,8 +37,12 @@ export class FetchLoop {
   /** Whether the last fetch got all the jobs it asked for (so more may be waiting). */
   private lastFilled = false;
   private slotWaiters: (() => void)[] = [];
+  /** With the `batch` option's minSize: the wait for enough jobs (batch timeout). */
+  readonly batchWait?: BatchWait;
 
-  constructor(private readonly host: WorkerHost) {}
+  constructor(private readonly host: WorkerHost) {
+    if (host.opts.batch) this.batchWait = new BatchWait(host.opts.batch);
+  }
 
   /** Fetches until the worker closes or pauses (BullMQ's main loop ends on pause, too). */
   async run(): Promise<void> {
@@ -56,9 +61,13 @@ export class FetchLoop {
           this.limitUntil = 0;
           continue;
         }
-        const ask = Math.min(this.lastFilled ? MAX_FETCH : IDLE_FETCH, host.opts.concurrency - host.runningCount());
+        // A batch is one fetch of its size (one store call), whatever the concurrency.
+        const ask =
+          host.opts.batch?.size ??
+          Math.min(this.lastFilled ? MAX_FETCH : IDLE_FETCH, host.opts.concurrency - host.runningCount());
         res = await host.store.fetchNext(host.qualifiedName, host.fetchRequest(ask));
         this.lastFilled = res.jobs.length === ask;
+        this.batchWait?.fetched(res.jobs.length);
       } catch (err) {
         if (host.isClosed()) break;
         host.emitError(err);
@@ -67,7 +76,7 @@ export class FetchLoop {
       }
       if (res.jobs.length > 0) {
         this.drained = false;
-        for (const record of res.jobs) host.startJob(record);
+        host.startJobs(res.jobs);
         continue;
       }
       if (res.rateLimitTtl > 0) {
@@ -82,6 +91,9 @@ export class FetchLoop {
       // again every drainDelay: an idle worker then queries nothing but its stalled check and heartbeat.
       let wait = host.store.wakesForAllWork ? IDLE_WAIT_MS : host.opts.drainDelay * 1000;
       if (res.nextDelayedAt !== undefined) wait = Math.max(0, Math.min(wait, res.nextDelayedAt - Date.now()));
+      // A batch waiting for minSize jobs fetches again when its timeout lets a short batch go.
+      const bound = this.batchWait?.waitBound();
+      if (bound !== undefined) wait = Math.min(wait, bound);
       try {
         if (wait > 0) await host.store.waitForWork(host.qualifiedName, wait, this.wake.signal);
       } catch (err) {

@@ -21,16 +21,21 @@ export interface WorkerHost {
     lockRenewTime?: number;
     stalledInterval: number;
     maxStalledCount: number;
+    /** BullMQ Pro's batches: a fetch takes one batch, and a slot runs a whole batch. */
+    batch?: { size: number; minSize?: number; timeout?: number; groupAffinity?: boolean };
   };
   /** Closed or closing. */
   isClosed(): boolean;
   isPaused(): boolean;
-  /** Jobs this worker is running now. */
+  /** Jobs this worker is running now (with `batch`: batches). */
   runningCount(): number;
   /** A fetch for `n` jobs, each with a fresh lock token of this worker. */
   fetchRequest(n: number): FetchRequest;
-  /** Runs a fetched job (and the jobs its finishing step fetches) in a slot of its own. */
-  startJob(record: JobRecord): void;
+  /**
+   * Runs fetched jobs, each (and the jobs its finishing step fetches) in a slot of its own; with
+   * `batch`, all of them as one batch in one slot.
+   */
+  startJobs(records: JobRecord[]): void;
   /** Per-minute metrics data points to keep, when the worker records metrics. */
   metrics(): number | undefined;
   emit(event: string, ...args: unknown[]): boolean;

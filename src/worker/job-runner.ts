@@ -26,7 +26,7 @@ export interface RunningJob {
 export interface RunnerParts {
   owner: JobOwner;
   host: WorkerHost;
-  processor: (job: Job, token: string, signal?: AbortSignal) => Promise<unknown>;
+  processor: (job: Job, token?: string, signal?: AbortSignal) => Promise<unknown>;
   /** A processor declaring fewer than three parameters never sees the signal: no controller per job. */
   wantsSignal: boolean;
   maxStartedAttempts?: number;

@@ -61,10 +61,30 @@ export interface WorkerOptions extends QueueBaseOptions {
    * (it wins over `timeout`, and a job's own `timeout` wins over both).
    */
   ttl?: number | Record<string, number>;
+  /**
+   * BullMQ Pro's batches: the processor runs once per batch of up to `size` jobs, receiving one
+   * wrapper job whose `getBatch()` lists them. See {@link BatchOptions} and docs/patterns/batches.md.
+   */
+  batch?: BatchOptions;
+}
+
+/** BullMQ Pro's worker option `batch` (docs/patterns/batches.md). */
+export interface BatchOptions {
+  /** The most jobs in one batch (an integer >= 1). */
+  size: number;
+  /**
+   * Wait until at least this many jobs are ready before taking a batch (at most `size`); with groups,
+   * only with `groupAffinity` (then: this many in the next group in turn).
+   */
+  minSize?: number;
+  /** The longest wait (ms) for `minSize` jobs; then the batch takes what is ready. Without it: no limit. */
+  timeout?: number;
+  /** With groups: every batch holds jobs of one group only (or ungrouped jobs only). */
+  groupAffinity?: boolean;
 }
 
 /** Rejects bad options before the worker opens its store (BullMQ's texts, which user code matches on). */
-export function checkedOptions(opts: WorkerOptions, backendFactory: unknown): WorkerOptions {
+export function checkedOptions(opts: WorkerOptions, backendFactory: unknown, sandboxed = false): WorkerOptions {
   const checked = withBackendFactory(opts, backendFactory);
   if (opts.concurrency !== undefined) validateConcurrency(opts.concurrency);
   for (const key of ['maxStalledCount', 'maxStartedAttempts'] as const) {
@@ -82,7 +102,26 @@ export function checkedOptions(opts: WorkerOptions, backendFactory: unknown): Wo
   if (typeof ttl === 'object' && ttl !== null) {
     for (const [name, ms] of Object.entries(ttl)) validateTimeout(ms, `ttl.${name}`);
   } else if (ttl !== undefined) validateTimeout(ttl, 'ttl');
+  if (opts.batch !== undefined) validateBatch(opts.batch);
+  if (opts.batch && sandboxed)
+    throw new TypeError('batch is not supported with a sandboxed processor (a file), as in BullMQ Pro');
   return checked;
+}
+
+function validateBatch(batch: BatchOptions): void {
+  if (typeof batch !== 'object' || batch === null) throw new TypeError('batch must be an object like { size: 10 }');
+  const { size, minSize, timeout, groupAffinity } = batch;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1)
+    throw new TypeError(`batch.size must be an integer greater than 0 (got ${String(size)})`);
+  if (
+    minSize !== undefined &&
+    (typeof minSize !== 'number' || !Number.isInteger(minSize) || minSize < 1 || minSize > size)
+  )
+    throw new TypeError(`batch.minSize must be an integer from 1 to batch.size (${size}) (got ${String(minSize)})`);
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0))
+    throw new TypeError(`batch.timeout must be a number of ms, 0 or more (got ${String(timeout)})`);
+  if (groupAffinity !== undefined && typeof groupAffinity !== 'boolean')
+    throw new TypeError(`batch.groupAffinity must be a boolean (got ${String(groupAffinity)})`);
 }
 
 /** The timeout of one attempt of `job` (ms), or 0 for none: job `timeout`, else worker `ttl`, else `timeout`. */

@@ -36,4 +36,15 @@ describe('PostgreSQL heartbeats folded into stalled checks', () => {
     const check = beats.forStalledCheck('q', 600_000, 1_000)!;
     expect(JSON.parse(check.rows.expires)).toEqual([1_000 + TTL]);
   });
+
+  it('writes a heartbeat that says something new at once (the jobs a busy worker runs)', () => {
+    const beats = new Heartbeats();
+    beats.beat('q', info(0), TTL);
+    beats.forStalledCheck('q', 5_000, 1_000)!.committed();
+    expect(beats.beat('q', info(10_000), TTL)).toBe(false);
+    expect(beats.beat('q', { ...info(20_000), running: 1, runningIds: ['7'] } as never, TTL)).toBe(true);
+    beats.forStalledCheck('q', 5_000, 21_000)!.committed();
+    expect(beats.beat('q', { ...info(25_000), running: 1, runningIds: ['7'] } as never, TTL)).toBe(false);
+    expect(beats.beat('q', info(26_000), TTL)).toBe(true); // idle again: said at once
+  });
 });

@@ -1,55 +1,13 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createDashboard, type DashboardOptions } from '../../src/dashboard/dashboard.js';
+import { describe, expect, it } from 'vitest';
 import { FlowProducer, type Job, Worker } from '../../src/index.js';
 import { useQueues } from '../support/fixture.js';
 import { isolated, stores, until } from '../support/stores.js';
 import { hasListQueues } from './cli-harness.js';
-
-/** Serves `createDashboard(opts)` under /admin of a plain node:http server, Express-style. */
-async function serve(opts: DashboardOptions) {
-  const dashboard = createDashboard(opts);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = req.url ?? '/';
-    if (url === '/admin' || url.startsWith('/admin/')) {
-      Object.assign(req, { baseUrl: '/admin', url: url.slice('/admin'.length) || '/' });
-      dashboard(req, res, () => {
-        res.writeHead(418);
-        res.end('host app');
-      });
-      return;
-    }
-    res.writeHead(200);
-    res.end('host app');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin`;
-  const close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await dashboard.close();
-  };
-  opened.push(close);
-  const get = async (path: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(base + path, { headers });
-    const text = await res.text();
-    return { status: res.status, text, json: () => JSON.parse(text), headers: res.headers };
-  };
-  const post = async (path: string, body: unknown = {}) => {
-    const res = await fetch(base + path, { method: 'POST', body: JSON.stringify(body) });
-    return { status: res.status, json: await res.json() };
-  };
-  return { base, get, post, close };
-}
-
-const opened: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((close) => close()));
-});
+import { useDashboards } from './dashboard-harness.js';
 
 describe.each(stores)('dashboard API on $kind', (store) => {
   const { setup, track } = useQueues(isolated(store, 4));
+  const { serve } = useDashboards();
 
   it('serves the page, queue counts, paged job lists and job detail', async () => {
     const { queue, worker, connection, name } = setup();

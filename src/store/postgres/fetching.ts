@@ -1,6 +1,7 @@
 import { limiterWindow } from '../sql/limiter.js';
 import { type JobRow, type QueueRow, toRecord } from '../sql/rows.js';
 import type { FetchRequest, FetchResult, JobRecord } from '../store.js';
+import { takeBatch } from './batch-fetch.js';
 import type { Conn } from './conn.js';
 import { takeGrouped } from './groups.js';
 import { FETCH_META } from './transition-sql.js';
@@ -103,6 +104,7 @@ export class Fetching {
       (meta.global_max === null || meta.global_duration === null) &&
       !(next !== undefined && next <= now) &&
       !req.limiter &&
+      !req.batch &&
       req.tokens.length > 0;
     if (plain) this.taken = taken;
     else if (taken.length > 0)
@@ -115,8 +117,12 @@ export class Fetching {
   /** Whether the fetch's first read saw a ready group (undefined: not read, look). */
   private readyGroups: boolean | undefined;
 
-  /** The queue's own waiting jobs first; grouped ones (BullMQ Pro: after them) only when those run short. */
   private async takeAll(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
+    return req.batch ? takeBatch(this.db, this.t, this, queue, req, n) : this.takeMixed(queue, req, n);
+  }
+
+  /** The queue's own waiting jobs first; grouped ones (BullMQ Pro: after them) only when those run short. */
+  async takeMixed(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
     const jobs = await this.take(queue, req, n);
     if (jobs.length >= n || this.readyGroups === false) return jobs;
     const more = await takeGrouped(this.db, this.t, this, queue, req, n - jobs.length, jobs.length);
@@ -148,7 +154,7 @@ export class Fetching {
    * passed over, not waited for), paired with the tokens by rank, updated, and returned as they are
    * now.
    */
-  private async take(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
+  async take(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
     if (n <= 0) return [];
     const sent = this.taken;
     this.taken = undefined;

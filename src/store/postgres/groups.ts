@@ -4,7 +4,7 @@ import type { Fetching } from './fetching.js';
 import type { Transitions } from './transitions.js';
 
 /** A `groups` row as the grouped fetch reads it (schema.ts). */
-interface GroupTurn {
+export interface GroupTurn {
   id: string;
   rr: number;
   concurrency: number | null;
@@ -16,7 +16,7 @@ interface GroupTurn {
 }
 
 /** Ready groups read per statement while a fetch goes round them. */
-const TURNS_PER_READ = 16;
+export const TURNS_PER_READ = 16;
 
 /**
  * Takes up to `n` grouped jobs, one per group per turn, as the SQLite store does
@@ -76,7 +76,7 @@ export async function takeGrouped(
 }
 
 /** Whether group `g` may start a job now and its rate window, as the SQLite store decides it. */
-async function room(
+export async function room(
   db: Conn,
   queue: string,
   g: GroupTurn,

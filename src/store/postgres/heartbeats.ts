@@ -8,6 +8,8 @@ const MAX_FOLDED_INTERVAL_MS = 120_000;
 
 interface Beat {
   info: WorkerInfo;
+  /** The info last stored, without its time: a heartbeat that says something new is written at once. */
+  stored: string;
   ttlMs: number;
   /** When the stored row lapses (epoch ms, as WorkerInfo.heartbeat). */
   expires: number;
@@ -27,8 +29,9 @@ export type HeartbeatRows = {
  * of an id is written at once (getWorkers lists it right away), and each stalled check of the
  * queue writes all of them again in its own transaction, lasting until two more intervals passed.
  * A later heartbeat is then written only when the stored row would lapse sooner than that heartbeat
- * would make it last, i.e. when stalled checks stopped (no checker runs, or one was closed): the
- * registry is never shorter-lived than with a write per heartbeat.
+ * would make it last, i.e. when stalled checks stopped (no checker runs, or one was closed), or when
+ * it says something new (the jobs a busy worker runs, which the dashboard lists): the registry is
+ * never shorter-lived nor staler than with a write per heartbeat, and an idle worker writes nothing.
  */
 export class Heartbeats {
   private readonly byQueue = new Map<string, Map<string, Beat>>();
@@ -42,12 +45,13 @@ export class Heartbeats {
     }
     const known = beats.get(info.id);
     const expires = info.heartbeat + ttlMs;
-    if (known && known.expires >= expires) {
+    const said = JSON.stringify({ ...info, heartbeat: 0 });
+    if (known && known.expires >= expires && known.stored === said) {
       known.info = info;
       known.ttlMs = ttlMs;
       return false;
     }
-    beats.set(info.id, { info, ttlMs, expires });
+    beats.set(info.id, { info, stored: said, ttlMs, expires });
     return true;
   }
 

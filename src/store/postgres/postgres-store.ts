@@ -123,7 +123,7 @@ export class PostgresStore extends PostgresReads implements Store {
     // The queue's row is read with BEGIN (FETCH_META), and the jobs taken there too when the fetch
     // is a plain take (TAKE_WITH_BEGIN): two round trips instead of three.
     const prelude: Prelude = [{ name: 'meta', sql: FETCH_META, values: { queue } }];
-    if (req.tokens.length > 0 && !req.limiter)
+    if (req.tokens.length > 0 && !req.limiter && !req.batch)
       prelude.push({ name: 'take', sql: TAKE_WITH_BEGIN, values: takeValues(queue, req) });
     return this.shared.serial(queue, () =>
       runTransition(this.shared, this.log, queue, (s) => s.t.fetch(queue, req), prelude),

@@ -1,4 +1,5 @@
 import { type JobRow, listFilter, stateOf, toRecord } from '../sql/rows.js';
+import { perMinute } from '../sqlite/reads.js';
 import type { JobRecord, JobState, StoredEvent } from '../store.js';
 import type { Conn } from './conn.js';
 import type { Transitions } from './transitions.js';
@@ -142,6 +143,17 @@ export class Reads {
       .stmt('SELECT queue FROM queues WHERE substr(queue, 1, ?) = ? ORDER BY queue COLLATE "C"')
       .all(head.length, head)) as { queue: string }[];
     return rows.map((r) => r.queue.slice(head.length)).filter((name) => name.length > 0 && !name.includes(':'));
+  }
+
+  /** Store.countFinishedPerMinute: one range of the state index (a finished job's sort is its finish time). */
+  async finishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
+    const rows = (await this.db
+      .stmt(
+        `SELECT floor((sort - ?::double precision) / 60000)::int AS m, count(*)::int AS n FROM jobs
+         WHERE queue = ? AND state = ? AND lane = 0 AND sort >= ? AND sort < ? GROUP BY m`,
+      )
+      .all(since, queue, type, since, since + minutes * 60_000)) as { m: number; n: number }[];
+    return perMinute(rows, minutes);
   }
 
   async lastEventId(queue: string): Promise<string> {

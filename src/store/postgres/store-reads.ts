@@ -103,6 +103,10 @@ export abstract class PostgresReads {
     return this.read(queue, (s) => s.p.getMetrics(queue, type, now));
   }
 
+  countFinishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
+    return this.read(queue, (s) => s.r.finishedPerMinute(queue, type, since, minutes));
+  }
+
   getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {
     return this.read(queue, (s) => s.p.countsPerPriority(queue, priorities));
   }

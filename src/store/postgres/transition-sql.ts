@@ -56,7 +56,7 @@ export const FOLDED_HEARTBEATS = `INSERT INTO workers (queue, id, info, expires_
  * fetch does: the queue not paused nor rate limited, no global concurrency nor global rate limit,
  * no delayed job due (fetch promotes those first); Fetching.fetch judges the same conditions on
  * the queue's row (FETCH_META, read just before) and runs its own steps otherwise. The worker's own
- * limiter: not sent at all. `:tokens` is a JSON array, `:processedBy` a JSON array of one (null).
+ * limiter and a batch (minJobs, groupAffinity): not sent at all. `:tokens` is a JSON array, `:processedBy` a JSON array of one (null).
  */
 export const TAKE_WITH_BEGIN = `WITH ready AS (
   SELECT 1 FROM queues WHERE queue = :queue AND paused = 0 AND rate_limit_until <= :now::float8

@@ -251,6 +251,7 @@ export class WorkerPath {
       !meta ||
       tokens.length === 0 ||
       fetch.limiter ||
+      fetch.batch ||
       meta.has_groups ||
       meta.paused !== 0 ||
       meta.rate_limit_until > now ||

@@ -57,7 +57,7 @@ export function toRecord(id: string, raw: RawHash): JobRecord | undefined {
   return record;
 }
 
-/** The job fields a fetch returns, by position: keep in step with `fetchedFields` in scripts/includes/fetch.lua. */
+/** The job fields a fetch returns, by position: keep in step with `fetchedFields` in scripts/includes/take.lua. */
 const FETCHED_FIELDS = [
   'name',
   'data',
@@ -109,20 +109,24 @@ function fetchedRecord(id: string, v: FetchedValue[]): JobRecord {
   return record;
 }
 
-/** ARGV of a fetch request (layout in scripts/includes/fetch.lua); `[-1]` when there is none. */
+/** ARGV of a fetch request (layout in scripts/includes/take.lua); `[-1]` when there is none. */
 export function fetchArgs(req: FetchRequest | undefined): (string | number)[] {
   if (!req) return [-1];
-  const { tokens, lockDuration, processedBy, limiter, group } = req;
+  const { tokens, lockDuration, processedBy, limiter, group, batch } = req;
   // A limiter's max below 1 lets one job through per window, as in BullMQ (0 here means no limiter).
   const limit = limiter ? [Math.max(1, limiter.max), limiter.duration] : [0, 0];
-  // Group limits ride with the tokens ({t, g: [concurrency, max, duration], 0 = none}), so a fetch
-  // without them keeps its arguments as they were.
-  const last = group
-    ? JSON.stringify({
-        t: tokens,
-        g: [group.concurrency ?? 0, group.limit ? Math.max(1, group.limit.max) : 0, group.limit?.duration ?? 0],
-      })
-    : JSON.stringify(tokens);
+  // Group limits and a batch's rules ride with the tokens ({t, g?: [concurrency, max, duration],
+  // 0 = none; b?: [group affinity 0/1, min jobs]}), so a fetch without them keeps its arguments as they were.
+  const last =
+    group || batch
+      ? JSON.stringify({
+          t: tokens,
+          ...(group && {
+            g: [group.concurrency ?? 0, group.limit ? Math.max(1, group.limit.max) : 0, group.limit?.duration ?? 0],
+          }),
+          ...(batch && { b: [batch.groupAffinity ? 1 : 0, batch.minJobs ?? 1] }),
+        })
+      : JSON.stringify(tokens);
   return [tokens.length, lockDuration, processedBy ?? '', ...limit, last];
 }
 

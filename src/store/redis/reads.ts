@@ -130,6 +130,17 @@ export class Reads {
     return newest.length > 0 ? newest[0][0] : '0';
   }
 
+  /** Store.countFinishedPerMinute: a ZCOUNT per minute of the finished set (scored by finish time). */
+  async finishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
+    await this.ready(queue);
+    const pipeline = this.client.pipeline();
+    for (let m = 0; m < minutes; m++) {
+      pipeline.zcount(`${queue}:${type}`, since + m * 60_000, `(${since + (m + 1) * 60_000}`);
+    }
+    const counts = await execAll(pipeline, `Counting the ${type} jobs per minute of queue ${queue}`);
+    return counts.map(Number);
+  }
+
   /** Names (without the prefix) of the Docket queues stored under `prefix` (on every master of a Cluster), sorted. */
   async queueNames(prefix: string): Promise<string[]> {
     const head = `${prefix}:`;

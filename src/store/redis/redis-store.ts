@@ -379,6 +379,10 @@ export class RedisStore implements Store {
     return this.reads.metrics(queue, type, now);
   }
 
+  countFinishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
+    return this.reads.finishedPerMinute(queue, type, since, minutes);
+  }
+
   getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {
     return this.reads.countsPerPriority(queue, priorities);
   }

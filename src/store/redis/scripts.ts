@@ -71,6 +71,8 @@ const INCLUDE_ORDER = [
   'flows',
   'retention',
   'retry',
+  'take',
+  'groups',
   'fetch',
   'jobs',
   'dedup',

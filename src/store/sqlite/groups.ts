@@ -30,6 +30,78 @@ export class GroupFetch {
     private readonly t: Transitions,
   ) {
     t.takeGrouped = (queue, req, n, from, lockUntil) => this.take(queue, req, n, from, lockUntil);
+    t.takeBatch = (queue, req, n) => this.takeBatch(queue, req, n);
+  }
+
+  /**
+   * A worker's batch (issue 23; the rules: store/types.ts BatchFetch). With groupAffinity: the queue's
+   * own waiting jobs while there are any, else one group's (takeOneGroup); without it, any fetch's
+   * jobs, `minJobs` counting only while no group is ready.
+   */
+  private takeBatch(queue: string, req: FetchRequest, n: number): JobRecord[] {
+    const min = Math.min(Math.max(1, req.batch?.minJobs ?? 1), n);
+    const own = this.sdb
+      .rawStmt(
+        "SELECT count(*) FROM (SELECT 1 FROM jobs WHERE queue = ? AND state = 'waiting' AND lane >= 0 LIMIT ?)",
+        true,
+      )
+      .get(queue, min) as number;
+    const grouped = !!this.sdb.rawStmt('SELECT 1 FROM groups WHERE queue = ? AND ready = 1 LIMIT 1').get(queue);
+    if (req.batch?.groupAffinity) {
+      if (own > 0) return own >= min ? this.t.take(queue, req, n) : [];
+      return grouped ? this.takeOneGroup(queue, req, n, min) : [];
+    }
+    if (own < min && !grouped) return [];
+    return this.t.takeMixed(queue, req, n);
+  }
+
+  /**
+   * A batch of one group (groupAffinity): the first group in turn that may start a job gives as many
+   * as it may start, up to `n` (a short batch rather than another group's jobs). With `min`, nothing
+   * is taken unless that group has `min` jobs waiting: BullMQ Pro waits for the next group in turn.
+   */
+  private takeOneGroup(queue: string, req: FetchRequest, n: number, min: number): JobRecord[] {
+    const turns = this.sdb.stmt(
+      `SELECT id, rr, concurrency, limit_max, limit_duration, window_end, window_count, rate_limit_until
+         FROM groups WHERE queue = ? AND ready = 1 AND rr > ? AND paused = 0 ORDER BY rr LIMIT ${TURNS_PER_READ}`,
+    );
+    let cursor = Number.MIN_SAFE_INTEGER;
+    for (;;) {
+      const groups = turns.all(queue, cursor) as GroupTurn[];
+      if (groups.length === 0) return [];
+      for (const g of groups) {
+        cursor = g.rr;
+        const window = this.room(queue, g, req);
+        if (!window) continue;
+        if (window.wakeAt !== undefined) {
+          this.t.groupWakeAt = Math.min(this.t.groupWakeAt ?? window.wakeAt, window.wakeAt);
+          continue;
+        }
+        let cap = n;
+        const concurrency = g.concurrency ?? req.group?.concurrency;
+        if (concurrency !== undefined) cap = Math.min(cap, concurrency - this.activeCount(queue, g.id));
+        const max = g.limit_max ?? req.group?.limit?.max;
+        if (max !== undefined && (g.limit_duration ?? req.group?.limit?.duration) !== undefined)
+          cap = Math.min(cap, Math.max(1, max) - window.count);
+        const rows = this.sdb
+          .rawStmt(
+            `SELECT ${FETCHED_COLUMNS} FROM jobs WHERE queue = ? AND grp = ? AND state = 'waiting' ORDER BY lane, sort LIMIT ?`,
+          )
+          .all(queue, g.id, Math.max(cap, min)) as unknown[][];
+        if (rows.length === 0) {
+          this.sdb.stmt('UPDATE groups SET ready = 0 WHERE queue = ? AND id = ?').run(queue, g.id);
+          continue;
+        }
+        if (rows.length < min) return [];
+        const lockUntil = this.t.lockClock() + req.lockDuration;
+        const jobs = rows.slice(0, cap).map((row, i) => this.t.activate(queue, row, req, req.tokens[i], lockUntil));
+        // Its next turn comes after every other group's; the window counts these starts.
+        this.sdb
+          .stmt('UPDATE groups SET rr = ?, window_end = ?, window_count = ? WHERE queue = ? AND id = ?')
+          .run(this.t.nextSeq(queue), window.end, window.count + jobs.length, queue, g.id);
+        return jobs;
+      }
+    }
   }
 
   /**

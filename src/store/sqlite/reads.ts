@@ -133,6 +133,17 @@ export class Reads {
     return rows.map((r) => r.queue.slice(head.length)).filter((name) => name.length > 0 && !name.includes(':'));
   }
 
+  /** Store.countFinishedPerMinute: one range of the state index (a finished job's sort is its finish time). */
+  finishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number): number[] {
+    const rows = this.sdb
+      .stmt(
+        `SELECT CAST((sort - ?) / 60000 AS INTEGER) AS m, count(*) AS n FROM jobs
+         WHERE queue = ? AND state = ? AND lane = 0 AND sort >= ? AND sort < ? GROUP BY m`,
+      )
+      .all(since, queue, type, since, since + minutes * 60_000) as { m: number; n: number }[];
+    return perMinute(rows, minutes);
+  }
+
   lastEventId(queue: string): string {
     const row = this.sdb.stmt('SELECT max(id) AS id FROM events WHERE queue = ?').get(queue) as { id: number | null };
     return String(row.id ?? 0);
@@ -145,4 +156,14 @@ export class Reads {
       .all(queue, after) as { id: number; event: string; fields: string }[];
     return rows.map((r) => ({ ...JSON.parse(r.fields), id: String(r.id), event: r.event }) as StoredEvent);
   }
+}
+
+/** Per-minute rows (minute index, count) as one count per minute, zeros where none. */
+export function perMinute(rows: { m: number | string; n: number | string }[], minutes: number): number[] {
+  const out = new Array<number>(minutes).fill(0);
+  for (const r of rows) {
+    const m = Number(r.m);
+    if (m >= 0 && m < minutes) out[m] += Number(r.n);
+  }
+  return out;
 }

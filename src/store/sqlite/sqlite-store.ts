@@ -366,6 +366,10 @@ export class SqliteStore implements Store {
     return this.sdb.read(() => this.p.getMetrics(queue, type, now));
   }
 
+  countFinishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
+    return this.sdb.read(() => this.r.finishedPerMinute(queue, type, since, minutes));
+  }
+
   getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {
     return this.sdb.read(() => this.p.countsPerPriority(queue, priorities));
   }

@@ -408,8 +408,15 @@ export class Transitions {
   /** Set by the store: takes up to `n` grouped jobs, round-robin, with tokens from `req.tokens[from]`. */
   takeGrouped?: (queue: string, req: FetchRequest, n: number, from: number, lockUntil: number) => JobRecord[];
 
-  /** The queue's own waiting jobs first; grouped ones (BullMQ Pro: after them) only when those run short. */
+  /** Set by the store: takes a worker's batch (FetchRequest.batch; groups.ts takeBatch). */
+  takeBatch?: (queue: string, req: FetchRequest, n: number) => JobRecord[];
+
   private takeAll(queue: string, req: FetchRequest, n: number): JobRecord[] {
+    return req.batch && this.takeBatch ? this.takeBatch(queue, req, n) : this.takeMixed(queue, req, n);
+  }
+
+  /** The queue's own waiting jobs first; grouped ones (BullMQ Pro: after them) only when those run short. */
+  takeMixed(queue: string, req: FetchRequest, n: number): JobRecord[] {
     const jobs = this.take(queue, req, n);
     if (jobs.length < n && this.takeGrouped) {
       const more = this.takeGrouped(queue, req, n - jobs.length, jobs.length, this.lockClock() + req.lockDuration);
@@ -437,7 +444,7 @@ export class Transitions {
    * read plus what the UPDATE sets. (A RETURNING clause, or one UPDATE ... FROM json_each for the
    * whole batch, measured slower: both have a fixed cost per statement larger than the row work.)
    */
-  private take(queue: string, req: FetchRequest, n: number): JobRecord[] {
+  take(queue: string, req: FetchRequest, n: number): JobRecord[] {
     const rows = this.sdb.rawStmt(SELECT_WAITING).all(queue, n) as unknown[][];
     const activate = this.sdb.stmt(
       `UPDATE jobs SET state = 'active', lane = 0, sort = ?, token = ?, processed_on = ?,

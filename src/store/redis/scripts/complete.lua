@@ -7,7 +7,7 @@
 --   most removed by age (-1 = no cap), metrics max data points (0 = record no metric; includes/metrics.lua)
 -- ARGV[3] call id: a resent call gets the first one's answer (its fetched jobs as
 --   includes/fetch.lua fetchReplay reads them again) and changes nothing (includes/calls.lua)
--- ARGV[4 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
+-- ARGV[4 ..] a fetch request (layout in includes/take.lua; n = -1 for none)
 -- Returns: {codes, next}: codes[i] = 0 done, -1 no such job, -2 not active, no lock or a lapsed one, -6 other token,
 --          -4 children pending, -9 a child failed under failParentOnFailure
 --          (nothing changes for that item); next = fetch result (see fetchNext.lua) or 0.
@@ -21,6 +21,8 @@
 -- @include calls
 -- @include retention
 -- @include flows
+-- @include take
+-- @include groups
 -- @include fetch
 -- @include jobs
 -- @include dedup

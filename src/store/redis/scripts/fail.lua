@@ -8,7 +8,7 @@
 --   final failures only)
 -- ARGV[3] call id: a resent call gets the first one's answer (its fetched jobs as
 --   includes/fetch.lua fetchReplay reads them again) and changes nothing (includes/calls.lua)
--- ARGV[4 ..] a fetch request (layout in includes/fetch.lua; n = -1 for none)
+-- ARGV[4 ..] a fetch request (layout in includes/take.lua; n = -1 for none)
 -- Returns: {codes, next} as complete.lua.
 -- Events: for good: failed {jobId, failedReason, prev: active} (+ retries-exhausted {jobId, attemptsMade});
 --         retry later: delayed {jobId, delay = due}; retry now: waiting {jobId, prev: active}.
@@ -20,6 +20,8 @@
 -- @include calls
 -- @include retention
 -- @include flows
+-- @include take
+-- @include groups
 -- @include fetch
 -- @include jobs
 -- @include dedup

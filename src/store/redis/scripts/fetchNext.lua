@@ -4,11 +4,13 @@
 -- ARGV[2] call id: a resent call gets the first one's jobs, if their tokens still hold them, and
 --         takes no more (includes/calls.lua)
 -- ARGV[3..] the fetch request: n, lockDuration, processedBy, limiter max, limiter duration, n tokens
---           (layout in includes/fetch.lua)
+--           (layout in includes/take.lua)
 -- Returns: {jobs, rateLimitTtl, nextDelayedAt (-1 = none), paused (0/1)}, as includes/fetch.lua says.
 -- Events: waiting {jobId, prev: delayed} per promoted job, active {jobId, prev: waiting} per fetched job.
 -- @include base
 -- @include calls
+-- @include take
+-- @include groups
 -- @include fetch
 local kept = answeredCall(ARGV[2])
 if kept then

@@ -6,6 +6,8 @@
 --          reached), else 0. With no max: the ms the manual limit or the started window lasts, or
 --          -2 when neither is in force (PTTL of a missing key).
 -- @include base
+-- @include take
+-- @include groups
 -- @include fetch
 local now = tonumber(ARGV[1])
 local maxJobs = tonumber(ARGV[2]) or 0
