@@ -35,7 +35,6 @@ export class Fetching {
     // Read with the queue's row: a queue without ready groups pays no round trip for them (takeAll).
     this.readyGroups = meta ? meta.has_groups : undefined;
     let next = meta ? (meta.next_delayed ?? undefined) : await this.nextDelayed(queue);
-    this.takeSentWithBegin(queue, meta, req, next);
     if (next !== undefined && next <= now) {
       await this.t.promoteDue(queue, now);
       this.readyGroups = undefined; // a promoted grouped job may have made its group ready
@@ -77,38 +76,6 @@ export class Fetching {
       result.nextDelayedAt = Math.min(result.nextDelayedAt ?? this.groupWakeAt, this.groupWakeAt);
     }
     return result;
-  }
-
-  /** The jobs TAKE_WITH_BEGIN took, when it ran: `take` returns them instead of reading again. */
-  private taken?: (JobRow & { rank: number })[];
-
-  /**
-   * Whether TAKE_WITH_BEGIN (sent by fetchNext) took the jobs already: on the same conditions as
-   * the SQL, read from the queue's row it read just before under the queue's lock. Jobs taken where
-   * these steps would not take them would be lost to the stalled check, so that fails (rolls back).
-   */
-  private takeSentWithBegin(
-    queue: string,
-    meta: (QueueRow & { next_delayed: number | null }) | undefined,
-    req: FetchRequest,
-    next: number | undefined,
-  ): void {
-    const taken = this.db.takePrelude('take') as (JobRow & { rank: number })[] | undefined;
-    if (!taken) return;
-    const now = req.now;
-    const plain =
-      meta !== undefined &&
-      meta.paused === 0 &&
-      meta.rate_limit_until <= now &&
-      meta.concurrency === null &&
-      (meta.global_max === null || meta.global_duration === null) &&
-      !(next !== undefined && next <= now) &&
-      !req.limiter &&
-      !req.batch &&
-      req.tokens.length > 0;
-    if (plain) this.taken = taken;
-    else if (taken.length > 0)
-      throw new Error(`fetch of queue ${queue}: the take sent with BEGIN ran where it should not`);
   }
 
   /** Set by the grouped fetch: when the earliest group it passed over for its rate limit may run again. */
@@ -156,13 +123,10 @@ export class Fetching {
    */
   async take(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
     if (n <= 0) return [];
-    const sent = this.taken;
-    this.taken = undefined;
     const lockUntil = (await this.t.lockClock()) + req.lockDuration;
-    const rows = (sent ??
-      (await this.db
-        .stmt(
-          `WITH picked AS (
+    const rows = (await this.db
+      .stmt(
+        `WITH picked AS (
            SELECT rowid, lane, sort FROM jobs WHERE queue = ? AND state = 'waiting' AND lane >= 0
            ORDER BY lane, sort LIMIT ? FOR UPDATE SKIP LOCKED
          ), ranked AS (
@@ -173,8 +137,8 @@ export class Fetching {
            attempts_started = attempts_started + 1, processed_by = coalesce(?, processed_by)
          FROM ranked WHERE jobs.rowid = ranked.rowid
          RETURNING ranked.n AS rank, jobs.*`,
-        )
-        .all(queue, n, req.tokens.slice(0, n), lockUntil, req.now, req.processedBy ?? null))) as (JobRow & {
+      )
+      .all(queue, n, req.tokens.slice(0, n), lockUntil, req.now, req.processedBy ?? null)) as (JobRow & {
       rank: number;
     })[];
     rows.sort((a, b) => a.rank - b.rank);

@@ -1,3 +1,4 @@
+import { type JobRow, toRecord } from '../sql/rows.js';
 import type {
   AddResult,
   CancelNotice,
@@ -27,7 +28,15 @@ import { type PgConnection, type PostgresOptions, postgresTarget } from './postg
 import { PlainRemoves } from './removing-fast.js';
 import { runTransition, Session } from './session.js';
 import { PostgresReads } from './store-reads.js';
-import { COMPLETE_READ, FETCH_META, FOLDED_HEARTBEATS, TAKE_WITH_BEGIN, takeValues } from './transition-sql.js';
+import {
+  COMPLETE_READ,
+  FETCH_META,
+  type FetchMeta,
+  FOLDED_HEARTBEATS,
+  isPlainFetch,
+  TAKE_WITH_BEGIN,
+  takeValues,
+} from './transition-sql.js';
 
 /** The event log's cap per queue, as on the other stores. */
 const MAX_EVENTS = 10_000;
@@ -120,14 +129,52 @@ export class PostgresStore extends PostgresReads implements Store {
   async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
     await this.shared.listener.start();
     this.fetchedAt.set(queue, this.shared.listener.generation(queue));
-    // The queue's row is read with BEGIN (FETCH_META), and the jobs taken there too when the fetch
-    // is a plain take (TAKE_WITH_BEGIN): two round trips instead of three.
-    const prelude: Prelude = [{ name: 'meta', sql: FETCH_META, values: { queue } }];
-    if (req.tokens.length > 0 && !req.limiter && !req.batch)
-      prelude.push({ name: 'take', sql: TAKE_WITH_BEGIN, values: takeValues(queue, req) });
+    if (req.tokens.length > 0 && !req.limiter && !req.batch) {
+      const fetched = await this.shared.serial(queue, () => this.fetchInOneTrip(queue, req));
+      if (fetched) return fetched;
+    }
+    // The queue's row is read with BEGIN (FETCH_META): one round trip less.
     return this.shared.serial(queue, () =>
-      runTransition(this.shared, this.log, queue, (s) => s.t.fetch(queue, req), prelude),
+      runTransition(this.shared, this.log, queue, (s) => s.t.fetch(queue, req), [
+        { name: 'meta', sql: FETCH_META, values: { queue } },
+      ]),
     );
+  }
+
+  /**
+   * A fetch that is a plain take, whole in one round trip: BEGIN, the queue's lock, its row, the take
+   * with its events and NOTIFY (TAKE_WITH_BEGIN), COMMIT. Undefined when the queue's row says the
+   * fetch is more than that (the SQL then took nothing): the caller fetches the general way, one
+   * round trip more than before for such fetches (paused, limited, a delayed job due, ready groups).
+   */
+  private async fetchInOneTrip(queue: string, req: FetchRequest): Promise<FetchResult | undefined> {
+    const values = { ...takeValues(queue, req), channel: this.log.channel, sender: this.log.sender };
+    const prelude: Prelude = [
+      { name: 'meta', sql: FETCH_META, values: { queue } },
+      { name: 'take', sql: TAKE_WITH_BEGIN, values },
+      { name: 'commit', sql: 'COMMIT', values: {} },
+    ];
+    const read = await this.shared.transact(
+      async (db) => {
+        db.committed = true; // by the prelude's COMMIT: nothing more may be sent in it
+        return { meta: db.takePrelude('meta')?.[0] as FetchMeta | undefined, rows: db.takePrelude('take') ?? [] };
+      },
+      queue,
+      prelude,
+    );
+    const rows = read.rows as unknown as (JobRow & { rank: number })[];
+    const meta = read.meta;
+    if (rows.length > 0) {
+      // Taken and committed: theirs whatever the row says (it said plain, as the SQL did).
+      this.log.sinceTrim += rows.length;
+      this.shared.listener.notify(queue);
+      rows.sort((a, b) => a.rank - b.rank);
+      return { jobs: rows.map((row) => toRecord(row)), rateLimitTtl: 0, paused: false };
+    }
+    if (!meta || !isPlainFetch(meta, req)) return undefined;
+    const result: FetchResult = { jobs: [], rateLimitTtl: 0, paused: false };
+    if (meta.next_delayed !== null) result.nextDelayedAt = meta.next_delayed;
+    return result;
   }
 
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {

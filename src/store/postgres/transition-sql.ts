@@ -1,3 +1,4 @@
+import type { QueueRow } from '../sql/rows.js';
 import type { FetchRequest } from '../store.js';
 
 /**
@@ -51,30 +52,63 @@ export const FOLDED_HEARTBEATS = `INSERT INTO workers (queue, id, info, expires_
   ON CONFLICT (queue, id) DO UPDATE SET info = excluded.info, expires_at = excluded.expires_at`;
 
 /**
- * fetchNext's take (Fetching.take, fetching.ts) sent with BEGIN, so that a fetch is two round trips (this,
- * then the events and COMMIT) instead of three. It takes jobs only when the plain take is all the
- * fetch does: the queue not paused nor rate limited, no global concurrency nor global rate limit,
- * no delayed job due (fetch promotes those first); Fetching.fetch judges the same conditions on
- * the queue's row (FETCH_META, read just before) and runs its own steps otherwise. The worker's own
- * limiter and a batch (minJobs, groupAffinity): not sent at all. `:tokens` is a JSON array, `:processedBy` a JSON array of one (null).
+ * A whole fetchNext in one round trip with BEGIN and COMMIT (PostgresStore.fetchNext): the jobs
+ * taken, their `active` events and the NOTIFY, in one statement. It takes jobs only when the plain
+ * take is all the fetch does: the queue not paused nor rate limited, no global concurrency nor
+ * global rate limit, no delayed job due (a fetch promotes those first), no ready group (the grouped
+ * fetch goes round them); the store judges the same conditions on the queue's row (FETCH_META, read
+ * just before) and otherwise fetches again the general way (fetching.ts). The worker's own limiter
+ * and a batch (minJobs, groupAffinity): not sent at all. `:tokens` is a JSON array, `:processedBy`
+ * a JSON array of one (null). Values: `takeValues`, plus `:channel` and `:sender`.
  */
 export const TAKE_WITH_BEGIN = `WITH ready AS (
   SELECT 1 FROM queues WHERE queue = :queue AND paused = 0 AND rate_limit_until <= :now::float8
     AND concurrency IS NULL AND (global_max IS NULL OR global_duration IS NULL)
     AND NOT EXISTS (SELECT 1 FROM jobs WHERE queue = :queue AND state = 'delayed' AND lane = 0 AND sort <= :now::float8)
+    AND NOT EXISTS (SELECT 1 FROM groups WHERE queue = :queue AND ready = 1)
 ), picked AS (
   SELECT rowid, lane, sort FROM jobs WHERE queue = :queue AND state = 'waiting' AND lane >= 0 AND EXISTS (SELECT 1 FROM ready)
   ORDER BY lane, sort LIMIT :n::int FOR UPDATE SKIP LOCKED
 ), ranked AS (
   SELECT p.rowid, t.token, t.n FROM (SELECT rowid, row_number() OVER (ORDER BY lane, sort, rowid) AS n FROM picked) p
   JOIN json_array_elements_text(:tokens::json) WITH ORDINALITY AS t(token, n) ON t.n = p.n
+), taken AS (
+  UPDATE jobs SET state = 'active', lane = 0,
+    sort = floor(extract(epoch from clock_timestamp()) * 1000) + :lockDuration::bigint, token = ranked.token,
+    processed_on = :now::float8, attempts_started = attempts_started + 1,
+    processed_by = coalesce(:processedBy::json ->> 0, processed_by)
+  FROM ranked WHERE jobs.rowid = ranked.rowid
+  RETURNING ranked.n AS rank, jobs.*
+), written AS (
+  INSERT INTO events (queue, event, fields)
+  SELECT :queue, 'active', json_build_object('jobId', id, 'prev', 'waiting')::text FROM taken ORDER BY rank
+), notified AS (
+  SELECT pg_notify(:channel, :sender || ' ' || :queue) AS sent WHERE EXISTS (SELECT 1 FROM taken)
 )
-UPDATE jobs SET state = 'active', lane = 0,
-  sort = floor(extract(epoch from clock_timestamp()) * 1000) + :lockDuration::bigint, token = ranked.token,
-  processed_on = :now::float8, attempts_started = attempts_started + 1,
-  processed_by = coalesce(:processedBy::json ->> 0, processed_by)
-FROM ranked WHERE jobs.rowid = ranked.rowid
-RETURNING ranked.n AS rank, jobs.*`;
+SELECT taken.*, (SELECT count(*) FROM notified) AS notices FROM taken`;
+
+/** The queue's row as FETCH_META reads it. */
+export type FetchMeta = QueueRow & { next_delayed: number | null; has_groups: boolean };
+
+/**
+ * Whether a fetch is a plain take of the queue's own waiting jobs (TAKE_WITH_BEGIN's conditions, on
+ * the row FETCH_META read), so that it may run as one statement: in fetchNext's first round trip, or
+ * after a completion in the commit's (WorkerPath.complete).
+ */
+export function isPlainFetch(meta: FetchMeta, req: FetchRequest): boolean {
+  const now = req.now;
+  return (
+    req.tokens.length > 0 &&
+    !req.limiter &&
+    !req.batch &&
+    !meta.has_groups &&
+    meta.paused === 0 &&
+    meta.rate_limit_until <= now &&
+    meta.concurrency === null &&
+    (meta.global_max === null || meta.global_duration === null) &&
+    !(meta.next_delayed !== null && meta.next_delayed <= now)
+  );
+}
 
 /** TAKE_WITH_BEGIN's values for `req`. */
 export function takeValues(queue: string, req: FetchRequest): Record<string, string> {

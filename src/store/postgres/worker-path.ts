@@ -1,5 +1,5 @@
 import { finishPlace } from '../finish-order.js';
-import type { JobRow, QueueRow } from '../sql/rows.js';
+import type { JobRow } from '../sql/rows.js';
 import { STALLED_REASON } from '../sqlite/worker-path.js';
 import type {
   CancelResult,
@@ -18,7 +18,7 @@ import type { Conn } from './conn.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
 import { applyRetention, finishSort } from './retention.js';
-import { COMPLETE_DEFERRED, COMPLETE_READ, LONE_SURROGATE } from './transition-sql.js';
+import { COMPLETE_DEFERRED, COMPLETE_READ, type FetchMeta, isPlainFetch, LONE_SURROGATE } from './transition-sql.js';
 import type { FinishRow, Transitions } from './transitions.js';
 
 type FinishRead = FinishRow & { grp: string | null; blocked_by_failed: boolean | null; last_place: number | null };
@@ -241,26 +241,10 @@ export class WorkerPath {
    * jobs are put into the result before the caller sees it; `drained` is judged there too.
    */
   private plainFetch(queue: string, fetch: FetchRequest, codes: MoveCode[]): FetchResult | undefined {
-    const meta = this.db.peekPrelude('meta')?.[0] as
-      | (QueueRow & { next_delayed: number | null; has_groups: boolean })
-      | undefined;
+    const meta = this.db.peekPrelude('meta')?.[0] as FetchMeta | undefined;
     const refused = codes.filter((c) => c !== 0).length;
     const tokens = fetch.tokens.slice(0, Math.max(0, fetch.tokens.length - refused));
-    const now = fetch.now;
-    if (
-      !meta ||
-      tokens.length === 0 ||
-      fetch.limiter ||
-      fetch.batch ||
-      meta.has_groups ||
-      meta.paused !== 0 ||
-      meta.rate_limit_until > now ||
-      meta.concurrency !== null ||
-      (meta.global_max !== null && meta.global_duration !== null) ||
-      (meta.next_delayed !== null && meta.next_delayed <= now)
-    ) {
-      return undefined;
-    }
+    if (!meta || !isPlainFetch(meta, { ...fetch, tokens })) return undefined;
     this.db.takePrelude('meta');
     const next: FetchResult = { jobs: [], rateLimitTtl: 0, paused: false };
     if (meta.next_delayed !== null) next.nextDelayedAt = meta.next_delayed;
