@@ -222,6 +222,8 @@ const SETTINGS = `- Every measurement runs in a fresh child process (\`bench/chi
 - docket-sqlite: WAL, \`synchronous = NORMAL\` (Docket's default: a committed job survives a process
   crash, not a power loss), WAL checkpoints in a background thread; docket-sqlite-full (when run):
   \`synchronous = FULL\`. Producer and worker share the process (one better-sqlite3 handle).
+- docket-postgres: \`synchronous_commit\` as the server has it (on); docket-postgres-async (when run):
+  \`postgres: { synchronousCommit: false }\`.
 - bullmq, docket-redis: library defaults; \`removeOnComplete: true\` given as a default job option in
   the \`-remove\` variants. bee-queue: defaults (\`sendEvents\` on, \`delayedDebounce\` 1000 ms),
   \`removeOnSuccess\` in the \`-remove\` variants. plainjob: WAL + \`synchronous = NORMAL\` (its own

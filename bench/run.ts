@@ -33,7 +33,10 @@ function plan(opts: RunOptions): Planned[] {
   const out: Planned[] = [];
   for (const scenario of opts.scenarios) {
     const systems = opts.systems.filter(
-      (s) => scenario.systems.includes(s) || (s === 'docket-sqlite-full' && scenario.systems.includes('docket-sqlite')),
+      (s) =>
+        scenario.systems.includes(s) ||
+        (s === 'docket-sqlite-full' && scenario.systems.includes('docket-sqlite')) ||
+        (s === 'docket-postgres-async' && scenario.systems.includes('docket-postgres')),
     );
     const rounds = scenario.once ? 1 : opts.rounds;
     for (let round = 1; round <= rounds; round++) for (const system of systems) out.push({ scenario, system, round });
@@ -83,7 +86,7 @@ async function main(): Promise<void> {
   const sqliteDir = mkdtempSync(join(os.tmpdir(), 'docket-bench-'));
   const measurements: Measurement[] = [];
   const pgVersion = await postgresVersion();
-  const onPostgres = (system: string) => system.endsWith('-postgres');
+  const onPostgres = (system: string) => system.endsWith('-postgres') || system === 'docket-postgres-async';
   if (!pgVersion && opts.systems.some(onPostgres))
     console.log('docket bench: no PostgreSQL answers: its systems are left out');
   const tasks = plan(opts).filter((t) => pgVersion || !onPostgres(t.system));

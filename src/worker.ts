@@ -165,12 +165,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   private async beat(): Promise<void> {
-    const info = workerInfo(
-      this.id,
-      this.opts.name,
-      this.startedAt,
-      this.runners.running().map(({ job }) => job.id!),
-    );
+    const running = this.runners.running().map(({ job }) => job.id!);
+    const info = workerInfo(this.id, this.opts.name, this.startedAt, running);
     await this.store.registerWorker(this.qualifiedName, info, HEARTBEAT_MS * 3).catch((err) => this.emitError(err));
   }
 

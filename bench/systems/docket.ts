@@ -3,7 +3,7 @@ import type { QueueBaseOptions, Worker } from '../../src/index.js';
 import type { Adapter, AdapterConfig, BenchData, NewBenchJob, WorkerHooks } from '../types.js';
 import { jobOpts, needPg } from './options.js';
 
-export type DocketStore = 'redis' | 'sqlite' | 'sqlite-full' | 'postgres';
+export type DocketStore = 'redis' | 'sqlite' | 'sqlite-full' | 'postgres' | 'postgres-async';
 
 /** Docket's public module: `src/index.ts` (through tsx) or the built `dist/esm/index.js`. */
 export type DocketLib = typeof import('../../src/index.js');
@@ -28,8 +28,8 @@ export function docketAdapter(lib: DocketLib, store: DocketStore, cfg: AdapterCo
   const base: QueueBaseOptions =
     store === 'redis'
       ? { connection: cluster ?? cfg.redisUrl }
-      : store === 'postgres'
-        ? { connection: needPg(cfg) }
+      : store === 'postgres' || store === 'postgres-async'
+        ? { connection: needPg(cfg), postgres: { synchronousCommit: store === 'postgres' } }
         : {
             connection: `sqlite:${cfg.sqlitePath}`,
             sqlite: { synchronous: store === 'sqlite-full' ? 'FULL' : 'NORMAL' },

@@ -23,6 +23,8 @@ export async function createAdapter(
       return docket('sqlite-full');
     case 'docket-postgres':
       return docket('postgres');
+    case 'docket-postgres-async':
+      return docket('postgres-async');
     case 'bullmq':
       return (await import('./bullmq.js')).bullmqAdapter(cfg);
     case 'bullmq-postgres':

@@ -1,8 +1,12 @@
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type pg from 'pg';
 import { ValidationError } from '../errors.js';
-import type { PgConnection } from './postgres/database.js';
-import { isPostgresConnection, isPostgresUrl, type PostgresOptions } from './postgres/postgres-options.js';
+import {
+  isPostgresConnection,
+  isPostgresUrl,
+  type PgConnection,
+  type PostgresOptions,
+} from './postgres/postgres-options.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { isCluster } from './redis/cluster.js';
 import { RedisStore } from './redis/redis-store.js';

@@ -51,6 +51,36 @@ describe('Docket installed from its tarball', () => {
     expect(fromImport.sameAsBullmq).toBe(true);
   });
 
+  it('loads pg only once a PostgreSQL store is made, through require and import', async () => {
+    const [sqlite, postgres] = ['sqlite', 'postgres'].map((kind) => stores.find((s) => s.kind === kind)!.connection());
+    const script = (load: string) => `${load}
+      const pgLoaded = () => Object.keys(require.cache).some((f) => /[\\\\/]node_modules[\\\\/]pg[\\\\/]/.test(f));
+      (async () => {
+        const [sqlite, postgres] = process.argv.slice(2);
+        const out = { atImport: pgLoaded() };
+        const queue = new Queue('driver-loading', { connection: sqlite });
+        await queue.add('x', {});
+        await queue.close();
+        out.afterSqlite = pgLoaded();
+        const pgQueue = new Queue('driver-loading', { connection: postgres });
+        await pgQueue.getJobCounts();
+        await pgQueue.close();
+        out.afterPostgres = pgLoaded();
+        console.log(JSON.stringify(out));
+      })();`;
+    const cjs = await runInApp('driver.cjs', script("const { Queue } = require('docket');"), [sqlite, postgres]);
+    const esm = await runInApp(
+      'driver.mjs',
+      script(
+        "import { createRequire } from 'node:module'; import { Queue } from 'docket'; const require = createRequire(import.meta.url);",
+      ),
+      [sqlite, postgres],
+    );
+    const expected = { atImport: false, afterSqlite: false, afterPostgres: true };
+    expect(lastJson(cjs)).toEqual(expected);
+    expect(lastJson(esm)).toEqual(expected);
+  });
+
   describe.each(stores)('on $kind', (store) => {
     it("require('docket') runs a job, and so does import", async () => {
       const script = (load: string) => `${load}

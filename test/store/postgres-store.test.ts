@@ -178,3 +178,25 @@ describe('PostgreSQL schema and migrations', () => {
     await expect(store.ready()).rejects.toThrow(/holds a jobs table that is not Docket's/);
   });
 });
+
+describe('postgres.synchronousCommit', () => {
+  it('false turns synchronous_commit off on the pool Docket opens only, and is refused for a pg.Pool', async () => {
+    const show = async (store: PostgresStore) => {
+      await store.ready();
+      const pool = (store as unknown as { shared: { pool: pg.Pool } }).shared.pool;
+      return (await pool.query('SHOW synchronous_commit')).rows[0].synchronous_commit as string;
+    };
+    expect(await show(track(new PostgresStore(url(), { synchronousCommit: false })))).toBe('off');
+    expect(await show(track(new PostgresStore(url())))).toBe('on');
+    const name = queueName('async-commit');
+    const queue = track(new Queue(name, { connection: url(), postgres: { synchronousCommit: false } }));
+    const job = await queue.add('x', { n: 1 });
+    expect((await queue.getJob(job.id!))?.data).toEqual({ n: 1 });
+    const pool = new pg.Pool({ connectionString: url() });
+    try {
+      expect(() => new PostgresStore(pool, { synchronousCommit: false })).toThrow(/for your own pg\.Pool set it there/);
+    } finally {
+      await pool.end();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import type { FetchRequest, JobRecord } from '../store.js';
 import type { Conn } from './conn.js';
+import type { Fetching } from './fetching.js';
 import { type GroupTurn, room, TURNS_PER_READ } from './groups.js';
 import type { Transitions } from './transitions.js';
 
@@ -11,6 +12,7 @@ import type { Transitions } from './transitions.js';
 export async function takeBatch(
   db: Conn,
   t: Transitions,
+  f: Fetching,
   queue: string,
   req: FetchRequest,
   n: number,
@@ -26,17 +28,18 @@ export async function takeBatch(
   const grouped =
     (await db.rawStmt('SELECT 1 FROM groups WHERE queue = ? AND ready = 1 LIMIT 1', true).get(queue)) !== undefined;
   if (req.batch?.groupAffinity) {
-    if (own > 0) return own >= min ? t.take(queue, req, n) : [];
-    return grouped ? takeOneGroup(db, t, queue, req, n, min) : [];
+    if (own > 0) return own >= min ? f.take(queue, req, n) : [];
+    return grouped ? takeOneGroup(db, t, f, queue, req, n, min) : [];
   }
   if (own < min && !grouped) return [];
-  return t.takeMixed(queue, req, n);
+  return f.takeMixed(queue, req, n);
 }
 
 /** A batch of one group (groupAffinity), as the SQLite store's takeOneGroup. */
 async function takeOneGroup(
   db: Conn,
   t: Transitions,
+  f: Fetching,
   queue: string,
   req: FetchRequest,
   n: number,
@@ -56,7 +59,7 @@ async function takeOneGroup(
       const window = await room(db, queue, g, req);
       if (!window) continue;
       if (window.wakeAt !== undefined) {
-        t.groupWakeAt = Math.min(t.groupWakeAt ?? window.wakeAt, window.wakeAt);
+        f.groupWakeAt = Math.min(f.groupWakeAt ?? window.wakeAt, window.wakeAt);
         continue;
       }
       let cap = n;
@@ -84,7 +87,7 @@ async function takeOneGroup(
       const lockUntil = (await t.lockClock()) + req.lockDuration;
       const jobs: JobRecord[] = [];
       for (const [i, [rowid]] of rowids.slice(0, cap).entries()) {
-        jobs.push(await t.activate(queue, Number(rowid), req, req.tokens[i], lockUntil));
+        jobs.push(await f.activate(queue, Number(rowid), req, req.tokens[i], lockUntil));
       }
       // Its next turn comes after every other group's; the window counts these starts.
       await db

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 
+/** The server's clock in epoch ms: locks expire on it, not on callers' clocks (transitions.ts). */
+export const CLOCK_SQL = 'SELECT floor(extract(epoch from clock_timestamp()) * 1000)::bigint AS now';
+
 /** Names of prepared statements, unique in the process (one client may serve two schemas). */
 let statements = 0;
 
@@ -140,6 +143,11 @@ export class Conn {
     return Array.isArray(out) ? out : [out];
   }
 
+  /** Rows a statement sent with BEGIN read, left for `takePrelude`. */
+  peekPrelude(name: string): Record<string, unknown>[] | undefined {
+    return this.prelude.get(name);
+  }
+
   /** Rows a statement sent with BEGIN read (database.ts `transact`), handed out once. */
   takePrelude(name: string): Record<string, unknown>[] | undefined {
     const rows = this.prelude.get(name);
@@ -150,13 +158,16 @@ export class Conn {
   /** Set once `commitAfter` committed the transaction: the caller does not COMMIT again. */
   committed = false;
 
-  /** Runs `sql` (as `simple`) then COMMIT, in one round trip. */
-  async commitAfter(sql: string, values: Record<string, string>): Promise<void> {
-    await this.simple([
-      { sql, values },
-      { sql: 'COMMIT', values: {} },
-    ]);
+  /** Runs `before`, `sql`, then `after` (as `simple`), then COMMIT, in one round trip; the results of `after`. */
+  async commitAfter(
+    sql: string,
+    values: Record<string, string>,
+    before: { sql: string; values: Record<string, string> }[] = [],
+    after: { sql: string; values: Record<string, string> }[] = [],
+  ): Promise<pg.QueryResult[]> {
+    const results = await this.simple([...before, { sql, values }, ...after, { sql: 'COMMIT', values: {} }]);
     this.committed = true;
+    return results.slice(before.length + 1, before.length + 1 + after.length);
   }
 
   /** Rows as objects by column name. */

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { Conn, inline, type Prelude, queueLockKey, SqlDialect, typesFor } from './conn.js';
+import type pg from 'pg';
+import { CLOCK_SQL, Conn, inline, type Prelude, queueLockKey, SqlDialect, typesFor } from './conn.js';
+import { pgDriver } from './driver.js';
+import { Heartbeats } from './heartbeats.js';
 import { LISTENER_APPLICATION_NAME, Listener } from './listener.js';
+import { isPool, type PgConnection } from './postgres-options.js';
 import { migrate } from './schema.js';
-
-/** What selects the PostgreSQL store: a URL, a `pg` pool config, or a `pg.Pool`. */
-export type PgConnection = string | pg.PoolConfig | pg.Pool;
-
-/** The server's clock in epoch ms: locks expire on it, not on callers' clocks (transitions.ts). */
-export const CLOCK_SQL = 'SELECT floor(extract(epoch from clock_timestamp()) * 1000)::bigint AS now';
 
 /** Deadlock and serialization failures: the transaction did nothing and is run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -24,8 +21,10 @@ export class SharedPool {
   private static readonly open = new Map<unknown, SharedPool>();
 
   readonly dialect: SqlDialect;
-  readonly types = typesFor(pg.types);
+  readonly types = typesFor(pgDriver().types);
   readonly listener: Listener;
+  /** This process's worker heartbeats, written with stalled checks (heartbeats.ts). */
+  readonly heartbeats = new Heartbeats();
   /** The NOTIFY channel of this schema. */
   readonly channel: string;
   /** Sent with this pool's notices, so that its own listener skips them (listener.ts). */
@@ -46,20 +45,25 @@ export class SharedPool {
     if (owns) pool.on('error', (err) => this.reportError(err));
     const options = (pool as unknown as { options: pg.ClientConfig }).options;
     this.listener = new Listener(
-      () => new pg.Client({ ...options, application_name: LISTENER_APPLICATION_NAME }),
+      () => new (pgDriver().Client)({ ...options, application_name: LISTENER_APPLICATION_NAME }),
       this.channel,
       this.sender,
       (err) => this.reportError(err),
     );
   }
 
-  static acquire(connection: PgConnection, schema: string): SharedPool {
-    const base = connection instanceof pg.Pool ? connection : undefined;
-    const key = base ?? `${schema}\u0000${typeof connection === 'string' ? connection : JSON.stringify(connection)}`;
+  /** `synchronousCommit: false` (PostgresOptions): the server's setting for the pool's connections. */
+  static acquire(connection: PgConnection, schema: string, synchronousCommit = true): SharedPool {
+    const base = isPool(connection) ? connection : undefined;
+    const key =
+      base ??
+      `${schema}\u0000${synchronousCommit ? '' : 'async\u0000'}${typeof connection === 'string' ? connection : JSON.stringify(connection)}`;
     let shared = SharedPool.open.get(key);
     if (!shared) {
-      const config = typeof connection === 'string' ? { connectionString: connection } : (connection as pg.PoolConfig);
-      const pool = base ?? new pg.Pool({ allowExitOnIdle: true, ...config });
+      const config: pg.PoolConfig =
+        typeof connection === 'string' ? { connectionString: connection } : { ...(connection as pg.PoolConfig) };
+      if (!synchronousCommit) config.options = [config.options, '-c synchronous_commit=off'].filter(Boolean).join(' ');
+      const pool = base ?? new (pgDriver().Pool)({ allowExitOnIdle: true, ...config });
       shared = new SharedPool(pool, base === undefined, key, schema);
       SharedPool.open.set(key, shared);
     }

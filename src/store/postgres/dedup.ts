@@ -1,4 +1,4 @@
-import { type JobRow, stateOf } from '../sqlite/rows.js';
+import { type JobRow, stateOf } from '../sql/rows.js';
 import type { NewJob } from '../store.js';
 import type { Conn } from './conn.js';
 import type { Transitions } from './transitions.js';

@@ -1,6 +1,6 @@
 import { moveError } from '../../errors.js';
+import type { JobRow } from '../sql/rows.js';
 import { parentOf } from '../sqlite/flows.js';
-import type { JobRow } from '../sqlite/rows.js';
 import type { Dependencies, ParentRef } from '../store.js';
 import type { Conn } from './conn.js';
 import type { Removal, Transitions } from './transitions.js';

@@ -1,5 +1,6 @@
 import type { FetchRequest, JobRecord } from '../store.js';
 import type { Conn } from './conn.js';
+import type { Fetching } from './fetching.js';
 import type { Transitions } from './transitions.js';
 
 /** A `groups` row as the grouped fetch reads it (schema.ts). */
@@ -26,6 +27,7 @@ export const TURNS_PER_READ = 16;
 export async function takeGrouped(
   db: Conn,
   t: Transitions,
+  fetching: Fetching,
   queue: string,
   req: FetchRequest,
   n: number,
@@ -49,7 +51,7 @@ export async function takeGrouped(
       const window = await room(db, queue, g, req);
       if (!window) continue;
       if (window.wakeAt !== undefined) {
-        t.groupWakeAt = Math.min(t.groupWakeAt ?? window.wakeAt, window.wakeAt);
+        fetching.groupWakeAt = Math.min(fetching.groupWakeAt ?? window.wakeAt, window.wakeAt);
         continue;
       }
       const next = (await db
@@ -63,7 +65,7 @@ export async function takeGrouped(
         await db.stmt('UPDATE groups SET ready = 0 WHERE queue = ? AND id = ?').run(queue, g.id);
         continue;
       }
-      jobs.push(await t.activate(queue, next, req, req.tokens[from + jobs.length], lockUntil));
+      jobs.push(await fetching.activate(queue, next, req, req.tokens[from + jobs.length], lockUntil));
       // Its next turn comes after every other group's; the window counts this start.
       await db
         .stmt('UPDATE groups SET rr = ?, window_end = ?, window_count = ? WHERE queue = ? AND id = ?')

@@ -1,4 +1,4 @@
-import type { JobRow } from '../sqlite/rows.js';
+import type { JobRow } from '../sql/rows.js';
 import type { MoveCode } from '../store.js';
 import type { Conn } from './conn.js';
 import { releaseDedup } from './dedup.js';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import type { CancelNotice } from '../store.js';
-import { CANCEL_NOTICE } from './transitions.js';
+import { CANCEL_NOTICE } from './event-log.js';
 
 /** Waits between attempts to get the LISTEN connection back, doubling up to the last. */
 const RECONNECT_MS = [50, 100, 250, 500, 1000, 2000];

@@ -1,5 +1,4 @@
-import type { PgConnection } from './database.js';
-import type { PostgresOptions } from './postgres-options.js';
+import type { PgConnection, PostgresOptions } from './postgres-options.js';
 import { PostgresStore } from './postgres-store.js';
 
 /**

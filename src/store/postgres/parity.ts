@@ -1,5 +1,5 @@
 import { metricPoints } from '../metric-points.js';
-import { type JobRow, stateOf } from '../sqlite/rows.js';
+import { type JobRow, stateOf } from '../sql/rows.js';
 import type { MetricsRead, WorkerInfo } from '../store.js';
 import type { Conn } from './conn.js';
 import { DedupIds, releaseDedup } from './dedup.js';

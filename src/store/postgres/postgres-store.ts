@@ -1,18 +1,14 @@
+import { type JobRow, toRecord } from '../sql/rows.js';
 import type {
   AddResult,
   CancelNotice,
   CancelResult,
   CompleteItem,
-  Dependencies,
   FailItem,
   FetchRequest,
   FetchResult,
   FlowJob,
   GroupChange,
-  GroupInfo,
-  JobRecord,
-  JobState,
-  MetricsRead,
   MoveCode,
   MoveResult,
   NewJob,
@@ -22,17 +18,25 @@ import type {
   SchedulerUpsertResult,
   StalledResult,
   Store,
-  StoredEvent,
   WorkerInfo,
 } from '../store.js';
 import { addPlainJobsNow, isPlainJob } from './adding-fast.js';
-import { type PgConnection, SharedPool } from './database.js';
+import type { Prelude } from './conn.js';
+import { SharedPool } from './database.js';
 import { PostgresMeta } from './meta.js';
-import { type PostgresOptions, postgresTarget } from './postgres-options.js';
+import { type PgConnection, type PostgresOptions, postgresTarget } from './postgres-options.js';
 import { PlainRemoves } from './removing-fast.js';
 import { runTransition, Session } from './session.js';
-import { COMPLETE_READ, FETCH_META } from './transition-sql.js';
-import type { EventLog } from './transitions.js';
+import { PostgresReads } from './store-reads.js';
+import {
+  COMPLETE_READ,
+  FETCH_META,
+  type FetchMeta,
+  FOLDED_HEARTBEATS,
+  isPlainFetch,
+  TAKE_WITH_BEGIN,
+  takeValues,
+} from './transition-sql.js';
 
 /** The event log's cap per queue, as on the other stores. */
 const MAX_EVENTS = 10_000;
@@ -42,24 +46,23 @@ const MAX_EVENTS = 10_000;
  * wake-ups through LISTEN/NOTIFY (listener.ts). Mirrors the SQLite store method by method; the
  * SQL of each transition lives in the file of the same name as SQLite's.
  */
-export class PostgresStore implements Store {
+export class PostgresStore extends PostgresReads implements Store {
   readonly kind = 'postgres' as const;
   readonly meta: PostgresMeta;
   /** The schema holding this store's tables. */
   readonly schema: string;
   onError?: (err: Error) => void;
-  private readonly shared: SharedPool;
-  private readonly log: EventLog;
   private readonly stopErrors: () => void;
   private readonly removes: PlainRemoves;
-  private closed = false;
+  /** `[queue, id]` (as JSON) of the heartbeats this store registered: forgotten when it closes. */
+  private readonly beating = new Set<string>();
   private released?: Promise<void>;
 
   constructor(connection: PgConnection, opts: PostgresOptions = {}) {
     const target = postgresTarget(connection, opts);
+    const shared = SharedPool.acquire(target.connection, target.schema, target.synchronousCommit);
+    super(shared, { sinceTrim: 0, channel: shared.channel, sender: shared.sender, maxEvents: MAX_EVENTS });
     this.schema = target.schema;
-    this.shared = SharedPool.acquire(target.connection, target.schema);
-    this.log = { sinceTrim: 0, channel: this.shared.channel, sender: this.shared.sender, maxEvents: MAX_EVENTS };
     this.stopErrors = this.shared.onError((err) => this.onError?.(err));
     this.removes = new PlainRemoves(this.shared, this.log);
     this.meta = new PostgresMeta(
@@ -87,6 +90,7 @@ export class PostgresStore implements Store {
   /** Resolves once this store let go of the shared pool (ended when it was the last user). */
   close(): Promise<void> {
     this.closed = true;
+    for (const key of this.beating) this.shared.heartbeats.forget(...(JSON.parse(key) as [string, string]));
     this.stopErrors();
     this.released ??= this.shared.release();
     return this.released;
@@ -100,11 +104,6 @@ export class PostgresStore implements Store {
   /** A transaction that needs no queue lock (lock extension, worker heartbeats), in the queue's call order. */
   private tx<T>(queue: string, fn: (s: Session) => Promise<T>): Promise<T> {
     return this.shared.serial(queue, () => this.shared.transact((db) => fn(new Session(db, this.log))));
-  }
-
-  /** A read, in the queue's call order (`undefined`: a read of no one queue). */
-  private read<T>(queue: string | undefined, fn: (s: Session) => Promise<T>): Promise<T> {
-    return this.shared.serial(queue, () => this.shared.read((db) => fn(new Session(db, this.log))));
   }
 
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
@@ -124,22 +123,58 @@ export class PostgresStore implements Store {
     return this.write(queue, (s) => s.w.moveToWaitingChildren(queue, id, token, now));
   }
 
-  async getDependencies(queue: string, id: string): Promise<Dependencies> {
-    return this.read(queue, (s) => s.f.dependencies(queue, id));
-  }
-
   /** Per queue, the notice generation read before this store's last fetch (see waitForWork). */
   private readonly fetchedAt = new Map<string, number>();
 
   async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
     await this.shared.listener.start();
     this.fetchedAt.set(queue, this.shared.listener.generation(queue));
-    // The queue's row is read with BEGIN: one round trip less (FETCH_META).
+    if (req.tokens.length > 0 && !req.limiter && !req.batch) {
+      const fetched = await this.shared.serial(queue, () => this.fetchInOneTrip(queue, req));
+      if (fetched) return fetched;
+    }
+    // The queue's row is read with BEGIN (FETCH_META): one round trip less.
     return this.shared.serial(queue, () =>
       runTransition(this.shared, this.log, queue, (s) => s.t.fetch(queue, req), [
         { name: 'meta', sql: FETCH_META, values: { queue } },
       ]),
     );
+  }
+
+  /**
+   * A fetch that is a plain take, whole in one round trip: BEGIN, the queue's lock, its row, the take
+   * with its events and NOTIFY (TAKE_WITH_BEGIN), COMMIT. Undefined when the queue's row says the
+   * fetch is more than that (the SQL then took nothing): the caller fetches the general way, one
+   * round trip more than before for such fetches (paused, limited, a delayed job due, ready groups).
+   */
+  private async fetchInOneTrip(queue: string, req: FetchRequest): Promise<FetchResult | undefined> {
+    const values = { ...takeValues(queue, req), channel: this.log.channel, sender: this.log.sender };
+    const prelude: Prelude = [
+      { name: 'meta', sql: FETCH_META, values: { queue } },
+      { name: 'take', sql: TAKE_WITH_BEGIN, values },
+      { name: 'commit', sql: 'COMMIT', values: {} },
+    ];
+    const read = await this.shared.transact(
+      async (db) => {
+        db.committed = true; // by the prelude's COMMIT: nothing more may be sent in it
+        return { meta: db.takePrelude('meta')?.[0] as FetchMeta | undefined, rows: db.takePrelude('take') ?? [] };
+      },
+      queue,
+      prelude,
+    );
+    const rows = read.rows as unknown as (JobRow & { rank: number })[];
+    const meta = read.meta;
+    if (rows.length > 0) {
+      // Taken and committed: theirs whatever the row says (it said plain, as the SQL did).
+      this.log.sinceTrim += rows.length;
+      this.shared.listener.notify(queue);
+      rows.sort((a, b) => a.rank - b.rank);
+      return { jobs: rows.map((row) => toRecord(row)), rateLimitTtl: 0, paused: false };
+    }
+    if (!meta || !isPlainFetch(meta, req)) return undefined;
+    const result: FetchResult = { jobs: [], rateLimitTtl: 0, paused: false };
+    if (meta.next_delayed !== null) result.nextDelayedAt = meta.next_delayed;
+    return result;
   }
 
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -196,7 +231,14 @@ export class PostgresStore implements Store {
     queue: string,
     opts: { maxStalledCount: number; intervalMs: number; now: number; force?: boolean },
   ): Promise<StalledResult> {
-    return this.write(queue, (s) => s.w.recoverStalled(queue, opts));
+    // This process's heartbeats of the queue go in the same transaction, sent with BEGIN (heartbeats.ts).
+    const beats = this.shared.heartbeats.forStalledCheck(queue, opts.intervalMs, Date.now());
+    const prelude = beats && [{ name: 'heartbeats', sql: FOLDED_HEARTBEATS, values: { queue, ...beats.rows } }];
+    const result = await this.shared.serial(queue, () =>
+      runTransition(this.shared, this.log, queue, (s) => s.w.recoverStalled(queue, opts), prelude),
+    );
+    beats?.committed();
+    return result;
   }
 
   async moveToDelayed(
@@ -232,52 +274,8 @@ export class PostgresStore implements Store {
   updateGroup(queue: string, id: string, change: GroupChange): Promise<boolean> {
     return this.write(queue, (s) => s.g.update(queue, id, change));
   }
-  getGroup(queue: string, id: string): Promise<GroupInfo | undefined> {
-    return this.read(queue, (s) => s.g.get(queue, id));
-  }
-  getGroups(queue: string, start: number, end: number): Promise<GroupInfo[]> {
-    return this.read(queue, (s) => s.g.list(queue, start, end));
-  }
-  getGroupJobIds(queue: string, id: string, start: number, end: number): Promise<string[]> {
-    return this.read(queue, (s) => s.g.jobIds(queue, id, start, end));
-  }
-
-  async isPaused(queue: string): Promise<boolean> {
-    return this.read(queue, (s) => s.r.isPaused(queue));
-  }
-
   async rateLimit(queue: string, ms: number, now: number): Promise<void> {
     await this.write(queue, (s) => s.a.rateLimit(queue, ms, now));
-  }
-
-  async getRateLimitTtl(queue: string, now: number, maxJobs = 0): Promise<number> {
-    return this.read(queue, (s) => s.r.rateLimitTtl(queue, now, maxJobs));
-  }
-
-  async getJob(queue: string, id: string): Promise<JobRecord | undefined> {
-    return this.read(queue, (s) => s.r.job(queue, id));
-  }
-
-  async getState(queue: string, id: string): Promise<JobState | 'unknown'> {
-    return this.read(queue, (s) => s.r.state(queue, id));
-  }
-
-  async getCounts(queue: string, types: string[]): Promise<Record<string, number>> {
-    return this.read(queue, (s) => s.r.counts(queue, types));
-  }
-
-  async getRange(queue: string, types: string[], start: number, end: number, asc: boolean): Promise<string[]> {
-    return this.read(queue, (s) => s.r.range(queue, types, start, end, asc));
-  }
-
-  async getLogs(
-    queue: string,
-    id: string,
-    start: number,
-    end: number,
-    asc: boolean,
-  ): Promise<{ logs: string[]; count: number }> {
-    return this.read(queue, (s) => s.r.logs(queue, id, start, end, asc));
   }
 
   async updateProgress(queue: string, id: string, progress: string): Promise<MoveCode> {
@@ -356,24 +354,8 @@ export class PostgresStore implements Store {
     return this.write(queue, (s) => s.s.scheduleNext(queue, id, producerId, it));
   }
 
-  getScheduler(queue: string, id: string): Promise<SchedulerRecord | undefined> {
-    return this.read(queue, (s) => s.s.get(queue, id));
-  }
-
-  getSchedulers(queue: string, start: number, end: number, asc: boolean): Promise<SchedulerRecord[]> {
-    return this.read(queue, (s) => s.s.list(queue, start, end, asc));
-  }
-
-  countSchedulers(queue: string): Promise<number> {
-    return this.read(queue, (s) => s.s.count(queue));
-  }
-
   removeScheduler(queue: string, id: string): Promise<boolean> {
     return this.write(queue, (s) => s.s.remove(queue, id));
-  }
-
-  getDedupJobId(queue: string, dedupId: string, now: number): Promise<string | undefined> {
-    return this.read(queue, async (s) => (await s.p.dedup.live(queue, dedupId, now))?.row.job_id);
   }
 
   removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number> {
@@ -388,32 +370,17 @@ export class PostgresStore implements Store {
     return this.write(queue, (s) => s.a.setGlobalRateLimit(queue, limit));
   }
 
-  getGlobalLimits(queue: string): Promise<{ concurrency?: number; rateLimit?: { max: number; duration: number } }> {
-    return this.read(queue, (s) => s.r.globalLimits(queue));
-  }
-
-  getMetrics(queue: string, type: 'completed' | 'failed', now: number): Promise<MetricsRead> {
-    return this.read(queue, (s) => s.p.getMetrics(queue, type, now));
-  }
-
-  countFinishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
-    return this.read(queue, (s) => s.r.finishedPerMinute(queue, type, since, minutes));
-  }
-
-  getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {
-    return this.read(queue, (s) => s.p.countsPerPriority(queue, priorities));
-  }
-
-  registerWorker(queue: string, info: WorkerInfo, ttlMs: number): Promise<void> {
-    return this.tx(queue, (s) => s.p.registerWorker(queue, info, ttlMs));
+  /** Written now only when the stalled checks do not keep the worker listed already (heartbeats.ts). */
+  async registerWorker(queue: string, info: WorkerInfo, ttlMs: number): Promise<void> {
+    this.beating.add(JSON.stringify([queue, info.id]));
+    if (!this.shared.heartbeats.beat(queue, info, ttlMs)) return;
+    await this.tx(queue, (s) => s.p.registerWorker(queue, info, ttlMs));
   }
 
   unregisterWorker(queue: string, id: string): Promise<void> {
+    this.beating.delete(JSON.stringify([queue, id]));
+    this.shared.heartbeats.forget(queue, id);
     return this.tx(queue, (s) => s.p.unregisterWorker(queue, id));
-  }
-
-  getWorkers(queue: string, now: number): Promise<WorkerInfo[]> {
-    return this.read(queue, (s) => s.p.getWorkers(queue, now));
   }
 
   removeChildDependency(queue: string, id: string, now: number): Promise<number> {
@@ -422,27 +389,5 @@ export class PostgresStore implements Store {
 
   removeUnprocessedChildren(queue: string, id: string, now: number): Promise<void> {
     return this.write(queue, (s) => s.p.removeUnprocessedChildren(queue, id, now));
-  }
-
-  /** A job row always has a state: there are no orphans to remove (as on SQLite). */
-  async removeOrphanedJobs(_queue: string, _count: number, _limit: number): Promise<number> {
-    return 0;
-  }
-
-  /** Names (without the prefix) of the queues stored under `prefix`, sorted. */
-  async listQueues(prefix: string): Promise<string[]> {
-    return this.read(undefined, (s) => s.r.queueNames(prefix));
-  }
-
-  async readEvents(queue: string, afterId: string, blockMs: number, signal: AbortSignal): Promise<StoredEvent[]> {
-    const after = Number(afterId === '$' ? await this.lastEventId(queue) : afterId) || 0;
-    if (blockMs > 0) await this.shared.listener.start();
-    return this.shared.listener.readUntilFound(queue, blockMs, signal, () =>
-      this.closed ? Promise.resolve(undefined) : this.read(queue, (s) => s.r.eventsAfter(queue, after)),
-    );
-  }
-
-  async lastEventId(queue: string): Promise<string> {
-    return this.read(queue, (s) => s.r.lastEventId(queue));
   }
 }

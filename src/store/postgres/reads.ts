@@ -1,5 +1,5 @@
+import { type JobRow, listFilter, stateOf, toRecord } from '../sql/rows.js';
 import { perMinute } from '../sqlite/reads.js';
-import { type JobRow, listFilter, stateOf, toRecord } from '../sqlite/rows.js';
 import type { JobRecord, JobState, StoredEvent } from '../store.js';
 import type { Conn } from './conn.js';
 import type { Transitions } from './transitions.js';

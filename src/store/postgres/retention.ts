@@ -1,5 +1,5 @@
 import { finishPlace } from '../finish-order.js';
-import type { JobRow } from '../sqlite/rows.js';
+import type { JobRow } from '../sql/rows.js';
 import type { Retention } from '../store.js';
 import type { Conn } from './conn.js';
 import type { Transitions } from './transitions.js';

@@ -1,4 +1,4 @@
-import { stateOf } from '../sqlite/rows.js';
+import { stateOf } from '../sql/rows.js';
 import { everyNextMillis } from '../sqlite/schedulers.js';
 import type { NewJob, SchedulerIteration, SchedulerRecord, SchedulerUpsertResult } from '../store.js';
 import type { Conn } from './conn.js';

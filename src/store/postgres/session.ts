@@ -2,13 +2,14 @@ import { Adding } from './adding.js';
 import { Admin } from './admin.js';
 import type { Conn, Prelude } from './conn.js';
 import type { SharedPool } from './database.js';
+import type { EventLog } from './event-log.js';
 import { FlowLinks } from './flows.js';
 import { GroupRecords } from './group-records.js';
 import { Housekeeping } from './housekeeping.js';
 import { Parity } from './parity.js';
 import { Reads } from './reads.js';
 import { Schedulers } from './schedulers.js';
-import { type EventLog, Transitions } from './transitions.js';
+import { Transitions } from './transitions.js';
 import { WorkerPath } from './worker-path.js';
 
 /**

@@ -1,3 +1,6 @@
+import type { QueueRow } from '../sql/rows.js';
+import type { FetchRequest } from '../store.js';
+
 /**
  * Statements of transitions.ts sent with the simple query protocol (Conn.simple): tables bare,
  * `:name` markers for values inlined as literals.
@@ -32,9 +35,127 @@ export const FETCH_META = `SELECT *, (SELECT sort FROM jobs WHERE queue = :queue
  * complete's first read (worker-path.ts): the rows to finish, locked, whether children block each,
  * and the completed list's newest place. `:ids` is a JSON array.
  */
-export const COMPLETE_READ = `SELECT rowid, id, state, token, sort, parent, opts,
+export const COMPLETE_READ = `SELECT rowid, id, state, token, sort, parent, opts, grp,
   (SELECT bool_or(status = 'failed') FROM deps WHERE parent_queue = jobs.queue AND parent_id = jobs.id
      AND status IN ('pending', 'failed')) AS blocked_by_failed,
   (SELECT sort FROM jobs newest WHERE newest.queue = jobs.queue AND newest.state = 'completed' AND newest.lane = 0
      ORDER BY newest.sort DESC LIMIT 1) AS last_place
 FROM jobs WHERE queue = :queue AND id = ANY(ARRAY(SELECT json_array_elements_text(:ids::json))) ORDER BY rowid FOR UPDATE OF jobs`;
+
+/**
+ * The heartbeats a stalled check writes in its transaction (heartbeats.ts), sent with BEGIN: an idle
+ * worker's heartbeat costs no query of its own. `:ids`, `:infos` and `:expires` are JSON arrays.
+ */
+export const FOLDED_HEARTBEATS = `INSERT INTO workers (queue, id, info, expires_at)
+  SELECT :queue, w.id, w.info, w.expires::float8 FROM ROWS FROM (json_array_elements_text(:ids::json),
+    json_array_elements_text(:infos::json), json_array_elements_text(:expires::json)) AS w(id, info, expires)
+  ON CONFLICT (queue, id) DO UPDATE SET info = excluded.info, expires_at = excluded.expires_at`;
+
+/**
+ * A whole fetchNext in one round trip with BEGIN and COMMIT (PostgresStore.fetchNext): the jobs
+ * taken, their `active` events and the NOTIFY, in one statement. It takes jobs only when the plain
+ * take is all the fetch does: the queue not paused nor rate limited, no global concurrency nor
+ * global rate limit, no delayed job due (a fetch promotes those first), no ready group (the grouped
+ * fetch goes round them); the store judges the same conditions on the queue's row (FETCH_META, read
+ * just before) and otherwise fetches again the general way (fetching.ts). The worker's own limiter
+ * and a batch (minJobs, groupAffinity): not sent at all. `:tokens` is a JSON array, `:processedBy`
+ * a JSON array of one (null). Values: `takeValues`, plus `:channel` and `:sender`.
+ */
+export const TAKE_WITH_BEGIN = `WITH ready AS (
+  SELECT 1 FROM queues WHERE queue = :queue AND paused = 0 AND rate_limit_until <= :now::float8
+    AND concurrency IS NULL AND (global_max IS NULL OR global_duration IS NULL)
+    AND NOT EXISTS (SELECT 1 FROM jobs WHERE queue = :queue AND state = 'delayed' AND lane = 0 AND sort <= :now::float8)
+    AND NOT EXISTS (SELECT 1 FROM groups WHERE queue = :queue AND ready = 1)
+), picked AS (
+  SELECT rowid, lane, sort FROM jobs WHERE queue = :queue AND state = 'waiting' AND lane >= 0 AND EXISTS (SELECT 1 FROM ready)
+  ORDER BY lane, sort LIMIT :n::int FOR UPDATE SKIP LOCKED
+), ranked AS (
+  SELECT p.rowid, t.token, t.n FROM (SELECT rowid, row_number() OVER (ORDER BY lane, sort, rowid) AS n FROM picked) p
+  JOIN json_array_elements_text(:tokens::json) WITH ORDINALITY AS t(token, n) ON t.n = p.n
+), taken AS (
+  UPDATE jobs SET state = 'active', lane = 0,
+    sort = floor(extract(epoch from clock_timestamp()) * 1000) + :lockDuration::bigint, token = ranked.token,
+    processed_on = :now::float8, attempts_started = attempts_started + 1,
+    processed_by = coalesce(:processedBy::json ->> 0, processed_by)
+  FROM ranked WHERE jobs.rowid = ranked.rowid
+  RETURNING ranked.n AS rank, jobs.*
+), written AS (
+  INSERT INTO events (queue, event, fields)
+  SELECT :queue, 'active', json_build_object('jobId', id, 'prev', 'waiting')::text FROM taken ORDER BY rank
+), notified AS (
+  SELECT pg_notify(:channel, :sender || ' ' || :queue) AS sent WHERE EXISTS (SELECT 1 FROM taken)
+)
+SELECT taken.*, (SELECT count(*) FROM notified) AS notices FROM taken`;
+
+/** The queue's row as FETCH_META reads it. */
+export type FetchMeta = QueueRow & { next_delayed: number | null; has_groups: boolean };
+
+/**
+ * Whether a fetch is a plain take of the queue's own waiting jobs (TAKE_WITH_BEGIN's conditions, on
+ * the row FETCH_META read), so that it may run as one statement: in fetchNext's first round trip, or
+ * after a completion in the commit's (WorkerPath.complete).
+ */
+export function isPlainFetch(meta: FetchMeta, req: FetchRequest): boolean {
+  const now = req.now;
+  return (
+    req.tokens.length > 0 &&
+    !req.limiter &&
+    !req.batch &&
+    !meta.has_groups &&
+    meta.paused === 0 &&
+    meta.rate_limit_until <= now &&
+    meta.concurrency === null &&
+    (meta.global_max === null || meta.global_duration === null) &&
+    !(meta.next_delayed !== null && meta.next_delayed <= now)
+  );
+}
+
+/** TAKE_WITH_BEGIN's values for `req`. */
+export function takeValues(queue: string, req: FetchRequest): Record<string, string> {
+  return {
+    queue,
+    now: String(req.now),
+    n: String(req.tokens.length),
+    tokens: JSON.stringify(req.tokens),
+    lockDuration: String(req.lockDuration),
+    processedBy: JSON.stringify([req.processedBy ?? null]),
+  };
+}
+
+/**
+ * complete's UPDATE held back to go with the events and COMMIT (CommitTail.defer in commit-tail.ts) when the batch
+ * needs nothing after it (WorkerPath.complete). `:rowids`, `:sorts`, `:returnvalues` are JSON arrays.
+ */
+export const COMPLETE_DEFERRED = `UPDATE jobs SET state = 'completed', lane = 0, sort = v.sort::float8, finished_on = :now::float8,
+  returnvalue = v.returnvalue, token = NULL, attempts_made = attempts_made + 1
+  FROM ROWS FROM (json_array_elements_text(:rowids::json), json_array_elements_text(:sorts::json),
+    json_array_elements_text(:returnvalues::json)) AS v(rowid, sort, returnvalue)
+  WHERE jobs.rowid = v.rowid::bigint`;
+
+/**
+ * complete's fetch of the next jobs when it is a plain take (WorkerPath.complete), sent after the
+ * events and before COMMIT (CommitTail.takeAtCommit): the jobs taken and their `active` events in
+ * one statement. Values as TAKE_WITH_BEGIN's (takeValues).
+ */
+export const TAKE_AT_COMMIT = `WITH picked AS (
+  SELECT rowid, lane, sort FROM jobs WHERE queue = :queue AND state = 'waiting' AND lane >= 0
+  ORDER BY lane, sort LIMIT :n::int FOR UPDATE SKIP LOCKED
+), ranked AS (
+  SELECT p.rowid, t.token, t.n FROM (SELECT rowid, row_number() OVER (ORDER BY lane, sort, rowid) AS n FROM picked) p
+  JOIN json_array_elements_text(:tokens::json) WITH ORDINALITY AS t(token, n) ON t.n = p.n
+), taken AS (
+  UPDATE jobs SET state = 'active', lane = 0,
+    sort = floor(extract(epoch from clock_timestamp()) * 1000) + :lockDuration::bigint, token = ranked.token,
+    processed_on = :now::float8, attempts_started = attempts_started + 1,
+    processed_by = coalesce(:processedBy::json ->> 0, processed_by)
+  FROM ranked WHERE jobs.rowid = ranked.rowid
+  RETURNING ranked.n AS rank, jobs.*
+), written AS (
+  INSERT INTO events (queue, event, fields)
+  SELECT :queue, 'active', json_build_object('jobId', id, 'prev', 'waiting')::text FROM taken ORDER BY rank
+)
+SELECT * FROM taken`;
+
+/** After TAKE_AT_COMMIT: `drained` when nothing of the queue waits or runs any more (as fetchAfterMove). */
+export const DRAINED_AT_COMMIT = `INSERT INTO events (queue, event, fields) SELECT :queue, 'drained', '{}'
+  WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE queue = :queue AND state IN ('waiting', 'active'))`;

@@ -1,33 +1,13 @@
-import { limiterWindow } from '../sqlite/limiter.js';
-import { type JobRow, type QueueRow, toRecord } from '../sqlite/rows.js';
-import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
-import { takeBatch } from './batch-fetch.js';
-import { type Conn, queueLockKey } from './conn.js';
-import { CLOCK_SQL } from './database.js';
-import { takeGrouped } from './groups.js';
-import { FETCH_META, FLUSH_AND_COMMIT, LONE_SURROGATE } from './transition-sql.js';
+import type { JobRow, QueueRow } from '../sql/rows.js';
+import type { FetchRequest, FetchResult, MoveCode, NewJob } from '../store.js';
+import { CommitTail } from './commit-tail.js';
+import { CLOCK_SQL, type Conn, queueLockKey } from './conn.js';
+import { CANCEL_NOTICE, type EventLog, fieldsJson } from './event-log.js';
+import { Fetching } from './fetching.js';
+import { FLUSH_AND_COMMIT, LONE_SURROGATE } from './transition-sql.js';
 
 /** A waiting grouped job's lane is its priority in the group minus this (as on SQLite). */
 export const GROUP_LANE = 4_194_304;
-
-/** An event's fields as stored: JSON of the defined ones, all as strings. */
-function fieldsJson(fields: Record<string, string | number | undefined>): string {
-  const values: Record<string, string> = {};
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) values[key] = String(value);
-  return JSON.stringify(values);
-}
-
-/** How a cancel notice starts on the NOTIFY channel: never a pool's id (8 hex digits), so never a wake-up notice. */
-export const CANCEL_NOTICE = '!cancel ';
-
-/** What every transaction of one pool shares: how many events were written since the last trim. */
-export interface EventLog {
-  sinceTrim: number;
-  readonly channel: string;
-  /** This pool's id, sent with each notice: the pool's own listener skips it (woken at commit instead). */
-  readonly sender: string;
-  readonly maxEvents: number;
-}
 
 /**
  * The building blocks of PostgreSQL transitions, for one transaction (a new instance per
@@ -49,6 +29,8 @@ export class Transitions {
   /** The queues this transaction notified, to wake this process's waiters once it committed. */
   notified: string[] = [];
   private readonly locked = new Set<string>();
+  /** What goes in the commit's round trip besides the events (commit-tail.ts). */
+  readonly tail = new CommitTail();
   private clock?: number;
 
   constructor(
@@ -128,7 +110,9 @@ export class Transitions {
    */
   async flushPending(commit = false): Promise<void> {
     const queues = this.pendingQueues;
-    if (queues.length === 0 && this.counters.size === 0 && this.woken.size === 0) return;
+    const { before, after } = this.tail.take();
+    if (queues.length === 0 && this.counters.size === 0 && this.woken.size === 0 && before.length + after.length === 0)
+      return;
     const counted = [...this.counters.keys()];
     const seqs = counted.map((q) => this.counters.get(q)?.seq);
     const nextIds = counted.map((q) => this.counters.get(q)?.nextId);
@@ -148,19 +132,26 @@ export class Transitions {
     // JSON cannot carry a lone surrogate PostgreSQL would take: such text goes as parameters.
     if (commit && !trim && !fields.some((f) => LONE_SURROGATE.test(f))) {
       const json = JSON.stringify;
-      await this.db.commitAfter(FLUSH_AND_COMMIT, {
-        counted: json(counted),
-        seqs: json(seqs),
-        nextIds: json(nextIds),
-        queues: json(queues),
-        names: json(names),
-        fields: json(fields),
-        channel: this.log.channel,
-        sender: this.log.sender,
-        changed: json(changed),
-      });
+      const results = await this.db.commitAfter(
+        FLUSH_AND_COMMIT,
+        {
+          counted: json(counted),
+          seqs: json(seqs),
+          nextIds: json(nextIds),
+          queues: json(queues),
+          names: json(names),
+          fields: json(fields),
+          channel: this.log.channel,
+          sender: this.log.sender,
+          changed: json(changed),
+        },
+        before,
+        after,
+      );
+      this.log.sinceTrim += this.tail.ran(results);
       return;
     }
+    if (before.length > 0) await this.db.simple(before);
     await this.db
       .stmt(
         `WITH counters AS (
@@ -173,6 +164,7 @@ export class Transitions {
          SELECT pg_notify(?, ? || ' ' || n) FROM unnest(?::text[]) AS n`,
       )
       .all(counted, seqs, nextIds, queues, names, fields, this.log.channel, this.log.sender, changed);
+    if (after.length > 0) this.log.sinceTrim += this.tail.ran(await this.db.simple(after));
     if (trim) {
       this.log.sinceTrim = 0;
       for (const queue of new Set(queues)) await this.trimEvents(queue, this.log.maxEvents);
@@ -324,12 +316,6 @@ export class Transitions {
     for (const row of due) await this.toWaiting(queue, row, 'delayed');
   }
 
-  private async nextDelayed(queue: string): Promise<number | undefined> {
-    return (await this.db
-      .rawStmt("SELECT sort FROM jobs WHERE queue = ? AND state = 'delayed' AND lane = 0 ORDER BY sort LIMIT 1", true)
-      .get(queue)) as number | undefined;
-  }
-
   /** Checks that `token` holds a live lock on the active job `row` (BullMQ's codes). */
   async lockCode(
     row: Pick<JobRow, 'state' | 'token' | 'sort'> | undefined,
@@ -343,127 +329,9 @@ export class Transitions {
     return 0;
   }
 
-  async fetch(queue: string, req: FetchRequest): Promise<FetchResult> {
-    const now = req.now;
-    // The queue's row and its earliest delayed job in one read (the row nearly always exists).
-    const sent = this.db.takePrelude('meta'); // FETCH_META, read with BEGIN by a fetch that is the whole transition
-    let meta = (sent ? sent[0] : await this.db.stmt(FETCH_META.replaceAll(':queue', '?')).get(queue, queue, queue)) as
-      | (QueueRow & { next_delayed: number | null; has_groups: boolean })
-      | undefined;
-    // Read with the queue's row: a queue without ready groups pays no round trip for them (takeAll).
-    this.readyGroups = meta ? meta.has_groups : undefined;
-    let next = meta ? (meta.next_delayed ?? undefined) : await this.nextDelayed(queue);
-    if (next !== undefined && next <= now) {
-      await this.promoteDue(queue, now);
-      this.readyGroups = undefined; // a promoted grouped job may have made its group ready
-      next = await this.nextDelayed(queue);
-    }
-    meta ??= { ...(await this.meta(queue)), next_delayed: null, has_groups: true };
-    const result: FetchResult = { jobs: [], rateLimitTtl: 0, paused: meta.paused === 1 };
-    if (next !== undefined) result.nextDelayedAt = next;
-    if (result.paused || req.tokens.length === 0) return result;
-    if (meta.rate_limit_until > now) {
-      result.rateLimitTtl = meta.rate_limit_until - now;
-      return result;
-    }
-    let wanted = req.tokens.length;
-    if (meta.concurrency !== null) {
-      const active = (await this.db
-        .stmt("SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = 'active'")
-        .get(queue)) as { n: number };
-      wanted = Math.min(wanted, meta.concurrency - active.n);
-      if (wanted <= 0) return result;
-    }
-    const window = limiterWindow(meta, req, now);
-    if (window) {
-      if (window.room === 0) {
-        result.rateLimitTtl = window.ttl;
-        return result;
-      }
-      const rows = await this.takeAll(queue, req, Math.min(wanted, window.room));
-      await this.db
-        .stmt('UPDATE queues SET limiter_window_end = ?, limiter_count = ? WHERE queue = ?')
-        .run(window.windowEnd, window.count + rows.length, queue);
-      result.jobs = rows;
-      return result;
-    }
-    this.groupWakeAt = undefined;
-    result.jobs = await this.takeAll(queue, req, wanted);
-    // A group in a used-up rate window: the worker should look again when it ends.
-    if (result.jobs.length === 0 && this.groupWakeAt !== undefined) {
-      result.nextDelayedAt = Math.min(result.nextDelayedAt ?? this.groupWakeAt, this.groupWakeAt);
-    }
-    return result;
-  }
-
-  /** Set by the grouped fetch: when the earliest group it passed over for its rate limit may run again. */
-  groupWakeAt: number | undefined;
-
-  /** Whether the fetch's first read saw a ready group (undefined: not read, look). */
-  private readyGroups: boolean | undefined;
-
-  private async takeAll(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
-    return req.batch ? takeBatch(this.db, this, queue, req, n) : this.takeMixed(queue, req, n);
-  }
-
-  /** The queue's own waiting jobs first; grouped ones (BullMQ Pro: after them) only when those run short. */
-  async takeMixed(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
-    const jobs = await this.take(queue, req, n);
-    if (jobs.length >= n || this.readyGroups === false) return jobs;
-    const more = await takeGrouped(this.db, this, queue, req, n - jobs.length, jobs.length);
-    return more.length > 0 ? jobs.concat(more) : jobs;
-  }
-
-  /** Moves job `rowid` (waiting) to active under `token`; its record. */
-  async activate(
-    queue: string,
-    rowid: number,
-    req: FetchRequest,
-    token: string,
-    lockUntil: number,
-  ): Promise<JobRecord> {
-    const row = (await this.db
-      .stmt(
-        `UPDATE jobs SET state = 'active', lane = 0, sort = ?, token = ?, processed_on = ?,
-           attempts_started = attempts_started + 1, processed_by = coalesce(?, processed_by)
-         WHERE rowid = ? RETURNING *`,
-      )
-      .get(lockUntil, token, req.now, req.processedBy ?? null, rowid)) as JobRow;
-    this.emit(queue, 'active', { jobId: row.id, prev: 'waiting' });
-    return toRecord(row);
-  }
-
-  /**
-   * Moves the first `n` waiting jobs to active, job i with lock `req.tokens[i]`, in one statement:
-   * the jobs are picked in queue order and locked (SKIP LOCKED: one another transaction is moving is
-   * passed over, not waited for), paired with the tokens by rank, updated, and returned as they are
-   * now.
-   */
-  async take(queue: string, req: FetchRequest, n: number): Promise<JobRecord[]> {
-    if (n <= 0) return [];
-    const lockUntil = (await this.lockClock()) + req.lockDuration;
-    const rows = (await this.db
-      .stmt(
-        `WITH picked AS (
-           SELECT rowid, lane, sort FROM jobs WHERE queue = ? AND state = 'waiting' AND lane >= 0
-           ORDER BY lane, sort LIMIT ? FOR UPDATE SKIP LOCKED
-         ), ranked AS (
-           SELECT p.rowid, t.token, t.n FROM (SELECT rowid, row_number() OVER (ORDER BY lane, sort, rowid) AS n FROM picked) p
-           JOIN unnest(?::text[]) WITH ORDINALITY AS t(token, n) ON t.n = p.n
-         )
-         UPDATE jobs SET state = 'active', lane = 0, sort = ?, token = ranked.token, processed_on = ?,
-           attempts_started = attempts_started + 1, processed_by = coalesce(?, processed_by)
-         FROM ranked WHERE jobs.rowid = ranked.rowid
-         RETURNING ranked.n AS rank, jobs.*`,
-      )
-      .all(queue, n, req.tokens.slice(0, n), lockUntil, req.now, req.processedBy ?? null)) as (JobRow & {
-      rank: number;
-    })[];
-    rows.sort((a, b) => a.rank - b.rank);
-    return rows.map((row) => {
-      this.emit(queue, 'active', { jobId: row.id, prev: 'waiting' });
-      return toRecord(row);
-    });
+  /** This transaction's fetch (fetching.ts), e.g. after a completion in the same step. */
+  fetch(queue: string, req: FetchRequest): Promise<FetchResult> {
+    return new Fetching(this.db, this).fetch(queue, req);
   }
 
   /** Set by flows.ts: takes a deleted child (before its row goes) out of its parent's pending children. */
@@ -487,6 +355,14 @@ export class Transitions {
   }
 
   async hasWaitingOrActive(queue: string): Promise<boolean> {
+    const finishing = this.tail.finishing;
+    if (finishing.length > 0) {
+      return !!(await this.db
+        .rawStmt(
+          "SELECT 1 FROM jobs WHERE queue = ? AND state IN ('waiting', 'active') AND rowid <> ALL(?::bigint[]) LIMIT 1",
+        )
+        .get(queue, finishing));
+    }
     return !!(await this.db
       .rawStmt("SELECT 1 FROM jobs WHERE queue = ? AND state IN ('waiting', 'active') LIMIT 1")
       .get(queue));

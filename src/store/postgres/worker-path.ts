@@ -1,5 +1,5 @@
 import { finishPlace } from '../finish-order.js';
-import type { JobRow } from '../sqlite/rows.js';
+import type { JobRow } from '../sql/rows.js';
 import { STALLED_REASON } from '../sqlite/worker-path.js';
 import type {
   CancelResult,
@@ -18,10 +18,23 @@ import type { Conn } from './conn.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
 import { applyRetention, finishSort } from './retention.js';
-import { COMPLETE_READ } from './transition-sql.js';
+import { COMPLETE_DEFERRED, COMPLETE_READ, type FetchMeta, isPlainFetch, LONE_SURROGATE } from './transition-sql.js';
 import type { FinishRow, Transitions } from './transitions.js';
 
-type FinishRead = FinishRow & { blocked_by_failed: boolean | null; last_place: number | null };
+type FinishRead = FinishRow & { grp: string | null; blocked_by_failed: boolean | null; last_place: number | null };
+
+/** Whether a completion needs steps after its UPDATE: a parent, deduplication, metrics or retention. */
+function hasFollowUps(item: CompleteItem, row: FinishRow): boolean {
+  const keep = item.retention;
+  return (
+    row.parent !== null ||
+    row.opts.includes('"deduplication"') ||
+    !!item.metrics ||
+    !!keep.remove ||
+    keep.count !== undefined ||
+    keep.ageMs !== undefined
+  );
+}
 
 /** COMPLETE_READ with parameters, when it was not sent with BEGIN. */
 const COMPLETE_READ_PARAMS = COMPLETE_READ.replace(':queue', '?').replace(
@@ -149,6 +162,7 @@ export class WorkerPath {
     const read = ((this.db.takePrelude('finish') as FinishRead[] | undefined) ??
       (await this.db.stmt(COMPLETE_READ_PARAMS).all(queue, ids))) as FinishRead[];
     const rows = new Map(read.map((r) => [r.id, r as FinishRow]));
+    const grps = new Map(read.map((r) => [r.id, r.grp]));
     const blockers = new Map<string, -4 | -9>();
     for (const r of read) if (r.blocked_by_failed !== null) blockers.set(r.id, r.blocked_by_failed ? -9 : -4);
     let last = read.length > 0 ? (read[0].last_place ?? undefined) : undefined;
@@ -172,7 +186,25 @@ export class WorkerPath {
       moved.push({ item, row, sort: last });
       codes.push(0);
     }
-    if (moved.length > 0) {
+    // Nothing after the UPDATE reads these rows (no follow-ups, no group counting them): it goes
+    // with the events and COMMIT, one round trip less (bench/NOTES.md). JSON cannot carry a lone
+    // surrogate: such a return value takes the UPDATE below.
+    const deferrable = moved.every(
+      ({ item, row }) =>
+        !hasFollowUps(item, row) && grps.get(item.id) === null && !LONE_SURROGATE.test(item.returnvalue),
+    );
+    if (moved.length > 0 && deferrable) {
+      this.t.tail.defer(
+        COMPLETE_DEFERRED,
+        {
+          now: String(now),
+          rowids: JSON.stringify(moved.map((m) => m.row.rowid)),
+          sorts: JSON.stringify(moved.map((m) => m.sort)),
+          returnvalues: JSON.stringify(moved.map((m) => m.item.returnvalue)),
+        },
+        moved.map((m) => m.row.rowid),
+      );
+    } else if (moved.length > 0) {
       await this.db
         .stmt(
           `UPDATE jobs SET state = 'completed', lane = 0, sort = v.sort, finished_on = ?, returnvalue = v.returnvalue,
@@ -190,6 +222,7 @@ export class WorkerPath {
     if (moved.some((m) => m.row.parent !== null || m.row.opts.includes('"deduplication"'))) this.db.takePrelude('meta');
     for (const { item, row } of moved) {
       this.t.emit(queue, 'completed', { jobId: item.id, returnvalue: item.returnvalue, prev: 'active' });
+      if (deferrable) continue;
       if (row.parent) await this.f.childCompleted(queue, row, item.returnvalue, now);
       await this.afterFinish(queue, row, 'completed', now, item.metrics);
       const keep = item.retention;
@@ -197,7 +230,26 @@ export class WorkerPath {
         await applyRetention(this.db, this.t, queue, 'completed', row, keep, now);
       }
     }
-    return { codes, next: await this.fetchAfterMove(queue, fetch, codes) };
+    const plain = deferrable && moved.length > 0 && fetch ? this.plainFetch(queue, fetch, codes) : undefined;
+    return { codes, next: plain ?? (await this.fetchAfterMove(queue, fetch, codes)) };
+  }
+
+  /**
+   * complete's fetch when it is a plain take (TAKE_WITH_BEGIN's conditions, judged on the queue's
+   * row read with BEGIN, and no ready group): sent with the events and COMMIT
+   * (CommitTail.takeAtCommit), so that a completion with its next jobs is two round trips. The
+   * jobs are put into the result before the caller sees it; `drained` is judged there too.
+   */
+  private plainFetch(queue: string, fetch: FetchRequest, codes: MoveCode[]): FetchResult | undefined {
+    const meta = this.db.peekPrelude('meta')?.[0] as FetchMeta | undefined;
+    const refused = codes.filter((c) => c !== 0).length;
+    const tokens = fetch.tokens.slice(0, Math.max(0, fetch.tokens.length - refused));
+    if (!meta || !isPlainFetch(meta, { ...fetch, tokens })) return undefined;
+    this.db.takePrelude('meta');
+    const next: FetchResult = { jobs: [], rateLimitTtl: 0, paused: false };
+    if (meta.next_delayed !== null) next.nextDelayedAt = meta.next_delayed;
+    this.t.tail.takeAtCommit(queue, { ...fetch, tokens }, next);
+    return next;
   }
 
   async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {

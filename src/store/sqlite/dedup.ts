@@ -1,6 +1,6 @@
+import { type JobRow, stateOf } from '../sql/rows.js';
 import type { NewJob } from '../store.js';
 import type { SharedDatabase } from './database.js';
-import { type JobRow, stateOf } from './rows.js';
 import type { Transitions } from './transitions.js';
 
 interface DedupRow {

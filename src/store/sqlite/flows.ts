@@ -1,7 +1,7 @@
 import { moveError } from '../../errors.js';
+import type { JobRow } from '../sql/rows.js';
 import type { Dependencies, ParentRef } from '../store.js';
 import type { SharedDatabase } from './database.js';
-import type { JobRow } from './rows.js';
 import type { Removal, Transitions } from './transitions.js';
 
 /**

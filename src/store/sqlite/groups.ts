@@ -1,6 +1,6 @@
+import { FETCHED_COLUMNS } from '../sql/rows.js';
 import type { FetchRequest, JobRecord } from '../store.js';
 import type { SharedDatabase } from './database.js';
-import { FETCHED_COLUMNS } from './rows.js';
 import type { Transitions } from './transitions.js';
 
 /** A `groups` row as the grouped fetch reads it (schema.ts). */

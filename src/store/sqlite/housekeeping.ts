@@ -1,8 +1,8 @@
+import type { JobRow } from '../sql/rows.js';
 import type { MoveCode } from '../store.js';
 import type { SharedDatabase } from './database.js';
 import { releaseDedup } from './dedup.js';
 import type { FlowLinks } from './flows.js';
-import type { JobRow } from './rows.js';
 import { CURRENT_ITERATIONS } from './schedulers.js';
 import type { Transitions } from './transitions.js';
 

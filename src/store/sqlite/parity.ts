@@ -1,9 +1,9 @@
 import { metricPoints } from '../metric-points.js';
+import { type JobRow, stateOf } from '../sql/rows.js';
 import type { MetricsRead, WorkerInfo } from '../store.js';
 import type { SharedDatabase } from './database.js';
 import { DedupIds, releaseDedup } from './dedup.js';
 import type { FlowLinks } from './flows.js';
-import { type JobRow, stateOf } from './rows.js';
 import { isCurrentIteration } from './schedulers.js';
 import type { Transitions } from './transitions.js';
 

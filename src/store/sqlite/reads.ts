@@ -1,6 +1,6 @@
+import { type JobRow, listFilter, stateOf, toRecord } from '../sql/rows.js';
 import type { JobRecord, JobState, StoredEvent } from '../store.js';
 import type { SharedDatabase } from './database.js';
-import { type JobRow, listFilter, stateOf, toRecord } from './rows.js';
 import type { Transitions } from './transitions.js';
 
 /** The store's reads; each runs inside the caller's read transaction (one consistent snapshot). */

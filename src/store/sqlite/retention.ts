@@ -1,7 +1,7 @@
 import { finishPlace } from '../finish-order.js';
+import type { JobRow } from '../sql/rows.js';
 import type { Retention } from '../store.js';
 import type { SharedDatabase } from './database.js';
-import type { JobRow } from './rows.js';
 import type { Transitions } from './transitions.js';
 
 /**

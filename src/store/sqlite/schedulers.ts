@@ -1,6 +1,6 @@
+import { stateOf } from '../sql/rows.js';
 import type { NewJob, SchedulerIteration, SchedulerRecord, SchedulerUpsertResult } from '../store.js';
 import type { SharedDatabase } from './database.js';
-import { stateOf } from './rows.js';
 import type { Transitions } from './transitions.js';
 
 /**

@@ -1,7 +1,7 @@
+import { limiterWindow } from '../sql/limiter.js';
+import { FETCHED_COLUMNS, fetchedRecord, type JobRow, type QueueRow } from '../sql/rows.js';
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
 import type { SharedDatabase } from './database.js';
-import { limiterWindow } from './limiter.js';
-import { FETCHED_COLUMNS, fetchedRecord, type JobRow, type QueueRow } from './rows.js';
 
 /** Most events one INSERT writes (3 bound values each). */
 const EVENTS_PER_INSERT = 64;

@@ -1,4 +1,5 @@
 import { finishPlace } from '../finish-order.js';
+import type { JobRow } from '../sql/rows.js';
 import type {
   CancelResult,
   CompleteItem,
@@ -16,7 +17,6 @@ import type { SharedDatabase } from './database.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
 import { applyRetention, finishSort } from './retention.js';
-import type { JobRow } from './rows.js';
 import type { Transitions } from './transitions.js';
 
 /**

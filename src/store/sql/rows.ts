@@ -1,6 +1,6 @@
 import type { JobRecord, JobState } from '../store.js';
 
-/** A `jobs` table row as better-sqlite3 returns it. */
+/** A `jobs` table row, as better-sqlite3 and pg return it (PostgreSQL: conn.ts turns bigint into numbers). */
 export interface JobRow {
   rowid: number;
   queue: string;
