@@ -20,7 +20,9 @@ export async function queueSummaries(
         stalled.read(q),
         throughput.read(q),
       ]);
-      return { name, paused, counts, stalled: stalls, throughput: perMinute };
+      // The count is the store's per-minute record (exact for the whole hour); the ids come from the event log.
+      const count = perMinute.stalled.reduce((a, b) => a + b, 0);
+      return { name, paused, counts, stalled: { ...stalls, count, since: perMinute.since }, throughput: perMinute };
     }),
   );
   return { queues, listed };

@@ -2,12 +2,13 @@ import type { Queue } from '../queue.js';
 
 const HOUR = 3_600_000;
 
-/** Stalled jobs of one queue in the last hour, as the overview shows them. */
+/** Stalled jobs of one queue in the last hour, as the overview shows them (overview.ts puts in the exact count). */
 export interface StalledSummary {
+  /** Stalls seen in the event log (the overview replaces it with the store's per-minute count). */
   count: number;
   /** The newest stalled job ids (at most 20). */
   jobIds: string[];
-  /** Since when stalls are known: an hour ago, or when the dashboard started to read (SQLite, PostgreSQL). */
+  /** Since when these ids are known: an hour ago, or when the dashboard started to read (SQLite, PostgreSQL). */
   since: number;
 }
 

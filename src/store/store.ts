@@ -15,6 +15,7 @@ import type {
   JobRecord,
   JobState,
   MetricsRead,
+  MinuteCount,
   MoveCode,
   MoveResult,
   NewJob,
@@ -73,6 +74,7 @@ export type {
   JobState,
   ListType,
   MetricsRead,
+  MinuteCount,
   MoveCode,
   MoveResult,
   NewJob,
@@ -395,6 +397,12 @@ export interface Store {
     since: number,
     minutes: number,
   ): Promise<number[]>;
+  /**
+   * The light per-minute counts recorded inside complete / fail / recoverStalled (same atomic unit),
+   * for every minute from `sinceMinute` (floor(ms / 60 000)) that has any, oldest first. Jobs removed
+   * on finishing are counted; at least the last MINUTE_COUNTS_KEPT minutes are kept.
+   */
+  getMinuteCounts(queue: string, sinceMinute: number): Promise<MinuteCount[]>;
   /** Waiting job counts per priority (0 = not prioritised). */
   getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>>;
 

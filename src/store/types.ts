@@ -226,6 +226,20 @@ export interface MetricsRead {
   prevTS: number;
 }
 
+/** One minute's light counts of a queue (Store.getMinuteCounts), recorded whatever the opt-in metrics. */
+export interface MinuteCount {
+  /** floor(ms / 60 000) of the minute. */
+  minute: number;
+  completed: number;
+  /** Failed for good (a retried attempt is not counted). */
+  failed: number;
+  /** Moved back from active by the stalled check. */
+  stalled: number;
+}
+
+/** Minutes of counts a store keeps at least (older ones are trimmed as a new minute starts). */
+export const MINUTE_COUNTS_KEPT = 120;
+
 /** One job of a flow: its queue and id are fixed by the caller (UUIDs where the user gave none). */
 export interface FlowJob extends NewJob {
   id: string;

@@ -34,7 +34,6 @@ function renderOverview(data) {
       el('th', { class: 'num' }, 'stalled (1 h)'), el('th', {}, 'finished per minute, last hour'))),
     el('tbody', {}, data.queues.map((q) => {
       const t = q.throughput;
-      const stalledNote = q.stalled.since > Date.now() - 3590e3 ? 'since ' + new Date(q.stalled.since).toLocaleTimeString() + ' (when the dashboard started reading)' : 'in the last hour';
       return el('tr', { 'data-queue': q.name },
         el('td', {}, el('a', { href: queueHref(q.name), 'data-testid': 'queue-' + q.name }, q.name),
           ' ', q.paused ? el('span', { class: 'badge paused', 'data-testid': 'paused-' + q.name }, 'paused') : ''),
@@ -44,14 +43,14 @@ function renderOverview(data) {
           return el('td', { class: 'num' + (hot ? ' hot' : '') },
             el('a', { href: queueHref(q.name, { state: s }), class: hot ? 'hot' : undefined, 'data-testid': 'count-' + q.name + '-' + s }, String(n)));
         }),
-        el('td', { class: 'num' + (q.stalled.count ? ' hot' : ''), title: 'stalled ' + stalledNote + (q.stalled.jobIds.length ? ': ' + q.stalled.jobIds.join(', ') : ''),
+        el('td', { class: 'num' + (q.stalled.count ? ' hot' : ''), title: 'stalled in the last hour' + (q.stalled.jobIds.length ? ', the newest: ' + q.stalled.jobIds.join(', ') : ''),
           'data-testid': 'stalled-' + q.name }, String(q.stalled.count),
           q.stalled.jobIds.length ? el('div', {}, q.stalled.jobIds.slice(0, 3).map((id) => [el('a', { href: jobHref(q.name, id) }, '#' + id), ' '])) : ''),
         el('td', { 'data-testid': 'throughput-' + q.name },
           throughputChart(t),
           el('div', { class: 'muted' }, sum(t.completed) + ' completed, ',
             el('span', { class: sum(t.failed) ? 'hot' : undefined }, sum(t.failed) + ' failed'),
-            ' in the last hour' + (t.source === 'retained' ? ' (retained jobs)' : ''))),
+            ' in the last hour' + (t.source === 'recorded+metrics' ? " (with the workers' metrics)" : ''))),
       );
     })),
   ));

@@ -150,6 +150,7 @@ export class Housekeeping {
       await this.db.stmt('DELETE FROM logs WHERE queue = ?').run(queue);
       await this.db.stmt('DELETE FROM queues WHERE queue = ?').run(queue);
       await this.db.stmt('DELETE FROM groups WHERE queue = ?').run(queue);
+      await this.db.stmt('DELETE FROM minute_counts WHERE queue = ?').run(queue);
     }
     return left;
   }

@@ -1,6 +1,7 @@
+import { toMinuteCounts } from '../minute-counts.js';
 import { type JobRow, listFilter, stateOf, toRecord } from '../sql/rows.js';
 import { perMinute } from '../sqlite/reads.js';
-import type { JobRecord, JobState, StoredEvent } from '../store.js';
+import type { JobRecord, JobState, MinuteCount, StoredEvent } from '../store.js';
 import type { Conn } from './conn.js';
 import type { Transitions } from './transitions.js';
 
@@ -154,6 +155,14 @@ export class Reads {
       )
       .all(since, queue, type, since, since + minutes * 60_000)) as { m: number; n: number }[];
     return perMinute(rows, minutes);
+  }
+
+  /** Store.getMinuteCounts: the queue's rows of minute_counts from `sinceMinute`. */
+  async minuteCounts(queue: string, sinceMinute: number): Promise<MinuteCount[]> {
+    const rows = (await this.db
+      .stmt('SELECT minute, kind, n FROM minute_counts WHERE queue = ? AND minute >= ?')
+      .all(queue, sinceMinute)) as { minute: number; kind: string; n: number }[];
+    return toMinuteCounts(rows, sinceMinute);
   }
 
   async lastEventId(queue: string): Promise<string> {

@@ -1,13 +1,31 @@
 import type pg from 'pg';
 
 /** Bumped when the tables change; stored in the schema's `docket_schema` table. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** `UPGRADES[v - 1]` takes a schema from version v to v + 1 (a new schema gets the DDL as it is now). */
 const UPGRADES: string[] = [
   // 1 → 2: groups (issue 22), as SQLite's schema version 4.
   `ALTER TABLE $schema.jobs ADD COLUMN grp TEXT;${groupsDdl('$schema')}`,
+  // 2 → 3: the light per-minute counts (the dashboard's), as SQLite's schema version 6.
+  minuteCountsDdl('$schema'),
 ];
+
+/**
+ * The light per-minute counts (Store.getMinuteCounts), as SQLite's: `kind` 'c' completed, 'f' failed
+ * for good, 's' stalled; written with the transition's commit (transition-sql.ts MINUTE_COUNT).
+ */
+function minuteCountsDdl(s: string): string {
+  return `
+CREATE TABLE ${s}.minute_counts (
+  queue TEXT NOT NULL,
+  minute BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  n BIGINT NOT NULL,
+  PRIMARY KEY (queue, minute, kind)
+);
+`;
+}
 
 /**
  * Groups (issue 22), as SQLite's (src/store/sqlite/schema.ts): `jobs.grp`, a negative lane while a
@@ -138,6 +156,7 @@ CREATE TABLE ${s}.metrics (
   count BIGINT NOT NULL,
   PRIMARY KEY (queue, type, minute)
 );
+${minuteCountsDdl(s)}
 CREATE TABLE ${s}.workers (
   queue TEXT NOT NULL,
   id TEXT NOT NULL,

@@ -4,6 +4,7 @@ import type {
   JobRecord,
   JobState,
   MetricsRead,
+  MinuteCount,
   SchedulerRecord,
   StoredEvent,
   WorkerInfo,
@@ -105,6 +106,10 @@ export abstract class PostgresReads {
 
   countFinishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
     return this.read(queue, (s) => s.r.finishedPerMinute(queue, type, since, minutes));
+  }
+
+  getMinuteCounts(queue: string, sinceMinute: number): Promise<MinuteCount[]> {
+    return this.read(queue, (s) => s.r.minuteCounts(queue, sinceMinute));
   }
 
   getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {

@@ -159,3 +159,14 @@ SELECT * FROM taken`;
 /** After TAKE_AT_COMMIT: `drained` when nothing of the queue waits or runs any more (as fetchAfterMove). */
 export const DRAINED_AT_COMMIT = `INSERT INTO events (queue, event, fields) SELECT :queue, 'drained', '{}'
   WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE queue = :queue AND state IN ('waiting', 'active'))`;
+
+/**
+ * Adds :n jobs of :kind to the queue's :minute (Store.getMinuteCounts), sent with the commit
+ * (CommitTail.defer: nothing in the transaction reads it). The row's first write opens a new
+ * minute, and only then are the minutes at or before :oldest deleted.
+ */
+export const MINUTE_COUNT = `WITH bumped AS (
+  INSERT INTO minute_counts (queue, minute, kind, n) VALUES (:queue, :minute::bigint, :kind, :n::bigint)
+  ON CONFLICT (queue, minute, kind) DO UPDATE SET n = minute_counts.n + EXCLUDED.n RETURNING n
+)
+DELETE FROM minute_counts WHERE queue = :queue AND minute <= :oldest::bigint AND (SELECT n FROM bumped) = :n::bigint`;

@@ -26,6 +26,7 @@
  * | `<q>:de:<dedupId>:next`    | STRING | job kept aside by keepLastIfActive (JSON)                   |
  * | `<q>:metrics:<type>`       | HASH   | completed/failed metrics: count, maxDataPoints, lastMinute  |
  * | `<q>:metrics:<type>:data`  | HASH   | minute (floor(ms / 60000)) → jobs finished in it            |
+ * | `<q>:metrics:minutes`      | HASH   | `<minute>:c`/`f`/`s` → completed / failed / stalled (always) |
  * | `<q>:workers`              | HASH   | worker id → WorkerInfo JSON                                 |
  * | `<q>:workers:alive`        | ZSET   | worker id, score = heartbeat + ttl                          |
  * | `<q>:gr:ready`             | ZSET   | groups that may have waiting jobs, score = turn (lowest next) |
@@ -87,6 +88,7 @@ export const keyOf = {
   dedup: (queue: string, dedupId: string) => `${queue}:de:${dedupId}`,
   metrics: (queue: string, type: string) => `${queue}:metrics:${type}`,
   metricsData: (queue: string, type: string) => `${queue}:metrics:${type}:data`,
+  minutes: (queue: string) => `${queue}:metrics:minutes`,
   workers: (queue: string) => `${queue}:workers`,
   workersAlive: (queue: string) => `${queue}:workers:alive`,
 };

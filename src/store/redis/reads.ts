@@ -1,5 +1,6 @@
 import { metricPoints } from '../metric-points.js';
-import type { Dependencies, JobRecord, MetricsRead, SchedulerRecord } from '../store.js';
+import { toMinuteCounts } from '../minute-counts.js';
+import type { Dependencies, JobRecord, MetricsRead, MinuteCount, SchedulerRecord } from '../store.js';
 import { type RedisClient, scanAll } from './cluster.js';
 import { execAll, toRecord, toScheduler } from './codec.js';
 import { keyOf } from './keys.js';
@@ -139,6 +140,19 @@ export class Reads {
     }
     const counts = await execAll(pipeline, `Counting the ${type} jobs per minute of queue ${queue}`);
     return counts.map(Number);
+  }
+
+  /** Store.getMinuteCounts: the `<q>:metrics:minutes` hash, fields `<minute>:c|f|s` (includes/base.lua countMinute). */
+  async minuteCounts(queue: string, sinceMinute: number): Promise<MinuteCount[]> {
+    await this.ready(queue);
+    const fields = await this.client.hgetall(keyOf.minutes(queue));
+    return toMinuteCounts(
+      Object.entries(fields).map(([field, n]) => {
+        const [minute, kind] = field.split(':');
+        return { minute: Number(minute), kind, n: Number(n) };
+      }),
+      sinceMinute,
+    );
   }
 
   /** Names (without the prefix) of the Docket queues stored under `prefix` (on every master of a Cluster), sorted. */

@@ -14,6 +14,7 @@ import type {
   JobRecord,
   JobState,
   MetricsRead,
+  MinuteCount,
   MoveCode,
   MoveResult,
   NewJob,
@@ -381,6 +382,10 @@ export class RedisStore implements Store {
 
   countFinishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
     return this.reads.finishedPerMinute(queue, type, since, minutes);
+  }
+
+  getMinuteCounts(queue: string, sinceMinute: number): Promise<MinuteCount[]> {
+    return this.reads.minuteCounts(queue, sinceMinute);
   }
 
   getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {

@@ -152,6 +152,7 @@ export class Housekeeping {
       this.sdb.stmt('DELETE FROM logs WHERE queue = ?').run(queue);
       this.sdb.stmt('DELETE FROM queues WHERE queue = ?').run(queue);
       this.sdb.stmt('DELETE FROM groups WHERE queue = ?').run(queue);
+      this.sdb.stmt('DELETE FROM minute_counts WHERE queue = ?').run(queue);
     }
     return left;
   }

@@ -1,6 +1,8 @@
 import { metricPoints } from '../metric-points.js';
+import { toMinuteCounts } from '../minute-counts.js';
 import { type JobRow, stateOf } from '../sql/rows.js';
-import type { MetricsRead, WorkerInfo } from '../store.js';
+import type { MetricsRead, MinuteCount, WorkerInfo } from '../store.js';
+import { MINUTE_COUNTS_KEPT } from '../types.js';
 import type { SharedDatabase } from './database.js';
 import { DedupIds, releaseDedup } from './dedup.js';
 import type { FlowLinks } from './flows.js';
@@ -40,6 +42,33 @@ export class Parity {
     this.sdb
       .stmt('DELETE FROM metrics WHERE queue = ? AND type = ? AND minute >= 0 AND minute < ?')
       .run(queue, type, minute - maxPoints);
+  }
+
+  /**
+   * Adds `n` jobs of `kind` ('c' completed, 'f' failed for good, 's' stalled) to the minute of `now`
+   * (the always-on counts of Store.getMinuteCounts): one UPSERT per transition and kind. The row's
+   * first write opens a new minute, and only then are the queue's minutes past the kept window deleted.
+   */
+  countMinute(queue: string, kind: 'c' | 'f' | 's', n: number, now: number): void {
+    if (n <= 0) return;
+    const minute = Math.floor(now / MINUTE);
+    const row = this.sdb
+      .stmt(
+        'INSERT INTO minute_counts (queue, minute, kind, n) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n RETURNING n',
+      )
+      .get(queue, minute, kind, n) as { n: number };
+    if (row.n === n) {
+      this.sdb
+        .stmt('DELETE FROM minute_counts WHERE queue = ? AND minute <= ?')
+        .run(queue, minute - MINUTE_COUNTS_KEPT);
+    }
+  }
+
+  getMinuteCounts(queue: string, sinceMinute: number): MinuteCount[] {
+    const rows = this.sdb
+      .stmt('SELECT minute, kind, n FROM minute_counts WHERE queue = ? AND minute >= ?')
+      .all(queue, sinceMinute) as { minute: number; kind: string; n: number }[];
+    return toMinuteCounts(rows, sinceMinute);
   }
 
   getMetrics(queue: string, type: 'completed' | 'failed', _now: number): MetricsRead {

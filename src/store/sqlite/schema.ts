@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Bumped when the tables change; stored in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * Cancel notices: one row per active job failed by Store.cancelJob, read by watchers in other
@@ -42,6 +42,19 @@ CREATE TABLE IF NOT EXISTS groups (
 CREATE INDEX IF NOT EXISTS groups_by_turn ON groups (queue, ready, rr);
 `;
 
+/**
+ * The light per-minute counts (Store.getMinuteCounts), always recorded: `kind` 'c' completed, 'f'
+ * failed for good, 's' stalled; `minute` = floor(ms / 60 000). One UPSERT per transition and kind;
+ * minutes older than MINUTE_COUNTS_KEPT go when a new minute's row is made (parity.ts countMinute).
+ */
+const MINUTE_COUNTS_DDL = `CREATE TABLE IF NOT EXISTS minute_counts (
+  queue TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (queue, minute, kind)
+) WITHOUT ROWID;`;
+
 /** `UPGRADES[v - 1]` takes a file from version v to v + 1 (a new file gets the DDL as it is now). */
 const UPGRADES: string[] = [
   // 1 → 2: the failure a job carries to its next fetch (a stalled job over maxStalledCount).
@@ -52,6 +65,8 @@ const UPGRADES: string[] = [
   CANCELS_DDL,
   // 4 → 5: groups (issue 22).
   `ALTER TABLE jobs ADD COLUMN grp TEXT;${GROUPS_DDL}`,
+  // 5 → 6: the light per-minute counts of completed / failed / stalled jobs (the dashboard's).
+  MINUTE_COUNTS_DDL,
 ];
 
 const DDL = `
@@ -183,7 +198,7 @@ export function migrate(db: Database.Database, file: string): void {
   db.transaction(() => {
     // Read again under the write lock: another process may have migrated meanwhile.
     const now = db.pragma('user_version', { simple: true }) as number;
-    if (now === 0) db.exec(DDL + CANCELS_DDL);
+    if (now === 0) db.exec(DDL + CANCELS_DDL + MINUTE_COUNTS_DDL);
     else for (let v = now; v < SCHEMA_VERSION; v++) db.exec(UPGRADES[v - 1]);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();

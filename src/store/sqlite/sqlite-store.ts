@@ -13,6 +13,7 @@ import type {
   JobRecord,
   JobState,
   MetricsRead,
+  MinuteCount,
   MoveCode,
   MoveResult,
   NewJob,
@@ -368,6 +369,10 @@ export class SqliteStore implements Store {
 
   countFinishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
     return this.sdb.read(() => this.r.finishedPerMinute(queue, type, since, minutes));
+  }
+
+  getMinuteCounts(queue: string, sinceMinute: number): Promise<MinuteCount[]> {
+    return this.sdb.read(() => this.p.getMinuteCounts(queue, sinceMinute));
   }
 
   getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {

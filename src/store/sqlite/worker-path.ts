@@ -147,10 +147,12 @@ export class WorkerPath {
       applyRetention(this.sdb, this.t, queue, 'completed', row, item.retention, now);
       return 0 as MoveCode;
     });
+    this.p.countMinute(queue, 'c', codes.filter((c) => c === 0).length, now);
     return { codes, next: this.fetchAfterMove(queue, fetch, codes) };
   }
 
   fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): MoveResult {
+    let failedForGood = 0;
     const codes = items.map((item) => {
       const row = this.t.row(queue, item.id);
       const code = this.t.lockCode(row, item.token, now);
@@ -172,6 +174,7 @@ export class WorkerPath {
         this.f.childFailed(queue, row, item.failedReason, now);
         this.afterFinish(queue, row, 'failed', now, item.metrics);
         applyRetention(this.sdb, this.t, queue, 'failed', row, item.retention, now);
+        failedForGood++;
       } else if (item.retryDelay > 0) {
         this.t.toDelayed(queue, row, now + item.retryDelay, item.retryDelay);
       } else {
@@ -181,6 +184,7 @@ export class WorkerPath {
       }
       return 0 as MoveCode;
     });
+    this.p.countMinute(queue, 'f', failedForGood, now);
     return { codes, next: this.fetchAfterMove(queue, fetch, codes) };
   }
 
@@ -260,6 +264,7 @@ export class WorkerPath {
       result.recovered.push(row.id);
       if (failing) result.failing.push(row.id);
     }
+    this.p.countMinute(queue, 's', result.recovered.length, opts.now);
     return result;
   }
 

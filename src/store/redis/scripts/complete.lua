@@ -91,4 +91,5 @@ addFinished()
 if #left > 0 then
   redis.call('ZREM', activeKey, unpack(left))
 end
+countMinute('c', #left, now)
 return finishMoves(now, codes, ARGV[3], 4)

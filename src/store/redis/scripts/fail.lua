@@ -34,6 +34,7 @@ local now = tonumber(ARGV[1])
 local items = cjson.decode(ARGV[2])
 local n = #items / 11
 local codes = {}
+local failedForGood = 0
 for i = 0, n - 1 do
   local b = 1 + i * 11
   local id = items[b]
@@ -52,6 +53,7 @@ for i = 0, n - 1 do
       redis.call('HSET', jobKey, 'finishedOn', int(now))
       redis.call('HDEL', jobKey, 'defa')
       redis.call('ZADD', failedKey, finishScore(failedKey, now), id)
+      failedForGood = failedForGood + 1
       emit('failed', 'jobId', id, 'failedReason', reason, 'prev', 'active')
       if items[b + 9] == '1' then
         emit('retries-exhausted', 'jobId', id, 'attemptsMade', attemptsMade)
@@ -80,4 +82,5 @@ for i = 0, n - 1 do
   end
   codes[#codes + 1] = code
 end
+countMinute('f', failedForGood, now)
 return finishMoves(now, codes, ARGV[3], 4)

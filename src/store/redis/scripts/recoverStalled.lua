@@ -1,6 +1,6 @@
 -- recoverStalled: takes back active jobs whose lock lapsed (score of <q>:active below the server's clock).
 -- KEYS[1] <q>: (the queue's prefix; includes/base.lua builds every key from it)
--- ARGV[1] now (ms, unused: locks and the interval run on the server's clock)   ARGV[2] maxStalledCount
+-- ARGV[1] now (ms: the minute the stalls are counted in; locks and the interval run on the server's clock)   ARGV[2] maxStalledCount
 -- ARGV[3] intervalMs   ARGV[4] force ('1'/'0')
 -- Returns: {recovered ids, failing ids}; both empty when another caller ran the check less than
 --          intervalMs ago (meta field stalled-check-until) and force is not set.
@@ -48,4 +48,5 @@ end
 if #recovered > 0 then
   signal()
 end
+countMinute('s', #recovered, tonumber(ARGV[1]))
 return { recovered, failing }

@@ -15,6 +15,8 @@
 --   <q>:marker             ZSET   wake-up signal for blocked workers (BZPOPMIN)
 --   <q>:id                 STRING counter for auto ids
 --   <q>:waiting-children   ZSET   parents waiting for their children (score = timestamp)
+--   <q>:metrics:minutes    HASH   '<minute>:c|f|s' -> jobs completed / failed for good / stalled in that
+--                                 minute (floor(ms / 60000)); always kept, see countMinute below
 -- Groups (issue 22, BullMQ Pro's groups; a grouped job's hash has `grp`, its group's id):
 --   <q>:gr:ready           ZSET   groups that may have waiting jobs, score = turn (lowest goes next)
 --   <q>:gr:all             ZSET   every group that had a job, score = first turn (getGroups)
@@ -71,6 +73,27 @@ local function finishScore(setKey, now)
     finishTops[setKey] = last
   end
   return score
+end
+
+-- The light per-minute counts (Store.getMinuteCounts, the dashboard's throughput and stalled count),
+-- recorded whatever the opt-in metrics: one HINCRBY per call with the call's count, `kind` 'c'
+-- (completed), 'f' (failed for good) or 's' (stalled). A field's first increment opens a new minute
+-- and only then are the fields older than MINUTES_KEPT dropped (a few hundred fields at most).
+local minutesKey = prefix .. 'metrics:minutes'
+local MINUTES_KEPT = 120
+local function countMinute(kind, n, now)
+  if n <= 0 then
+    return
+  end
+  local minute = math.floor(now / 60000)
+  if redis.call('HINCRBY', minutesKey, int(minute) .. ':' .. kind, n) == n then
+    for _, field in ipairs(redis.call('HKEYS', minutesKey)) do
+      local m = tonumber(string.match(field, '^(%d+):'))
+      if m and m <= minute - MINUTES_KEPT then
+        redis.call('HDEL', minutesKey, field)
+      end
+    end
+  end
 end
 
 -- The qualified name of this script's queue (KEYS[1] without its trailing ':').
