@@ -69,7 +69,7 @@ if left == 0 then
   end
   redis.call('DEL', metaKey, eventsKey, markerKey, idKey, prefix .. 'repeat', prefix .. 'workers',
     prefix .. 'workers:alive', prefix .. 'metrics:completed', prefix .. 'metrics:completed:data',
-    prefix .. 'metrics:failed', prefix .. 'metrics:failed:data', minutesKey)
+    prefix .. 'metrics:failed', prefix .. 'metrics:failed:data', prefix .. 'metrics:minutes')
   -- Answers kept for resent calls (includes/calls.lua; they expire within a minute anyway).
   local pattern = string.gsub(prefix, '([%*%?%[%]\\])', '\\%1') .. 'call:*'
   local cursor = '0'

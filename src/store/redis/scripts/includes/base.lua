@@ -79,12 +79,12 @@ end
 -- recorded whatever the opt-in metrics: one HINCRBY per call with the call's count, `kind` 'c'
 -- (completed), 'f' (failed for good) or 's' (stalled). A field's first increment opens a new minute
 -- and only then are the fields older than MINUTES_KEPT dropped (a few hundred fields at most).
-local minutesKey = prefix .. 'metrics:minutes'
 local MINUTES_KEPT = 120
 local function countMinute(kind, n, now)
   if n <= 0 then
     return
   end
+  local minutesKey = prefix .. 'metrics:minutes'
   local minute = math.floor(now / 60000)
   if redis.call('HINCRBY', minutesKey, int(minute) .. ':' .. kind, n) == n then
     for _, field in ipairs(redis.call('HKEYS', minutesKey)) do
