@@ -74,9 +74,11 @@ describe.each(stores)('Store.getMinuteCounts on $kind', (store) => {
       { minute, completed: 3, failed: 0, stalled: 0 },
       { minute: minute + 1, completed: 0, failed: 1, stalled: 0 },
     ]);
-    expect(await s.getMinuteCounts(qn, minute + 1)).toEqual([{ minute: minute + 1, completed: 0, failed: 1, stalled: 0 }]);
+    expect(await s.getMinuteCounts(qn, minute + 1)).toEqual([
+      { minute: minute + 1, completed: 0, failed: 1, stalled: 0 },
+    ]);
 
-    // f's lock lapses (held 1 ms): the stalled check moves it back and counts it in the minute of `now`.
+    // d (retried, waiting again) is fetched with a 1 ms lock: the stalled check moves it back, counted in `now`'s minute.
     await s.complete(qn, [{ id: f, token: 't5', returnvalue: '1', retention: {} }], Date.now()); // counted now
     const again = await s.fetchNext(qn, { tokens: ['t6'], lockDuration: 1, now: Date.now() });
     expect(again.jobs.map((j) => j.id)).toEqual([d]);
