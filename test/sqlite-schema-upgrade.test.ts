@@ -8,7 +8,7 @@ import { type Job, Queue, Worker } from '../src/index.js';
 /**
  * A file written by an older Docket is upgraded in place when opened (src/store/sqlite/schema.ts):
  * version 2 files gain the `steps` column of durable steps (v3), the `cancels` table (v4), then groups'
- * column, index and table (v5), and keep their jobs.
+ * column, index and table (v5), the per-minute counts' table (v6), and keep their jobs.
  */
 const dir = mkdtempSync(join(tmpdir(), 'docket-upgrade-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,6 +25,7 @@ describe('SQLite schema upgrades', () => {
     db.exec('DROP INDEX jobs_by_group; DROP TABLE groups; ALTER TABLE jobs DROP COLUMN grp');
     db.exec('ALTER TABLE jobs DROP COLUMN steps');
     db.exec('DROP TABLE cancels');
+    db.exec('DROP TABLE minute_counts');
     db.pragma('user_version = 2');
     db.close();
 
@@ -37,12 +38,14 @@ describe('SQLite schema upgrades', () => {
       const done = await new Promise<Job>((resolve) => worker.once('completed', resolve));
       expect(done.returnvalue).toBe(2);
       expect((await queue.getJob(done.id!))?.steps).toEqual({ double: 2 });
+      const minutes = await queue.store.getMinuteCounts(queue.qualifiedName, 0);
+      expect(minutes.map((m) => m.completed)).toEqual([1]);
     } finally {
       await worker.close();
       await queue.close();
     }
     const after = new Database(file, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(5);
+    expect(after.pragma('user_version', { simple: true })).toBe(6);
     expect(
       after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('groups', 'jobs_by_group')").get(),
     ).toEqual({

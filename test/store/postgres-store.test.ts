@@ -139,7 +139,7 @@ describe('PostgreSQL schema and migrations', () => {
     ]);
     await sql(
       `DROP TABLE "${schema}".groups; DROP INDEX "${schema}".jobs_by_group; ALTER TABLE "${schema}".jobs DROP COLUMN grp;
-       UPDATE "${schema}".docket_schema SET version = 1`,
+       DROP TABLE "${schema}".minute_counts; UPDATE "${schema}".docket_schema SET version = 1`,
     );
     const after = track(new PostgresStore(`${url()}?application_name=upgraded`, { schema }));
     await after.ready();
@@ -159,6 +159,11 @@ describe('PostgreSQL schema and migrations', () => {
       },
     ]);
     expect((await after.getGroup('bull:old', 'g'))?.waiting).toBe(1);
+    // Version 3's per-minute counts: a completion is recorded.
+    const taken = await after.fetchNext('bull:old', { tokens: ['t'], lockDuration: 60_000, now: Date.now() });
+    const id = taken.jobs[0].id;
+    await after.complete('bull:old', [{ id, token: 't', returnvalue: '1', retention: {} }], Date.now());
+    expect((await after.getMinuteCounts('bull:old', 0)).map((m) => m.completed)).toEqual([1]);
   });
 
   it('refuses a schema written by a newer Docket, with a message that says what to do', async () => {
