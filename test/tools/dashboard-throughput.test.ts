@@ -93,6 +93,16 @@ describe.each(stores)('Store.getMinuteCounts on $kind', (store) => {
     expect(counts.reduce((n, m) => n + m.completed, 0)).toBe(4);
   });
 
+  it('counts a cancelled job as failed for good', async () => {
+    const { queue } = setup();
+    const job = await queue.add('n', {});
+    expect(await queue.cancelJob(job.id!, 'not needed')).toBe(true);
+    const counts = await queue.store.getMinuteCounts(queue.qualifiedName, 0);
+    expect(counts.map(({ completed, failed, stalled }) => ({ completed, failed, stalled }))).toEqual([
+      { completed: 0, failed: 1, stalled: 0 },
+    ]);
+  });
+
   it('keeps the newest 120 minutes: a new minute trims the older ones', async () => {
     const { queue } = setup();
     const s = queue.store;

@@ -342,6 +342,7 @@ export class WorkerPath {
     await this.f.childFailed(queue, row, reason, now);
     await this.afterFinish(queue, row, 'failed', now, metrics);
     await applyRetention(this.db, this.t, queue, 'failed', row, retention, now);
+    this.countMinute(queue, 'f', 1, now);
     if (active) await this.t.notifyCancel(queue, id, token, reason);
     return { code: 0, prev, token };
   }

@@ -210,6 +210,7 @@ export class WorkerPath {
     this.f.childFailed(queue, row, reason, now);
     this.afterFinish(queue, row, 'failed', now, metrics);
     applyRetention(this.sdb, this.t, queue, 'failed', row, retention, now);
+    this.p.countMinute(queue, 'f', 1, now);
     if (active) {
       this.sdb.stmt('DELETE FROM cancels WHERE at < ?').run(now - 60_000);
       this.sdb

@@ -48,6 +48,7 @@ end
 redis.call('HSET', jobKey, 'failedReason', reason, 'token', '', 'finishedOn', int(now))
 redis.call('HDEL', jobKey, 'defa')
 redis.call('ZADD', failedKey, finishScore(failedKey, now), id)
+countMinute('f', 1, now)
 emit('failed', 'jobId', id, 'failedReason', reason, 'prev', prev)
 childFailed(queueName, id, jobKey, reason, now, f[2])
 dedupAfterFinish(queueName, id, jobKey, f[3])
