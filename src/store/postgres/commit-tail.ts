@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { type JobRow, toRecord } from '../sql/rows.js';
 import type { FetchRequest, FetchResult } from '../store.js';
-import { DRAINED_AT_COMMIT, TAKE_AT_COMMIT, takeValues } from './transition-sql.js';
+import { MINUTE_COUNTS_KEPT } from '../types.js';
+import { DRAINED_AT_COMMIT, MINUTE_COUNT, TAKE_AT_COMMIT, takeValues } from './transition-sql.js';
 
 type Sql = { sql: string; values: Record<string, string> };
 
@@ -26,6 +27,18 @@ export class CommitTail {
   defer(sql: string, values: Record<string, string>, rowids: number[]): void {
     this.deferred.push({ sql, values });
     this.finishing.push(...rowids);
+  }
+
+  /**
+   * Adds `n` jobs of `kind` ('c' completed, 'f' failed for good, 's' stalled) to the queue's minute of
+   * `now` (Store.getMinuteCounts): held back to the commit, no round trip of its own; nothing in the
+   * transaction reads the counts.
+   */
+  countMinute(queue: string, kind: 'c' | 'f' | 's', n: number, now: number): void {
+    if (n <= 0) return;
+    const minute = Math.floor(now / 60_000);
+    const values = { queue, kind, n: String(n), minute: String(minute), oldest: String(minute - MINUTE_COUNTS_KEPT) };
+    this.defer(MINUTE_COUNT, values, []);
   }
 
   /**

@@ -14,19 +14,11 @@ import type {
   Retention,
   StalledResult,
 } from '../store.js';
-import { MINUTE_COUNTS_KEPT } from '../types.js';
 import type { Conn } from './conn.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
 import { applyRetention, finishSort } from './retention.js';
-import {
-  COMPLETE_DEFERRED,
-  COMPLETE_READ,
-  type FetchMeta,
-  isPlainFetch,
-  LONE_SURROGATE,
-  MINUTE_COUNT,
-} from './transition-sql.js';
+import { COMPLETE_DEFERRED, COMPLETE_READ, type FetchMeta, isPlainFetch, LONE_SURROGATE } from './transition-sql.js';
 import type { FinishRow, Transitions } from './transitions.js';
 
 type FinishRead = FinishRow & { grp: string | null; blocked_by_failed: boolean | null; last_place: number | null };
@@ -238,7 +230,7 @@ export class WorkerPath {
         await applyRetention(this.db, this.t, queue, 'completed', row, keep, now);
       }
     }
-    this.countMinute(queue, 'c', moved.length, now);
+    this.t.tail.countMinute(queue, 'c', moved.length, now);
     const plain = deferrable && moved.length > 0 && fetch ? this.plainFetch(queue, fetch, codes) : undefined;
     return { codes, next: plain ?? (await this.fetchAfterMove(queue, fetch, codes)) };
   }
@@ -259,17 +251,6 @@ export class WorkerPath {
     if (meta.next_delayed !== null) next.nextDelayedAt = meta.next_delayed;
     this.t.tail.takeAtCommit(queue, { ...fetch, tokens }, next);
     return next;
-  }
-
-  /**
-   * Adds `n` jobs of `kind` ('c' completed, 'f' failed for good, 's' stalled) to the minute of `now`
-   * (Store.getMinuteCounts): a statement sent with the commit, no round trip of its own.
-   */
-  private countMinute(queue: string, kind: 'c' | 'f' | 's', n: number, now: number): void {
-    if (n <= 0) return;
-    const minute = Math.floor(now / 60_000);
-    const values = { queue, kind, n: String(n), minute: String(minute), oldest: String(minute - MINUTE_COUNTS_KEPT) };
-    this.t.tail.defer(MINUTE_COUNT, values, []);
   }
 
   async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
@@ -309,7 +290,7 @@ export class WorkerPath {
       }
       codes.push(0);
     }
-    this.countMinute(queue, 'f', failedForGood, now);
+    this.t.tail.countMinute(queue, 'f', failedForGood, now);
     return { codes, next: await this.fetchAfterMove(queue, fetch, codes) };
   }
 
@@ -342,7 +323,7 @@ export class WorkerPath {
     await this.f.childFailed(queue, row, reason, now);
     await this.afterFinish(queue, row, 'failed', now, metrics);
     await applyRetention(this.db, this.t, queue, 'failed', row, retention, now);
-    this.countMinute(queue, 'f', 1, now);
+    this.t.tail.countMinute(queue, 'f', 1, now);
     if (active) await this.t.notifyCancel(queue, id, token, reason);
     return { code: 0, prev, token };
   }
@@ -389,7 +370,7 @@ export class WorkerPath {
       result.recovered.push(row.id);
       if (failing) result.failing.push(row.id);
     }
-    this.countMinute(queue, 's', result.recovered.length, opts.now);
+    this.t.tail.countMinute(queue, 's', result.recovered.length, opts.now);
     return result;
   }
 
