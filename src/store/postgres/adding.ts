@@ -1,5 +1,7 @@
 import { GroupMaxSizeExceededError } from '../../errors.js';
 import type { AddResult, FlowJob, NewJob, ParentRef } from '../store.js';
+import { addFlowSetBased } from './adding-flow.js';
+import type { Conn } from './conn.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
 import type { Transitions } from './transitions.js';
@@ -12,6 +14,7 @@ export class Adding {
     private readonly f: FlowLinks,
     private readonly p: Parity,
     private readonly w: WorkerPath,
+    private readonly db: Conn,
   ) {}
 
   async addJobs(queue: string, jobs: NewJob[], now: number): Promise<AddResult> {
@@ -42,6 +45,8 @@ export class Adding {
 
   /** See Store.addFlow. */
   async addFlow(nodes: FlowJob[], now: number): Promise<AddResult> {
+    const setBased = await addFlowSetBased(this.db, this.t, nodes);
+    if (setBased) return setBased;
     const ids: string[] = [];
     const duplicated: boolean[] = [];
     const released: ParentRef[] = [];
