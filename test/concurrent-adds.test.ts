@@ -56,4 +56,19 @@ describe.each(stores)('adds made at the same time on $kind', (store) => {
     expect(new Set(dedup.map((j) => j.id)).size).toBe(1);
     expect(await queue.getWaitingCount()).toBe(2);
   });
+
+  it('keeps an existing job, and the first of an id repeated, in one addBulk of custom ids', async () => {
+    const { queue } = setup();
+    await queue.add('old', { n: 0 }, { jobId: 'old' });
+    const jobs = await queue.addBulk([
+      { name: 'a', data: { n: 1 }, opts: { jobId: 'x' } },
+      { name: 'b', data: { n: 2 }, opts: { jobId: 'old' } },
+      { name: 'c', data: { n: 3 }, opts: { jobId: 'x' } },
+      { name: 'd', data: { n: 4 }, opts: { jobId: 'y' } },
+    ]);
+    expect(jobs.map((j) => j.id)).toEqual(['x', 'old', 'x', 'y']);
+    expect((await queue.getJob('x'))?.data).toEqual({ n: 1 });
+    expect((await queue.getJob('old'))?.data).toEqual({ n: 0 });
+    expect((await queue.getWaiting(0, -1)).map((j) => j.name)).toEqual(['old', 'a', 'd']);
+  });
 });

@@ -221,4 +221,54 @@ describe.each(stores)('flows on $kind', (store) => {
     expect(await queue(names.mid).getJob('mid')).toBeUndefined();
     expect(await leaves.getJob('deep')).toBeUndefined();
   });
+
+  it('adds flows in bulk with delayed and prioritized children, under a new or an existing parent', async () => {
+    const { names, flow, queue, worker } = setup();
+    const q = queue(names.leaf);
+    const child = (f: number, c: number, opts = {}) => ({
+      name: `c${c}`,
+      queueName: names.leaf,
+      data: { f, c },
+      opts: { jobId: `f${f}-c${c}`, ...opts },
+    });
+    const added = await flow.addBulk(
+      [0, 1].map((f) => ({
+        name: 'parent',
+        queueName: names.top,
+        data: { f },
+        opts: { jobId: `p${f}` },
+        children: [child(f, 0, { delay: 60_000 }), child(f, 1, { priority: 3 }), child(f, 2)],
+      })),
+    );
+    expect(added.map((n) => n.job.id)).toEqual(['p0', 'p1']);
+    expect(await q.getJobCounts('delayed', 'prioritized', 'waiting')).toEqual({
+      delayed: 2,
+      prioritized: 2,
+      waiting: 2,
+    });
+    expect(await queue(names.top).getJobCounts('waiting-children')).toEqual({ 'waiting-children': 2 });
+    const deps = await added[1].job.getDependencies();
+    expect(deps.unprocessed?.map((k) => k.slice(k.lastIndexOf(':') + 1)).sort()).toEqual(['f1-c0', 'f1-c1', 'f1-c2']);
+    // A flow under an existing parent; then the same ids again: duplicates, nothing new linked.
+    const late = {
+      ...child(0, 3),
+      opts: { jobId: 'f0-c3', parent: { id: 'p0', queue: `bull:${names.top}` } },
+      children: [child(0, 4)],
+    };
+    await flow.add(late);
+    await flow.add(late);
+    expect(await added[0].job.getDependenciesCount()).toMatchObject({ unprocessed: 4 });
+    await expect(
+      flow.add({ ...late, opts: { jobId: 'orphan', parent: { id: 'nope', queue: `bull:${names.top}` } } }),
+    ).rejects.toThrow();
+    expect(await q.getJob('orphan')).toBeUndefined();
+    expect(await q.getJobState('f0-c3')).toBe('waiting-children');
+    await q.promoteJobs();
+    worker(names.leaf, async () => 'ok');
+    const top = worker(names.top, async (job) => Object.keys(await job.getChildrenValues()).length);
+    const results = new Map<string, unknown>();
+    top.on('completed', (job, result) => results.set(job.id!, result));
+    await until(() => results.size === 2);
+    expect(Object.fromEntries(results)).toEqual({ p0: 4, p1: 3 });
+  });
 });

@@ -1,5 +1,7 @@
 import { GroupMaxSizeExceededError } from '../../errors.js';
 import type { AddResult, FlowJob, NewJob, ParentRef } from '../store.js';
+import { addFlowSetBased } from './adding-flow.js';
+import type { Conn } from './conn.js';
 import type { FlowLinks } from './flows.js';
 import type { Parity } from './parity.js';
 import type { Transitions } from './transitions.js';
@@ -12,6 +14,7 @@ export class Adding {
     private readonly f: FlowLinks,
     private readonly p: Parity,
     private readonly w: WorkerPath,
+    private readonly db: Conn,
   ) {}
 
   async addJobs(queue: string, jobs: NewJob[], now: number): Promise<AddResult> {
@@ -19,10 +22,14 @@ export class Adding {
     const ids: string[] = [];
     const duplicated: boolean[] = [];
     const released: ParentRef[] = [];
+    const absent = await this.absentIds(queue, jobs);
     for (const job of jobs) {
       // As BullMQ: an auto id is taken first (a deduplicated add uses one up), and an existing custom id wins.
       const id = job.id ?? String(await this.t.nextId(queue));
-      if (job.id !== undefined && (await this.existingJob(queue, id, job.parent, released))) {
+      // An id known absent is so once: the same id again in this add (custom, or taken as an auto id
+      // before) meets the job just added.
+      const knownAbsent = absent.delete(id);
+      if (job.id !== undefined && !knownAbsent && (await this.existingJob(queue, id, job.parent, released))) {
         ids.push(id);
         duplicated.push(true);
         continue;
@@ -42,6 +49,8 @@ export class Adding {
 
   /** See Store.addFlow. */
   async addFlow(nodes: FlowJob[], now: number): Promise<AddResult> {
+    const setBased = await addFlowSetBased(this.db, this.t, nodes);
+    if (setBased) return setBased;
     const ids: string[] = [];
     const duplicated: boolean[] = [];
     const released: ParentRef[] = [];
@@ -66,6 +75,17 @@ export class Adding {
     // Parents whose children all exist already move on once the whole add is in.
     for (const parent of released) await this.f.releaseIfReady(parent, now);
     return { ids, duplicated };
+  }
+
+  /** The custom ids of `jobs` no job of `queue` has yet, read at once when there are several to look up. */
+  private async absentIds(queue: string, jobs: NewJob[]): Promise<Set<string>> {
+    const ids = [...new Set(jobs.flatMap((j) => (j.id === undefined ? [] : [j.id])))];
+    if (ids.length < 2) return new Set();
+    const found = (await this.db
+      .rawStmt('SELECT id FROM jobs WHERE queue = ? AND id = ANY(?::text[])', true)
+      .all(queue, ids)) as string[];
+    const existing = new Set(found);
+    return new Set(ids.filter((id) => !existing.has(id)));
   }
 
   /** When job `id` exists: links it to `parent` as BullMQ does for a duplicated child; emits `duplicated`. */

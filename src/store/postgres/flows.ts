@@ -6,6 +6,21 @@ import type { Conn } from './conn.js';
 import type { Removal, Transitions } from './transitions.js';
 
 /**
+ * A child completed, in one round trip: its link marked processed, the parent's row, and how many
+ * of the parent's other children are pending. The SELECT sees the rows as they were before the
+ * UPDATE (one snapshot), hence the count leaves the child's own link out: after the UPDATE it is
+ * not pending whatever it was.
+ */
+const CHILD_PROCESSED = `
+WITH marked AS (
+  UPDATE deps SET status = 'processed', value = ? WHERE parent_queue = ? AND parent_id = ? AND child_key = ?
+  RETURNING 1
+)
+SELECT jobs.*, (SELECT count(*) FROM deps WHERE parent_queue = jobs.queue AND parent_id = jobs.id
+                AND status = 'pending' AND child_key <> ?) AS pending_others
+FROM jobs WHERE queue = ? AND id = ?`;
+
+/**
  * Parent/child bookkeeping; each method runs inside the caller's transaction. Mirrors
  * src/store/sqlite/flows.ts. A step that changes a parent's links first takes the parent queue's
  * lock (`touch`): two children of one parent finishing at once in two queues then see each
@@ -77,12 +92,6 @@ export class FlowLinks {
       .run(parent.queue, parent.id, childKey, status, value);
   }
 
-  private async setStatus(parent: ParentRef, childKey: string, status: string, value: string | null): Promise<void> {
-    await this.db
-      .stmt('UPDATE deps SET status = ?, value = ? WHERE parent_queue = ? AND parent_id = ? AND child_key = ?')
-      .run(status, value, parent.queue, parent.id, childKey);
-  }
-
   /** Drops the child's pending dependency; true when it was pending. */
   private async dropPending(parent: ParentRef, childKey: string): Promise<boolean> {
     const res = await this.db
@@ -110,8 +119,16 @@ export class FlowLinks {
     const parent = parentOf(child);
     if (!parent) return;
     await this.t.touch(parent.queue);
-    await this.setStatus(parent, `${queue}:${child.id}`, 'processed', returnvalue);
-    await this.releaseIfReady(parent, now);
+    const key = `${queue}:${child.id}`;
+    const read = (await this.db
+      .stmt(CHILD_PROCESSED)
+      .get(returnvalue, parent.queue, parent.id, key, key, parent.queue, parent.id)) as
+      | (JobRow & { pending_others: number })
+      | undefined;
+    if (read?.state !== 'waiting-children' || read.pending_others > 0) return;
+    const { pending_others: _, ...row } = read;
+    if (row.delay > 0) await this.t.toDelayed(parent.queue, row, now + row.delay);
+    else await this.t.toWaiting(parent.queue, row, 'waiting-children');
   }
 
   /** A child with a parent is being deleted: it leaves the parent's pending children (see the SQLite store). */

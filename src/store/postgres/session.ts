@@ -42,7 +42,7 @@ export class Session {
     this.r = new Reads(db, this.t);
     this.a = new Admin(db, this.t);
     this.s = new Schedulers(db, this.t);
-    this.add = new Adding(this.t, this.f, this.p, this.w);
+    this.add = new Adding(this.t, this.f, this.p, this.w, db);
     this.g = new GroupRecords(db, this.t);
   }
 }
