@@ -14,24 +14,28 @@ export async function timeProcessing(adapter: Adapter, n: number, concurrency: n
   return rateMetrics(n, ms, cpuMs);
 }
 
-/** Processes 20 000 pre-added jobs with a no-op processor. */
-function processScenario(concurrency: number, remove: boolean): Scenario {
+/** Processes 20 000 pre-added jobs (`long`: 100 000, one round) with a no-op processor. */
+function processScenario(concurrency: number, remove: boolean, long = false): Scenario {
   return {
-    name: `process-c${concurrency}${remove ? '-remove' : ''}`,
-    title: `process pre-added jobs, no-op, concurrency ${concurrency}, ${remove ? 'removeOnComplete: true' : 'jobs kept'}`,
-    // plainjob cannot remove jobs on completion.
-    systems: remove ? ALL.filter((s) => s !== 'plainjob') : ALL,
+    name: `process-c${concurrency}${remove ? '-remove' : ''}${long ? '-100k' : ''}`,
+    title: `process ${long ? '100 000 ' : ''}pre-added jobs, no-op, concurrency ${concurrency}, ${remove ? 'removeOnComplete: true' : 'jobs kept'}`,
+    // plainjob cannot remove jobs on completion; the 100 000-job rows leave PostgreSQL's systems out (run length).
+    systems: long ? LONG_SYSTEMS : remove ? ALL.filter((s) => s !== 'plainjob') : ALL,
     metrics: [RATE, CPU],
     removeOnComplete: remove,
-    timeoutMs: 240_000,
+    once: long,
+    timeoutMs: long ? 600_000 : 240_000,
     async run({ adapter, quick, jobs }) {
-      const n = jobs ?? (quick ? 5_000 : 20_000);
+      const n = jobs ?? (long ? (quick ? 20_000 : 100_000) : quick ? 5_000 : 20_000);
       await adapter.ready();
       await fill(adapter, n);
       return timeProcessing(adapter, n, concurrency);
     },
   };
 }
+
+/** Systems of the 100 000-job rows: the Redis and SQLite peers. */
+const LONG_SYSTEMS = ALL.filter((s) => s !== 'docket-postgres' && s !== 'bullmq-postgres');
 
 export const processScenarios = [
   processScenario(1, false),
@@ -40,28 +44,7 @@ export const processScenarios = [
   processScenario(50, true),
 ];
 
-/** Systems of the 100 000-job rows: the Redis and SQLite peers (PostgreSQL's left out for the run's length). */
-const LONG_SYSTEMS = ALL.filter((s) => s !== 'docket-postgres' && s !== 'bullmq-postgres');
-
-/** The `process` runs at 100 000 jobs, one round each: a lead that shrinks as runs get longer shows here. */
-function longProcessScenario(concurrency: number): Scenario {
-  return {
-    name: `process-c${concurrency}-100k`,
-    title: `process 100 000 pre-added jobs, no-op, concurrency ${concurrency}, jobs kept`,
-    systems: LONG_SYSTEMS,
-    metrics: [RATE, CPU],
-    once: true,
-    timeoutMs: 600_000,
-    async run({ adapter, quick, jobs }) {
-      const n = jobs ?? (quick ? 20_000 : 100_000);
-      await adapter.ready();
-      await fill(adapter, n);
-      return timeProcessing(adapter, n, concurrency);
-    },
-  };
-}
-
-export const longProcessScenarios = [longProcessScenario(1), longProcessScenario(50)];
+export const longProcessScenarios = [processScenario(1, false, true), processScenario(50, false, true)];
 
 type Background = 'empty' | 'waiting' | 'delayed';
 

@@ -52,6 +52,25 @@ export const FOLDED_HEARTBEATS = `INSERT INTO workers (queue, id, info, expires_
   ON CONFLICT (queue, id) DO UPDATE SET info = excluded.info, expires_at = excluded.expires_at`;
 
 /**
+ * The part of a plain take both TAKE_WITH_BEGIN and TAKE_AT_COMMIT share, after their `picked` CTE: each
+ * picked row paired with a token in order, made active, and its `active` event written.
+ */
+const TAKE_PICKED = `ranked AS (
+  SELECT p.rowid, t.token, t.n FROM (SELECT rowid, row_number() OVER (ORDER BY lane, sort, rowid) AS n FROM picked) p
+  JOIN json_array_elements_text(:tokens::json) WITH ORDINALITY AS t(token, n) ON t.n = p.n
+), taken AS (
+  UPDATE jobs SET state = 'active', lane = 0,
+    sort = floor(extract(epoch from clock_timestamp()) * 1000) + :lockDuration::bigint, token = ranked.token,
+    processed_on = :now::float8, attempts_started = attempts_started + 1,
+    processed_by = coalesce(:processedBy::json ->> 0, processed_by)
+  FROM ranked WHERE jobs.rowid = ranked.rowid
+  RETURNING ranked.n AS rank, jobs.*
+), written AS (
+  INSERT INTO events (queue, event, fields)
+  SELECT :queue, 'active', json_build_object('jobId', id, 'prev', 'waiting')::text FROM taken ORDER BY rank
+)`;
+
+/**
  * A whole fetchNext in one round trip with BEGIN and COMMIT (PostgresStore.fetchNext): the jobs
  * taken, their `active` events and the NOTIFY, in one statement. It takes jobs only when the plain
  * take is all the fetch does: the queue not paused nor rate limited, no global concurrency nor
@@ -69,20 +88,7 @@ export const TAKE_WITH_BEGIN = `WITH ready AS (
 ), picked AS (
   SELECT rowid, lane, sort FROM jobs WHERE queue = :queue AND state = 'waiting' AND lane >= 0 AND EXISTS (SELECT 1 FROM ready)
   ORDER BY lane, sort LIMIT :n::int FOR UPDATE SKIP LOCKED
-), ranked AS (
-  SELECT p.rowid, t.token, t.n FROM (SELECT rowid, row_number() OVER (ORDER BY lane, sort, rowid) AS n FROM picked) p
-  JOIN json_array_elements_text(:tokens::json) WITH ORDINALITY AS t(token, n) ON t.n = p.n
-), taken AS (
-  UPDATE jobs SET state = 'active', lane = 0,
-    sort = floor(extract(epoch from clock_timestamp()) * 1000) + :lockDuration::bigint, token = ranked.token,
-    processed_on = :now::float8, attempts_started = attempts_started + 1,
-    processed_by = coalesce(:processedBy::json ->> 0, processed_by)
-  FROM ranked WHERE jobs.rowid = ranked.rowid
-  RETURNING ranked.n AS rank, jobs.*
-), written AS (
-  INSERT INTO events (queue, event, fields)
-  SELECT :queue, 'active', json_build_object('jobId', id, 'prev', 'waiting')::text FROM taken ORDER BY rank
-), notified AS (
+), ${TAKE_PICKED}, notified AS (
   SELECT pg_notify(:channel, :sender || ' ' || :queue) AS sent WHERE EXISTS (SELECT 1 FROM taken)
 )
 SELECT taken.*, (SELECT count(*) FROM notified) AS notices FROM taken`;
@@ -140,20 +146,7 @@ export const COMPLETE_DEFERRED = `UPDATE jobs SET state = 'completed', lane = 0,
 export const TAKE_AT_COMMIT = `WITH picked AS (
   SELECT rowid, lane, sort FROM jobs WHERE queue = :queue AND state = 'waiting' AND lane >= 0
   ORDER BY lane, sort LIMIT :n::int FOR UPDATE SKIP LOCKED
-), ranked AS (
-  SELECT p.rowid, t.token, t.n FROM (SELECT rowid, row_number() OVER (ORDER BY lane, sort, rowid) AS n FROM picked) p
-  JOIN json_array_elements_text(:tokens::json) WITH ORDINALITY AS t(token, n) ON t.n = p.n
-), taken AS (
-  UPDATE jobs SET state = 'active', lane = 0,
-    sort = floor(extract(epoch from clock_timestamp()) * 1000) + :lockDuration::bigint, token = ranked.token,
-    processed_on = :now::float8, attempts_started = attempts_started + 1,
-    processed_by = coalesce(:processedBy::json ->> 0, processed_by)
-  FROM ranked WHERE jobs.rowid = ranked.rowid
-  RETURNING ranked.n AS rank, jobs.*
-), written AS (
-  INSERT INTO events (queue, event, fields)
-  SELECT :queue, 'active', json_build_object('jobId', id, 'prev', 'waiting')::text FROM taken ORDER BY rank
-)
+), ${TAKE_PICKED}
 SELECT * FROM taken`;
 
 /** After TAKE_AT_COMMIT: `drained` when nothing of the queue waits or runs any more (as fetchAfterMove). */
