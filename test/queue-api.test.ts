@@ -157,6 +157,22 @@ describe.each(stores)('Queue API on $kind', (store) => {
     expect(await queue.getJob('1')).toBeUndefined();
   });
 
+  it('obliterate leaves nothing of the queue: jobs, logs, job schedulers and recorded metrics', async () => {
+    const { queue, worker } = setup();
+    await queue.upsertJobScheduler('nightly', { every: 3_600_000 }, { name: 'report' });
+    const job = await queue.add('x', {});
+    await job.log('a line');
+    const w = worker(async () => 'done', { metrics: { maxDataPoints: 10 } });
+    await until(async () => (await queue.getCompletedCount()) >= 2, 10_000, 'both jobs completed');
+    expect((await queue.getMetrics('completed')).meta.count).toBeGreaterThanOrEqual(2);
+    await w.close();
+    await queue.obliterate({ force: true });
+    expect(await queue.getJobSchedulers()).toEqual([]);
+    expect((await queue.getMetrics('completed')).meta.count).toBe(0);
+    expect((await queue.getJobLogs(job.id!)).logs).toEqual([]);
+    expect(await queue.getJobCountByTypes('waiting', 'delayed', 'active', 'completed', 'failed')).toBe(0);
+  });
+
   it('removes a job, retries failed ones, promotes delayed ones', async () => {
     const { queue, worker } = setup();
     await queue.add('gone', {});
