@@ -39,9 +39,9 @@ describe("README's CLI lines after its set-up", () => {
   });
 
   const oneShot = (args: string[]) =>
-    new Promise<{ code: number; stdout: string }>((done) =>
-      execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env }, (err, stdout) =>
-        done({ code: err ? Number(err.code ?? 1) : 0, stdout }),
+    new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
+      execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env }, (err, stdout, stderr) =>
+        done({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
       ),
     );
 
@@ -49,12 +49,18 @@ describe("README's CLI lines after its set-up", () => {
   async function interrupted(args: string[], ready: RegExp): Promise<{ code: number | null; stdout: string }> {
     const child: ChildProcess = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env });
     let stdout = '';
+    let stderr = '';
     child.stdout?.on('data', (chunk) => {
       stdout += chunk;
     });
+    child.stderr?.on('data', (chunk) => {
+      stderr += chunk;
+    });
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     try {
-      await until(() => ready.test(stdout), 15_000, `${args[0]} to start`);
+      await until(() => ready.test(stdout), 15_000, `${args[0]} to start`).catch((err: Error) => {
+        throw new Error(`${err.message}; its stdout: ${stdout}; its stderr: ${stderr}`);
+      });
       child.kill('SIGINT');
       return { code: await exited, stdout };
     } finally {
@@ -70,7 +76,10 @@ describe("README's CLI lines after its set-up", () => {
     const queues = await oneShot(lines[0]);
     expect(queues.code).toBe(0);
     expect(queues.stdout).toMatch(/^demo\s+no\s+/m);
-    for (const args of lines.slice(1, 4)) expect((await oneShot(args)).code, args.join(' ')).toBe(0);
+    for (const args of lines.slice(1, 4)) {
+      const { code, stderr } = await oneShot(args);
+      expect(code, `${args.join(' ')}: ${stderr}`).toBe(0);
+    }
     expect((await oneShot(['jobs', 'emails', '--state', 'delayed'])).stdout).toMatch(/welcome\s+delayed/);
   });
 
