@@ -139,7 +139,8 @@ describe('PostgreSQL schema and migrations', () => {
     ]);
     await sql(
       `DROP TABLE "${schema}".groups; DROP INDEX "${schema}".jobs_by_group; ALTER TABLE "${schema}".jobs DROP COLUMN grp;
-       DROP TABLE "${schema}".minute_counts; UPDATE "${schema}".docket_schema SET version = 1`,
+       DROP TABLE "${schema}".minute_counts; DROP FUNCTION "${schema}".docket_complete;
+       UPDATE "${schema}".docket_schema SET version = 1`,
     );
     const after = track(new PostgresStore(`${url()}?application_name=upgraded`, { schema }));
     await after.ready();
@@ -159,7 +160,7 @@ describe('PostgreSQL schema and migrations', () => {
       },
     ]);
     expect((await after.getGroup('bull:old', 'g'))?.waiting).toBe(1);
-    // Version 3's per-minute counts: a completion is recorded.
+    // Version 3's per-minute counts: a completion (version 4's docket_complete) is recorded.
     const taken = await after.fetchNext('bull:old', { tokens: ['t'], lockDuration: 60_000, now: Date.now() });
     const id = taken.jobs[0].id;
     await after.complete('bull:old', [{ id, token: 't', returnvalue: '1', retention: {} }], Date.now());

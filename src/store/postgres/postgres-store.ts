@@ -21,6 +21,7 @@ import type {
   WorkerInfo,
 } from '../store.js';
 import { addPlainJobsNow, isPlainJob } from './adding-fast.js';
+import { completeInOneCall } from './complete-call.js';
 import type { Prelude } from './conn.js';
 import { SharedPool } from './database.js';
 import { PostgresMeta } from './meta.js';
@@ -186,6 +187,8 @@ export class PostgresStore extends PostgresReads implements Store {
   }
 
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
+    const called = await completeInOneCall(this.shared, this.log, queue, items, now, fetch);
+    if (called) return called;
     // The rows to finish, and the queue's row for the fetch (as in fetchNext), read with BEGIN.
     const finish = {
       name: 'finish',

@@ -1,7 +1,8 @@
 import type pg from 'pg';
+import { functionsDdl } from './functions.js';
 
 /** Bumped when the tables change; stored in the schema's `docket_schema` table. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** `UPGRADES[v - 1]` takes a schema from version v to v + 1 (a new schema gets the DDL as it is now). */
 const UPGRADES: string[] = [
@@ -9,6 +10,8 @@ const UPGRADES: string[] = [
   `ALTER TABLE $schema.jobs ADD COLUMN grp TEXT;${groupsDdl('$schema')}`,
   // 2 → 3: the light per-minute counts (the dashboard's), as SQLite's schema version 6.
   minuteCountsDdl('$schema'),
+  // 3 → 4: the worker path's server-side functions (functions.ts).
+  functionsDdl('$schema'),
 ];
 
 /**
@@ -216,6 +219,7 @@ export async function migrate(client: pg.ClientBase, schema: string): Promise<vo
       }
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
       await client.query(ddl(s));
+      await client.query(functionsDdl(s));
       await client.query(`CREATE TABLE ${s}.docket_schema (version INTEGER NOT NULL)`);
       await client.query(`INSERT INTO ${s}.docket_schema (version) VALUES ($1)`, [SCHEMA_VERSION]);
     } else if (version < SCHEMA_VERSION) {
