@@ -8,9 +8,68 @@
  */
 
 /**
+ * The plain take's conditions (transition-sql.ts isPlainFetch) when `p_take` > 0:
+ * the queue's row exists, is neither paused nor rate limited, has no global concurrency nor global
+ * rate limit, no ready group and no delayed job due. RETURNs NULL otherwise; sets `v_next_delayed`.
+ */
+function readyBlock(s: string): string {
+  return `  IF p_take > 0 THEN
+    SELECT * INTO v_q FROM ${s}.queues WHERE queue = p_queue;
+    IF NOT FOUND OR v_q.paused <> 0 OR v_q.rate_limit_until > p_fetch_now OR v_q.concurrency IS NOT NULL
+       OR (v_q.global_max IS NOT NULL AND v_q.global_duration IS NOT NULL)
+       OR EXISTS (SELECT 1 FROM ${s}.groups WHERE queue = p_queue AND ready = 1) THEN
+      RETURN NULL;
+    END IF;
+    SELECT sort INTO v_next_delayed FROM ${s}.jobs WHERE queue = p_queue AND state = 'delayed' AND lane = 0
+      ORDER BY sort LIMIT 1;
+    IF v_next_delayed IS NOT NULL AND v_next_delayed <= p_fetch_now THEN
+      RETURN NULL;
+    END IF;
+  END IF;
+`;
+}
+
+/**
+ * The plain take of `p_take` jobs (one per token of `p_take_tokens`), as TAKE_PICKED: sets `v_jobs`
+ * (the rows, in order) and `v_taken`. Rows are found by = ANY and array_position, as in docket_complete.
+ */
+function takeBlock(s: string): string {
+  return `  IF p_take > 0 THEN
+    SELECT array_agg(p.rowid ORDER BY p.lane, p.sort, p.rowid) INTO v_picked FROM (
+      SELECT rowid, lane, sort FROM ${s}.jobs WHERE queue = p_queue AND state = 'waiting' AND lane >= 0
+      ORDER BY lane, sort LIMIT p_take FOR UPDATE SKIP LOCKED
+    ) AS p;
+    WITH taken AS (
+      UPDATE ${s}.jobs SET state = 'active', lane = 0,
+        sort = floor(extract(epoch from clock_timestamp()) * 1000) + p_lock_ms,
+        token = p_take_tokens[array_position(v_picked, jobs.rowid)],
+        processed_on = p_fetch_now, attempts_started = attempts_started + 1,
+        processed_by = coalesce(p_processed_by, processed_by)
+      WHERE jobs.rowid = ANY(v_picked)
+      RETURNING array_position(v_picked, jobs.rowid) AS rank, jobs.*
+    ), written AS (
+      INSERT INTO ${s}.events (queue, event, fields)
+      SELECT p_queue, 'active', json_build_object('jobId', id, 'prev', 'waiting')::text FROM taken ORDER BY rank
+    )
+    SELECT json_agg(taken ORDER BY rank), count(*) INTO v_jobs, v_taken FROM taken;
+  END IF;
+`;
+}
+
+/** The variables readyBlock and takeBlock use. */
+function takeVariables(s: string): string {
+  return `
+  v_q ${s}.queues%ROWTYPE;
+  v_next_delayed float8;
+  v_picked bigint[];
+  v_jobs json;
+  v_taken int := 0;`;
+}
+
+/**
  * `docket_complete`: active → completed for jobs nothing follows up on (no parent, no children
  * left, no group, no deduplication id: the caller leaves out retention and metrics), then, when
- * `p_take` > 0, the plain take of the next jobs (TAKE_WITH_BEGIN's conditions). In order, as the
+ * `p_take` > 0, the plain take of the next jobs (isPlainFetch's conditions). In order, as the
  * general path: the queue's lock, the rows locked and lock-checked (NULL unless every one holds
  * its token's live lock), the finished places (finish-order.ts `finishPlace`), the UPDATE, the
  * `completed` events (fields as the caller made them), the minute count, the take with its
@@ -29,15 +88,12 @@ DECLARE
   v_clock float8;
   v_ok int;
   v_rowids bigint[];
-  v_q ${s}.queues%ROWTYPE;
-  v_next_delayed float8;
   v_last float8;
   v_place float8;
   v_k int;
   v_sorts float8[] := '{}';
   v_count bigint;
-  v_jobs json;
-  v_taken int := 0;
+${takeVariables(s)}
   v_drained int;
 BEGIN
   PERFORM pg_advisory_xact_lock(p_lock);
@@ -56,20 +112,7 @@ BEGIN
   IF v_ok <> v_n THEN
     RETURN NULL;
   END IF;
-  IF p_take > 0 THEN
-    SELECT * INTO v_q FROM ${s}.queues WHERE queue = p_queue;
-    IF NOT FOUND OR v_q.paused <> 0 OR v_q.rate_limit_until > p_fetch_now OR v_q.concurrency IS NOT NULL
-       OR (v_q.global_max IS NOT NULL AND v_q.global_duration IS NOT NULL)
-       OR EXISTS (SELECT 1 FROM ${s}.groups WHERE queue = p_queue AND ready = 1) THEN
-      RETURN NULL;
-    END IF;
-    SELECT sort INTO v_next_delayed FROM ${s}.jobs WHERE queue = p_queue AND state = 'delayed' AND lane = 0
-      ORDER BY sort LIMIT 1;
-    IF v_next_delayed IS NOT NULL AND v_next_delayed <= p_fetch_now THEN
-      RETURN NULL;
-    END IF;
-  END IF;
-  SELECT sort INTO v_last FROM ${s}.jobs WHERE queue = p_queue AND state = 'completed' AND lane = 0
+${readyBlock(s)}  SELECT sort INTO v_last FROM ${s}.jobs WHERE queue = p_queue AND state = 'completed' AND lane = 0
     ORDER BY sort DESC LIMIT 1;
   FOR i IN 1..v_n LOOP
     IF v_last IS NULL OR v_last < p_now OR v_last >= p_now + 1 THEN
@@ -93,27 +136,7 @@ BEGIN
   IF v_count = v_n THEN
     DELETE FROM ${s}.minute_counts WHERE queue = p_queue AND minute <= p_oldest;
   END IF;
-  IF p_take > 0 THEN
-    WITH picked AS (
-      SELECT rowid, lane, sort FROM ${s}.jobs WHERE queue = p_queue AND state = 'waiting' AND lane >= 0
-      ORDER BY lane, sort LIMIT p_take FOR UPDATE SKIP LOCKED
-    ), ranked AS (
-      SELECT p.rowid, t.token, t.n FROM (SELECT rowid, row_number() OVER (ORDER BY lane, sort, rowid) AS n FROM picked) p
-      JOIN unnest(p_take_tokens) WITH ORDINALITY AS t(token, n) ON t.n = p.n
-    ), taken AS (
-      UPDATE ${s}.jobs SET state = 'active', lane = 0,
-        sort = floor(extract(epoch from clock_timestamp()) * 1000) + p_lock_ms, token = ranked.token,
-        processed_on = p_fetch_now, attempts_started = attempts_started + 1,
-        processed_by = coalesce(p_processed_by, processed_by)
-      FROM ranked WHERE jobs.rowid = ranked.rowid
-      RETURNING ranked.n AS rank, jobs.*
-    ), written AS (
-      INSERT INTO ${s}.events (queue, event, fields)
-      SELECT p_queue, 'active', json_build_object('jobId', id, 'prev', 'waiting')::text FROM taken ORDER BY rank
-    )
-    SELECT json_agg(taken ORDER BY rank), count(*) INTO v_jobs, v_taken FROM taken;
-  END IF;
-  INSERT INTO ${s}.events (queue, event, fields) SELECT p_queue, 'drained', '{}'
+${takeBlock(s)}  INSERT INTO ${s}.events (queue, event, fields) SELECT p_queue, 'drained', '{}'
     WHERE NOT EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = p_queue AND state IN ('waiting', 'active'));
   GET DIAGNOSTICS v_drained = ROW_COUNT;
   PERFORM pg_notify(p_channel, p_sender || ' ' || p_queue);
@@ -124,7 +147,30 @@ $fn$;
 `;
 }
 
+/**
+ * `docket_take`: fetchNext when it is a plain take (readyBlock), whole: the queue's lock, the take
+ * with its `active` events, and the NOTIFY when it took any. NULL (nothing written) when the fetch
+ * is more than that; the caller then fetches the general way (fetching.ts). Returns as docket_complete.
+ */
+function takeFunction(s: string): string {
+  return `
+CREATE OR REPLACE FUNCTION ${s}.docket_take(
+  p_queue text, p_lock bigint, p_take int, p_take_tokens text[], p_fetch_now float8, p_lock_ms bigint,
+  p_processed_by text, p_channel text, p_sender text
+) RETURNS json LANGUAGE plpgsql AS $fn$
+DECLARE${takeVariables(s)}
+BEGIN
+  PERFORM pg_advisory_xact_lock(p_lock);
+${readyBlock(s)}${takeBlock(s)}  IF v_taken > 0 THEN
+    PERFORM pg_notify(p_channel, p_sender || ' ' || p_queue);
+  END IF;
+  RETURN json_build_object('jobs', coalesce(v_jobs, '[]'::json), 'nextDelayed', v_next_delayed, 'events', v_taken);
+END
+$fn$;
+`;
+}
+
 /** Every function, (re)created: a new schema's DDL and the upgrade to version 4 run it. */
 export function functionsDdl(s: string): string {
-  return completeFunction(s);
+  return completeFunction(s) + takeFunction(s);
 }

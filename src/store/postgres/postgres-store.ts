@@ -1,4 +1,3 @@
-import { type JobRow, toRecord } from '../sql/rows.js';
 import type {
   AddResult,
   CancelNotice,
@@ -21,23 +20,14 @@ import type {
   WorkerInfo,
 } from '../store.js';
 import { addPlainJobsNow, isPlainJob } from './adding-fast.js';
-import { completeInOneCall } from './complete-call.js';
-import type { Prelude } from './conn.js';
 import { SharedPool } from './database.js';
+import { completeInOneCall, takeInOneCall } from './function-calls.js';
 import { PostgresMeta } from './meta.js';
 import { type PgConnection, type PostgresOptions, postgresTarget } from './postgres-options.js';
 import { PlainRemoves } from './removing-fast.js';
 import { runTransition, Session } from './session.js';
 import { PostgresReads } from './store-reads.js';
-import {
-  COMPLETE_READ,
-  FETCH_META,
-  type FetchMeta,
-  FOLDED_HEARTBEATS,
-  isPlainFetch,
-  TAKE_WITH_BEGIN,
-  takeValues,
-} from './transition-sql.js';
+import { COMPLETE_READ, FETCH_META, FOLDED_HEARTBEATS } from './transition-sql.js';
 
 /** The event log's cap per queue, as on the other stores. */
 const MAX_EVENTS = 10_000;
@@ -131,7 +121,7 @@ export class PostgresStore extends PostgresReads implements Store {
     await this.shared.listener.start();
     this.fetchedAt.set(queue, this.shared.listener.generation(queue));
     if (req.tokens.length > 0 && !req.limiter && !req.batch) {
-      const fetched = await this.shared.serial(queue, () => this.fetchInOneTrip(queue, req));
+      const fetched = await takeInOneCall(this.shared, this.log, queue, req);
       if (fetched) return fetched;
     }
     // The queue's row is read with BEGIN (FETCH_META): one round trip less.
@@ -140,42 +130,6 @@ export class PostgresStore extends PostgresReads implements Store {
         { name: 'meta', sql: FETCH_META, values: { queue } },
       ]),
     );
-  }
-
-  /**
-   * A fetch that is a plain take, whole in one round trip: BEGIN, the queue's lock, its row, the take
-   * with its events and NOTIFY (TAKE_WITH_BEGIN), COMMIT. Undefined when the queue's row says the
-   * fetch is more than that (the SQL then took nothing): the caller fetches the general way, one
-   * round trip more than before for such fetches (paused, limited, a delayed job due, ready groups).
-   */
-  private async fetchInOneTrip(queue: string, req: FetchRequest): Promise<FetchResult | undefined> {
-    const values = { ...takeValues(queue, req), channel: this.log.channel, sender: this.log.sender };
-    const prelude: Prelude = [
-      { name: 'meta', sql: FETCH_META, values: { queue } },
-      { name: 'take', sql: TAKE_WITH_BEGIN, values },
-      { name: 'commit', sql: 'COMMIT', values: {} },
-    ];
-    const read = await this.shared.transact(
-      async (db) => {
-        db.committed = true; // by the prelude's COMMIT: nothing more may be sent in it
-        return { meta: db.takePrelude('meta')?.[0] as FetchMeta | undefined, rows: db.takePrelude('take') ?? [] };
-      },
-      queue,
-      prelude,
-    );
-    const rows = read.rows as unknown as (JobRow & { rank: number })[];
-    const meta = read.meta;
-    if (rows.length > 0) {
-      // Taken and committed: theirs whatever the row says (it said plain, as the SQL did).
-      this.log.sinceTrim += rows.length;
-      this.shared.listener.notify(queue);
-      rows.sort((a, b) => a.rank - b.rank);
-      return { jobs: rows.map((row) => toRecord(row)), rateLimitTtl: 0, paused: false };
-    }
-    if (!meta || !isPlainFetch(meta, req)) return undefined;
-    const result: FetchResult = { jobs: [], rateLimitTtl: 0, paused: false };
-    if (meta.next_delayed !== null) result.nextDelayedAt = meta.next_delayed;
-    return result;
   }
 
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {

@@ -52,7 +52,7 @@ export const FOLDED_HEARTBEATS = `INSERT INTO workers (queue, id, info, expires_
   ON CONFLICT (queue, id) DO UPDATE SET info = excluded.info, expires_at = excluded.expires_at`;
 
 /**
- * The part of a plain take both TAKE_WITH_BEGIN and TAKE_AT_COMMIT share, after their `picked` CTE: each
+ * The part of TAKE_AT_COMMIT after its `picked` CTE (functions.ts takeBlock does the same): each
  * picked row paired with a token in order, made active, and its `active` event written.
  */
 const TAKE_PICKED = `ranked AS (
@@ -70,36 +70,15 @@ const TAKE_PICKED = `ranked AS (
   SELECT :queue, 'active', json_build_object('jobId', id, 'prev', 'waiting')::text FROM taken ORDER BY rank
 )`;
 
-/**
- * A whole fetchNext in one round trip with BEGIN and COMMIT (PostgresStore.fetchNext): the jobs
- * taken, their `active` events and the NOTIFY, in one statement. It takes jobs only when the plain
- * take is all the fetch does: the queue not paused nor rate limited, no global concurrency nor
- * global rate limit, no delayed job due (a fetch promotes those first), no ready group (the grouped
- * fetch goes round them); the store judges the same conditions on the queue's row (FETCH_META, read
- * just before) and otherwise fetches again the general way (fetching.ts). The worker's own limiter
- * and a batch (minJobs, groupAffinity): not sent at all. `:tokens` is a JSON array, `:processedBy`
- * a JSON array of one (null). Values: `takeValues`, plus `:channel` and `:sender`.
- */
-export const TAKE_WITH_BEGIN = `WITH ready AS (
-  SELECT 1 FROM queues WHERE queue = :queue AND paused = 0 AND rate_limit_until <= :now::float8
-    AND concurrency IS NULL AND (global_max IS NULL OR global_duration IS NULL)
-    AND NOT EXISTS (SELECT 1 FROM jobs WHERE queue = :queue AND state = 'delayed' AND lane = 0 AND sort <= :now::float8)
-    AND NOT EXISTS (SELECT 1 FROM groups WHERE queue = :queue AND ready = 1)
-), picked AS (
-  SELECT rowid, lane, sort FROM jobs WHERE queue = :queue AND state = 'waiting' AND lane >= 0 AND EXISTS (SELECT 1 FROM ready)
-  ORDER BY lane, sort LIMIT :n::int FOR UPDATE SKIP LOCKED
-), ${TAKE_PICKED}, notified AS (
-  SELECT pg_notify(:channel, :sender || ' ' || :queue) AS sent WHERE EXISTS (SELECT 1 FROM taken)
-)
-SELECT taken.*, (SELECT count(*) FROM notified) AS notices FROM taken`;
-
 /** The queue's row as FETCH_META reads it. */
 export type FetchMeta = QueueRow & { next_delayed: number | null; has_groups: boolean };
 
 /**
- * Whether a fetch is a plain take of the queue's own waiting jobs (TAKE_WITH_BEGIN's conditions, on
- * the row FETCH_META read), so that it may run as one statement: in fetchNext's first round trip, or
- * after a completion in the commit's (WorkerPath.complete).
+ * Whether a fetch is a plain take of the queue's own waiting jobs, judged on the row FETCH_META
+ * read (functions.ts readyBlock judges the same on the server): the queue not paused nor rate
+ * limited, no global concurrency nor global rate limit, no delayed job due (a fetch promotes those
+ * first), no ready group (the grouped fetch goes round them), and neither the worker's own limiter
+ * nor a batch. Such a fetch after a completion goes with the commit (WorkerPath.complete).
  */
 export function isPlainFetch(meta: FetchMeta, req: FetchRequest): boolean {
   const now = req.now;
@@ -116,7 +95,7 @@ export function isPlainFetch(meta: FetchMeta, req: FetchRequest): boolean {
   );
 }
 
-/** TAKE_WITH_BEGIN's values for `req`. */
+/** TAKE_AT_COMMIT's values for `req`. */
 export function takeValues(queue: string, req: FetchRequest): Record<string, string> {
   return {
     queue,
@@ -141,7 +120,7 @@ export const COMPLETE_DEFERRED = `UPDATE jobs SET state = 'completed', lane = 0,
 /**
  * complete's fetch of the next jobs when it is a plain take (WorkerPath.complete), sent after the
  * events and before COMMIT (CommitTail.takeAtCommit): the jobs taken and their `active` events in
- * one statement. Values as TAKE_WITH_BEGIN's (takeValues).
+ * one statement. Values: takeValues.
  */
 export const TAKE_AT_COMMIT = `WITH picked AS (
   SELECT rowid, lane, sort FROM jobs WHERE queue = :queue AND state = 'waiting' AND lane >= 0

@@ -236,7 +236,7 @@ export class WorkerPath {
   }
 
   /**
-   * complete's fetch when it is a plain take (TAKE_WITH_BEGIN's conditions, judged on the queue's
+   * complete's fetch when it is a plain take (isPlainFetch's conditions, judged on the queue's
    * row read with BEGIN, and no ready group): sent with the events and COMMIT
    * (CommitTail.takeAtCommit), so that a completion with its next jobs is two round trips. The
    * jobs are put into the result before the caller sees it; `drained` is judged there too.

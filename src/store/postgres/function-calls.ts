@@ -10,8 +10,8 @@ import { LONE_SURROGATE } from './transition-sql.js';
 /** Events written since the last trim past which the general path runs (it trims: transitions.ts). */
 const TRIM_AFTER = 5000;
 
-/** What `docket_complete` returns (functions.ts). */
-interface CompleteCallResult {
+/** What `docket_complete` and `docket_take` return (functions.ts). */
+interface CallResult {
   jobs: JobRow[];
   nextDelayed: number | null;
   events: number;
@@ -71,13 +71,55 @@ export async function completeInOneCall(
         shared.sender,
       );
     }),
-  )) as CompleteCallResult | null;
+  )) as CallResult | null;
   if (!result) return undefined;
   log.sinceTrim += result.events;
   shared.listener.notify(queue);
   const codes = items.map(() => 0 as const);
-  if (!fetch) return { codes };
+  return fetch ? { codes, next: fetchResult(result) } : { codes };
+}
+
+function fetchResult(result: CallResult): FetchResult {
   const next: FetchResult = { jobs: result.jobs.map(toRecord), rateLimitTtl: 0, paused: false };
   if (result.nextDelayed !== null) next.nextDelayedAt = result.nextDelayed;
-  return { codes, next };
+  return next;
+}
+
+/**
+ * Store.fetchNext as one call of the schema's `docket_take` (functions.ts) when it is a plain take:
+ * the caller leaves out a worker's limiter and batches; undefined when the server found more to do
+ * (a paused or limited queue, a delayed job due, a ready group, no queue row yet), and the caller
+ * then fetches the general way.
+ */
+export async function takeInOneCall(
+  shared: SharedPool,
+  log: EventLog,
+  queue: string,
+  req: FetchRequest,
+): Promise<FetchResult | undefined> {
+  const result = (await shared.serial(queue, () =>
+    shared.statement(async (db) => {
+      const sql = `SELECT ${quoteIdent(db.schema)}.docket_take(?::text, ?::bigint, ?::int, ?::text[], ?::float8,
+        ?::bigint, ?::text, ?::text, ?::text)`;
+      return db
+        .rawStmt(sql, true)
+        .get(
+          queue,
+          queueLockKey(db.schema, queue),
+          req.tokens.length,
+          req.tokens,
+          req.now,
+          req.lockDuration,
+          req.processedBy ?? null,
+          shared.channel,
+          shared.sender,
+        );
+    }),
+  )) as CallResult | null;
+  if (!result) return undefined;
+  if (result.events > 0) {
+    log.sinceTrim += result.events;
+    shared.listener.notify(queue);
+  }
+  return fetchResult(result);
 }
