@@ -124,6 +124,41 @@ describe('PostgreSQL schema and migrations', () => {
     await Promise.all(stores.map((s, i) => s.addJobs(`bull:q${i}`, [])));
   });
 
+  it('creates its server functions again when a schema holds other ones, and the worker path uses them', async () => {
+    const schema = schemaName('fns');
+    const before = track(new PostgresStore(url(), { schema }));
+    await before.ready();
+    const tags = () =>
+      sql<{ proname: string; tag: string }>(
+        `SELECT p.proname, obj_description(p.oid, 'pg_proc') AS tag FROM pg_proc p
+         JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 ORDER BY 1`,
+        [schema],
+      );
+    const current = await tags();
+    expect(current.map((f) => f.proname)).toEqual(['docket_complete', 'docket_take']);
+    // As another Docket build would leave them: one missing, one with another text.
+    await sql(
+      `DROP FUNCTION "${schema}".docket_take; COMMENT ON FUNCTION "${schema}".docket_complete IS 'docket other'`,
+    );
+    const after = track(new PostgresStore(`${url()}?application_name=refreshed`, { schema }));
+    await after.ready();
+    expect(await tags()).toEqual(current);
+    await after.addJobs('bull:f', [
+      { name: 'a', data: '{}', opts: '{}', timestamp: Date.now(), delay: 0, priority: 0, lifo: false },
+      { name: 'b', data: '{}', opts: '{}', timestamp: Date.now(), delay: 0, priority: 0, lifo: false },
+    ]);
+    const taken = await after.fetchNext('bull:f', { tokens: ['t1'], lockDuration: 60_000, now: Date.now() });
+    const done = await after.complete(
+      'bull:f',
+      [{ id: taken.jobs[0].id, token: 't1', returnvalue: '"ok"', retention: {} }],
+      Date.now(),
+      { tokens: ['t2'], lockDuration: 60_000, now: Date.now() },
+    );
+    expect(done.codes).toEqual([0]);
+    expect(done.next?.jobs.map((j) => j.name)).toEqual(['b']);
+    expect(await after.getCounts('bull:f', ['completed', 'active'])).toEqual({ completed: 1, active: 1 });
+  });
+
   it('migrates ahead of time with migratePostgres', async () => {
     const schema = schemaName('explicit');
     await migratePostgres(url(), { schema });

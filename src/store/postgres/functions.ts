@@ -3,9 +3,14 @@
  * one call each, so that they cost one round trip and run on plans PostgreSQL keeps per connection
  * (a multi-statement text sent with the simple protocol is parsed and planned again every time:
  * ~0.3 ms a completion). Each does exactly what the general path (worker-path.ts, commit-tail.ts,
- * transition-sql.ts) does in that case, and returns NULL without writing anything when the case is
- * not its own; the caller then runs the general path.
+ * transition-sql.ts) does in that case; when the case is not its own it returns NULL having written
+ * nothing, or fails with NOT_ITS_CASE (all it wrote undone), and the caller runs the general path.
+ * Rows are read without row locks: every transition of a queue holds the queue's advisory lock
+ * (transitions.ts), and each UPDATE repeats the conditions its rows were picked by.
  */
+
+/** The SQLSTATE docket_complete fails with when, past its first checks, a job cannot complete its way. */
+export const NOT_ITS_CASE = 'DK001';
 
 /**
  * The plain take's conditions (transition-sql.ts isPlainFetch) when `p_take` > 0:
@@ -37,7 +42,7 @@ function takeBlock(s: string): string {
   return `  IF p_take > 0 THEN
     SELECT array_agg(p.rowid ORDER BY p.lane, p.sort, p.rowid) INTO v_picked FROM (
       SELECT rowid, lane, sort FROM ${s}.jobs WHERE queue = p_queue AND state = 'waiting' AND lane >= 0
-      ORDER BY lane, sort LIMIT p_take FOR UPDATE SKIP LOCKED
+      ORDER BY lane, sort LIMIT p_take
     ) AS p;
     WITH taken AS (
       UPDATE ${s}.jobs SET state = 'active', lane = 0,
@@ -45,7 +50,7 @@ function takeBlock(s: string): string {
         token = p_take_tokens[array_position(v_picked, jobs.rowid)],
         processed_on = p_fetch_now, attempts_started = attempts_started + 1,
         processed_by = coalesce(p_processed_by, processed_by)
-      WHERE jobs.rowid = ANY(v_picked)
+      WHERE jobs.rowid = ANY(v_picked) AND jobs.state = 'waiting'
       RETURNING array_position(v_picked, jobs.rowid) AS rank, jobs.*
     ), written AS (
       INSERT INTO ${s}.events (queue, event, fields)
@@ -69,11 +74,12 @@ function takeVariables(s: string): string {
 /**
  * `docket_complete`: active → completed for jobs nothing follows up on (no parent, no children
  * left, no group, no deduplication id: the caller leaves out retention and metrics), then, when
- * `p_take` > 0, the plain take of the next jobs (isPlainFetch's conditions). In order, as the
- * general path: the queue's lock, the rows locked and lock-checked (NULL unless every one holds
- * its token's live lock), the finished places (finish-order.ts `finishPlace`), the UPDATE, the
- * `completed` events (fields as the caller made them), the minute count, the take with its
- * `active` events, `drained` when nothing waits or runs, the NOTIFY. Returns
+ * `p_take` > 0, the plain take of the next jobs. In order, as the general path: the queue's lock,
+ * the take's conditions (NULL when they fail), the finished places (finish-order.ts
+ * `finishPlace`), the UPDATE that is also the lock check (the call fails with NOT_ITS_CASE unless
+ * every job holds its token's live lock), the `completed` events (fields as the caller made them),
+ * the minute count, the take with its `active` events, `drained` when nothing waits or runs, the
+ * NOTIFY. Returns JSON as text (parsed by the caller, whatever the driver's json parser):
  * `{"jobs": [rows taken, in order], "nextDelayed": earliest delayed job's due time, "events": n}`.
  */
 function completeFunction(s: string): string {
@@ -82,36 +88,21 @@ CREATE OR REPLACE FUNCTION ${s}.docket_complete(
   p_queue text, p_lock bigint, p_ids text[], p_tokens text[], p_values text[], p_fields text[], p_now float8,
   p_minute bigint, p_oldest bigint, p_take int, p_take_tokens text[], p_fetch_now float8, p_lock_ms bigint,
   p_processed_by text, p_channel text, p_sender text
-) RETURNS json LANGUAGE plpgsql AS $fn$
+) RETURNS text LANGUAGE plpgsql AS $fn$
 DECLARE
   v_n int := cardinality(p_ids);
   v_clock float8;
   v_ok int;
-  v_rowids bigint[];
   v_last float8;
   v_place float8;
   v_k int;
   v_sorts float8[] := '{}';
   v_count bigint;
 ${takeVariables(s)}
-  v_drained int;
+  v_drained int := 0;
 BEGIN
   PERFORM pg_advisory_xact_lock(p_lock);
   v_clock := floor(extract(epoch from clock_timestamp()) * 1000);
-  -- By = ANY and array_position, not by joining unnest(): the plan cached for any array length is then
-  -- an index lookup per id, never a scan of the queue's jobs.
-  SELECT array_agg(held.rowid ORDER BY held.k), count(*) INTO v_rowids, v_ok FROM (
-    SELECT j.rowid, array_position(p_ids, j.id) AS k FROM ${s}.jobs j
-    WHERE j.queue = p_queue AND j.id = ANY(p_ids) AND j.state = 'active'
-      AND j.token = p_tokens[array_position(p_ids, j.id)] AND j.sort >= v_clock
-      AND j.parent IS NULL AND j.grp IS NULL AND strpos(j.opts, '"deduplication"') = 0
-      AND NOT EXISTS (SELECT 1 FROM ${s}.deps d WHERE d.parent_queue = p_queue AND d.parent_id = j.id
-        AND d.status IN ('pending', 'failed'))
-    FOR UPDATE OF j
-  ) AS held;
-  IF v_ok <> v_n THEN
-    RETURN NULL;
-  END IF;
 ${readyBlock(s)}  SELECT sort INTO v_last FROM ${s}.jobs WHERE queue = p_queue AND state = 'completed' AND lane = 0
     ORDER BY sort DESC LIMIT 1;
   FOR i IN 1..v_n LOOP
@@ -124,10 +115,27 @@ ${readyBlock(s)}  SELECT sort INTO v_last FROM ${s}.jobs WHERE queue = p_queue A
     v_sorts := v_sorts || v_place;
     v_last := v_place;
   END LOOP;
-  UPDATE ${s}.jobs SET state = 'completed', lane = 0, sort = v_sorts[array_position(v_rowids, jobs.rowid)],
-    finished_on = p_now, returnvalue = p_values[array_position(v_rowids, jobs.rowid)], token = NULL,
+  -- Children left (pending, or failed under failParentOnFailure): the general path refuses with their code.
+  IF EXISTS (SELECT 1 FROM ${s}.deps d WHERE d.parent_queue = p_queue AND d.parent_id = ANY(p_ids)
+      AND d.status IN ('pending', 'failed')) THEN
+    RETURN NULL;
+  END IF;
+  -- The UPDATE is the lock check: every job active, held by its token with a live lock, and nothing
+  -- to follow up (no parent, group or deduplication id). Rows are found by (queue, id) = ANY, with
+  -- array_position for each one's values, never by joining unnest(); \`state || ''\` and \`sort + 0\`
+  -- keep the cached plan off jobs_by_state, whose scan would read every active job of the queue.
+  -- One short of all and the call fails whole (NOT_ITS_CASE): nothing it wrote stays, and the caller
+  -- runs the general path.
+  UPDATE ${s}.jobs SET state = 'completed', lane = 0, sort = v_sorts[array_position(p_ids, jobs.id)],
+    finished_on = p_now, returnvalue = p_values[array_position(p_ids, jobs.id)], token = NULL,
     attempts_made = attempts_made + 1
-  WHERE jobs.rowid = ANY(v_rowids);
+  WHERE jobs.queue = p_queue AND jobs.id = ANY(p_ids) AND jobs.state || '' = 'active'
+    AND jobs.token = p_tokens[array_position(p_ids, jobs.id)] AND jobs.sort + 0 >= v_clock
+    AND jobs.parent IS NULL AND jobs.grp IS NULL AND strpos(jobs.opts, '"deduplication"') = 0;
+  GET DIAGNOSTICS v_ok = ROW_COUNT;
+  IF v_ok <> v_n THEN
+    RAISE EXCEPTION 'docket_complete: % of % jobs can complete here', v_ok, v_n USING ERRCODE = '${NOT_ITS_CASE}';
+  END IF;
   INSERT INTO ${s}.events (queue, event, fields)
     SELECT p_queue, 'completed', e.f FROM unnest(p_fields) WITH ORDINALITY AS e(f, k) ORDER BY e.k;
   INSERT INTO ${s}.minute_counts (queue, minute, kind, n) VALUES (p_queue, p_minute, 'c', v_n)
@@ -136,12 +144,14 @@ ${readyBlock(s)}  SELECT sort INTO v_last FROM ${s}.jobs WHERE queue = p_queue A
   IF v_count = v_n THEN
     DELETE FROM ${s}.minute_counts WHERE queue = p_queue AND minute <= p_oldest;
   END IF;
-${takeBlock(s)}  INSERT INTO ${s}.events (queue, event, fields) SELECT p_queue, 'drained', '{}'
-    WHERE NOT EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = p_queue AND state IN ('waiting', 'active'));
-  GET DIAGNOSTICS v_drained = ROW_COUNT;
+${takeBlock(s)}  IF v_taken = 0 THEN -- a job taken is active: not drained
+    INSERT INTO ${s}.events (queue, event, fields) SELECT p_queue, 'drained', '{}'
+      WHERE NOT EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = p_queue AND state IN ('waiting', 'active'));
+    GET DIAGNOSTICS v_drained = ROW_COUNT;
+  END IF;
   PERFORM pg_notify(p_channel, p_sender || ' ' || p_queue);
   RETURN json_build_object('jobs', coalesce(v_jobs, '[]'::json), 'nextDelayed', v_next_delayed,
-    'events', v_n + v_taken + v_drained);
+    'events', v_n + v_taken + v_drained)::text;
 END
 $fn$;
 `;
@@ -157,20 +167,29 @@ function takeFunction(s: string): string {
 CREATE OR REPLACE FUNCTION ${s}.docket_take(
   p_queue text, p_lock bigint, p_take int, p_take_tokens text[], p_fetch_now float8, p_lock_ms bigint,
   p_processed_by text, p_channel text, p_sender text
-) RETURNS json LANGUAGE plpgsql AS $fn$
+) RETURNS text LANGUAGE plpgsql AS $fn$
 DECLARE${takeVariables(s)}
 BEGIN
   PERFORM pg_advisory_xact_lock(p_lock);
 ${readyBlock(s)}${takeBlock(s)}  IF v_taken > 0 THEN
     PERFORM pg_notify(p_channel, p_sender || ' ' || p_queue);
   END IF;
-  RETURN json_build_object('jobs', coalesce(v_jobs, '[]'::json), 'nextDelayed', v_next_delayed, 'events', v_taken);
+  RETURN json_build_object('jobs', coalesce(v_jobs, '[]'::json), 'nextDelayed', v_next_delayed, 'events', v_taken)::text;
 END
 $fn$;
 `;
 }
 
-/** Every function, (re)created: a new schema's DDL and the upgrade to version 4 run it. */
-export function functionsDdl(s: string): string {
-  return completeFunction(s) + takeFunction(s);
+/** The functions' names: what `functionsDdl` drops, creates and tags. */
+export const FUNCTION_NAMES = ['docket_complete', 'docket_take'];
+
+/**
+ * Every function, dropped and created again (a changed return type cannot be replaced), each tagged
+ * with `tag` as its comment: schema.ts re-creates them whenever the tag of the running Docket's
+ * text differs, so a changed body needs no new schema version.
+ */
+export function functionsDdl(s: string, tag: string): string {
+  const drop = FUNCTION_NAMES.map((name) => `DROP FUNCTION IF EXISTS ${s}.${name};\n`).join('');
+  const comment = FUNCTION_NAMES.map((name) => `COMMENT ON FUNCTION ${s}.${name} IS '${tag}';\n`).join('');
+  return drop + completeFunction(s) + takeFunction(s) + comment;
 }

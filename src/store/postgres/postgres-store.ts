@@ -21,7 +21,7 @@ import type {
 } from '../store.js';
 import { addPlainJobsNow, isPlainJob } from './adding-fast.js';
 import { SharedPool } from './database.js';
-import { completeInOneCall, takeInOneCall } from './function-calls.js';
+import { FunctionCalls } from './function-calls.js';
 import { PostgresMeta } from './meta.js';
 import { type PgConnection, type PostgresOptions, postgresTarget } from './postgres-options.js';
 import { PlainRemoves } from './removing-fast.js';
@@ -45,6 +45,7 @@ export class PostgresStore extends PostgresReads implements Store {
   onError?: (err: Error) => void;
   private readonly stopErrors: () => void;
   private readonly removes: PlainRemoves;
+  private readonly calls: FunctionCalls;
   /** `[queue, id]` (as JSON) of the heartbeats this store registered: forgotten when it closes. */
   private readonly beating = new Set<string>();
   private released?: Promise<void>;
@@ -56,6 +57,7 @@ export class PostgresStore extends PostgresReads implements Store {
     this.schema = target.schema;
     this.stopErrors = this.shared.onError((err) => this.onError?.(err));
     this.removes = new PlainRemoves(this.shared, this.log);
+    this.calls = new FunctionCalls(this.shared, this.log);
     this.meta = new PostgresMeta(
       (queue, fn) => this.write(queue, fn),
       (queue, fn) => this.read(queue, fn),
@@ -120,16 +122,18 @@ export class PostgresStore extends PostgresReads implements Store {
   async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
     await this.shared.listener.start();
     this.fetchedAt.set(queue, this.shared.listener.generation(queue));
-    if (req.tokens.length > 0 && !req.limiter && !req.batch) {
-      const fetched = await takeInOneCall(this.shared, this.log, queue, req);
-      if (fetched) return fetched;
-    }
-    // The queue's row is read with BEGIN (FETCH_META): one round trip less.
-    return this.shared.serial(queue, () =>
-      runTransition(this.shared, this.log, queue, (s) => s.t.fetch(queue, req), [
-        { name: 'meta', sql: FETCH_META, values: { queue } },
-      ]),
-    );
+    const plain = req.tokens.length > 0 && !req.limiter && !req.batch;
+    // A plain take is one function call; the general path (the queue's row read with BEGIN,
+    // FETCH_META) runs when it is not, in the same turn of the queue's calls.
+    return this.shared.serial(queue, async () => {
+      const taken = plain ? await this.calls.take(queue, req) : undefined;
+      return (
+        taken ??
+        runTransition(this.shared, this.log, queue, (s) => s.t.fetch(queue, req), [
+          { name: 'meta', sql: FETCH_META, values: { queue } },
+        ])
+      );
+    });
   }
 
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -141,8 +145,6 @@ export class PostgresStore extends PostgresReads implements Store {
   }
 
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
-    const called = await completeInOneCall(this.shared, this.log, queue, items, now, fetch);
-    if (called) return called;
     // The rows to finish, and the queue's row for the fetch (as in fetchNext), read with BEGIN.
     const finish = {
       name: 'finish',
@@ -150,9 +152,13 @@ export class PostgresStore extends PostgresReads implements Store {
       values: { queue, ids: JSON.stringify(items.map((i) => i.id)) },
     };
     const prelude = fetch ? [finish, { name: 'meta', sql: FETCH_META, values: { queue } }] : [finish];
-    return this.shared.serial(queue, () =>
-      runTransition(this.shared, this.log, queue, (s) => s.w.complete(queue, items, now, fetch), prelude),
-    );
+    // One function call when nothing follows up on the jobs; else the general path, in the same turn.
+    return this.shared.serial(queue, async () => {
+      const called = await this.calls.complete(queue, items, now, fetch);
+      return (
+        called ?? runTransition(this.shared, this.log, queue, (s) => s.w.complete(queue, items, now, fetch), prelude)
+      );
+    });
   }
 
   async fail(queue: string, items: FailItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {

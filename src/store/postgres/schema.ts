@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { functionsDdl } from './functions.js';
+import { FUNCTION_NAMES, functionsDdl } from './functions.js';
 
 /** Bumped when the tables change; stored in the schema's `docket_schema` table. */
 export const SCHEMA_VERSION = 4;
@@ -10,9 +11,22 @@ const UPGRADES: string[] = [
   `ALTER TABLE $schema.jobs ADD COLUMN grp TEXT;${groupsDdl('$schema')}`,
   // 2 → 3: the light per-minute counts (the dashboard's), as SQLite's schema version 6.
   minuteCountsDdl('$schema'),
-  // 3 → 4: the worker path's server-side functions (functions.ts).
-  functionsDdl('$schema'),
+  // 3 → 4: the worker path's server-side functions (functions.ts), which `migrate` installs.
+  '',
 ];
+
+/** The functions' tag: a digest of their text, kept as each one's comment (see `functionsCurrent`). */
+const FUNCTIONS_TAG = `docket ${createHash('sha1').update(functionsDdl('$schema', '')).digest('hex').slice(0, 16)}`;
+
+/** Whether the schema holds every function of functions.ts as this Docket wrote it (its tag). */
+async function functionsCurrent(client: pg.ClientBase, schema: string): Promise<boolean> {
+  const found = await client.query(
+    `SELECT count(*)::int AS n FROM pg_proc p JOIN pg_namespace ns ON ns.oid = p.pronamespace
+     WHERE ns.nspname = $1 AND p.proname = ANY($2::text[]) AND obj_description(p.oid, 'pg_proc') = $3`,
+    [schema, FUNCTION_NAMES, FUNCTIONS_TAG],
+  );
+  return Number(found.rows[0].n) === FUNCTION_NAMES.length;
+}
 
 /**
  * The light per-minute counts (Store.getMinuteCounts), as SQLite's: `kind` 'c' completed, 'f' failed
@@ -197,12 +211,14 @@ function refuseNewer(version: number, schema: string): void {
  * holding tables that are not Docket's. Many processes may start at once: the work runs under a
  * transaction-scoped advisory lock on the schema's name, and the version is read again under it,
  * so the first migrates and the others find it done. DDL is transactional in PostgreSQL: a failed
- * migration leaves nothing behind.
+ * migration leaves nothing behind. The server-side functions (functions.ts) are created again
+ * whenever their tag differs from this Docket's, so that processes of one Docket version agree on
+ * them (two Docket versions sharing a schema would take turns replacing them).
  */
 export async function migrate(client: pg.ClientBase, schema: string): Promise<void> {
   const seen = await storedVersion(client, schema);
   refuseNewer(seen, schema);
-  if (seen === SCHEMA_VERSION) return;
+  if (seen === SCHEMA_VERSION && (await functionsCurrent(client, schema))) return;
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`docket-migrate:${schema}`]);
@@ -219,13 +235,16 @@ export async function migrate(client: pg.ClientBase, schema: string): Promise<vo
       }
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
       await client.query(ddl(s));
-      await client.query(functionsDdl(s));
       await client.query(`CREATE TABLE ${s}.docket_schema (version INTEGER NOT NULL)`);
       await client.query(`INSERT INTO ${s}.docket_schema (version) VALUES ($1)`, [SCHEMA_VERSION]);
     } else if (version < SCHEMA_VERSION) {
-      for (let v = version; v < SCHEMA_VERSION; v++) await client.query(UPGRADES[v - 1].replaceAll('$schema', s));
+      for (let v = version; v < SCHEMA_VERSION; v++) {
+        if (UPGRADES[v - 1]) await client.query(UPGRADES[v - 1].replaceAll('$schema', s));
+      }
       await client.query(`UPDATE ${s}.docket_schema SET version = $1`, [SCHEMA_VERSION]);
     }
+    // Installed or changed functions (another process may have just done it: checked under the lock).
+    if (!(await functionsCurrent(client, schema))) await client.query(functionsDdl(s, FUNCTIONS_TAG));
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
