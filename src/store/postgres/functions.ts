@@ -6,7 +6,9 @@
  * transition-sql.ts) does in that case; when the case is not its own it returns NULL having written
  * nothing, or fails with NOT_ITS_CASE (all it wrote undone), and the caller runs the general path.
  * Rows are read without row locks: every transition of a queue holds the queue's advisory lock
- * (transitions.ts), and each UPDATE repeats the conditions its rows were picked by.
+ * (transitions.ts), and each UPDATE repeats the conditions its rows were picked by. Plans are
+ * generic (planned once per connection, not at every call: ~0.1 ms a call), so every statement
+ * finds its rows by a key whatever the values: (queue, id), rowid = ANY, or jobs_by_state.
  */
 
 /** The SQLSTATE docket_complete fails with when, past its first checks, a job cannot complete its way. */
@@ -88,7 +90,7 @@ CREATE OR REPLACE FUNCTION ${s}.docket_complete(
   p_queue text, p_lock bigint, p_ids text[], p_tokens text[], p_values text[], p_fields text[], p_now float8,
   p_minute bigint, p_oldest bigint, p_take int, p_take_tokens text[], p_fetch_now float8, p_lock_ms bigint,
   p_processed_by text, p_channel text, p_sender text
-) RETURNS text LANGUAGE plpgsql AS $fn$
+) RETURNS text LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $fn$
 DECLARE
   v_n int := cardinality(p_ids);
   v_clock float8;
@@ -121,16 +123,15 @@ ${readyBlock(s)}  SELECT sort INTO v_last FROM ${s}.jobs WHERE queue = p_queue A
     RETURN NULL;
   END IF;
   -- The UPDATE is the lock check: every job active, held by its token with a live lock, and nothing
-  -- to follow up (no parent, group or deduplication id). Rows are found by (queue, id) = ANY, with
-  -- array_position for each one's values, never by joining unnest(); \`state || ''\` and \`sort + 0\`
-  -- keep the cached plan off jobs_by_state, whose scan would read every active job of the queue.
-  -- One short of all and the call fails whole (NOT_ITS_CASE): nothing it wrote stays, and the caller
-  -- runs the general path.
+  -- to follow up (no parent, group or deduplication id). Its rows are found by (queue, id) = ANY or
+  -- among the queue's active jobs (jobs_by_state), as the plan has it: a few either way, as many
+  -- as its workers run. One short of all and the call fails whole (NOT_ITS_CASE): nothing it wrote
+  -- stays, and the caller runs the general path.
   UPDATE ${s}.jobs SET state = 'completed', lane = 0, sort = v_sorts[array_position(p_ids, jobs.id)],
     finished_on = p_now, returnvalue = p_values[array_position(p_ids, jobs.id)], token = NULL,
     attempts_made = attempts_made + 1
-  WHERE jobs.queue = p_queue AND jobs.id = ANY(p_ids) AND jobs.state || '' = 'active'
-    AND jobs.token = p_tokens[array_position(p_ids, jobs.id)] AND jobs.sort + 0 >= v_clock
+  WHERE jobs.queue = p_queue AND jobs.id = ANY(p_ids) AND jobs.state = 'active' AND jobs.sort >= v_clock
+    AND jobs.token = p_tokens[array_position(p_ids, jobs.id)]
     AND jobs.parent IS NULL AND jobs.grp IS NULL AND strpos(jobs.opts, '"deduplication"') = 0;
   GET DIAGNOSTICS v_ok = ROW_COUNT;
   IF v_ok <> v_n THEN
@@ -167,7 +168,7 @@ function takeFunction(s: string): string {
 CREATE OR REPLACE FUNCTION ${s}.docket_take(
   p_queue text, p_lock bigint, p_take int, p_take_tokens text[], p_fetch_now float8, p_lock_ms bigint,
   p_processed_by text, p_channel text, p_sender text
-) RETURNS text LANGUAGE plpgsql AS $fn$
+) RETURNS text LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $fn$
 DECLARE${takeVariables(s)}
 BEGIN
   PERFORM pg_advisory_xact_lock(p_lock);
