@@ -175,9 +175,12 @@ describe.each(stores)('worker on $kind', (store) => {
   it('lets code that adds a job right after constructing a worker still hear its active event', async () => {
     const { queue, worker } = setup();
     const w = worker(async () => 'ok');
-    await queue.add('x', {});
-    const id = await new Promise((resolve) => w.once('active', (job: { id?: string }) => resolve(job.id)));
-    expect(id).toBe('1');
+    // The listener is attached as the add is sent: on Redis the worker's fetch and the add answer on
+    // two connections, and a loaded machine may hand the worker its job before the add's reply.
+    const adding = queue.add('x', {});
+    const active = new Promise((resolve) => w.once('active', (job: { id?: string }) => resolve(job.id)));
+    await adding;
+    expect(await active).toBe('1');
   });
 
   it('gives a job added next to the worker that was ready first, after the adder resumed', async () => {

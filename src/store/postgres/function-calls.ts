@@ -21,17 +21,22 @@ interface CallResult {
   events: number;
 }
 
-/** The items `docket_complete` may take: each held by a token, once, with no retention, metrics or lone surrogate. */
-function callable(items: CompleteItem[], fetch: FetchRequest | undefined): boolean {
-  if (items.length === 0) return false;
-  if (fetch && (fetch.tokens.length === 0 || fetch.limiter || fetch.batch)) return false;
+/**
+ * Whether `docket_complete` may take the items: each held by a token, once, without metrics or a
+ * lone surrogate, and all kept or all removed at once (removeOnComplete; no count or age rules).
+ * Its `p_remove` then, or undefined when it may not.
+ */
+function removal(items: CompleteItem[], fetch: FetchRequest | undefined): boolean | undefined {
+  if (items.length === 0) return undefined;
+  if (fetch && (fetch.tokens.length === 0 || fetch.limiter || fetch.batch)) return undefined;
+  const remove = !!items[0].retention.remove;
   const seen = new Set<string>();
   for (const { id, token, returnvalue, retention: keep, metrics } of items) {
-    if (!token || seen.has(id) || metrics || LONE_SURROGATE.test(returnvalue)) return false;
-    if (keep.remove || keep.count !== undefined || keep.ageMs !== undefined) return false;
+    if (!token || seen.has(id) || metrics || LONE_SURROGATE.test(returnvalue)) return undefined;
+    if (!!keep.remove !== remove || keep.count !== undefined || keep.ageMs !== undefined) return undefined;
     seen.add(id);
   }
-  return true;
+  return remove;
 }
 
 function fetchResult(result: CallResult): FetchResult {
@@ -65,7 +70,8 @@ export class FunctionCalls {
     now: number,
     fetch?: FetchRequest,
   ): Promise<MoveResult | undefined> {
-    if (this.log.sinceTrim >= TRIM_AFTER || !callable(items, fetch) || this.skipping(`c ${queue}`)) return undefined;
+    const remove = removal(items, fetch);
+    if (this.log.sinceTrim >= TRIM_AFTER || remove === undefined || this.skipping(`c ${queue}`)) return undefined;
     const minute = Math.floor(now / 60_000);
     const take = fetch?.tokens ?? [];
     const result = await this.call(`c ${queue}`, 'docket_complete', (schema) => [
@@ -75,6 +81,7 @@ export class FunctionCalls {
       items.map((i) => i.token),
       items.map((i) => i.returnvalue),
       items.map((i) => fieldsJson({ jobId: i.id, returnvalue: i.returnvalue, prev: 'active' })),
+      remove,
       now,
       minute,
       minute - MINUTE_COUNTS_KEPT,
@@ -157,6 +164,7 @@ const CASTS: Record<string, string[]> = {
     'text[]',
     'text[]',
     'text[]',
+    'boolean',
     'float8',
     'bigint',
     'bigint',

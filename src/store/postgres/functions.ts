@@ -75,7 +75,8 @@ function takeVariables(s: string): string {
 
 /**
  * `docket_complete`: active → completed for jobs nothing follows up on (no parent, no children
- * left, no group, no deduplication id: the caller leaves out retention and metrics), then, when
+ * left, no group, no deduplication id: the caller leaves out metrics and any retention but
+ * removeOnComplete, which `p_remove` does for the whole batch), then, when
  * `p_take` > 0, the plain take of the next jobs. In order, as the general path: the queue's lock,
  * the take's conditions (NULL when they fail), the finished places (finish-order.ts
  * `finishPlace`), the UPDATE that is also the lock check (the call fails with NOT_ITS_CASE unless
@@ -87,8 +88,8 @@ function takeVariables(s: string): string {
 function completeFunction(s: string): string {
   return `
 CREATE OR REPLACE FUNCTION ${s}.docket_complete(
-  p_queue text, p_lock bigint, p_ids text[], p_tokens text[], p_values text[], p_fields text[], p_now float8,
-  p_minute bigint, p_oldest bigint, p_take int, p_take_tokens text[], p_fetch_now float8, p_lock_ms bigint,
+  p_queue text, p_lock bigint, p_ids text[], p_tokens text[], p_values text[], p_fields text[], p_remove boolean,
+  p_now float8, p_minute bigint, p_oldest bigint, p_take int, p_take_tokens text[], p_fetch_now float8, p_lock_ms bigint,
   p_processed_by text, p_channel text, p_sender text
 ) RETURNS text LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $fn$
 DECLARE
@@ -105,37 +106,55 @@ ${takeVariables(s)}
 BEGIN
   PERFORM pg_advisory_xact_lock(p_lock);
   v_clock := floor(extract(epoch from clock_timestamp()) * 1000);
-${readyBlock(s)}  SELECT sort INTO v_last FROM ${s}.jobs WHERE queue = p_queue AND state = 'completed' AND lane = 0
-    ORDER BY sort DESC LIMIT 1;
-  FOR i IN 1..v_n LOOP
-    IF v_last IS NULL OR v_last < p_now OR v_last >= p_now + 1 THEN
-      v_place := p_now;
-    ELSE
-      v_k := round((v_last - p_now) * 1000) + 1;
-      v_place := CASE WHEN v_k <= 999 THEN p_now + v_k::float8 / 1000 ELSE v_last END;
-    END IF;
-    v_sorts := v_sorts || v_place;
-    v_last := v_place;
-  END LOOP;
-  -- Children left (pending, or failed under failParentOnFailure): the general path refuses with their code.
+${readyBlock(s)}  -- Children left (pending, or failed under failParentOnFailure): the general path refuses with their code.
   IF EXISTS (SELECT 1 FROM ${s}.deps d WHERE d.parent_queue = p_queue AND d.parent_id = ANY(p_ids)
       AND d.status IN ('pending', 'failed')) THEN
     RETURN NULL;
   END IF;
-  -- The UPDATE is the lock check: every job active, held by its token with a live lock, and nothing
-  -- to follow up (no parent, group or deduplication id). Its rows are found by (queue, id) = ANY or
-  -- among the queue's active jobs (jobs_by_state), as the plan has it: a few either way, as many
-  -- as its workers run. One short of all and the call fails whole (NOT_ITS_CASE): nothing it wrote
-  -- stays, and the caller runs the general path.
-  UPDATE ${s}.jobs SET state = 'completed', lane = 0, sort = v_sorts[array_position(p_ids, jobs.id)],
-    finished_on = p_now, returnvalue = p_values[array_position(p_ids, jobs.id)], token = NULL,
-    attempts_made = attempts_made + 1
-  WHERE jobs.queue = p_queue AND jobs.id = ANY(p_ids) AND jobs.state = 'active' AND jobs.sort >= v_clock
-    AND jobs.token = p_tokens[array_position(p_ids, jobs.id)]
-    AND jobs.parent IS NULL AND jobs.grp IS NULL AND strpos(jobs.opts, '"deduplication"') = 0;
-  GET DIAGNOSTICS v_ok = ROW_COUNT;
-  IF v_ok <> v_n THEN
-    RAISE EXCEPTION 'docket_complete: % of % jobs can complete here', v_ok, v_n USING ERRCODE = '${NOT_ITS_CASE}';
+  IF p_remove THEN
+    -- removeOnComplete: the job goes, with its logs and its finished children's links, as the general
+    -- path's completion then retention (retention.ts applyRetention, Transitions.deleteJob); the
+    -- DELETE is the lock check, as the UPDATE below.
+    WITH gone AS (
+      DELETE FROM ${s}.jobs WHERE jobs.queue = p_queue AND jobs.id = ANY(p_ids) AND jobs.state = 'active'
+        AND jobs.sort >= v_clock AND jobs.token = p_tokens[array_position(p_ids, jobs.id)]
+        AND jobs.parent IS NULL AND jobs.grp IS NULL AND strpos(jobs.opts, '"deduplication"') = 0
+      RETURNING 1
+    )
+    SELECT count(*) INTO v_ok FROM gone;
+    IF v_ok <> v_n THEN
+      RAISE EXCEPTION 'docket_complete: % of % jobs can complete here', v_ok, v_n USING ERRCODE = '${NOT_ITS_CASE}';
+    END IF;
+    DELETE FROM ${s}.logs WHERE queue = p_queue AND job_id = ANY(p_ids);
+    DELETE FROM ${s}.deps WHERE parent_queue = p_queue AND parent_id = ANY(p_ids);
+  ELSE
+    SELECT sort INTO v_last FROM ${s}.jobs WHERE queue = p_queue AND state = 'completed' AND lane = 0
+      ORDER BY sort DESC LIMIT 1;
+    FOR i IN 1..v_n LOOP
+      IF v_last IS NULL OR v_last < p_now OR v_last >= p_now + 1 THEN
+        v_place := p_now;
+      ELSE
+        v_k := round((v_last - p_now) * 1000) + 1;
+        v_place := CASE WHEN v_k <= 999 THEN p_now + v_k::float8 / 1000 ELSE v_last END;
+      END IF;
+      v_sorts := v_sorts || v_place;
+      v_last := v_place;
+    END LOOP;
+    -- The UPDATE is the lock check: every job active, held by its token with a live lock, and nothing
+    -- to follow up (no parent, group or deduplication id). Its rows are found by (queue, id) = ANY or
+    -- among the queue's active jobs (jobs_by_state), as the plan has it: a few either way, as many
+    -- as its workers run. One short of all and the call fails whole (NOT_ITS_CASE): nothing it wrote
+    -- stays, and the caller runs the general path.
+    UPDATE ${s}.jobs SET state = 'completed', lane = 0, sort = v_sorts[array_position(p_ids, jobs.id)],
+      finished_on = p_now, returnvalue = p_values[array_position(p_ids, jobs.id)], token = NULL,
+      attempts_made = attempts_made + 1
+    WHERE jobs.queue = p_queue AND jobs.id = ANY(p_ids) AND jobs.state = 'active' AND jobs.sort >= v_clock
+      AND jobs.token = p_tokens[array_position(p_ids, jobs.id)]
+      AND jobs.parent IS NULL AND jobs.grp IS NULL AND strpos(jobs.opts, '"deduplication"') = 0;
+    GET DIAGNOSTICS v_ok = ROW_COUNT;
+    IF v_ok <> v_n THEN
+      RAISE EXCEPTION 'docket_complete: % of % jobs can complete here', v_ok, v_n USING ERRCODE = '${NOT_ITS_CASE}';
+    END IF;
   END IF;
   INSERT INTO ${s}.events (queue, event, fields)
     SELECT p_queue, 'completed', e.f FROM unnest(p_fields) WITH ORDINALITY AS e(f, k) ORDER BY e.k;
