@@ -82,6 +82,27 @@ describe.each(stores)('retention of finished jobs on $kind', (fixture) => {
     expect(await completed(q)).toEqual([1, 6, 7]);
   });
 
+  it('completes a batch whose jobs hold their locks, refuses the one that does not, and removes a removeOnComplete batch', async () => {
+    const { q, tokens } = await open(5);
+    const item = (id: string, token = tokens.get(id) ?? '') => ({ id, token, returnvalue: `"${id}"`, retention: {} });
+    // A batch with removeOnComplete: the jobs go, logs and all.
+    await store.addLog(q, '4', 'a line');
+    const removed = await store.complete(
+      q,
+      [item('2'), item('4')].map((i) => ({ ...i, retention: { remove: true } })),
+      T0,
+    );
+    expect(removed.codes).toEqual([0, 0]);
+    expect(await store.getJob(q, '2')).toBeUndefined();
+    expect(await store.getJob(q, '4')).toBeUndefined();
+    expect((await store.getLogs(q, '4', 0, -1, true)).logs).toEqual([]);
+    const res = await store.complete(q, [item('1'), item('5', 'not-its-token'), item('3')], T0 + 1);
+    expect(res.codes).toEqual([0, -6, 0]);
+    expect(await completed(q)).toEqual([1, 3]);
+    expect(await store.getState(q, '5')).toBe('active');
+    expect(await store.getCounts(q, ['completed', 'active'])).toEqual({ completed: 2, active: 1 });
+  });
+
   it('retries finished jobs in the order they finished, also within one millisecond', async () => {
     const { q, tokens } = await open(12);
     for (let id = 1; id <= 12; id++) {
