@@ -103,6 +103,33 @@ describe.each(stores)('retention of finished jobs on $kind', (fixture) => {
     expect(await store.getCounts(q, ['completed', 'active'])).toEqual({ completed: 2, active: 1 });
   });
 
+  it('promotes due delayed jobs before it takes, in due order, lifo ones ahead, and names the next one', async () => {
+    store = connect({ connection: fixture.connection() });
+    const q = `bull:${queueName('due')}`;
+    await store.addJobs(q, [
+      job({ name: 'late', delay: 5000 }),
+      job({ name: 'second', delay: 200 }),
+      job({ name: 'first', delay: 100 }),
+      job({ name: 'lifo', delay: 300, lifo: true }),
+      job({ name: 'later', delay: 9000 }),
+    ]);
+    const seen = await store.readEvents(q, '0', 0, new AbortController().signal);
+    const taken = await store.fetchNext(q, { tokens: ['a', 'b', 'c'], lockDuration: 60_000, now: T0 + 1000 });
+    expect(taken.jobs.map((j) => j.name)).toEqual(['lifo', 'first', 'second']);
+    expect(taken.jobs.map((j) => j.delay)).toEqual([0, 0, 0]);
+    const events = await store.readEvents(q, seen.at(-1)?.id ?? '0', 0, new AbortController().signal);
+    const waiting = events.filter((e) => e.event === 'waiting').map((e) => [e.jobId, e.prev]);
+    expect(waiting).toEqual([
+      ['3', 'delayed'],
+      ['2', 'delayed'],
+      ['4', 'delayed'],
+    ]);
+    expect(events.filter((e) => e.event === 'active')).toHaveLength(3);
+    const none = await store.fetchNext(q, { tokens: ['d'], lockDuration: 60_000, now: T0 + 1000 });
+    expect(none.jobs).toEqual([]);
+    expect(none.nextDelayedAt).toBe(T0 + 5000);
+  });
+
   it('retries finished jobs in the order they finished, also within one millisecond', async () => {
     const { q, tokens } = await open(12);
     for (let id = 1; id <= 12; id++) {

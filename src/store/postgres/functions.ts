@@ -17,7 +17,9 @@ export const NOT_ITS_CASE = 'DK001';
 /**
  * The plain take's conditions (transition-sql.ts isPlainFetch) when `p_take` > 0:
  * the queue's row exists, is neither paused nor rate limited, has no global concurrency nor global
- * rate limit, no ready group and no delayed job due. RETURNs NULL otherwise; sets `v_next_delayed`.
+ * rate limit and no ready group; RETURNs NULL otherwise, having written nothing. Then promotes the
+ * delayed jobs that are due (`v_promoted`, their `waiting` events) and sets `v_next_delayed`. Runs
+ * after every other check that may RETURN NULL.
  */
 function readyBlock(s: string): string {
   return `  IF p_take > 0 THEN
@@ -30,7 +32,30 @@ function readyBlock(s: string): string {
     SELECT sort INTO v_next_delayed FROM ${s}.jobs WHERE queue = p_queue AND state = 'delayed' AND lane = 0
       ORDER BY sort LIMIT 1;
     IF v_next_delayed IS NOT NULL AND v_next_delayed <= p_fetch_now THEN
-      RETURN NULL;
+      -- Due delayed jobs go to waiting first, as the general path's promoteDue (transitions.ts
+      -- toWaiting): up to 1 000 in (sort, rowid) order, each taking the queue's next seq. A grouped
+      -- one goes to its group's lane: the general path's.
+      SELECT array_agg(d.rowid ORDER BY d.sort, d.rowid), bool_or(d.grp IS NOT NULL) INTO v_due, v_due_grouped
+      FROM (
+        SELECT rowid, sort, grp FROM ${s}.jobs WHERE queue = p_queue AND state = 'delayed' AND lane = 0
+          AND sort <= p_fetch_now ORDER BY sort, rowid LIMIT 1000
+      ) AS d;
+      IF v_due_grouped THEN
+        RETURN NULL;
+      END IF;
+      v_promoted := cardinality(v_due);
+      UPDATE ${s}.queues SET seq = seq + v_promoted WHERE queue = p_queue RETURNING seq - v_promoted INTO v_seq;
+      WITH promoted AS (
+        UPDATE ${s}.jobs SET state = 'waiting', lane = priority, token = NULL, delay = 0,
+          sort = CASE WHEN lifo = 1 AND priority = 0 THEN -(v_seq + array_position(v_due, jobs.rowid))
+            ELSE v_seq + array_position(v_due, jobs.rowid) END
+        WHERE jobs.rowid = ANY(v_due) AND jobs.state = 'delayed'
+        RETURNING array_position(v_due, jobs.rowid) AS n, jobs.id
+      )
+      INSERT INTO ${s}.events (queue, event, fields)
+        SELECT p_queue, 'waiting', json_build_object('jobId', id, 'prev', 'delayed')::text FROM promoted ORDER BY n;
+      SELECT sort INTO v_next_delayed FROM ${s}.jobs WHERE queue = p_queue AND state = 'delayed' AND lane = 0
+        ORDER BY sort LIMIT 1;
     END IF;
   END IF;
 `;
@@ -69,6 +94,10 @@ function takeVariables(s: string): string {
   v_q ${s}.queues%ROWTYPE;
   v_next_delayed float8;
   v_picked bigint[];
+  v_due bigint[];
+  v_due_grouped boolean;
+  v_seq bigint;
+  v_promoted int := 0;
   v_jobs json;
   v_taken int := 0;`;
 }
@@ -106,12 +135,12 @@ ${takeVariables(s)}
 BEGIN
   PERFORM pg_advisory_xact_lock(p_lock);
   v_clock := floor(extract(epoch from clock_timestamp()) * 1000);
-${readyBlock(s)}  -- Children left (pending, or failed under failParentOnFailure): the general path refuses with their code.
+  -- Children left (pending, or failed under failParentOnFailure): the general path refuses with their code.
   IF EXISTS (SELECT 1 FROM ${s}.deps d WHERE d.parent_queue = p_queue AND d.parent_id = ANY(p_ids)
       AND d.status IN ('pending', 'failed')) THEN
     RETURN NULL;
   END IF;
-  IF p_remove THEN
+${readyBlock(s)}  IF p_remove THEN
     -- removeOnComplete: the job goes, with its logs and its finished children's links, as the general
     -- path's completion then retention (retention.ts applyRetention, Transitions.deleteJob); the
     -- DELETE is the lock check, as the UPDATE below.
@@ -171,7 +200,7 @@ ${takeBlock(s)}  IF v_taken = 0 THEN -- a job taken is active: not drained
   END IF;
   PERFORM pg_notify(p_channel, p_sender || ' ' || p_queue);
   RETURN json_build_object('jobs', coalesce(v_jobs, '[]'::json), 'nextDelayed', v_next_delayed,
-    'events', v_n + v_taken + v_drained)::text;
+    'events', v_promoted + v_n + v_taken + v_drained)::text;
 END
 $fn$;
 `;
@@ -191,10 +220,11 @@ CREATE OR REPLACE FUNCTION ${s}.docket_take(
 DECLARE${takeVariables(s)}
 BEGIN
   PERFORM pg_advisory_xact_lock(p_lock);
-${readyBlock(s)}${takeBlock(s)}  IF v_taken > 0 THEN
+${readyBlock(s)}${takeBlock(s)}  IF v_promoted + v_taken > 0 THEN
     PERFORM pg_notify(p_channel, p_sender || ' ' || p_queue);
   END IF;
-  RETURN json_build_object('jobs', coalesce(v_jobs, '[]'::json), 'nextDelayed', v_next_delayed, 'events', v_taken)::text;
+  RETURN json_build_object('jobs', coalesce(v_jobs, '[]'::json), 'nextDelayed', v_next_delayed,
+    'events', v_promoted + v_taken)::text;
 END
 $fn$;
 `;
