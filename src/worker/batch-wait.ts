@@ -11,6 +11,8 @@ import type { BatchOptions } from './worker-options.js';
 export class BatchWait {
   /** When the wait for the current batch began (undefined: not waiting). */
   private since?: number;
+  /** Whether the last fetch's rules asked for minSize jobs (the timeout had not run out then). */
+  private askedMin = false;
 
   constructor(private readonly batch: BatchOptions) {}
 
@@ -18,6 +20,7 @@ export class BatchWait {
   rules(now = Date.now()): BatchFetch | undefined {
     const { groupAffinity } = this.batch;
     const minJobs = this.timedOut(now) ? undefined : this.minSize();
+    this.askedMin = minJobs !== undefined;
     if (minJobs === undefined && !groupAffinity) return undefined;
     return { ...(groupAffinity && { groupAffinity }), ...(minJobs !== undefined && { minJobs }) };
   }
@@ -33,7 +36,10 @@ export class BatchWait {
     const { timeout } = this.batch;
     // Once timed out, the fetches ask for no minimum: the wait is any worker's, for any job.
     if (this.minSize() === undefined || timeout === undefined || this.since === undefined) return undefined;
-    if (this.timedOut(now)) return undefined;
+    // Run out since a fetch that still asked for minSize (a timer may fire a ms before Date.now()
+    // says it is due): fetch again at once, without the minimum. Once a fetch asked without it, the
+    // wait is any worker's, for any job.
+    if (this.timedOut(now)) return this.askedMin ? 0 : undefined;
     return Math.max(0, this.since + timeout - now);
   }
 
