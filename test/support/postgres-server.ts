@@ -74,19 +74,14 @@ export class PostgresServer {
       '--no-sync',
       '--no-instructions',
     ]);
-    await this.tool('pg_ctl', [
-      '-D',
-      this.data,
-      '-l',
-      join(this.dir, 'server.log'),
-      '-w',
-      '-t',
-      '60',
-      '-o',
-      this.serverOptions,
-      'start',
-    ]);
+    await this.pgCtl('start');
     this.started = true;
+  }
+
+  /** `pg_ctl <action>` on this cluster, waiting up to 60 s, with its log and server options. */
+  private pgCtl(action: string, extra: string[] = []): Promise<unknown> {
+    const args = ['-D', this.data, '-l', join(this.dir, 'server.log'), '-w', '-t', '60', ...extra];
+    return this.tool('pg_ctl', [...args, '-o', this.serverOptions, action]);
   }
 
   /**
@@ -94,20 +89,7 @@ export class PostgresServer {
    * crash would (recovery from the WAL at start); `fast` ends sessions and checkpoints first.
    */
   async restart(mode: 'fast' | 'immediate' = 'immediate'): Promise<void> {
-    await this.tool('pg_ctl', [
-      '-D',
-      this.data,
-      '-l',
-      join(this.dir, 'server.log'),
-      '-w',
-      '-t',
-      '60',
-      '-m',
-      mode,
-      '-o',
-      this.serverOptions,
-      'restart',
-    ]);
+    await this.pgCtl('restart', ['-m', mode]);
   }
 
   async destroy(): Promise<void> {

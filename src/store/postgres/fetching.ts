@@ -1,3 +1,4 @@
+import { fetchStart, wakeForGroups } from '../sql/fetch-result.js';
 import { limiterWindow } from '../sql/limiter.js';
 import { type JobRow, type QueueRow, toRecord } from '../sql/rows.js';
 import type { FetchRequest, FetchResult, JobRecord } from '../store.js';
@@ -41,13 +42,8 @@ export class Fetching {
       next = await this.nextDelayed(queue);
     }
     meta ??= { ...(await this.t.meta(queue)), next_delayed: null, has_groups: true };
-    const result: FetchResult = { jobs: [], rateLimitTtl: 0, paused: meta.paused === 1 };
-    if (next !== undefined) result.nextDelayedAt = next;
-    if (result.paused || req.tokens.length === 0) return result;
-    if (meta.rate_limit_until > now) {
-      result.rateLimitTtl = meta.rate_limit_until - now;
-      return result;
-    }
+    const { result, done } = fetchStart(meta, next, req);
+    if (done) return result;
     let wanted = req.tokens.length;
     if (meta.concurrency !== null) {
       const active = (await this.db
@@ -71,11 +67,7 @@ export class Fetching {
     }
     this.groupWakeAt = undefined;
     result.jobs = await this.takeAll(queue, req, wanted);
-    // A group in a used-up rate window: the worker should look again when it ends.
-    if (result.jobs.length === 0 && this.groupWakeAt !== undefined) {
-      result.nextDelayedAt = Math.min(result.nextDelayedAt ?? this.groupWakeAt, this.groupWakeAt);
-    }
-    return result;
+    return wakeForGroups(result, this.groupWakeAt);
   }
 
   /** Set by the grouped fetch: when the earliest group it passed over for its rate limit may run again. */

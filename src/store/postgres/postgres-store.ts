@@ -145,19 +145,15 @@ export class PostgresStore extends PostgresReads implements Store {
   }
 
   async complete(queue: string, items: CompleteItem[], now: number, fetch?: FetchRequest): Promise<MoveResult> {
-    // The rows to finish, and the queue's row for the fetch (as in fetchNext), read with BEGIN.
-    const finish = {
-      name: 'finish',
-      sql: COMPLETE_READ,
-      values: { queue, ids: JSON.stringify(items.map((i) => i.id)) },
-    };
-    const prelude = fetch ? [finish, { name: 'meta', sql: FETCH_META, values: { queue } }] : [finish];
-    // One function call when nothing follows up on the jobs; else the general path, in the same turn.
+    // One function call when nothing follows up on the jobs; else the general path, in the same turn,
+    // with the rows to finish and the queue's row for the fetch (as in fetchNext) read with BEGIN.
     return this.shared.serial(queue, async () => {
       const called = await this.calls.complete(queue, items, now, fetch);
-      return (
-        called ?? runTransition(this.shared, this.log, queue, (s) => s.w.complete(queue, items, now, fetch), prelude)
-      );
+      if (called) return called;
+      const ids = JSON.stringify(items.map((i) => i.id));
+      const finish = { name: 'finish', sql: COMPLETE_READ, values: { queue, ids } };
+      const prelude = fetch ? [finish, { name: 'meta', sql: FETCH_META, values: { queue } }] : [finish];
+      return runTransition(this.shared, this.log, queue, (s) => s.w.complete(queue, items, now, fetch), prelude);
     });
   }
 

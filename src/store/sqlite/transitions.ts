@@ -1,3 +1,4 @@
+import { fetchStart, wakeForGroups } from '../sql/fetch-result.js';
 import { limiterWindow } from '../sql/limiter.js';
 import { FETCHED_COLUMNS, fetchedRecord, type JobRow, type QueueRow } from '../sql/rows.js';
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
@@ -363,13 +364,8 @@ export class Transitions {
       next = this.nextDelayed(queue);
     }
     const meta = this.meta(queue);
-    const result: FetchResult = { jobs: [], rateLimitTtl: 0, paused: meta.paused === 1 };
-    if (next !== undefined) result.nextDelayedAt = next;
-    if (result.paused || req.tokens.length === 0) return result;
-    if (meta.rate_limit_until > now) {
-      result.rateLimitTtl = meta.rate_limit_until - now;
-      return result;
-    }
+    const { result, done } = fetchStart(meta, next, req);
+    if (done) return result;
     let wanted = req.tokens.length;
     if (meta.concurrency !== null) {
       const active = this.sdb
@@ -395,11 +391,7 @@ export class Transitions {
     }
     this.groupWakeAt = undefined;
     result.jobs = this.takeAll(queue, req, wanted);
-    // A group in a used-up rate window: the worker should look again when it ends.
-    if (result.jobs.length === 0 && this.groupWakeAt !== undefined) {
-      result.nextDelayedAt = Math.min(result.nextDelayedAt ?? this.groupWakeAt, this.groupWakeAt);
-    }
-    return result;
+    return wakeForGroups(result, this.groupWakeAt);
   }
 
   /** Set by the grouped fetch: when the earliest group it passed over for its rate limit may run again. */
