@@ -98,6 +98,27 @@ describe.each(stores)('batches with groups and minSize on $kind', (store) => {
     ]);
   });
 
+  it("with groupAffinity takes the group's short batch once the timeout ran out", async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk([grouped('a1', 'A'), grouped('a2', 'A')]);
+    const batches: string[][] = [];
+    const start = Date.now();
+    let took = 0;
+    const w = worker(
+      async (job) => {
+        took = Date.now() - start;
+        batches.push(job.getBatch().map((j: Job) => j.name));
+      },
+      { batch: { size: 10, minSize: 3, timeout: 1500, groupAffinity: true } },
+    );
+    await w.waitUntilReady();
+    await sleep(500);
+    expect(batches).toEqual([]); // A has 2 of 3: the worker waits
+    await until(() => batches.length === 1, 10_000, "A's short batch after the timeout");
+    expect(batches).toEqual([['a1', 'a2']]);
+    expect(took).toBeGreaterThanOrEqual(1500);
+  });
+
   it('ignores minSize without groupAffinity once groups have jobs ready (as BullMQ Pro)', async () => {
     const { queue, worker } = setup();
     await queue.addBulk([grouped('a1', 'A'), grouped('b1', 'B')]);

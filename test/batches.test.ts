@@ -148,6 +148,57 @@ describe.each(stores)('batches on $kind', (store) => {
     expect(flaky.attemptsMade).toBe(3);
   });
 
+  it("waits out each job's own backoff: jobs failed in one batch come back apart, each after its delay", async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk([
+      { name: 'fast', data: {}, opts: { attempts: 2, backoff: { type: 'fixed', delay: 300 } } },
+      { name: 'slow', data: {}, opts: { attempts: 2, backoff: { type: 'fixed', delay: 1500 } } },
+    ]);
+    const batches: [string[], number][] = [];
+    worker(
+      async (job) => {
+        const batch = job.getBatch();
+        batches.push([batch.map((j: Job) => j.name), Date.now()]);
+        for (const j of batch) if (j.attemptsMade === 0) j.setAsFailed(new Error('later'));
+      },
+      { batch: { size: 5 } },
+    );
+    await until(async () => (await queue.getJobCounts('completed')).completed === 2, 15_000);
+    expect(batches.map(([names]) => names)).toEqual([['fast', 'slow'], ['fast'], ['slow']]);
+    const [[, t0], [, fast], [, slow]] = batches;
+    expect(fast - t0).toBeGreaterThanOrEqual(300);
+    expect(slow - t0).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('fails a job started more than maxStartedAttempts without handing it to the processor', async () => {
+    const { queue, worker } = setup();
+    await queue.addBulk([
+      { name: 'x', data: {}, opts: { attempts: 3 } },
+      { name: 'y', data: {}, opts: { attempts: 3 } },
+    ]);
+    const batches: string[][] = [];
+    worker(
+      async (job) => {
+        batches.push(job.getBatch().map((j: Job) => j.name));
+        if (batches.length > 1) return;
+        // x and y retry at once (no backoff), behind z: the next batch holds all three.
+        await queue.add('z', {});
+        throw new Error('first run');
+      },
+      { batch: { size: 5 }, maxStartedAttempts: 1 },
+    );
+    await until(async () => {
+      const c = await queue.getJobCounts('completed', 'failed');
+      return c.completed === 1 && c.failed === 2;
+    });
+    expect(batches).toEqual([['x', 'y'], ['z']]);
+    const failed = await queue.getJobs(['failed']);
+    expect(failed.map((j) => [j.name, j.failedReason, j.attemptsStarted]).sort()).toEqual([
+      ['x', 'job started more than allowable limit', 2],
+      ['y', 'job started more than allowable limit', 2],
+    ]);
+  });
+
   it('leaves a job cancelled mid-batch failed and completes the rest, without an error', async () => {
     const { queue, worker } = setup();
     const [, doomed] = await queue.addBulk([
