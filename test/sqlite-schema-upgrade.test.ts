@@ -40,12 +40,18 @@ describe('SQLite schema upgrades', () => {
       expect((await queue.getJob(done.id!))?.steps).toEqual({ double: 2 });
       const minutes = await queue.store.getMinuteCounts(queue.qualifiedName, 0);
       expect(minutes.map((m) => m.completed)).toEqual([1]);
+      // Version 7's counts were filled from the job already there: it left waiting as it completed.
+      expect(await queue.getJobCounts('waiting', 'active', 'completed')).toEqual({
+        waiting: 0,
+        active: 0,
+        completed: 1,
+      });
     } finally {
       await worker.close();
       await queue.close();
     }
     const after = new Database(file, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(6);
+    expect(after.pragma('user_version', { simple: true })).toBe(7);
     expect(
       after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('groups', 'jobs_by_group')").get(),
     ).toEqual({

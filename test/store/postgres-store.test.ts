@@ -131,7 +131,8 @@ describe('PostgreSQL schema and migrations', () => {
     const tags = () =>
       sql<{ proname: string; tag: string }>(
         `SELECT p.proname, obj_description(p.oid, 'pg_proc') AS tag FROM pg_proc p
-         JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 ORDER BY 1`,
+         JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = $1 AND p.proname IN ('docket_complete', 'docket_take') ORDER BY 1`,
         [schema],
       );
     const current = await tags();
@@ -175,12 +176,15 @@ describe('PostgreSQL schema and migrations', () => {
     await sql(
       `DROP TABLE "${schema}".groups; DROP INDEX "${schema}".jobs_by_group; ALTER TABLE "${schema}".jobs DROP COLUMN grp;
        DROP TABLE "${schema}".minute_counts; DROP FUNCTION "${schema}".docket_complete;
+       DROP TABLE "${schema}".state_counts; DROP FUNCTION "${schema}".docket_counted_in CASCADE;
+       DROP FUNCTION "${schema}".docket_counted_out CASCADE; DROP FUNCTION "${schema}".docket_counted_moved CASCADE;
        UPDATE "${schema}".docket_schema SET version = 1`,
     );
     const after = track(new PostgresStore(`${url()}?application_name=upgraded`, { schema }));
     await after.ready();
     const version = await sql<{ version: number }>(`SELECT version FROM "${schema}".docket_schema`);
     expect(version).toEqual([{ version: SCHEMA_VERSION }]);
+    // Version 5's counts, filled from the job already there.
     expect(await after.getCounts('bull:old', ['waiting'])).toEqual({ waiting: 1 });
     await after.addJobs('bull:old', [
       {
@@ -200,6 +204,11 @@ describe('PostgreSQL schema and migrations', () => {
     const id = taken.jobs[0].id;
     await after.complete('bull:old', [{ id, token: 't', returnvalue: '1', retention: {} }], Date.now());
     expect((await after.getMinuteCounts('bull:old', 0)).map((m) => m.completed)).toEqual([1]);
+    expect(await after.getCounts('bull:old', ['waiting', 'active', 'completed'])).toEqual({
+      waiting: 0,
+      active: 0,
+      completed: 1,
+    });
   });
 
   it('refuses a schema written by a newer Docket, with a message that says what to do', async () => {

@@ -9,7 +9,7 @@ let statements = 0;
 
 /** The tables of a Docket schema: the SQL below names them bare, `translate` qualifies them. */
 const TABLES =
-  /\b(FROM|INTO|UPDATE|JOIN)\s+(queues|jobs|events|logs|deps|schedulers|dedup|metrics|workers|groups|minute_counts)\b/g;
+  /\b(FROM|INTO|UPDATE|JOIN)\s+(queues|jobs|events|logs|deps|schedulers|dedup|metrics|workers|groups|minute_counts|state_counts)\b/g;
 
 /** bigint and numeric (count(*), sums) come back from pg as strings; every value Docket stores fits a double. */
 const NUMBER_OIDS = new Set([20, 1700]);

@@ -55,8 +55,9 @@ export class Reads {
   async counts(queue: string, types: string[]): Promise<Record<string, number>> {
     const byState = (await this.db
       .stmt(
-        `SELECT state, lane > 0 AS prioritized, count(*) AS n, (SELECT paused FROM queues WHERE queue = ?) AS paused
-         FROM jobs WHERE queue = ? AND lane >= 0 GROUP BY state, lane > 0`, // grouped jobs are read per group
+        // Kept by triggers (state-counts.ts); grouped waiting jobs (sgn -1) are read per group.
+        `SELECT state, sgn > 0 AS prioritized, n, (SELECT paused FROM queues WHERE queue = ?) AS paused
+         FROM state_counts WHERE queue = ? AND sgn >= 0`,
       )
       .all(queue, queue)) as { state: string; prioritized: boolean; n: number; paused: number | null }[];
     const count = (state: string, prioritized?: boolean) =>

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { FUNCTION_NAMES, functionsDdl } from './functions.js';
+import { stateCountsDdl } from './state-counts.js';
 
 /** Bumped when the tables change; stored in the schema's `docket_schema` table. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** `UPGRADES[v - 1]` takes a schema from version v to v + 1 (a new schema gets the DDL as it is now). */
 const UPGRADES: string[] = [
@@ -13,6 +14,8 @@ const UPGRADES: string[] = [
   minuteCountsDdl('$schema'),
   // 3 → 4: the worker path's server-side functions (functions.ts), which `migrate` installs.
   '',
+  // 4 → 5: jobs per state kept by triggers (state-counts.ts), filled from the jobs there are.
+  stateCountsDdl('$schema'),
 ];
 
 /** The functions' tag: a digest of their text, kept as each one's comment (see `functionsCurrent`). */
@@ -174,6 +177,7 @@ CREATE TABLE ${s}.metrics (
   PRIMARY KEY (queue, type, minute)
 );
 ${minuteCountsDdl(s)}
+${stateCountsDdl(s)}
 CREATE TABLE ${s}.workers (
   queue TEXT NOT NULL,
   id TEXT NOT NULL,

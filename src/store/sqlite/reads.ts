@@ -52,8 +52,9 @@ export class Reads {
   counts(queue: string, types: string[]): Record<string, number> {
     const byState = this.sdb
       .stmt(
-        // Waiting grouped jobs (lane < 0) are counted per group (getGroupsJobsCount), as in BullMQ Pro.
-        'SELECT state, lane > 0 AS prioritized, count(*) AS n FROM jobs WHERE queue = ? AND lane >= 0 GROUP BY state, lane > 0',
+        // Kept by triggers (state-counts.ts). Waiting grouped jobs (sgn -1) are counted per group
+        // (getGroupsJobsCount), as in BullMQ Pro.
+        'SELECT state, sgn > 0 AS prioritized, n FROM state_counts WHERE queue = ? AND sgn >= 0',
       )
       .all(queue) as { state: string; prioritized: number; n: number }[];
     const count = (state: string, prioritized?: boolean) =>

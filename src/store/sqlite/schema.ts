@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
+import { STATE_COUNTS_DDL } from './state-counts.js';
 
 /** Bumped when the tables change; stored in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * Cancel notices: one row per active job failed by Store.cancelJob, read by watchers in other
@@ -67,6 +68,8 @@ const UPGRADES: string[] = [
   `ALTER TABLE jobs ADD COLUMN grp TEXT;${GROUPS_DDL}`,
   // 5 → 6: the light per-minute counts of completed / failed / stalled jobs (the dashboard's).
   MINUTE_COUNTS_DDL,
+  // 6 → 7: jobs per state kept by triggers (state-counts.ts), filled from the jobs there are.
+  STATE_COUNTS_DDL,
 ];
 
 const DDL = `
@@ -198,7 +201,7 @@ export function migrate(db: Database.Database, file: string): void {
   db.transaction(() => {
     // Read again under the write lock: another process may have migrated meanwhile.
     const now = db.pragma('user_version', { simple: true }) as number;
-    if (now === 0) db.exec(DDL + CANCELS_DDL + MINUTE_COUNTS_DDL);
+    if (now === 0) db.exec(DDL + CANCELS_DDL + MINUTE_COUNTS_DDL + STATE_COUNTS_DDL);
     else for (let v = now; v < SCHEMA_VERSION; v++) db.exec(UPGRADES[v - 1]);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
