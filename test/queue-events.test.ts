@@ -52,6 +52,33 @@ describe.each(stores)('QueueEvents on $kind', (store) => {
     expect(waiting).toEqual([{ jobId: '1' }, { jobId: '1', prev: 'active' }]);
   });
 
+  it('reports each job of a batch on its own: moves many jobs make in one call (completions, takes, promotions)', async () => {
+    const { queue, worker, connection, name } = setup();
+    const events = track(new QueueEvents(name, { connection }));
+    await events.waitUntilReady();
+    const seen: [string, Record<string, string>][] = [];
+    for (const e of ['waiting', 'active', 'completed']) {
+      events.on(e, (args: Record<string, string>) => seen.push([e, args]));
+    }
+    await queue.addBulk(Array.from({ length: 30 }, (_, i) => ({ name: 'now', data: { i } })));
+    await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ name: 'soon', data: { i }, opts: { delay: 200 } })));
+    worker(async (job) => job.data.i, { concurrency: 10 });
+    await until(() => seen.filter(([e]) => e === 'completed').length === 40, 15_000, '40 completed events');
+    const ids = (e: string) => seen.filter(([n]) => n === e).map(([, a]) => a.jobId);
+    const all = Array.from({ length: 40 }, (_, i) => String(i + 1));
+    expect(ids('active').sort((a, b) => Number(a) - Number(b))).toEqual(all);
+    expect(ids('completed').sort((a, b) => Number(a) - Number(b))).toEqual(all);
+    // Each job's events in its life's order; the delayed ones promoted with prev 'delayed'.
+    for (const id of all) {
+      const life = seen.filter(([, a]) => a.jobId === id).map(([e]) => e);
+      expect(life).toEqual(['waiting', 'active', 'completed']);
+    }
+    const promoted = seen.filter(([e, a]) => e === 'waiting' && a.prev === 'delayed').map(([, a]) => a.jobId);
+    expect(promoted.sort((a, b) => Number(a) - Number(b))).toEqual(all.slice(30));
+    const completed = seen.filter(([e]) => e === 'completed').map(([, a]) => a);
+    expect(completed.find((a) => a.jobId === '7')).toEqual({ jobId: '7', returnvalue: 6, prev: 'active' });
+  });
+
   it('replays from lastEventId', async () => {
     const { queue, connection, name } = setup();
     const first = track(new QueueEvents(name, { connection }));

@@ -53,7 +53,8 @@ function readyBlock(s: string): string {
         RETURNING array_position(v_due, jobs.rowid) AS n, jobs.id
       )
       INSERT INTO ${s}.events (queue, event, fields)
-        SELECT p_queue, 'waiting', json_build_object('jobId', id, 'prev', 'delayed')::text FROM promoted ORDER BY n;
+        SELECT p_queue, 'batch', json_agg(json_build_array('waiting', json_build_object('jobId', id, 'prev', 'delayed'))
+          ORDER BY n)::text FROM promoted HAVING count(*) > 0;
       SELECT sort INTO v_next_delayed FROM ${s}.jobs WHERE queue = p_queue AND state = 'delayed' AND lane = 0
         ORDER BY sort LIMIT 1;
     END IF;
@@ -81,7 +82,8 @@ function takeBlock(s: string): string {
       RETURNING array_position(v_picked, jobs.rowid) AS rank, jobs.*
     ), written AS (
       INSERT INTO ${s}.events (queue, event, fields)
-      SELECT p_queue, 'active', json_build_object('jobId', id, 'prev', 'waiting')::text FROM taken ORDER BY rank
+      SELECT p_queue, 'batch', json_agg(json_build_array('active', json_build_object('jobId', id, 'prev', 'waiting'))
+        ORDER BY rank)::text FROM taken HAVING count(*) > 0
     )
     SELECT json_agg(taken ORDER BY rank), count(*) INTO v_jobs, v_taken FROM taken;
   END IF;
@@ -186,7 +188,8 @@ ${readyBlock(s)}  IF p_remove THEN
     END IF;
   END IF;
   INSERT INTO ${s}.events (queue, event, fields)
-    SELECT p_queue, 'completed', e.f FROM unnest(p_fields) WITH ORDINALITY AS e(f, k) ORDER BY e.k;
+    SELECT p_queue, 'batch', json_agg(json_build_array('completed', e.f::json) ORDER BY e.k)::text
+    FROM unnest(p_fields) WITH ORDINALITY AS e(f, k) HAVING count(*) > 0;
   INSERT INTO ${s}.minute_counts (queue, minute, kind, n) VALUES (p_queue, p_minute, 'c', v_n)
     ON CONFLICT (queue, minute, kind) DO UPDATE SET n = minute_counts.n + EXCLUDED.n
     RETURNING minute_counts.n INTO v_count;

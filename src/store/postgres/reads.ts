@@ -173,11 +173,22 @@ export class Reads {
     return String(row.id ?? 0);
   }
 
-  /** Up to 1000 events after `after`, oldest first. */
+  /**
+   * The events of up to 1000 rows after `after`, oldest first. A `batch` row (functions.ts: one row
+   * per call for its many events, as Redis keeps one stream entry per script call) holds
+   * `[[event, fields], …]`; its events share the row's id.
+   */
   async eventsAfter(queue: string, after: number): Promise<StoredEvent[]> {
     const rows = (await this.db
       .stmt('SELECT id, event, fields FROM events WHERE queue = ? AND id > ? ORDER BY id LIMIT 1000')
       .all(queue, after)) as { id: number; event: string; fields: string }[];
-    return rows.map((r) => ({ ...JSON.parse(r.fields), id: String(r.id), event: r.event }) as StoredEvent);
+    const events: StoredEvent[] = [];
+    for (const r of rows) {
+      const id = String(r.id);
+      if (r.event !== 'batch') events.push({ ...JSON.parse(r.fields), id, event: r.event });
+      else
+        for (const [event, fields] of JSON.parse(r.fields) as [string, object][]) events.push({ ...fields, id, event });
+    }
+    return events;
   }
 }
