@@ -176,7 +176,7 @@ describe('PostgreSQL schema and migrations', () => {
     await sql(
       `DROP TABLE "${schema}".groups; DROP INDEX "${schema}".jobs_by_group; ALTER TABLE "${schema}".jobs DROP COLUMN grp;
        DROP TABLE "${schema}".minute_counts; DROP FUNCTION "${schema}".docket_complete;
-       DROP TABLE "${schema}".state_counts; DROP FUNCTION "${schema}".docket_counted_in CASCADE;
+       DROP TABLE "${schema}".state_counts;
        DROP FUNCTION "${schema}".docket_counted_out CASCADE; DROP FUNCTION "${schema}".docket_counted_moved CASCADE;
        UPDATE "${schema}".docket_schema SET version = 1`,
     );

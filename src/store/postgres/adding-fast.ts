@@ -1,6 +1,7 @@
 import type { AddResult, NewJob } from '../store.js';
 import { type Conn, queueLockKey } from './conn.js';
 import type { SharedPool } from './database.js';
+import { COUNT_INSERTED } from './state-counts.js';
 
 /** A job the one-statement add takes: an automatic id, no parent, no deduplication, no group. */
 export function isPlainJob(job: NewJob): boolean {
@@ -12,7 +13,7 @@ export function isPlainJob(job: NewJob): boolean {
  * its own transaction: one round trip per add, or per addBulk, where the general path (adding.ts)
  * takes five plus one per job. It does what the general path does, in the same order: the queue's
  * lock (transitions.ts), the queue's counters bumped by n (auto ids and waiting order), the jobs
- * inserted, their `added` then `waiting`/`delayed` events in job order, and the NOTIFY.
+ * inserted and counted (state-counts.ts), their `added` then `waiting`/`delayed` events in job order, and the NOTIFY.
  * (A CTE that only reads runs when referenced: the lock is read by the counters' INSERT, which every
  * other part reads, so nothing is written before the lock is held.)
  */
@@ -35,7 +36,9 @@ inserted AS (
     CASE WHEN v.delay > 0 THEN v.ts + v.delay WHEN v.lifo = 1 AND v.priority = 0 THEN -(c.seq0 + v.n) ELSE c.seq0 + v.n END,
     v.name, v.data, v.opts, v.ts, v.delay, v.priority, v.lifo
   FROM counters c, v
+  RETURNING queue, state, lane
 ),
+counted AS (${COUNT_INSERTED}),
 written AS (
   INSERT INTO events (queue, event, fields)
   SELECT ?, e.event, e.fields FROM counters c, v,

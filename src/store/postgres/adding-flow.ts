@@ -1,5 +1,6 @@
 import type { AddResult, FlowJob } from '../store.js';
 import type { Conn } from './conn.js';
+import { COUNT_INSERTED } from './state-counts.js';
 import type { Transitions } from './transitions.js';
 
 /**
@@ -14,12 +15,16 @@ WHERE (parent_queue, parent_id, child_key) IN (SELECT * FROM unnest(?::text[], ?
 
 /** All the flow's jobs in one INSERT; rowids follow the nodes' order (ORDER BY n), as one INSERT a node would. */
 const FLOW_INSERT_JOBS = `
+WITH inserted AS (
 INSERT INTO jobs (queue, id, state, lane, sort, name, data, opts, timestamp, delay, priority, lifo, parent)
 SELECT queue, id, state, lane, sort, name, data, opts, ts, delay, priority, lifo, parent
 FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::float8[], ?::text[], ?::text[], ?::text[],
             ?::float8[], ?::float8[], ?::bigint[], ?::int[], ?::text[])
   WITH ORDINALITY AS v(queue, id, state, lane, sort, name, data, opts, ts, delay, priority, lifo, parent, n)
-ORDER BY n`;
+ORDER BY n
+RETURNING queue, state, lane
+)
+${COUNT_INSERTED}`;
 
 /** The children's links in one INSERT, in the order they were linked (dependencies() lists them so). */
 const FLOW_INSERT_DEPS = `

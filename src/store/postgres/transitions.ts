@@ -4,6 +4,7 @@ import { CommitTail } from './commit-tail.js';
 import { CLOCK_SQL, type Conn, queueLockKey } from './conn.js';
 import { CANCEL_NOTICE, type EventLog, fieldsJson } from './event-log.js';
 import { Fetching } from './fetching.js';
+import { COUNT_INSERTED } from './state-counts.js';
 import { FLUSH_AND_COMMIT, LONE_SURROGATE } from './transition-sql.js';
 
 /** A waiting grouped job's lane is its priority in the group minus this (as on SQLite). */
@@ -232,8 +233,10 @@ export class Transitions {
         : await this.waitingPlace(queue, job.priority, job.lifo, false, job.group?.id);
     await this.db
       .stmt(
-        `INSERT INTO jobs (queue, id, state, lane, sort, name, data, opts, timestamp, delay, priority, lifo, parent, grp)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `WITH inserted AS (
+           INSERT INTO jobs (queue, id, state, lane, sort, name, data, opts, timestamp, delay, priority, lifo, parent, grp)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING queue, state, lane
+         ) ${COUNT_INSERTED}`,
       )
       .run(
         queue,
