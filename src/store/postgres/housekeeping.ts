@@ -151,6 +151,7 @@ export class Housekeeping {
       await this.db.stmt('DELETE FROM queues WHERE queue = ?').run(queue);
       await this.db.stmt('DELETE FROM groups WHERE queue = ?').run(queue);
       await this.db.stmt('DELETE FROM minute_counts WHERE queue = ?').run(queue);
+      await this.db.stmt('DELETE FROM state_counts WHERE queue = ?').run(queue);
       // What else the queue owns, as BullMQ's obliterate deletes every key of the queue.
       for (const table of ['schedulers', 'metrics', 'dedup', 'workers']) {
         await this.db.stmt(`DELETE FROM ${table} WHERE queue = ?`).run(queue);

@@ -153,6 +153,7 @@ export class Housekeeping {
       this.sdb.stmt('DELETE FROM queues WHERE queue = ?').run(queue);
       this.sdb.stmt('DELETE FROM groups WHERE queue = ?').run(queue);
       this.sdb.stmt('DELETE FROM minute_counts WHERE queue = ?').run(queue);
+      this.sdb.stmt('DELETE FROM state_counts WHERE queue = ?').run(queue);
       // What else the queue owns, as BullMQ's obliterate deletes every key of the queue.
       for (const table of ['schedulers', 'metrics', 'dedup', 'workers']) {
         this.sdb.stmt(`DELETE FROM ${table} WHERE queue = ?`).run(queue);

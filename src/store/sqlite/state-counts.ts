@@ -28,8 +28,8 @@ CREATE TRIGGER IF NOT EXISTS jobs_counted_out AFTER DELETE ON jobs BEGIN
 END;
 CREATE TRIGGER IF NOT EXISTS jobs_counted_moved AFTER UPDATE OF state, lane ON jobs
   WHEN old.state IS NOT new.state OR ${SIGN('old.lane')} IS NOT ${SIGN('new.lane')} BEGIN
-  UPDATE state_counts SET n = n - 1 WHERE queue = old.queue AND state = old.state AND sgn = ${SIGN('old.lane')};
-  INSERT INTO state_counts (queue, state, sgn, n) VALUES (new.queue, new.state, ${SIGN('new.lane')}, 1)
-    ON CONFLICT (queue, state, sgn) DO UPDATE SET n = n + 1;
+  INSERT INTO state_counts (queue, state, sgn, n)
+    VALUES (old.queue, old.state, ${SIGN('old.lane')}, -1), (new.queue, new.state, ${SIGN('new.lane')}, 1)
+    ON CONFLICT (queue, state, sgn) DO UPDATE SET n = n + excluded.n;
 END;
 `;
