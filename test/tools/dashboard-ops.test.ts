@@ -202,6 +202,9 @@ describe.each(stores)('dashboard for daily operations on $kind', (store) => {
     expect(info.schedulers[0].next).toBeGreaterThan(Date.now() - 60_000);
     expect(info.groups).toEqual([expect.objectContaining({ id: 'tenant-a', waiting: 1, paused: false })]);
     expect(info.groups[0].jobIds).toHaveLength(1);
+    // The grouped job's own page names its group.
+    const grouped = (await d.get(`/api/queues/${name}/jobs/${info.groups[0].jobIds[0]}`)).json();
+    expect(grouped).toEqual(expect.objectContaining({ name: 'grouped', group: 'tenant-a' }));
     release();
     await w.close();
   }, 40_000);
