@@ -18,6 +18,7 @@ const MAX_SKIP = 64;
 interface CallResult {
   jobs: JobRow[];
   nextDelayed: number | null;
+  /** Event rows written (the log's trim counts rows). */
   events: number;
 }
 

@@ -114,7 +114,8 @@ function takeVariables(s: string): string {
  * every job holds its token's live lock), the `completed` events (fields as the caller made them),
  * the minute count, the take with its `active` events, `drained` when nothing waits or runs, the
  * NOTIFY. Returns JSON as text (parsed by the caller, whatever the driver's json parser):
- * `{"jobs": [rows taken, in order], "nextDelayed": earliest delayed job's due time, "events": n}`.
+ * `{"jobs": [rows taken, in order], "nextDelayed": earliest delayed job's due time, "events": n}`, n the
+ * event rows written (one `batch` row per kind of event: the log's cap and trim count rows).
  */
 function completeFunction(s: string): string {
   return `
@@ -203,7 +204,7 @@ ${takeBlock(s)}  IF v_taken = 0 THEN -- a job taken is active: not drained
   END IF;
   PERFORM pg_notify(p_channel, p_sender || ' ' || p_queue);
   RETURN json_build_object('jobs', coalesce(v_jobs, '[]'::json), 'nextDelayed', v_next_delayed,
-    'events', v_promoted + v_n + v_taken + v_drained)::text;
+    'events', sign(v_promoted) + sign(v_n) + sign(v_taken) + v_drained)::text;
 END
 $fn$;
 `;
@@ -227,7 +228,7 @@ ${readyBlock(s)}${takeBlock(s)}  IF v_promoted + v_taken > 0 THEN
     PERFORM pg_notify(p_channel, p_sender || ' ' || p_queue);
   END IF;
   RETURN json_build_object('jobs', coalesce(v_jobs, '[]'::json), 'nextDelayed', v_next_delayed,
-    'events', v_promoted + v_taken)::text;
+    'events', sign(v_promoted) + sign(v_taken))::text;
 END
 $fn$;
 `;
