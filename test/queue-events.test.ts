@@ -79,6 +79,22 @@ describe.each(stores)('QueueEvents on $kind', (store) => {
     expect(completed.find((a) => a.jobId === '7')).toEqual({ jobId: '7', returnvalue: 6, prev: 'active' });
   });
 
+  it('goes on telling of a queue that was obliterated under it: new events come after the ones it read', async () => {
+    const { queue, connection, name } = setup();
+    const events = track(new QueueEvents(name, { connection }));
+    await events.waitUntilReady();
+    const added: string[] = [];
+    events.on('added', ({ jobId }: { jobId: string }) => added.push(jobId));
+    for (let i = 0; i < 3; i++) await queue.add('before', { i });
+    await until(() => added.length === 3, 10_000, 'the first three added events');
+    await queue.obliterate();
+    // Ids start over after an obliterate (as BullMQ's id counter); the events of the new job 1 still arrive.
+    const job = await queue.add('after', {});
+    expect(job.id).toBe('1');
+    await until(() => added.length === 4, 10_000, 'the added event after the obliterate');
+    expect(added).toEqual(['1', '2', '3', '1']);
+  });
+
   it('replays from lastEventId', async () => {
     const { queue, connection, name } = setup();
     const first = track(new QueueEvents(name, { connection }));

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { STATE_COUNTS_DDL } from './state-counts.js';
 
 /** Bumped when the tables change; stored in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /**
  * Cancel notices: one row per active job failed by Store.cancelJob, read by watchers in other
@@ -56,6 +56,15 @@ const MINUTE_COUNTS_DDL = `CREATE TABLE IF NOT EXISTS minute_counts (
   PRIMARY KEY (queue, minute, kind)
 ) WITHOUT ROWID;`;
 
+/** The event log (event-log.ts): one b-tree keyed by (queue, id), ids counted per queue. */
+const EVENTS_DDL = `CREATE TABLE IF NOT EXISTS events (
+  queue TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  PRIMARY KEY (queue, id)
+) WITHOUT ROWID;`;
+
 /** `UPGRADES[v - 1]` takes a file from version v to v + 1 (a new file gets the DDL as it is now). */
 const UPGRADES: string[] = [
   // 1 → 2: the failure a job carries to its next fetch (a stalled job over maxStalledCount).
@@ -70,6 +79,12 @@ const UPGRADES: string[] = [
   MINUTE_COUNTS_DDL,
   // 6 → 7: jobs per state kept by triggers (state-counts.ts), filled from the jobs there are.
   STATE_COUNTS_DDL,
+  // 7 → 8: the event log keyed by (queue, id), ids per queue (event-log.ts); the ids there are stay.
+  `ALTER TABLE events RENAME TO events_before_8;
+${EVENTS_DDL}
+INSERT INTO events (queue, id, event, fields) SELECT queue, id, event, fields FROM events_before_8;
+DROP TABLE events_before_8;
+DELETE FROM sqlite_sequence WHERE name = 'events';`,
 ];
 
 const DDL = `
@@ -123,13 +138,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (queue, state, lane, sort);
 ${GROUPS_DDL}
-CREATE TABLE IF NOT EXISTS events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  queue TEXT NOT NULL,
-  event TEXT NOT NULL,
-  fields TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_queue ON events (queue, id);
+${EVENTS_DDL}
 CREATE TABLE IF NOT EXISTS logs (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   queue TEXT NOT NULL,

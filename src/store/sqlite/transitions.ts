@@ -3,32 +3,7 @@ import { limiterWindow } from '../sql/limiter.js';
 import { FETCHED_COLUMNS, fetchedRecord, type JobRow, type QueueRow } from '../sql/rows.js';
 import type { FetchRequest, FetchResult, JobRecord, MoveCode, NewJob } from '../store.js';
 import type { SharedDatabase } from './database.js';
-
-/** Most events one INSERT writes (3 bound values each). */
-const EVENTS_PER_INSERT = 64;
-const insertEventsCache: string[] = [];
-
-/** `INSERT INTO events ... VALUES (?, ?, ?), ...` for `n` rows, built once per `n`. */
-function insertEventsSql(n: number): string {
-  insertEventsCache[n] ??= `INSERT INTO events (queue, event, fields) VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}`;
-  return insertEventsCache[n];
-}
-
-/**
- * An event's fields as stored: JSON of the defined ones, all as strings. JSON.stringify already
- * leaves out undefined values, so fields that are all strings (nearly every event) need no copy.
- */
-function fieldsJson(fields: Record<string, string | number | undefined>): string {
-  for (const k in fields) {
-    const v = fields[k];
-    if (v !== undefined && typeof v !== 'string') {
-      const values: Record<string, string> = {};
-      for (const [key, value] of Object.entries(fields)) if (value !== undefined) values[key] = String(value);
-      return JSON.stringify(values);
-    }
-  }
-  return JSON.stringify(fields);
-}
+import { SqliteEventLog } from './event-log.js';
 
 /**
  * The next waiting jobs in queue order. `LIMIT +?`, not a bare `?`: SQLite's planner reads a bare
@@ -47,7 +22,7 @@ export const GROUP_LANE = 4_194_304;
  * one atomic step.
  */
 export class Transitions {
-  private eventsSinceTrim = 0;
+  private readonly events: SqliteEventLog;
   /** Other queues a transaction changed, to wake their waiters after commit. */
   readonly touched = new Set<string>();
   /** Events written so far: a transaction that wrote none changed nothing worth waking anyone for. */
@@ -55,8 +30,10 @@ export class Transitions {
 
   constructor(
     private readonly sdb: SharedDatabase,
-    private readonly maxEvents = 10_000,
-  ) {}
+    maxEvents = 10_000,
+  ) {
+    this.events = new SqliteEventLog(sdb, maxEvents);
+  }
 
   /**
    * Lock expiries are set and judged on the time SQLite reads inside the transaction, not on the
@@ -147,53 +124,23 @@ export class Transitions {
       this.sdb.stmt('UPDATE queues SET seq = ?, next_id = ? WHERE queue = ?').run(c.seq, c.nextId, queue);
     }
     this.counters.clear();
-    this.flushEvents();
+    this.events.flush();
   }
 
   /** Drops what a transaction kept in memory: it rolled back, or an attempt hit a busy file. */
   discardPending(): void {
     this.counters.clear();
-    this.pendingEvents = [];
+    this.events.discard();
   }
 
-  /** Events of the running transaction as flat (queue, event, fields JSON) triples, written by `flushPending`. */
-  private pendingEvents: string[] = [];
-
   emit(queue: string, event: string, fields: Record<string, string | number | undefined> = {}): void {
-    this.pendingEvents.push(queue, event, fieldsJson(fields));
+    this.events.emit(queue, event, fields);
     this.emitted++;
   }
 
-  /**
-   * Writes the transaction's events with one multi-row INSERT per `EVENTS_PER_INSERT` events: one
-   * INSERT per event was the largest cost of a fetch or completion, and unpacking a JSON array in
-   * SQL (json_each) cost more than binding the values. Trims the log now and then.
-   */
-  private flushEvents(): void {
-    const values = this.pendingEvents;
-    if (values.length === 0) return;
-    this.pendingEvents = [];
-    const step = EVENTS_PER_INSERT * 3;
-    for (let at = 0; at < values.length; at += step) {
-      const chunk = at === 0 && values.length <= step ? values : values.slice(at, at + step);
-      this.sdb.stmt(insertEventsSql(chunk.length / 3)).run(chunk);
-    }
-    this.eventsSinceTrim += values.length / 3;
-    if (this.eventsSinceTrim >= 5000) {
-      this.eventsSinceTrim = 0;
-      const queues = new Set<string>();
-      for (let i = 0; i < values.length; i += 3) queues.add(values[i]);
-      for (const queue of queues) this.trimEvents(queue, this.maxEvents);
-    }
-  }
-
-  /** Returns how many events went. */
+  /** Keeps the queue's newest `maxLen` events; returns how many went. */
   trimEvents(queue: string, maxLen: number): number {
-    const cut = this.sdb
-      .stmt('SELECT id FROM events WHERE queue = ? ORDER BY id DESC LIMIT 1 OFFSET ?')
-      .get(queue, maxLen) as { id: number } | undefined;
-    if (!cut) return 0;
-    return this.sdb.stmt('DELETE FROM events WHERE queue = ? AND id <= ?').run(queue, cut.id).changes;
+    return this.events.trim(queue, maxLen);
   }
 
   row(queue: string, id: string): JobRow | undefined {
