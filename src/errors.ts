@@ -63,9 +63,24 @@ export class ConnectionClosedError extends Error {
  * credentials): raised by a call once the client's retries ran out. `cause` is the last error.
  */
 export class ConnectionError extends Error {
+  /** The system error's fields (`code: 'ECONNREFUSED'`, …), as on the error BullMQ lets through. */
+  code?: string;
+  errno?: number;
+  syscall?: string;
+  address?: string;
+  port?: number;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ConnectionError';
+    const cause = options?.cause as Record<string, unknown> | undefined;
+    if (cause && typeof cause === 'object') {
+      if (typeof cause.code === 'string') this.code = cause.code;
+      if (typeof cause.errno === 'number') this.errno = cause.errno;
+      if (typeof cause.syscall === 'string') this.syscall = cause.syscall;
+      if (typeof cause.address === 'string') this.address = cause.address;
+      if (typeof cause.port === 'number') this.port = cause.port;
+    }
   }
 }
 

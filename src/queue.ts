@@ -1,4 +1,4 @@
-import { moveError } from './errors.js';
+import { moveError, ValidationError } from './errors.js';
 import { parseField } from './job/serialise.js';
 import { Job, type JobProgress } from './job.js';
 import {
@@ -109,6 +109,9 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 
   /** Adds one job. A custom `jobId` that exists already returns the existing job unchanged. */
   async add(name: NameType, data: DataType, opts: JobsOptions = {}): Promise<Job<DataType, ResultType, NameType>> {
+    // BullMQ's add refuses these before anything else, in these words (addBulk says integer ids are refused).
+    if (opts.jobId === '0' || opts.jobId?.startsWith?.('0:'))
+      throw new ValidationError("JobId cannot be '0' or start with '0:'");
     return this.trace(SpanKind.PRODUCER, 'add', `${this.name}.${name}`, async ({ span, metadata }) => {
       const [job] = await this.addJobs([{ name, data, opts: withProducerMetadata(opts, metadata()) }]);
       span?.setAttributes({ [A.JobName]: name, [A.JobId]: job.id });

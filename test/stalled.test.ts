@@ -166,6 +166,29 @@ describe.each(stores)('locks and stalled jobs on $kind', (store) => {
     expect(job?.stalledCounter).toBe(0);
   });
 
+  it("emits BullMQ's lock error when a job's completion finds its lock gone, and the job is not completed", async () => {
+    const { queue, worker } = setup();
+    await queue.add('x', {});
+    const lockDuration = 200;
+    // No renewal and no stalled check: the lock runs out while the processor works and nobody takes the job.
+    const w = worker(
+      async () => {
+        const until = Date.now() + lockDuration * 3;
+        while (Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        return 'late';
+      },
+      { lockDuration, skipLockRenewal: true, skipStalledCheck: true },
+    );
+    const errors: Error[] = [];
+    w.on('error', (err) => errors.push(err));
+    let completed = 0;
+    w.on('completed', () => completed++);
+    await until(() => errors.length > 0, 10_000, 'the error');
+    expect(errors[0].message).toBe('Missing lock for job 1. moveToFinished');
+    expect(completed).toBe(0);
+    expect(await queue.getJobState('1')).toBe('active');
+  });
+
   it('reports lockRenewalFailed when a running job lost its lock', async () => {
     const { queue, worker } = setup();
     await queue.add('x', {});

@@ -27,6 +27,8 @@ describe.each(stores)('bad input on $kind', (store) => {
     ],
     ['jobId with a colon', { jobId: 'a:b' }, 'Custom Id cannot contain :'],
     ['integer jobId', { jobId: '123' }, 'Custom Id cannot be integers'],
+    ['jobId "0"', { jobId: '0' }, "JobId cannot be '0' or start with '0:'"],
+    ['a jobId starting with "0:"', { jobId: '0:x' }, "JobId cannot be '0' or start with '0:'"],
     ['bad removeOnComplete', { removeOnComplete: -3 }, /opts\.removeOnComplete/],
     [
       'the removed debounce option',
@@ -67,6 +69,14 @@ describe.each(stores)('bad input on $kind', (store) => {
     circular.self = circular;
     await expect(queue.add('x', { n: 10n })).rejects.toThrow(/data cannot be stored as JSON/);
     await expect(queue.add('x', circular)).rejects.toThrow(/data cannot be stored as JSON/);
+    expect(await queue.count()).toBe(0);
+  });
+
+  it("refuses jobId '0' in a bulk with BullMQ's words for integer ids (add has its own)", async () => {
+    const { queue } = setup();
+    await expect(queue.addBulk([{ name: 'zero', data: {}, opts: { jobId: '0' } }])).rejects.toThrow(
+      /^Custom Id cannot be integers$/,
+    );
     expect(await queue.count()).toBe(0);
   });
 

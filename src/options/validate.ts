@@ -37,7 +37,8 @@ function validateJobId(id: unknown): void {
   if (id === undefined || id === '') return; // an empty id is ignored: the job gets a number, as in BullMQ
   if (typeof id !== 'string') throw new ValidationError(`opts.jobId must be a string (got ${typeof id})`);
   if (`${Number.parseInt(id, 10)}` === id) {
-    throw new ValidationError(`Custom Id cannot be integers ("${id}" would clash with automatic ids)`);
+    // BullMQ's words exactly (code matches on them); an integer id would clash with automatic ids.
+    throw new ValidationError('Custom Id cannot be integers');
   }
   if (id.includes(':')) throw new ValidationError(`Custom Id cannot contain : (got "${id}")`);
   validateKeyText(id, 'opts.jobId');

@@ -101,9 +101,14 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
     return new RedisStore(connection, { ownsClient: false });
   }
   if (typeof connection === 'object' && connection !== null) {
-    const options: RedisOptions = { ...OWN_CLIENT, maxRetriesPerRequest: OWN_RETRIES, ...(connection as RedisOptions) };
+    // BullMQ takes `url` among the ioredis options (ioredis itself ignores it: it would go to localhost).
+    const { url, ...given } = connection as RedisOptions & { url?: unknown };
+    if (url !== undefined && typeof url !== 'string') {
+      throw new ValidationError(`connection.url must be a redis:// or rediss:// URL string (got ${typeof url})`);
+    }
+    const options: RedisOptions = { ...OWN_CLIENT, maxRetriesPerRequest: OWN_RETRIES, ...given };
     if (opts.blocking) options.maxRetriesPerRequest = null;
-    return new RedisStore(new Redis(options), { ownsClient: true });
+    return new RedisStore(url ? new Redis(url, options) : new Redis(options), { ownsClient: true });
   }
   throw new ValidationError(
     'connection must be a URL string, ioredis options or an ioredis instance, or a pg pool config or pg.Pool',

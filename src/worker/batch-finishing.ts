@@ -122,7 +122,7 @@ export class BatchFinisher {
           err: code === -9 ? failedChildError(id, 'moveToFinished') : moveError(code, id, 'moveToFinished'),
         });
       } else {
-        await this.lockLost(c.job, `Could not complete job ${c.job.id}: its lock was lost (code ${code})`);
+        await this.lockLost(c.job, moveError(code, c.job.id!, 'moveToFinished'));
       }
     }
     return refused;
@@ -132,10 +132,10 @@ export class BatchFinisher {
    * A move the store refused for a lost lock: an error, unless Queue.cancelJob failed the job (its
    * notice may come after the batch ended; the batch runner leaves out the jobs it heard of).
    */
-  private async lockLost(job: Job, message: string | Error): Promise<void> {
+  private async lockLost(job: Job, err: Error): Promise<void> {
     const { store, qualifiedName } = this.host;
     if ((await store.getState(qualifiedName, job.id!).catch(() => 'unknown')) === 'failed') return;
-    this.host.emitError(typeof message === 'string' ? new Error(message) : message);
+    this.host.emitError(err);
   }
 
   /** The next batch a move fetched; a rate limit it met cuts the fetch loop's wait short, as finishing.ts does. */

@@ -73,7 +73,7 @@ export class JobFinisher {
     if (code === -4) return this.failed(job, token, moveError(code, job.id!, 'moveToFinished'), wantNext, span);
     if (code === -9) return this.failed(job, token, failedChildError(job.id!, 'moveToFinished'), wantNext, span);
     if (code !== 0) {
-      this.host.emitError(new Error(`Could not complete job ${job.id}: its lock was lost (code ${code})`));
+      this.host.emitError(moveError(code, job.id!, 'moveToFinished'));
     } else {
       job.returnvalue = value;
       job.finishedOn = finishedOn;

@@ -32,6 +32,8 @@ describe('a Redis that cannot be reached', () => {
       const { ms, err } = await failure(() => queue.add('x', {}));
       expect(err).toBeInstanceOf(ConnectionError);
       expect(err.message).toMatch(new RegExp(`Redis at 127\\.0\\.0\\.1:${port} cannot be reached: .*ECONNREFUSED`));
+      // The system error's code is on the error itself, as on the one BullMQ lets through.
+      expect((err as ConnectionError).code).toBe('ECONNREFUSED');
       expect(ms).toBeLessThan(10_000);
       expect(events.some((e) => /ECONNREFUSED/.test(e.message))).toBe(true);
       // Still down: the next call fails at once instead of waiting out more retries.
@@ -39,6 +41,21 @@ describe('a Redis that cannot be reached', () => {
     } finally {
       await queue.close();
     }
+  });
+
+  it('takes `url` among the ioredis options, as BullMQ does (ioredis alone would go to localhost:6379)', async () => {
+    const queue = new Queue(queueName(), {
+      connection: { url: `redis://127.0.0.1:${port}`, maxRetriesPerRequest: 1 },
+    });
+    queue.on('error', () => undefined);
+    try {
+      const { err } = await failure(() => queue.add('x', {}));
+      expect(err).toBeInstanceOf(ConnectionError);
+      expect(err.message).toContain(`127.0.0.1:${port}`);
+    } finally {
+      await queue.close();
+    }
+    expect(() => new Queue(queueName(), { connection: { url: 6379 } as never })).toThrow(/connection\.url must be/);
   });
 
   it('fails at once with enableOfflineQueue: false, and after maxRetriesPerRequest attempts', async () => {
