@@ -19,7 +19,15 @@ import type { Store } from './store.js';
  * as is; on a Cluster each queue's `<prefix>:<name>` needs a `{hash tag}`, docs/compatibility.md),
  * or for PostgreSQL a `pg` pool config or `pg.Pool` (see `isPostgresConnection` for the rule).
  */
-export type ConnectionOptions = string | RedisOptions | Redis | Cluster | pg.PoolConfig | pg.Pool;
+export type ConnectionOptions =
+  | string
+  | (RedisOptions & {
+      /** a redis:// or rediss:// URL, as BullMQ takes it (the other options apply on top) */ url?: string;
+    })
+  | Redis
+  | Cluster
+  | pg.PoolConfig
+  | pg.Pool;
 
 /** BullMQ's name for the Redis client a queue talks to: an ioredis `Redis` or `Cluster`. */
 export type RedisClient = Redis | Cluster;
