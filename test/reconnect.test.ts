@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, QueueEvents, Worker } from '../src/index.js';
 import { freePort, RedisServer } from './support/redis-server.js';
@@ -67,6 +68,55 @@ describe('Redis unreachable at start', () => {
     } finally {
       await worker.close();
       await queue?.close();
+    }
+  });
+});
+
+describe('a connection cut while a job runs', () => {
+  const server = new RedisServer();
+  beforeAll(() => server.start());
+  afterAll(() => server.destroy());
+
+  it('retries the completion until the connection is back: the job completes once and runs once', async () => {
+    const name = queueName();
+    const client = new Redis(server.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(name, { connection: server.url });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let runs = 0;
+    let returned = false;
+    const worker = new Worker(
+      name,
+      async () => {
+        runs++;
+        await gate;
+        returned = true;
+        return 'done';
+      },
+      { connection: client, drainDelay: 1, stalledInterval: 500, lockDuration: 5_000 },
+    );
+    const errors: Error[] = [];
+    worker.on('error', (err) => errors.push(err));
+    const completed: string[] = [];
+    worker.on('completed', (job) => completed.push(job.id!));
+    try {
+      await queue.add('cut', {});
+      await until(() => runs === 1, 10_000, 'the job to start');
+      // The user's client is cut (BullMQ's disconnect()/connect()): the completion meets "Connection is closed."
+      client.disconnect();
+      release();
+      await until(() => returned, 10_000, 'the processor to return');
+      // Let the first completion attempt fail before the client comes back (a shorter wait only weakens the test).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await client.connect();
+      await until(() => completed.length === 1, 15_000, 'the completion once the client is back');
+      expect(await queue.getJobState('1')).toBe('completed');
+      expect(runs).toBe(1);
+      expect(errors.filter((e) => /Connection is closed/.test(e.message))).toEqual([]);
+    } finally {
+      await worker.close();
+      await queue.close();
+      client.disconnect();
     }
   });
 });

@@ -8,6 +8,7 @@ import { TelemetryAttributes as A } from '../telemetry/attributes.js';
 import { type Span, SpanKind } from '../telemetry/interface.js';
 import { recordJobMetric } from '../telemetry/trace.js';
 import { CompletionBatcher } from './completion-batcher.js';
+import { retryOnConnectionLoss } from './connection-retry.js';
 import type { FetchLoop } from './fetch-loop.js';
 import type { WorkerHost } from './host.js';
 
@@ -32,6 +33,12 @@ export class JobFinisher {
           ? { maxBatch: Math.max(1, Math.ceil(host.opts.concurrency / 2)), maxInFlight: 2 }
           : { maxBatch: 1000, maxInFlight: 1 },
     );
+  }
+
+  /** A finishing move, retried while only the connection fails (connection-retry.ts). */
+  private retrying<T>(move: () => Promise<T>): Promise<T> {
+    const delay = Math.min(this.host.opts.runRetryDelay ?? 1000, 1000);
+    return retryOnConnectionLoss(move, delay, () => this.host.isClosed());
   }
 
   async completed(
@@ -62,7 +69,7 @@ export class JobFinisher {
     };
     const { code, next, finishedOn, rateLimitTtl } = await this.host.trace(SpanKind.INTERNAL, 'complete', (scope) => {
       scope.span?.setAttributes({ [A.JobName]: job.name, [A.JobId]: job.id });
-      return this.completions.complete(item, wantNext);
+      return this.retrying(() => this.completions.complete(item, wantNext));
     });
     if (!next && rateLimitTtl > 0) {
       // The fetch that came with the completion met a rate limit: no marker will wake the fetch loop
@@ -104,9 +111,9 @@ export class JobFinisher {
     try {
       // Through job.moveToFailed, as BullMQ's worker does (code that wraps it sees the move); an
       // attempt the worker stopped itself (a timeout) goes round it, as its Job refuses the processor's calls.
-      next = isStopped(job)
-        ? await job.failAttempt(err, token, fetchNext)
-        : await job.moveToFailed(err, token, fetchNext);
+      next = await this.retrying(() =>
+        isStopped(job) ? job.failAttempt(err, token, fetchNext) : job.moveToFailed(err, token, fetchNext),
+      );
     } catch (moveErr) {
       this.host.emitError(moveErr);
       return undefined;
