@@ -31,6 +31,11 @@ export class DocketBackend extends EventEmitter {
     readonly store: Store,
     /** `<prefix>:<queue name>` of the owner ('' for a FlowProducer, which spans queues). */
     readonly qualifiedName: string,
+    /**
+     * @internal A factory made the store for this backend (`createPostgresBackend`,
+     * `createRedisBackend`): the instance handed it owns and closes it. From `getBackend()`: shared.
+     */
+    readonly owned = false,
   ) {
     super();
   }
@@ -43,18 +48,20 @@ export class DocketBackend extends EventEmitter {
 }
 
 /**
- * The store a `backendFactory` argument hands over: only a factory answering a Docket backend (one
- * from `getBackend()`) is accepted, since Docket picks its stores from `connection`; none → undefined.
+ * The backend a `backendFactory` argument answers: only a factory answering a Docket backend (one from
+ * `getBackend()`, or a function that calls `createPostgresBackend` / `createRedisBackend`, as BullMQ's
+ * own tests wrap them) is accepted, since Docket picks its stores from `connection`; none → undefined.
  */
-export function storeOfBackendFactory(backendFactory: unknown, ...args: unknown[]): Store | undefined {
+export function backendOfFactory(backendFactory: unknown, ...args: unknown[]): DocketBackend | undefined {
   if (backendFactory === undefined || backendFactory === null) return undefined;
   const backend = typeof backendFactory === 'function' ? backendFactory(...args) : undefined;
   if (typeof backend === 'object' && backend !== null && (backend as Record<symbol, unknown>)[BACKEND] === true) {
-    return (backend as DocketBackend).store;
+    return backend as DocketBackend;
   }
   throw new ValidationError(
-    'Docket takes a backendFactory only as `() => queue.getBackend()` of another Docket instance or ' +
-      'createPostgresBackend: choose the store with the `connection` option (sqlite:…, redis://… or postgres://…)',
+    'Docket takes a backendFactory only as createPostgresBackend, createRedisBackend, a function returning ' +
+      'one of their backends, or `() => queue.getBackend()` of another Docket instance: choose the store with the ' +
+      '`connection` option (sqlite:…, redis://… or postgres://…)',
   );
 }
 
@@ -89,9 +96,63 @@ export const createPostgresBackend: ((name: string, opts?: PostgresBackendOption
     new DocketBackend(
       connect({ connection: opts.connection as ConnectionOptions, postgres: opts.postgres, kind: 'postgres' }),
       `${opts.prefix ?? 'bull'}:${name}`,
+      true,
     ),
   { [POSTGRES_FACTORY]: true as const },
 );
+
+/** Marks Docket's `createRedisBackend`, also across two copies of Docket (see BACKEND). */
+const CONNECTION_FACTORY = Symbol.for('docket.connectionBackendFactory');
+
+/**
+ * BullMQ v6's default factory (its Redis backend). Docket picks the store from `connection` (a
+ * `sqlite:` URL stays SQLite), so as an argument or a default it changes nothing. Called as a
+ * factory, `(name, options)`, it answers a Docket backend over a new store of that `connection`.
+ */
+export const createRedisBackend: ((
+  name: string,
+  opts?: { connection?: unknown; prefix?: string; blocking?: boolean },
+  options?: { blocking?: boolean },
+) => DocketBackend) & { readonly [CONNECTION_FACTORY]: true } = Object.assign(
+  (name: string, opts: { connection?: unknown; prefix?: string } = {}, options: { blocking?: boolean } = {}) =>
+    new DocketBackend(
+      connect({ connection: opts.connection as ConnectionOptions, blocking: options.blocking }),
+      `${opts.prefix ?? 'bull'}:${name}`,
+      true,
+    ),
+  { [CONNECTION_FACTORY]: true as const },
+);
+
+/** Whether `factory` is `createRedisBackend` (of this copy of Docket or another). */
+export function isConnectionBackendFactory(factory: unknown): boolean {
+  return typeof factory === 'function' && (factory as unknown as Record<symbol, unknown>)[CONNECTION_FACTORY] === true;
+}
+
+/** The process-wide default factory (`setDefaultBackendFactory`); undefined: createRedisBackend's behaviour. */
+let defaultFactory: unknown;
+
+/**
+ * BullMQ v6's `setDefaultBackendFactory`: every Queue, Worker, QueueEvents and FlowProducer made
+ * after it without a factory of its own uses `factory` (e.g. `createPostgresBackend`, so each
+ * instance's `connection` means PostgreSQL). No argument resets it. Checked when set: a factory
+ * Docket cannot take is refused here rather than at the next constructor.
+ */
+export function setDefaultBackendFactory(factory?: unknown): void {
+  if (factory !== undefined && factory !== null && typeof factory !== 'function') {
+    throw new ValidationError(`setDefaultBackendFactory takes a backend factory function (got ${typeof factory})`);
+  }
+  defaultFactory = factory ?? undefined;
+}
+
+/** BullMQ v6's `getDefaultBackendFactory`: the factory set, else `createRedisBackend`. */
+export function getDefaultBackendFactory(): unknown {
+  return defaultFactory ?? createRedisBackend;
+}
+
+/** The factory an instance uses: its own argument, else the process-wide default. */
+export function effectiveBackendFactory(backendFactory: unknown): unknown {
+  return backendFactory ?? defaultFactory;
+}
 
 /** Whether `factory` is `createPostgresBackend` (of this copy of Docket or another). */
 export function isPostgresBackendFactory(factory: unknown): boolean {

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { DocketBackend, isPostgresBackendFactory, storeOfBackendFactory } from './backend.js';
+import {
+  backendOfFactory,
+  DocketBackend,
+  effectiveBackendFactory,
+  isConnectionBackendFactory,
+  isPostgresBackendFactory,
+} from './backend.js';
 import { JobMoveError, ValidationError } from './errors.js';
 import { Job } from './job.js';
 import type { AnyListener, FlowProducerListener, ListenerArgs } from './listeners.js';
@@ -72,8 +78,9 @@ export class FlowProducer extends EventEmitter {
   private closing?: Promise<void>;
 
   /**
-   * `backendFactory` may only be `() => queue.getBackend()` of a Docket instance (bull-board passes
-   * one to draw flows): the producer then shares that store and holds nothing of its own to close.
+   * `backendFactory` (or the process-wide default) as queue-base.ts `withBackendFactory` takes it; with
+   * `() => queue.getBackend()` of a Docket instance (bull-board passes one to draw flows) the producer
+   * shares that store and holds nothing of its own to close.
    */
   constructor(
     readonly opts: QueueBaseOptions = {},
@@ -82,11 +89,12 @@ export class FlowProducer extends EventEmitter {
     super();
     this.prefix = opts.prefix ?? 'bull';
     validatePrefix(this.prefix);
-    const postgres = isPostgresBackendFactory(backendFactory);
-    const shared = postgres ? undefined : storeOfBackendFactory(backendFactory, '', opts);
-    this.ownsStore = shared === undefined;
+    const factory = effectiveBackendFactory(backendFactory);
+    const postgres = isPostgresBackendFactory(factory);
+    const given = postgres || isConnectionBackendFactory(factory) ? undefined : backendOfFactory(factory, '', opts);
+    this.ownsStore = given === undefined || given.owned;
     this.store =
-      shared ??
+      given?.store ??
       connect({
         connection: opts.connection,
         sqlite: opts.sqlite,

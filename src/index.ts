@@ -1,4 +1,11 @@
-export { createPostgresBackend, type DocketBackend, type PostgresBackendOptions } from './backend.js';
+export {
+  createPostgresBackend,
+  createRedisBackend,
+  type DocketBackend,
+  getDefaultBackendFactory,
+  type PostgresBackendOptions,
+  setDefaultBackendFactory,
+} from './backend.js';
 export {
   ConnectionClosedError,
   ConnectionError,

@@ -1,5 +1,11 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { DocketBackend, isPostgresBackendFactory } from './backend.js';
+import {
+  backendOfFactory,
+  DocketBackend,
+  effectiveBackendFactory,
+  isConnectionBackendFactory,
+  isPostgresBackendFactory,
+} from './backend.js';
 import { ConnectionClosedError, ValidationError } from './errors.js';
 import { validatePrefix, validateQueueName } from './options/validate.js';
 import { type ConnectionOptions, connect } from './store/connect.js';
@@ -31,19 +37,25 @@ export interface QueueBaseOptions {
 /** Set on options by `withBackendFactory`: the store kind a backend factory chose. */
 const STORE_KIND = Symbol('docket.storeKind');
 
+/** Set on options by `withBackendFactory`: a factory to call with the instance's name (a wrapper). */
+const GIVEN_FACTORY = Symbol('docket.backendFactory');
+
 /**
- * BullMQ v6's `backendFactory` argument: Docket picks its store from `connection`, except that
- * `createPostgresBackend` (BullMQ 6.7's PostgreSQL backend) is taken and makes it PostgreSQL.
- * Returns the options the base class gets.
+ * BullMQ v6's `backendFactory` argument, or else the process-wide default (`setDefaultBackendFactory`):
+ * Docket picks its store from `connection`, except that `createPostgresBackend` makes it PostgreSQL,
+ * and a function of the user's (a wrapper of either factory, or `() => queue.getBackend()`) is called
+ * by the constructor for the backend whose store it uses. Returns the options the base class gets.
  */
 export function withBackendFactory<T extends QueueBaseOptions>(opts: T, backendFactory: unknown): T {
-  if (isPostgresBackendFactory(backendFactory)) return { ...opts, [STORE_KIND]: 'postgres' };
-  if (backendFactory !== undefined) {
+  const factory = effectiveBackendFactory(backendFactory);
+  if (factory === undefined || isConnectionBackendFactory(factory)) return opts;
+  if (isPostgresBackendFactory(factory)) return { ...opts, [STORE_KIND]: 'postgres' };
+  if (typeof factory !== 'function') {
     throw new ValidationError(
-      'Docket takes no backendFactory argument but createPostgresBackend: choose the store with the `connection` option (sqlite:…, redis://… or postgres://…)',
+      `backendFactory must be a function such as createPostgresBackend (got ${typeof factory}): or choose the store with the \`connection\` option (sqlite:…, redis://… or postgres://…)`,
     );
   }
-  return opts;
+  return { ...opts, [GIVEN_FACTORY]: factory };
 }
 
 /** Every Queue, Worker, QueueEvents and FlowProducer still open: tests fail when one leaks. */
@@ -83,9 +95,15 @@ export class QueueBase extends EventEmitter {
     this.prefix = prefix;
     this.qualifiedName = `${prefix}:${name}`;
     this.telemetry = opts.telemetry;
-    this.ownsStore = shared === undefined;
+    const factory = (opts as { [GIVEN_FACTORY]?: unknown })[GIVEN_FACTORY];
+    // BullMQ calls a factory (name, options, { blocking, withBlockingConnection }).
+    const given = shared
+      ? undefined
+      : backendOfFactory(factory, name, opts, { blocking, withBlockingConnection: blocking });
+    this.ownsStore = shared === undefined && (given === undefined || given.owned);
     this.store =
       shared ??
+      given?.store ??
       connect({
         connection: opts.connection,
         sqlite: opts.sqlite,
