@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, FlowProducer, Queue, Worker } from '../../src/index.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
@@ -56,6 +57,29 @@ describe('a Redis that cannot be reached', () => {
       await queue.close();
     }
     expect(() => new Queue(queueName(), { connection: { url: 6379 } as never })).toThrow(/connection\.url must be/);
+  });
+
+  it("tells a Queue's and a Worker's error listeners of errors on a client the user passed, and lets go of it", async () => {
+    const client = new Redis({ port, maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    const listenersBefore = client.listenerCount('error');
+    const queue = new Queue(queueName(), { connection: client });
+    const worker = new Worker(queue.name, null, { connection: client });
+    const seen: Error[][] = [[], []];
+    queue.on('error', (err) => seen[0].push(err));
+    worker.on('error', (err) => seen[1].push(err));
+    try {
+      await until(
+        () => seen.every((s) => s.some((e) => /ECONNREFUSED/.test(e.message))),
+        10_000,
+        'ECONNREFUSED on both',
+      );
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
+    expect(client.listenerCount('error')).toBe(listenersBefore);
+    client.on('error', () => undefined);
+    client.disconnect();
   });
 
   it('fails at once with enableOfflineQueue: false, and after maxRetriesPerRequest attempts', async () => {

@@ -34,14 +34,18 @@ export class RedisConnection {
     this.blocking = new BlockingPool(client);
     this.watch = ConnectionWatch.of(client);
     // Without a listener ioredis prints every connection error; the owner hears of them through onError.
-    // A client given by the user keeps its own error handling (and listeners): Docket adds none.
-    if (opts.ownsClient) {
-      client.on('error', (err: Error) => {
-        if (client.status !== 'ready') this.watch.lastError = redactError(err);
-        onError(redactError(err));
-      });
-    }
+    // A client given by the user gets one too, as BullMQ adds one to every client: its errors reach the
+    // Queue's or Worker's 'error' listeners (not "[ioredis] Unhandled error event"); removed on close.
+    this.forwardError = (err: Error) => {
+      if (client.status !== 'ready') this.watch.lastError = redactError(err);
+      onError(redactError(err));
+    };
+    // One listener per Queue or Worker sharing the user's client: raise its cap with each (Node warns past it).
+    if (!opts.ownsClient && client.getMaxListeners() > 0) client.setMaxListeners(client.getMaxListeners() + 1);
+    client.on('error', this.forwardError);
   }
+
+  private readonly forwardError: (err: Error) => void;
 
   /** Waits (bounded, see connected.ts) for the connection; then checks the server once and stamps `queue`. */
   async ready(queue?: string): Promise<void> {
@@ -56,6 +60,11 @@ export class RedisConnection {
       this.closed.abort();
       this.blocking.close();
       const client = this.client;
+      // The user's client stays theirs, without Docket's listener; Docket's own keeps it while it quits.
+      if (!this.opts.ownsClient) {
+        client.off('error', this.forwardError);
+        if (client.getMaxListeners() > 1) client.setMaxListeners(client.getMaxListeners() - 1);
+      }
       if (this.opts.ownsClient && client.status !== 'end') {
         // QUIT answers before the socket closes: wait for 'end' so close() leaves nothing open.
         const ended = new Promise<void>((resolve) => {
