@@ -13,7 +13,7 @@ import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
 import { toJson, validateJobOptions } from './options/validate.js';
 import { type QueueBaseOptions, withBackendFactory } from './queue-base.js';
-import { QueueGroups } from './queue-groups.js';
+import { QueueDedup } from './queue-dedup.js';
 import { cancelledReason } from './stop-errors.js';
 import { TelemetryAttributes as A } from './telemetry/attributes.js';
 import { SpanKind } from './telemetry/interface.js';
@@ -56,7 +56,7 @@ export interface Queue<DataType = any, ResultType = any, NameType extends string
 
 /** Adds and inspects jobs. BullMQ's `Queue`, on either store. */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: adds typed event methods only (src/listeners.ts)
-export class Queue<DataType = any, ResultType = any, NameType extends string = string> extends QueueGroups<
+export class Queue<DataType = any, ResultType = any, NameType extends string = string> extends QueueDedup<
   DataType,
   ResultType,
   NameType
@@ -376,35 +376,6 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
 
   async removeJobScheduler(jobSchedulerId: string): Promise<boolean> {
     return (await this.jobScheduler).removeJobScheduler(jobSchedulerId);
-  }
-
-  // ── deduplication ─────────────────────────────────────────────────────────────────
-
-  async getDeduplicationJobId(id: string): Promise<string | null> {
-    await this.waitUntilReady();
-    return (await this.store.getDedupJobId(this.qualifiedName, id, Date.now())) ?? null;
-  }
-
-  async removeDeduplicationKey(id: string): Promise<number> {
-    return this.trace(SpanKind.INTERNAL, 'removeDeduplicationKey', this.name, async ({ span }) => {
-      span?.setAttributes({ [A.DeduplicationKey]: id });
-      await this.waitUntilReady();
-      return this.store.removeDedupKey(this.qualifiedName, id);
-    });
-  }
-
-  /** Legacy name of getDeduplicationJobId. */
-  getDebounceJobId(id: string): Promise<string | null> {
-    return this.getDeduplicationJobId(id);
-  }
-
-  /** Legacy name of removeDeduplicationKey. */
-  async removeDebounceKey(id: string): Promise<number> {
-    return this.trace(SpanKind.INTERNAL, 'removeDebounceKey', this.name, async ({ span }) => {
-      span?.setAttributes({ [A.JobKey]: id });
-      await this.waitUntilReady();
-      return this.store.removeDedupKey(this.qualifiedName, id);
-    });
   }
 
   /**
