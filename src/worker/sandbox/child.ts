@@ -5,6 +5,7 @@
 import { isMainThread, parentPort } from 'node:worker_threads';
 import {
   type ChildMessage,
+  deserializeAbortReason,
   deserializeError,
   JOB_METHODS,
   type JobFields,
@@ -139,7 +140,7 @@ function onMessage(msg: ParentMessage): void {
       void run(msg);
       break;
     case 'cancel':
-      current?.controller.abort(msg.reason ? deserializeError(msg.reason) : new Error('Job cancelled'));
+      current?.controller.abort(deserializeAbortReason(msg.reason));
       break;
     case 'reply': {
       const pending = calls.get(msg.id);

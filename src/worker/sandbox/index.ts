@@ -16,6 +16,7 @@ import {
   JOB_METHODS,
   type JobFields,
   type ParentMessage,
+  serializeAbortReason,
   serializeError,
   toJsonValue,
 } from './protocol.js';
@@ -276,7 +277,7 @@ export function createSandbox(file: string | URL, opts: SandboxOptions): Sandbox
       const onAbort = () => {
         // A timeout or a cancel (issue 21) ends the attempt now: the child is terminated, not asked.
         if (isStopError(signal!.reason)) return forceFail(toAbortError(signal!.reason));
-        child.send({ type: 'cancel', reason: serializeError(toAbortError(signal!.reason)) });
+        child.send({ type: 'cancel', reason: serializeAbortReason(signal!.reason) });
         cancelTimer = setTimeout(() => forceFail(toAbortError(signal!.reason)), cancelGraceMs);
       };
       running.add(forceFail);

@@ -15,9 +15,16 @@ export interface SerializedError {
 /** The job's fields as the child sees them. */
 export type JobFields = Record<string, unknown> & { data?: unknown; progress?: unknown };
 
+/**
+ * The abort reason of a cancelled job as it crosses the boundary: an error is rebuilt as one, any
+ * other value (the string given to `worker.cancelJob(id, reason)`) arrives as it was, so the
+ * child's `signal.reason` is what an in-process processor would see.
+ */
+export type AbortReason = { error: SerializedError } | { value: unknown };
+
 export type ParentMessage =
   | { type: 'start'; file: string; job: JobFields; token?: string }
-  | { type: 'cancel'; reason?: SerializedError }
+  | { type: 'cancel'; reason: AbortReason }
   | { type: 'reply'; id: number; ok: true; value?: unknown }
   | { type: 'reply'; id: number; ok: false; error: SerializedError };
 
@@ -106,4 +113,19 @@ export function toJsonValue(value: unknown, what: string): unknown {
     throw new Error(`${what} is not JSON-serialisable: ${(err as Error).message}`);
   }
   return json === undefined ? undefined : JSON.parse(json);
+}
+
+/** `reason` (a signal's abort reason) for the child: errors serialised, JSON values kept. */
+export function serializeAbortReason(reason: unknown): AbortReason {
+  if (reason instanceof Error) return { error: serializeError(reason) };
+  try {
+    return { value: toJsonValue(reason, 'Abort reason') };
+  } catch {
+    return { error: serializeError(reason) };
+  }
+}
+
+/** The abort reason as the child's signal carries it (`undefined`: the signal's default AbortError). */
+export function deserializeAbortReason(reason: AbortReason): unknown {
+  return 'error' in reason ? deserializeError(reason.error) : reason.value;
 }
