@@ -92,7 +92,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     opts: WorkerOptions = {},
     backendFactory?: unknown,
   ) {
-    super(name, checkedOptions(opts, backendFactory, typeof processor === 'string' || processor instanceof URL), true);
+    super(name, checkedOptions(opts, backendFactory, processor), true);
     this.opts = withDefaults(opts);
     if (typeof processor === 'string' || processor instanceof URL) {
       // A file: run it sandboxed in child processes (or worker threads).

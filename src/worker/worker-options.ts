@@ -5,6 +5,7 @@ import type { KeepJobs } from '../options/job-options.js';
 import { validateTimeout } from '../options/validate.js';
 import { type QueueBaseOptions, withBackendFactory } from '../queue-base.js';
 import type { GroupLimits } from '../store/store.js';
+import { processorUrl } from './sandbox/index.js';
 
 // Declared here rather than in worker.ts (which re-exports them) so that nothing under worker/ imports worker.ts.
 
@@ -84,8 +85,9 @@ export interface BatchOptions {
 }
 
 /** Rejects bad options before the worker opens its store (BullMQ's texts, which user code matches on). */
-export function checkedOptions(opts: WorkerOptions, backendFactory: unknown, sandboxed = false): WorkerOptions {
+export function checkedOptions(opts: WorkerOptions, backendFactory: unknown, processor?: unknown): WorkerOptions {
   const checked = withBackendFactory(opts, backendFactory);
+  const sandboxed = typeof processor === 'string' || processor instanceof URL;
   if (opts.concurrency !== undefined) validateConcurrency(opts.concurrency);
   for (const key of ['maxStalledCount', 'maxStartedAttempts'] as const) {
     const v = opts[key];
@@ -105,6 +107,7 @@ export function checkedOptions(opts: WorkerOptions, backendFactory: unknown, san
   if (opts.batch !== undefined) validateBatch(opts.batch);
   if (opts.batch && sandboxed)
     throw new TypeError('batch is not supported with a sandboxed processor (a file), as in BullMQ Pro');
+  if (sandboxed) processorUrl(processor); // throws for a missing file
   return checked;
 }
 

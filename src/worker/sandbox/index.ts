@@ -5,7 +5,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, resolve } from 'node:path';
+import { extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker as ThreadWorker } from 'node:worker_threads';
 import type { Job } from '../../job.js';
@@ -85,10 +85,23 @@ function childEntry(): URL {
   return new URL('./child.ts', import.meta.url);
 }
 
-function processorUrl(file: string | URL): string {
-  if (file instanceof URL) return file.href;
-  if (/^file:/i.test(file)) return file;
-  return pathToFileURL(isAbsolute(file) ? file : resolve(file)).href;
+/** Extensions BullMQ takes a processor path to have already; any other path gets `.js` added. */
+const PROCESSOR_EXTENSIONS = ['.js', '.ts', '.flow', '.cjs', '.mjs'];
+
+/**
+ * The processor file as a `file:` URL, or BullMQ's error when it does not exist: a worker given a
+ * missing file throws at construction (before it opens its store), not on its first job. A path
+ * without one of BullMQ's extensions means that path plus `.js`, as in BullMQ.
+ */
+export function processorUrl(file: string | URL): string {
+  if (file instanceof URL || /^file:/i.test(file)) {
+    const url = new URL(file);
+    if (!existsSync(url)) throw new Error(`URL ${url.href} does not exist in the local file system`);
+    return url.href;
+  }
+  const path = PROCESSOR_EXTENSIONS.includes(extname(file)) ? file : `${file}.js`;
+  if (!existsSync(path)) throw new Error(`File ${path} does not exist`);
+  return pathToFileURL(isAbsolute(path) ? path : resolve(path)).href;
 }
 
 const TS_FILE = /\.(c|m)?tsx?$/i;
