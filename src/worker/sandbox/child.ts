@@ -37,7 +37,8 @@ function load(file: string): Promise<UserProcessor> {
   const fn = import(file).then((mod: Record<string, unknown>) => {
     const candidates = [mod.default, (mod.default as Record<string, unknown> | undefined)?.default, mod.processor];
     const found = candidates.find((c) => typeof c === 'function');
-    if (!found) throw new Error(`Sandboxed processor ${file} does not export a function (default export expected)`);
+    // BullMQ's text, which code matching a job's failedReason relies on.
+    if (!found) throw new Error('No function is exported in processor file');
     return found as UserProcessor;
   });
   loaded = { file, fn };
