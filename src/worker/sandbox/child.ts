@@ -52,10 +52,37 @@ let nextCallId = 0;
 const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 let current: { controller: AbortController } | undefined;
 
+/**
+ * The getters BullMQ's sandbox stops waiting for when the parent has not answered in time, failing
+ * the call with `TimeoutError: <method> timed out in (<ms>ms)` (its text): 5 s, or 500 ms when
+ * NODE_ENV is `test`, as in BullMQ. Moves are not timed out: one may still happen after the child
+ * gave up on it.
+ */
+const TIMED_GETTERS: ReadonlySet<JobMethod> = new Set<JobMethod>([
+  'getChildrenValues',
+  'getIgnoredChildrenFailures',
+  'getDependenciesCount',
+  'getDependencies',
+]);
+const GETTER_TIMEOUT_MS = process.env.NODE_ENV === 'test' ? 500 : 5_000;
+
 function call(method: JobMethod, args: unknown[]): Promise<unknown> {
   const id = ++nextCallId;
   return new Promise((resolve, reject) => {
-    calls.set(id, { resolve, reject });
+    if (TIMED_GETTERS.has(method)) {
+      const timer = setTimeout(() => {
+        if (calls.delete(id)) reject(new Error(`TimeoutError: ${method} timed out in (${GETTER_TIMEOUT_MS}ms)`));
+      }, GETTER_TIMEOUT_MS);
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          clearTimeout(timer);
+          fn(v);
+        };
+      calls.set(id, { resolve: settle(resolve), reject: settle(reject) });
+    } else {
+      calls.set(id, { resolve, reject });
+    }
     let safeArgs: unknown[];
     try {
       safeArgs = toJsonValue(args, `Arguments of job.${method}()`) as unknown[];
