@@ -98,13 +98,15 @@ function call(method: JobMethod, args: unknown[]): Promise<unknown> {
 function makeJob(fields: JobFields): Record<string, unknown> {
   const job: Record<string, unknown> = { ...fields };
   for (const method of JOB_METHODS) job[method] = (...args: unknown[]) => call(method, args);
-  job.updateProgress = async (progress: unknown) => {
-    await call('updateProgress', [progress]);
+  // Set before the parent answers, as BullMQ's sandbox does: a processor that does not await the
+  // call still reads its own progress (data) back at once.
+  job.updateProgress = (progress: unknown) => {
     job.progress = progress;
+    return call('updateProgress', [progress]);
   };
-  job.updateData = async (data: unknown) => {
-    await call('updateData', [data]);
+  job.updateData = (data: unknown) => {
     job.data = data;
+    return call('updateData', [data]);
   };
   job.steps = { ...((fields.steps as Record<string, unknown> | undefined) ?? {}) };
   job.step = (id: unknown, fn: () => unknown) => runStep(job, id, fn);
