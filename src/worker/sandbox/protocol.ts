@@ -68,6 +68,23 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+/**
+ * `JSON.stringify(value)`, where a reference back to an object that encloses it (or to `root`, the
+ * error that holds it) reads "[Circular]", as BullMQ sends such error properties; an object
+ * reached twice without a cycle is written twice.
+ */
+function jsonMarkingCycles(value: unknown, root: object): string | undefined {
+  const enclosing: unknown[] = [];
+  return JSON.stringify(value, function (this: unknown, _key: string, v: unknown) {
+    if (typeof v !== 'object' || v === null) return v;
+    // `this` holds `v`: the objects being written are `this` and its own enclosing ones.
+    enclosing.length = enclosing.lastIndexOf(this) + 1;
+    if (v === root || enclosing.includes(v)) return '[Circular]';
+    enclosing.push(v);
+    return v;
+  });
+}
+
 /** Turns anything thrown into a `SerializedError`; non-Error values get a readable message. */
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error || (err && typeof err === 'object' && 'message' in err && 'name' in err)) {
@@ -76,10 +93,10 @@ export function serializeError(err: unknown): SerializedError {
     for (const key of Object.keys(e)) {
       if (key === 'name' || key === 'message' || key === 'stack') continue;
       try {
-        const json = JSON.stringify(e[key]);
+        const json = jsonMarkingCycles(e[key], e);
         if (json !== undefined) props[key] = JSON.parse(json);
       } catch {
-        // not JSON-safe: left out
+        // not JSON-safe (a BigInt, a throwing toJSON): left out
       }
     }
     return {
