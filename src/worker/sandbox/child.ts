@@ -153,8 +153,16 @@ async function run(msg: Extract<ParentMessage, { type: 'start' }>): Promise<void
   current = { controller };
   usedSteps = new Set();
   let result: ChildMessage;
+  let fn: UserProcessor;
   try {
-    const fn = await load(msg.file);
+    fn = await load(msg.file);
+  } catch (err) {
+    // The module system keeps a failed load: this child would fail every job, so it is not reused.
+    current = undefined;
+    send({ type: 'done', ok: false, error: serializeError(err), fatal: true });
+    return;
+  }
+  try {
     const value = await fn(makeJob(msg.job), msg.token, controller.signal);
     result = { type: 'done', ok: true, value: toJsonValue(value, 'Sandboxed processor result') };
   } catch (err) {

@@ -32,6 +32,7 @@ export type ChildMessage =
   | { type: 'ready' }
   | { type: 'call'; id: number; method: JobMethod; args: unknown[] }
   | { type: 'done'; ok: true; value?: unknown }
+  // fatal: the child is not to be reused (it crashed, or the processor file failed to load).
   | { type: 'done'; ok: false; error: SerializedError; fatal?: boolean };
 
 /** Job methods a sandboxed processor may call; each runs on the real `Job` in the parent. */
