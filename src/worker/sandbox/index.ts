@@ -143,7 +143,15 @@ function forkChild(entry: URL, needsTs: boolean): Child {
     const loader = tsxLoader();
     if (loader) execArgv.push('--import', loader);
   }
-  const cp: ChildProcess = fork(fileURLToPath(entry), [], { execArgv, serialization: 'json' });
+  // The child's output goes through this process's stdout and stderr streams, as in BullMQ (and as a
+  // worker thread's does), so whatever the app put there (a logger, a test's capture) sees it.
+  const cp: ChildProcess = fork(fileURLToPath(entry), [], {
+    execArgv,
+    serialization: 'json',
+    stdio: ['inherit', 'pipe', 'pipe', 'ipc'],
+  });
+  cp.stdout?.pipe(process.stdout, { end: false });
+  cp.stderr?.pipe(process.stderr, { end: false });
   let exitedResolve!: () => void;
   const child: Child = {
     dead: false,
