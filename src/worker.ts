@@ -98,6 +98,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       // A file: run it sandboxed in child processes (or worker threads).
       this.sandbox = createSandbox(processor, {
         useWorkerThreads: this.opts.useWorkerThreads,
+        forkOptions: this.opts.workerForkOptions,
+        threadOptions: this.opts.workerThreadsOptions,
         concurrency: this.opts.concurrency,
       });
       this.processor = this.sandbox.processor;

@@ -1,3 +1,5 @@
+import type { ForkOptions } from 'node:child_process';
+import type { WorkerOptions as WorkerThreadsOptions } from 'node:worker_threads';
 import type { Job } from '../job.js';
 import type { AdvancedRepeatOptions } from '../job-scheduler/repeat.js';
 import type { BackoffStrategy } from '../options/backoff.js';
@@ -49,6 +51,16 @@ export interface WorkerOptions extends QueueBaseOptions {
   metrics?: { maxDataPoints?: number };
   /** Run a sandboxed (file) processor in worker threads instead of child processes. */
   useWorkerThreads?: boolean;
+  /**
+   * Options for the child processes of a sandboxed processor (`child_process.fork`), given over
+   * Docket's own (`execArgv`, `stdio`), as in BullMQ: `env`, `execArgv`, `serialization`, …
+   */
+  workerForkOptions?: ForkOptions;
+  /**
+   * Options for the worker threads of a sandboxed processor with `useWorkerThreads`
+   * (`new worker_threads.Worker`), given over Docket's own, as in BullMQ: `env`, `resourceLimits`, …
+   */
+  workerThreadsOptions?: WorkerThreadsOptions;
   /**
    * Docket: the longest one attempt of a job may run (ms) unless the job sets its own `timeout`.
    * Past it the processor's signal aborts with a TimeoutError, the attempt fails with it (retried per
