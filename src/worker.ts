@@ -92,12 +92,14 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     opts: WorkerOptions = {},
     backendFactory?: unknown,
   ) {
-    super(name, checkedOptions(opts, backendFactory, typeof processor === 'string' || processor instanceof URL), true);
+    super(name, checkedOptions(opts, backendFactory, processor), true);
     this.opts = withDefaults(opts);
     if (typeof processor === 'string' || processor instanceof URL) {
       // A file: run it sandboxed in child processes (or worker threads).
       this.sandbox = createSandbox(processor, {
         useWorkerThreads: this.opts.useWorkerThreads,
+        forkOptions: this.opts.workerForkOptions,
+        threadOptions: this.opts.workerThreadsOptions,
         concurrency: this.opts.concurrency,
       });
       this.processor = this.sandbox.processor;

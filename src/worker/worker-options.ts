@@ -1,3 +1,5 @@
+import type { ForkOptions } from 'node:child_process';
+import type { WorkerOptions as WorkerThreadsOptions } from 'node:worker_threads';
 import type { Job } from '../job.js';
 import type { AdvancedRepeatOptions } from '../job-scheduler/repeat.js';
 import type { BackoffStrategy } from '../options/backoff.js';
@@ -5,6 +7,7 @@ import type { KeepJobs } from '../options/job-options.js';
 import { validateTimeout } from '../options/validate.js';
 import { type QueueBaseOptions, withBackendFactory } from '../queue-base.js';
 import type { GroupLimits } from '../store/store.js';
+import { processorUrl } from './sandbox/index.js';
 
 // Declared here rather than in worker.ts (which re-exports them) so that nothing under worker/ imports worker.ts.
 
@@ -49,6 +52,16 @@ export interface WorkerOptions extends QueueBaseOptions {
   /** Run a sandboxed (file) processor in worker threads instead of child processes. */
   useWorkerThreads?: boolean;
   /**
+   * Options for the child processes of a sandboxed processor (`child_process.fork`), given over
+   * Docket's own (`execArgv`, `stdio`), as in BullMQ: `env`, `execArgv`, `serialization`, …
+   */
+  workerForkOptions?: ForkOptions;
+  /**
+   * Options for the worker threads of a sandboxed processor with `useWorkerThreads`
+   * (`new worker_threads.Worker`), given over Docket's own, as in BullMQ: `env`, `resourceLimits`, …
+   */
+  workerThreadsOptions?: WorkerThreadsOptions;
+  /**
    * Docket: the longest one attempt of a job may run (ms) unless the job sets its own `timeout`.
    * Past it the processor's signal aborts with a TimeoutError, the attempt fails with it (retried per
    * `attempts`/`backoff`), the slot is freed even if the processor ignores the signal, and a
@@ -84,8 +97,9 @@ export interface BatchOptions {
 }
 
 /** Rejects bad options before the worker opens its store (BullMQ's texts, which user code matches on). */
-export function checkedOptions(opts: WorkerOptions, backendFactory: unknown, sandboxed = false): WorkerOptions {
+export function checkedOptions(opts: WorkerOptions, backendFactory: unknown, processor?: unknown): WorkerOptions {
   const checked = withBackendFactory(opts, backendFactory);
+  const sandboxed = typeof processor === 'string' || processor instanceof URL;
   if (opts.concurrency !== undefined) validateConcurrency(opts.concurrency);
   for (const key of ['maxStalledCount', 'maxStartedAttempts'] as const) {
     const v = opts[key];
@@ -105,6 +119,7 @@ export function checkedOptions(opts: WorkerOptions, backendFactory: unknown, san
   if (opts.batch !== undefined) validateBatch(opts.batch);
   if (opts.batch && sandboxed)
     throw new TypeError('batch is not supported with a sandboxed processor (a file), as in BullMQ Pro');
+  if (sandboxed) processorUrl(processor); // throws for a missing file
   return checked;
 }
 

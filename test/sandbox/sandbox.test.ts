@@ -122,7 +122,7 @@ describe.each([
     const err = await sandbox('no-export.js', opts)
       .processor(fakeJob().job)
       .catch((e) => e);
-    expect(err.message).toMatch(/does not export a function/);
+    expect(err.message).toBe('No function is exported in processor file');
   });
 
   it('forwards progress, log and updateData to the parent job', async () => {

@@ -5,6 +5,7 @@
 import { isMainThread, parentPort } from 'node:worker_threads';
 import {
   type ChildMessage,
+  deserializeAbortReason,
   deserializeError,
   JOB_METHODS,
   type JobFields,
@@ -36,7 +37,8 @@ function load(file: string): Promise<UserProcessor> {
   const fn = import(file).then((mod: Record<string, unknown>) => {
     const candidates = [mod.default, (mod.default as Record<string, unknown> | undefined)?.default, mod.processor];
     const found = candidates.find((c) => typeof c === 'function');
-    if (!found) throw new Error(`Sandboxed processor ${file} does not export a function (default export expected)`);
+    // BullMQ's text, which code matching a job's failedReason relies on.
+    if (!found) throw new Error('No function is exported in processor file');
     return found as UserProcessor;
   });
   loaded = { file, fn };
@@ -50,10 +52,37 @@ let nextCallId = 0;
 const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 let current: { controller: AbortController } | undefined;
 
+/**
+ * The getters BullMQ's sandbox stops waiting for when the parent has not answered in time, failing
+ * the call with `TimeoutError: <method> timed out in (<ms>ms)` (its text): 5 s, or 500 ms when
+ * NODE_ENV is `test`, as in BullMQ. Moves are not timed out: one may still happen after the child
+ * gave up on it.
+ */
+const TIMED_GETTERS: ReadonlySet<JobMethod> = new Set<JobMethod>([
+  'getChildrenValues',
+  'getIgnoredChildrenFailures',
+  'getDependenciesCount',
+  'getDependencies',
+]);
+const GETTER_TIMEOUT_MS = process.env.NODE_ENV === 'test' ? 500 : 5_000;
+
 function call(method: JobMethod, args: unknown[]): Promise<unknown> {
   const id = ++nextCallId;
   return new Promise((resolve, reject) => {
-    calls.set(id, { resolve, reject });
+    if (TIMED_GETTERS.has(method)) {
+      const timer = setTimeout(() => {
+        if (calls.delete(id)) reject(new Error(`TimeoutError: ${method} timed out in (${GETTER_TIMEOUT_MS}ms)`));
+      }, GETTER_TIMEOUT_MS);
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          clearTimeout(timer);
+          fn(v);
+        };
+      calls.set(id, { resolve: settle(resolve), reject: settle(reject) });
+    } else {
+      calls.set(id, { resolve, reject });
+    }
     let safeArgs: unknown[];
     try {
       safeArgs = toJsonValue(args, `Arguments of job.${method}()`) as unknown[];
@@ -69,13 +98,15 @@ function call(method: JobMethod, args: unknown[]): Promise<unknown> {
 function makeJob(fields: JobFields): Record<string, unknown> {
   const job: Record<string, unknown> = { ...fields };
   for (const method of JOB_METHODS) job[method] = (...args: unknown[]) => call(method, args);
-  job.updateProgress = async (progress: unknown) => {
-    await call('updateProgress', [progress]);
+  // Set before the parent answers, as BullMQ's sandbox does: a processor that does not await the
+  // call still reads its own progress (data) back at once.
+  job.updateProgress = (progress: unknown) => {
     job.progress = progress;
+    return call('updateProgress', [progress]);
   };
-  job.updateData = async (data: unknown) => {
-    await call('updateData', [data]);
+  job.updateData = (data: unknown) => {
     job.data = data;
+    return call('updateData', [data]);
   };
   job.steps = { ...((fields.steps as Record<string, unknown> | undefined) ?? {}) };
   job.step = (id: unknown, fn: () => unknown) => runStep(job, id, fn);
@@ -122,8 +153,16 @@ async function run(msg: Extract<ParentMessage, { type: 'start' }>): Promise<void
   current = { controller };
   usedSteps = new Set();
   let result: ChildMessage;
+  let fn: UserProcessor;
   try {
-    const fn = await load(msg.file);
+    fn = await load(msg.file);
+  } catch (err) {
+    // The module system keeps a failed load: this child would fail every job, so it is not reused.
+    current = undefined;
+    send({ type: 'done', ok: false, error: serializeError(err), fatal: true });
+    return;
+  }
+  try {
     const value = await fn(makeJob(msg.job), msg.token, controller.signal);
     result = { type: 'done', ok: true, value: toJsonValue(value, 'Sandboxed processor result') };
   } catch (err) {
@@ -139,7 +178,7 @@ function onMessage(msg: ParentMessage): void {
       void run(msg);
       break;
     case 'cancel':
-      current?.controller.abort(msg.reason ? deserializeError(msg.reason) : new Error('Job cancelled'));
+      current?.controller.abort(deserializeAbortReason(msg.reason));
       break;
     case 'reply': {
       const pending = calls.get(msg.id);

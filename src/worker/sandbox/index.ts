@@ -2,12 +2,12 @@
  * Sandboxed processors: a processor given as a file runs in a pool of child processes (or worker
  * threads), one job at a time per child. The job's methods are forwarded to the real `Job` here.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, type ForkOptions, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, resolve } from 'node:path';
+import { extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker as ThreadWorker } from 'node:worker_threads';
+import { Worker as ThreadWorker, type WorkerOptions as ThreadWorkerOptions } from 'node:worker_threads';
 import type { Job } from '../../job.js';
 import { isStopError } from '../../stop-errors.js';
 import {
@@ -16,6 +16,7 @@ import {
   JOB_METHODS,
   type JobFields,
   type ParentMessage,
+  serializeAbortReason,
   serializeError,
   toJsonValue,
 } from './protocol.js';
@@ -24,6 +25,10 @@ export type SandboxProcessor = (job: Job, token?: string, signal?: AbortSignal) 
 
 export interface SandboxOptions {
   useWorkerThreads?: boolean;
+  /** The worker's `workerForkOptions`: spread over Docket's fork options, as BullMQ does. */
+  forkOptions?: ForkOptions;
+  /** The worker's `workerThreadsOptions`: spread over Docket's thread options, as BullMQ does. */
+  threadOptions?: ThreadWorkerOptions;
   /** Children kept for reuse; the worker never runs more jobs at once than its concurrency. */
   concurrency: number;
   /** How long a cancelled job may take to settle before its child is killed (ms). */
@@ -84,10 +89,23 @@ function childEntry(): URL {
   return new URL('./child.ts', import.meta.url);
 }
 
-function processorUrl(file: string | URL): string {
-  if (file instanceof URL) return file.href;
-  if (/^file:/i.test(file)) return file;
-  return pathToFileURL(isAbsolute(file) ? file : resolve(file)).href;
+/** Extensions BullMQ takes a processor path to have already; any other path gets `.js` added. */
+const PROCESSOR_EXTENSIONS = ['.js', '.ts', '.flow', '.cjs', '.mjs'];
+
+/**
+ * The processor file as a `file:` URL, or BullMQ's error when it does not exist: a worker given a
+ * missing file throws at construction (before it opens its store), not on its first job. A path
+ * without one of BullMQ's extensions means that path plus `.js`, as in BullMQ.
+ */
+export function processorUrl(file: string | URL): string {
+  if (file instanceof URL || /^file:/i.test(file)) {
+    const url = new URL(file);
+    if (!existsSync(url)) throw new Error(`URL ${url.href} does not exist in the local file system`);
+    return url.href;
+  }
+  const path = PROCESSOR_EXTENSIONS.includes(extname(file)) ? file : `${file}.js`;
+  if (!existsSync(path)) throw new Error(`File ${path} does not exist`);
+  return pathToFileURL(isAbsolute(path) ? path : resolve(path)).href;
 }
 
 const TS_FILE = /\.(c|m)?tsx?$/i;
@@ -123,13 +141,23 @@ function withoutTsxImport(execArgv: string[]): string[] {
   return out;
 }
 
-function forkChild(entry: URL, needsTs: boolean): Child {
-  const execArgv = inheritedExecArgv();
+function forkChild(entry: URL, needsTs: boolean, options: ForkOptions = {}): Child {
+  const execArgv = [...(options.execArgv ?? inheritedExecArgv())];
   if (needsTs && !hasTsLoader(execArgv)) {
     const loader = tsxLoader();
     if (loader) execArgv.push('--import', loader);
   }
-  const cp: ChildProcess = fork(fileURLToPath(entry), [], { execArgv, serialization: 'json' });
+  // The child's output goes through this process's stdout and stderr streams, as in BullMQ (and as a
+  // worker thread's does), so whatever the app put there (a logger, a test's capture) sees it.
+  // The worker's workerForkOptions go over these, as in BullMQ (a TS loader is still added when needed).
+  const cp: ChildProcess = fork(fileURLToPath(entry), [], {
+    serialization: 'json',
+    stdio: ['inherit', 'pipe', 'pipe', 'ipc'],
+    ...options,
+    execArgv,
+  });
+  cp.stdout?.pipe(process.stdout, { end: false });
+  cp.stderr?.pipe(process.stderr, { end: false });
   let exitedResolve!: () => void;
   const child: Child = {
     dead: false,
@@ -151,16 +179,18 @@ function forkChild(entry: URL, needsTs: boolean): Child {
   return child;
 }
 
-function threadChild(entry: URL, needsTs: boolean): Child {
+function threadChild(entry: URL, needsTs: boolean, options: ThreadWorkerOptions = {}): Child {
   let worker: ThreadWorker;
   const loader = needsTs ? tsxLoader() : undefined;
   if (loader) {
     // Loader hooks are per thread on Node 20: register tsx inside the thread, then load the entry.
     const api = new URL('./esm/api/index.mjs', loader).href;
     const code = `import(${JSON.stringify(api)}).then((m) => m.register()).then(() => import(${JSON.stringify(entry.href)}))`;
-    worker = new ThreadWorker(code, { eval: true, execArgv: withoutTsxImport(inheritedExecArgv()) });
+    const execArgv = withoutTsxImport(options.execArgv ?? inheritedExecArgv());
+    worker = new ThreadWorker(code, { ...options, eval: true, execArgv });
   } else {
-    worker = new ThreadWorker(entry, { execArgv: inheritedExecArgv() });
+    // The worker's workerThreadsOptions go over these, as in BullMQ.
+    worker = new ThreadWorker(entry, { execArgv: inheritedExecArgv(), ...options });
   }
   let exitedResolve!: () => void;
   const child: Child = {
@@ -212,7 +242,9 @@ export function createSandbox(file: string | URL, opts: SandboxOptions): Sandbox
   let closed = false;
 
   const spawn = (): Child => {
-    const child = opts.useWorkerThreads ? threadChild(entry, needsTs) : forkChild(entry, needsTs);
+    const child = opts.useWorkerThreads
+      ? threadChild(entry, needsTs, opts.threadOptions)
+      : forkChild(entry, needsTs, opts.forkOptions);
     all.add(child);
     void child.exited.then(() => {
       all.delete(child);
@@ -276,7 +308,7 @@ export function createSandbox(file: string | URL, opts: SandboxOptions): Sandbox
       const onAbort = () => {
         // A timeout or a cancel (issue 21) ends the attempt now: the child is terminated, not asked.
         if (isStopError(signal!.reason)) return forceFail(toAbortError(signal!.reason));
-        child.send({ type: 'cancel', reason: serializeError(toAbortError(signal!.reason)) });
+        child.send({ type: 'cancel', reason: serializeAbortReason(signal!.reason) });
         cancelTimer = setTimeout(() => forceFail(toAbortError(signal!.reason)), cancelGraceMs);
       };
       running.add(forceFail);

@@ -15,9 +15,16 @@ export interface SerializedError {
 /** The job's fields as the child sees them. */
 export type JobFields = Record<string, unknown> & { data?: unknown; progress?: unknown };
 
+/**
+ * The abort reason of a cancelled job as it crosses the boundary: an error is rebuilt as one, any
+ * other value (the string given to `worker.cancelJob(id, reason)`) arrives as it was, so the
+ * child's `signal.reason` is what an in-process processor would see.
+ */
+export type AbortReason = { error: SerializedError } | { value: unknown };
+
 export type ParentMessage =
   | { type: 'start'; file: string; job: JobFields; token?: string }
-  | { type: 'cancel'; reason?: SerializedError }
+  | { type: 'cancel'; reason: AbortReason }
   | { type: 'reply'; id: number; ok: true; value?: unknown }
   | { type: 'reply'; id: number; ok: false; error: SerializedError };
 
@@ -25,6 +32,7 @@ export type ChildMessage =
   | { type: 'ready' }
   | { type: 'call'; id: number; method: JobMethod; args: unknown[] }
   | { type: 'done'; ok: true; value?: unknown }
+  // fatal: the child is not to be reused (it crashed, or the processor file failed to load).
   | { type: 'done'; ok: false; error: SerializedError; fatal?: boolean };
 
 /** Job methods a sandboxed processor may call; each runs on the real `Job` in the parent. */
@@ -61,6 +69,23 @@ function describe(value: unknown): string {
   return String(value);
 }
 
+/**
+ * `JSON.stringify(value)`, where a reference back to an object that encloses it (or to `root`, the
+ * error that holds it) reads "[Circular]", as BullMQ sends such error properties; an object
+ * reached twice without a cycle is written twice.
+ */
+function jsonMarkingCycles(value: unknown, root: object): string | undefined {
+  const enclosing: unknown[] = [];
+  return JSON.stringify(value, function (this: unknown, _key: string, v: unknown) {
+    if (typeof v !== 'object' || v === null) return v;
+    // `this` holds `v`: the objects being written are `this` and its own enclosing ones.
+    enclosing.length = enclosing.lastIndexOf(this) + 1;
+    if (v === root || enclosing.includes(v)) return '[Circular]';
+    enclosing.push(v);
+    return v;
+  });
+}
+
 /** Turns anything thrown into a `SerializedError`; non-Error values get a readable message. */
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error || (err && typeof err === 'object' && 'message' in err && 'name' in err)) {
@@ -69,10 +94,10 @@ export function serializeError(err: unknown): SerializedError {
     for (const key of Object.keys(e)) {
       if (key === 'name' || key === 'message' || key === 'stack') continue;
       try {
-        const json = JSON.stringify(e[key]);
+        const json = jsonMarkingCycles(e[key], e);
         if (json !== undefined) props[key] = JSON.parse(json);
       } catch {
-        // not JSON-safe: left out
+        // not JSON-safe (a BigInt, a throwing toJSON): left out
       }
     }
     return {
@@ -106,4 +131,19 @@ export function toJsonValue(value: unknown, what: string): unknown {
     throw new Error(`${what} is not JSON-serialisable: ${(err as Error).message}`);
   }
   return json === undefined ? undefined : JSON.parse(json);
+}
+
+/** `reason` (a signal's abort reason) for the child: errors serialised, JSON values kept. */
+export function serializeAbortReason(reason: unknown): AbortReason {
+  if (reason instanceof Error) return { error: serializeError(reason) };
+  try {
+    return { value: toJsonValue(reason, 'Abort reason') };
+  } catch {
+    return { error: serializeError(reason) };
+  }
+}
+
+/** The abort reason as the child's signal carries it (`undefined`: the signal's default AbortError). */
+export function deserializeAbortReason(reason: AbortReason): unknown {
+  return 'error' in reason ? deserializeError(reason.error) : reason.value;
 }
