@@ -13,30 +13,23 @@ import type {
   GroupInfo,
   JobRecord,
   JobState,
-  MetricsRead,
-  MinuteCount,
   MoveCode,
   MoveResult,
   NewJob,
   Retention,
-  SchedulerIteration,
-  SchedulerRecord,
-  SchedulerUpsertResult,
   StalledResult,
   Store,
   StoredEvent,
-  WorkerInfo,
 } from '../store.js';
 import { Adding } from './adding.js';
-import { Admin } from './admin.js';
 import { CancelSubscriber } from './cancels.js';
 import { checkSameSlot, type RedisClient } from './cluster.js';
-import { jobArgs, toEvents } from './codec.js';
-import { RedisConnection, type RedisStoreOptions } from './connection.js';
+import { toEvents } from './codec.js';
+import type { RedisStoreOptions } from './connection.js';
 import { RedisGroups } from './groups.js';
 import { keyOf } from './keys.js';
 import { RedisMeta } from './meta.js';
-import { Reads } from './reads.js';
+import { RedisParityStore } from './parity-store.js';
 import { WorkerPath } from './worker-path.js';
 
 export type { RedisStoreOptions } from './connection.js';
@@ -45,25 +38,19 @@ export type { RedisStoreOptions } from './connection.js';
  * The Store on Redis: each transition is one Lua script in `scripts/` (see keys.ts for the layout),
  * run through the connection (connection.ts), which stamps each queue before its first use.
  */
-export class RedisStore implements Store {
+export class RedisStore extends RedisParityStore implements Store {
   readonly kind = 'redis' as const;
-  private readonly conn: RedisConnection;
   private readonly worker: WorkerPath;
   private readonly adding: Adding;
-  private readonly reads: Reads;
-  private readonly admin: Admin;
   private readonly groups: RedisGroups;
   readonly meta: RedisMeta;
   private readonly cancels: CancelSubscriber;
 
   constructor(client: RedisClient, opts: RedisStoreOptions = {}) {
-    this.conn = new RedisConnection(client, opts, (err) => this.onError?.(err));
+    super(client, opts);
     this.worker = new WorkerPath(this.conn);
     this.adding = new Adding(this.conn);
-    const queueReady = (queue: string) => this.conn.queueReady(queue);
-    this.reads = new Reads(client, queueReady);
-    this.admin = new Admin(client, queueReady);
-    this.meta = new RedisMeta(client, queueReady);
+    this.meta = new RedisMeta(client, (queue: string) => this.conn.queueReady(queue));
     this.cancels = new CancelSubscriber(client);
     this.groups = new RedisGroups(this.conn);
   }
@@ -89,9 +76,6 @@ export class RedisStore implements Store {
   checkQueue(queue: string): void {
     checkSameSlot(this.conn.client, [queue], `Queue ${queue}`);
   }
-
-  /** Told of connection errors of the client this store owns (Queue/Worker forward them as 'error'). */
-  onError?: (err: Error) => void;
 
   async ready(queue?: string, opts?: { waiter?: boolean }): Promise<void> {
     // A worker's blocking connection is connected before it counts as ready, as in BullMQ: a worker
@@ -316,102 +300,6 @@ export class RedisStore implements Store {
     return this.admin.trimEvents(queue, maxLen);
   }
 
-  // ── BullMQ parity: schedulers, dedup, global limits, metrics, workers ──────────────
-
-  async upsertScheduler(
-    queue: string,
-    scheduler: SchedulerRecord,
-    iteration: SchedulerIteration,
-  ): Promise<SchedulerUpsertResult> {
-    const { id, repeat, name, data, opts, offset } = scheduler;
-    const args = [id, repeat, name, data, opts, offset ?? '', iteration.nextMillis ?? '', iteration.now];
-    const reply = await this.conn.run('upsertScheduler', queue, [...args, ...jobArgs(iteration.job)]);
-    if (Array.isArray(reply)) return { jobId: String(reply[0]), delay: Number(reply[1]) };
-    return { refused: Number(reply) === -10 ? 'collision' : 'busy' };
-  }
-
-  async scheduleNext(
-    queue: string,
-    schedulerId: string,
-    producerId: string,
-    iteration: SchedulerIteration,
-  ): Promise<string | undefined> {
-    const args = [schedulerId, producerId, iteration.nextMillis ?? '', iteration.now, ...jobArgs(iteration.job)];
-    return optionalString(await this.conn.run('scheduleNext', queue, args));
-  }
-
-  getScheduler(queue: string, id: string): Promise<SchedulerRecord | undefined> {
-    return this.reads.scheduler(queue, id);
-  }
-
-  getSchedulers(queue: string, start: number, end: number, asc: boolean): Promise<SchedulerRecord[]> {
-    return this.reads.schedulers(queue, start, end, asc);
-  }
-
-  countSchedulers(queue: string): Promise<number> {
-    return this.reads.countSchedulers(queue);
-  }
-
-  async removeScheduler(queue: string, id: string): Promise<boolean> {
-    return Number(await this.conn.run('removeScheduler', queue, [id])) === 1;
-  }
-
-  getDedupJobId(queue: string, dedupId: string, _now: number): Promise<string | undefined> {
-    return this.reads.dedupJobId(queue, dedupId);
-  }
-
-  removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number> {
-    return this.admin.removeDedupKey(queue, dedupId, jobId);
-  }
-
-  setGlobalConcurrency(queue: string, n: number | undefined): Promise<void> {
-    return this.admin.setGlobalConcurrency(queue, n);
-  }
-
-  setGlobalRateLimit(queue: string, limit: { max: number; duration: number } | undefined): Promise<void> {
-    return this.admin.setGlobalRateLimit(queue, limit);
-  }
-
-  getGlobalLimits(queue: string): Promise<{ concurrency?: number; rateLimit?: { max: number; duration: number } }> {
-    return this.reads.globalLimits(queue);
-  }
-
-  getMetrics(queue: string, type: 'completed' | 'failed', now: number): Promise<MetricsRead> {
-    return this.reads.metrics(queue, type, now);
-  }
-
-  countFinishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
-    return this.reads.finishedPerMinute(queue, type, since, minutes);
-  }
-
-  getMinuteCounts(queue: string, sinceMinute: number): Promise<MinuteCount[]> {
-    return this.reads.minuteCounts(queue, sinceMinute);
-  }
-
-  getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {
-    return this.reads.countsPerPriority(queue, priorities);
-  }
-
-  registerWorker(queue: string, info: WorkerInfo, ttlMs: number): Promise<void> {
-    return this.admin.registerWorker(queue, info, ttlMs);
-  }
-
-  unregisterWorker(queue: string, id: string): Promise<void> {
-    return this.admin.unregisterWorker(queue, id);
-  }
-
-  getWorkers(queue: string, now: number): Promise<WorkerInfo[]> {
-    return this.admin.getWorkers(queue, now);
-  }
-
-  async removeChildDependency(queue: string, id: string, now: number): Promise<number> {
-    return Number(await this.conn.run('removeChildDependency', queue, [id, now]));
-  }
-
-  async removeUnprocessedChildren(queue: string, id: string, now: number): Promise<void> {
-    await this.conn.run('removeUnprocessedChildren', queue, [id, now]);
-  }
-
   // ── events ────────────────────────────────────────────────────────────────────────
 
   lastEventId(queue: string): Promise<string> {
@@ -436,9 +324,4 @@ export class RedisStore implements Store {
       toEvents(await client.xread('BLOCK', blockMs, 'STREAMS', key, afterId)),
     );
   }
-}
-
-/** A script's optional string answer (Lua false arrives as null). */
-function optionalString(raw: unknown): string | undefined {
-  return raw === null || raw === undefined ? undefined : String(raw);
 }
