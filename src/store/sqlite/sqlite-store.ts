@@ -12,47 +12,29 @@ import type {
   GroupInfo,
   JobRecord,
   JobState,
-  MetricsRead,
-  MinuteCount,
   MoveCode,
   MoveResult,
   NewJob,
   Retention,
-  SchedulerIteration,
-  SchedulerRecord,
-  SchedulerUpsertResult,
   StalledResult,
   Store,
   StoredEvent,
-  WorkerInfo,
 } from '../store.js';
 import { Adding } from './adding.js';
-import { Admin } from './admin.js';
 import { SharedDatabase } from './database.js';
-import { FlowLinks } from './flows.js';
 import { GroupRecords } from './group-records.js';
 import { GroupFetch } from './groups.js';
 import { Housekeeping } from './housekeeping.js';
 import { SqliteMeta } from './meta.js';
-import { Parity } from './parity.js';
-import { Reads } from './reads.js';
-import { Schedulers } from './schedulers.js';
+import { SqliteParityStore } from './parity-store.js';
 import type { SqliteOptions } from './sqlite-options.js';
-import { Transitions } from './transitions.js';
 import { WorkerPath } from './worker-path.js';
 
 /** The embedded store: better-sqlite3, WAL, one IMMEDIATE transaction per transition. */
-export class SqliteStore implements Store {
+export class SqliteStore extends SqliteParityStore implements Store {
   readonly kind = 'sqlite' as const;
-  private readonly sdb: SharedDatabase;
-  private readonly t: Transitions;
   private readonly h: Housekeeping;
-  private readonly f: FlowLinks;
-  private readonly p: Parity;
   private readonly w: WorkerPath;
-  private readonly r: Reads;
-  private readonly a: Admin;
-  private readonly s: Schedulers;
   private readonly add: Adding;
   private readonly g: GroupRecords;
   readonly meta: SqliteMeta;
@@ -60,17 +42,11 @@ export class SqliteStore implements Store {
   private released?: Promise<void>;
 
   constructor(path: string, opts: SqliteOptions = {}) {
-    this.sdb = SharedDatabase.acquire(path, opts);
-    this.t = new Transitions(this.sdb);
+    super(SharedDatabase.acquire(path, opts));
     new GroupFetch(this.sdb, this.t); // hooks the grouped fetch into Transitions
     this.g = new GroupRecords(this.sdb, this.t);
-    this.f = new FlowLinks(this.sdb, this.t);
     this.h = new Housekeeping(this.sdb, this.t, this.f);
-    this.p = new Parity(this.sdb, this.t, this.f);
     this.w = new WorkerPath(this.sdb, this.t, this.f, this.p);
-    this.r = new Reads(this.sdb, this.t);
-    this.a = new Admin(this.sdb, this.t);
-    this.s = new Schedulers(this.sdb, this.t);
     this.add = new Adding(this.t, this.f, this.p, this.w);
     this.meta = new SqliteMeta(this.sdb, this.t, (queue, fn) => this.write(queue, fn));
   }
@@ -85,34 +61,6 @@ export class SqliteStore implements Store {
     this.closed = true;
     this.released ??= this.sdb.release();
     return this.released;
-  }
-
-  private async write<T>(queue: string, fn: () => T): Promise<T> {
-    this.t.touched.clear();
-    const emittedBefore = this.t.emitted;
-    let out: T;
-    try {
-      out = await this.sdb.transact(() => {
-        this.t.beginTransaction(); // drops what an attempt that hit a busy file left
-        const result = fn();
-        this.t.flushPending();
-        return result;
-      });
-    } catch (err) {
-      this.t.touched.clear();
-      this.t.discardPending();
-      throw err;
-    } finally {
-      this.t.endTransaction();
-    }
-    // Wake waiters only when something happened (an event was written): an empty fetch that woke
-    // the other workers would have them fetch and wake each other forever.
-    if (this.t.emitted !== emittedBefore) {
-      this.sdb.notify(queue);
-      for (const other of this.t.touched) if (other !== queue) this.sdb.notify(other);
-    }
-    this.t.touched.clear();
-    return out;
   }
 
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
@@ -317,86 +265,6 @@ export class SqliteStore implements Store {
 
   trimEvents(queue: string, maxLen: number): Promise<number> {
     return this.write(queue, () => this.t.trimEvents(queue, maxLen));
-  }
-
-  upsertScheduler(queue: string, rec: SchedulerRecord, it: SchedulerIteration): Promise<SchedulerUpsertResult> {
-    return this.write(queue, () => this.s.upsert(queue, rec, it));
-  }
-
-  scheduleNext(queue: string, id: string, producerId: string, it: SchedulerIteration): Promise<string | undefined> {
-    return this.write(queue, () => this.s.scheduleNext(queue, id, producerId, it));
-  }
-
-  getScheduler(queue: string, id: string): Promise<SchedulerRecord | undefined> {
-    return this.sdb.read(() => this.s.get(queue, id));
-  }
-
-  getSchedulers(queue: string, start: number, end: number, asc: boolean): Promise<SchedulerRecord[]> {
-    return this.sdb.read(() => this.s.list(queue, start, end, asc));
-  }
-
-  countSchedulers(queue: string): Promise<number> {
-    return this.sdb.read(() => this.s.count(queue));
-  }
-
-  removeScheduler(queue: string, id: string): Promise<boolean> {
-    return this.write(queue, () => this.s.remove(queue, id));
-  }
-
-  getDedupJobId(queue: string, dedupId: string, now: number): Promise<string | undefined> {
-    return this.sdb.read(() => this.p.dedup.live(queue, dedupId, now)?.row.job_id);
-  }
-
-  removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number> {
-    return this.write(queue, () => this.p.dedup.remove(queue, dedupId, jobId, Date.now()));
-  }
-
-  setGlobalConcurrency(queue: string, n: number | undefined): Promise<void> {
-    return this.write(queue, () => this.a.setGlobalConcurrency(queue, n));
-  }
-
-  setGlobalRateLimit(queue: string, limit: { max: number; duration: number } | undefined): Promise<void> {
-    return this.write(queue, () => this.a.setGlobalRateLimit(queue, limit));
-  }
-
-  getGlobalLimits(queue: string): Promise<{ concurrency?: number; rateLimit?: { max: number; duration: number } }> {
-    return this.sdb.read(() => this.r.globalLimits(queue));
-  }
-
-  getMetrics(queue: string, type: 'completed' | 'failed', now: number): Promise<MetricsRead> {
-    return this.sdb.read(() => this.p.getMetrics(queue, type, now));
-  }
-
-  countFinishedPerMinute(queue: string, type: 'completed' | 'failed', since: number, minutes: number) {
-    return this.sdb.read(() => this.r.finishedPerMinute(queue, type, since, minutes));
-  }
-
-  getMinuteCounts(queue: string, sinceMinute: number): Promise<MinuteCount[]> {
-    return this.sdb.read(() => this.p.getMinuteCounts(queue, sinceMinute));
-  }
-
-  getCountsPerPriority(queue: string, priorities: number[]): Promise<Record<string, number>> {
-    return this.sdb.read(() => this.p.countsPerPriority(queue, priorities));
-  }
-
-  registerWorker(queue: string, info: WorkerInfo, ttlMs: number): Promise<void> {
-    return this.sdb.transact(() => this.p.registerWorker(queue, info, ttlMs));
-  }
-
-  unregisterWorker(queue: string, id: string): Promise<void> {
-    return this.sdb.transact(() => this.p.unregisterWorker(queue, id));
-  }
-
-  getWorkers(queue: string, now: number): Promise<WorkerInfo[]> {
-    return this.sdb.read(() => this.p.getWorkers(queue, now));
-  }
-
-  removeChildDependency(queue: string, id: string, now: number): Promise<number> {
-    return this.write(queue, () => this.p.removeChildDependency(queue, id, now));
-  }
-
-  removeUnprocessedChildren(queue: string, id: string, now: number): Promise<void> {
-    return this.write(queue, () => this.p.removeUnprocessedChildren(queue, id, now));
   }
 
   /** A job row always has a state: there are no orphans to remove. */
