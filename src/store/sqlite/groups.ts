@@ -29,8 +29,8 @@ export class GroupFetch {
     private readonly sdb: SharedDatabase,
     private readonly t: Transitions,
   ) {
-    t.takeGrouped = (queue, req, n, from, lockUntil) => this.take(queue, req, n, from, lockUntil);
-    t.takeBatch = (queue, req, n) => this.takeBatch(queue, req, n);
+    t.fetching.takeGrouped = (queue, req, n, from, lockUntil) => this.take(queue, req, n, from, lockUntil);
+    t.fetching.takeBatch = (queue, req, n) => this.takeBatch(queue, req, n);
   }
 
   /**
@@ -48,11 +48,11 @@ export class GroupFetch {
       .get(queue, min) as number;
     const grouped = !!this.sdb.rawStmt('SELECT 1 FROM groups WHERE queue = ? AND ready = 1 LIMIT 1').get(queue);
     if (req.batch?.groupAffinity) {
-      if (own > 0) return own >= min ? this.t.take(queue, req, n) : [];
+      if (own > 0) return own >= min ? this.t.fetching.take(queue, req, n) : [];
       return grouped ? this.takeOneGroup(queue, req, n, min) : [];
     }
     if (own < min && !grouped) return [];
-    return this.t.takeMixed(queue, req, n);
+    return this.t.fetching.takeMixed(queue, req, n);
   }
 
   /**
@@ -74,7 +74,7 @@ export class GroupFetch {
         const window = this.room(queue, g, req);
         if (!window) continue;
         if (window.wakeAt !== undefined) {
-          this.t.groupWakeAt = Math.min(this.t.groupWakeAt ?? window.wakeAt, window.wakeAt);
+          this.t.fetching.groupWakeAt = Math.min(this.t.fetching.groupWakeAt ?? window.wakeAt, window.wakeAt);
           continue;
         }
         let cap = n;
@@ -94,7 +94,9 @@ export class GroupFetch {
         }
         if (rows.length < min) return [];
         const lockUntil = this.t.lockClock() + req.lockDuration;
-        const jobs = rows.slice(0, cap).map((row, i) => this.t.activate(queue, row, req, req.tokens[i], lockUntil));
+        const jobs = rows
+          .slice(0, cap)
+          .map((row, i) => this.t.fetching.activate(queue, row, req, req.tokens[i], lockUntil));
         // Its next turn comes after every other group's; the window counts these starts.
         this.sdb
           .stmt('UPDATE groups SET rr = ?, window_end = ?, window_count = ? WHERE queue = ? AND id = ?')
@@ -129,7 +131,7 @@ export class GroupFetch {
         const window = this.room(queue, g, req);
         if (!window) continue;
         if (window.wakeAt !== undefined) {
-          this.t.groupWakeAt = Math.min(this.t.groupWakeAt ?? window.wakeAt, window.wakeAt);
+          this.t.fetching.groupWakeAt = Math.min(this.t.fetching.groupWakeAt ?? window.wakeAt, window.wakeAt);
           continue;
         }
         const row = next.get(queue, g.id) as unknown[] | undefined;
@@ -137,7 +139,7 @@ export class GroupFetch {
           this.sdb.stmt('UPDATE groups SET ready = 0 WHERE queue = ? AND id = ?').run(queue, g.id);
           continue;
         }
-        jobs.push(this.t.activate(queue, row, req, req.tokens[from + jobs.length], lockUntil));
+        jobs.push(this.t.fetching.activate(queue, row, req, req.tokens[from + jobs.length], lockUntil));
         // Its next turn comes after every other group's; the window counts this start.
         this.sdb
           .stmt('UPDATE groups SET rr = ?, window_end = ?, window_count = ? WHERE queue = ? AND id = ?')

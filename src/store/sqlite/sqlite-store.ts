@@ -86,7 +86,7 @@ export class SqliteStore extends SqliteParityStore implements Store {
 
   async fetchNext(queue: string, req: FetchRequest): Promise<FetchResult> {
     this.fetchedAt.set(queue, this.sdb.generation(queue));
-    return this.write(queue, () => this.t.fetch(queue, req));
+    return this.write(queue, () => this.t.fetching.fetch(queue, req));
   }
 
   async waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {

@@ -229,7 +229,7 @@ export class WorkerPath {
     let next: FetchResult | undefined;
     if (fetch) {
       const refused = codes.filter((c) => c !== 0).length;
-      next = this.t.fetch(queue, {
+      next = this.t.fetching.fetch(queue, {
         ...fetch,
         tokens: fetch.tokens.slice(0, Math.max(0, fetch.tokens.length - refused)),
       });
