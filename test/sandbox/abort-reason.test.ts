@@ -1,28 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/job.js';
-import { createSandbox, type Sandbox } from '../../src/worker/sandbox/index.js';
 import { useQueues } from '../support/fixture.js';
 import { stores, until } from '../support/stores.js';
+import { fixture, sandboxModes, useSandboxes } from './support.js';
 
 // A sandboxed processor's `signal.reason` is what an in-process processor would see: the value
 // given to `abort` (a string from `worker.cancelJob(id, reason)` stays a string), not an Error
 // built from it — `new Error(signal.reason)` would otherwise read "Error: <reason>".
 
-const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+const openSandbox = useSandboxes();
 
-const open: Sandbox[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-describe.each([
-  { mode: 'child process', useWorkerThreads: false },
-  { mode: 'worker thread', useWorkerThreads: true },
-])('the abort reason in a sandbox ($mode)', ({ useWorkerThreads }) => {
+describe.each(sandboxModes)('the abort reason in a sandbox ($mode)', ({ useWorkerThreads }) => {
   /** What the child's signal carried when the parent aborted with `reason` (none: `abort()`). */
   async function reasonSeen(...reason: unknown[]) {
-    const sandbox = createSandbox(fixture('abort-reason.js'), { concurrency: 1, useWorkerThreads });
-    open.push(sandbox);
+    const sandbox = openSandbox('abort-reason.js', useWorkerThreads);
     const controller = new AbortController();
     let result: Promise<unknown> | undefined;
     // Aborted once the processor runs in the child (a child's start-up may outlast the cancel grace).

@@ -1,14 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/job.js';
-import { createSandbox, type Sandbox } from '../../src/worker/sandbox/index.js';
 import { useQueues } from '../support/fixture.js';
 import { stores } from '../support/stores.js';
+import { fixture, sandboxModes, useSandboxes } from './support.js';
 
 // An error thrown in a sandbox keeps its own properties even when they refer back to themselves:
 // each reference to an enclosing object (or to the error) arrives as "[Circular]", as in BullMQ,
 // instead of the whole property being dropped.
 
-const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
 const job = { id: '1', name: 'x', data: {}, opts: {} } as unknown as Job;
 const expected = {
   custom: { shared: { n: 1 }, ref: '[Circular]', again: { n: 1 } },
@@ -16,18 +15,11 @@ const expected = {
   code: 'E_LOOP',
 };
 
-const open: Sandbox[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const openSandbox = useSandboxes();
 
-describe.each([
-  { mode: 'child process', useWorkerThreads: false },
-  { mode: 'worker thread', useWorkerThreads: true },
-])('an error with circular properties from a sandbox ($mode)', ({ useWorkerThreads }) => {
+describe.each(sandboxModes)('an error with circular properties from a sandbox ($mode)', ({ useWorkerThreads }) => {
   it('arrives with each cycle written "[Circular]"', async () => {
-    const sandbox = createSandbox(fixture('throws-circular.js'), { concurrency: 1, useWorkerThreads });
-    open.push(sandbox);
+    const sandbox = openSandbox('throws-circular.js', useWorkerThreads);
     const err = await sandbox.processor(job).catch((e) => e);
     expect(err.message).toBe('circular');
     expect(err).toMatchObject(expected);

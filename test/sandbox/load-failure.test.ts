@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/job.js';
-import { createSandbox, type Sandbox } from '../../src/worker/sandbox/index.js';
+import { sandboxModes, useSandboxes } from './support.js';
 
 // A child whose processor file failed to load is not reused: the module system keeps the failure,
 // so the same child would fail every later job; the next job gets a fresh child, as in BullMQ.
@@ -30,18 +31,11 @@ export default async () => 'loaded';
   return file;
 }
 
-const open: Sandbox[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const openSandbox = useSandboxes();
 
-describe.each([
-  { mode: 'child process', useWorkerThreads: false },
-  { mode: 'worker thread', useWorkerThreads: true },
-])('a processor file that fails to load once ($mode)', ({ mode, useWorkerThreads }) => {
+describe.each(sandboxModes)('a processor file that fails to load once ($mode)', ({ mode, useWorkerThreads }) => {
   it('fails that job, then runs the next one in a fresh child', async () => {
-    const sandbox = createSandbox(failsToLoadOnce(mode.replace(' ', '-')), { concurrency: 1, useWorkerThreads });
-    open.push(sandbox);
+    const sandbox = openSandbox(pathToFileURL(failsToLoadOnce(mode.replace(' ', '-'))), useWorkerThreads);
     await expect(sandbox.processor(job)).rejects.toThrow('failed to load once');
     expect(await sandbox.processor(job)).toBe('loaded');
   });

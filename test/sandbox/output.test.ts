@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/job.js';
-import { createSandbox, type Sandbox } from '../../src/worker/sandbox/index.js';
 import { until } from '../support/stores.js';
+import { sandboxModes, useSandboxes } from './support.js';
 
 // What a sandboxed processor prints goes through the parent's process.stdout and process.stderr
 // streams, as in BullMQ, so an app that redirects or captures them there sees the child's output too.
 
-const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
-
-const open: Sandbox[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
+const openSandbox = useSandboxes();
 
 /** Collects what is written to `stream` through its `write` until `restore()`. */
 function capture(stream: NodeJS.WriteStream) {
@@ -30,13 +25,9 @@ function capture(stream: NodeJS.WriteStream) {
   };
 }
 
-describe.each([
-  { mode: 'child process', useWorkerThreads: false },
-  { mode: 'worker thread', useWorkerThreads: true },
-])('output of a sandboxed processor ($mode)', ({ useWorkerThreads }) => {
+describe.each(sandboxModes)('output of a sandboxed processor ($mode)', ({ useWorkerThreads }) => {
   it("reaches the parent's stdout and stderr streams", async () => {
-    const sandbox = createSandbox(fixture('writes-output.js'), { concurrency: 1, useWorkerThreads });
-    open.push(sandbox);
+    const sandbox = openSandbox('writes-output.js', useWorkerThreads);
     const tag = randomUUID();
     const job = { id: '1', name: 'x', data: { tag }, opts: {} } as unknown as Job;
     const out = capture(process.stdout);

@@ -1,25 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/job.js';
-import { createSandbox, type Sandbox } from '../../src/worker/sandbox/index.js';
 import { until } from '../support/stores.js';
+import { sandboxModes, useSandboxes } from './support.js';
 
 // In a sandbox, job.updateProgress and job.updateData change the child's copy of the job at once,
 // as in BullMQ: a processor that does not await them still reads back what it set.
 
-const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+const openSandbox = useSandboxes();
 
-const open: Sandbox[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-describe.each([
-  { mode: 'child process', useWorkerThreads: false },
-  { mode: 'worker thread', useWorkerThreads: true },
-])('updates not awaited in a sandbox ($mode)', ({ useWorkerThreads }) => {
+describe.each(sandboxModes)('updates not awaited in a sandbox ($mode)', ({ useWorkerThreads }) => {
   it('reads back its own progress and data at once, and the parent job still gets both', async () => {
-    const sandbox = createSandbox(fixture('unawaited-updates.js'), { concurrency: 1, useWorkerThreads });
-    open.push(sandbox);
+    const sandbox = openSandbox('unawaited-updates.js', useWorkerThreads);
     const parent = {
       id: '1',
       name: 'x',
