@@ -48,6 +48,7 @@ export type { QueueBaseOptions } from './queue-base.js';
 export { QueueEvents, type QueueEventsOptions } from './queue-events.js';
 export { type Metrics, MetricsTime } from './queue-getters.js';
 export type { GroupStatus, GroupSummary } from './queue-groups.js';
+export type { RepeatableJob, RepeatableJobsOptions } from './queue-repeat.js';
 export { JobCancelledError, TimeoutError } from './stop-errors.js';
 export { type ConnectionOptions, createIORedisClient, type RedisClient } from './store/connect.js';
 export { migratePostgres } from './store/postgres/migrate.js';

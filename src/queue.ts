@@ -13,7 +13,7 @@ import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
 import { toJson, validateJobOptions } from './options/validate.js';
 import { type QueueBaseOptions, withBackendFactory } from './queue-base.js';
-import { QueueDedup } from './queue-dedup.js';
+import { QueueRepeat, type RepeatableJobsOptions } from './queue-repeat.js';
 import { cancelledReason } from './stop-errors.js';
 import { TelemetryAttributes as A } from './telemetry/attributes.js';
 import { SpanKind } from './telemetry/interface.js';
@@ -56,7 +56,7 @@ export interface Queue<DataType = any, ResultType = any, NameType extends string
 
 /** Adds and inspects jobs. BullMQ's `Queue`, on either store. */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: adds typed event methods only (src/listeners.ts)
-export class Queue<DataType = any, ResultType = any, NameType extends string = string> extends QueueDedup<
+export class Queue<DataType = any, ResultType = any, NameType extends string = string> extends QueueRepeat<
   DataType,
   ResultType,
   NameType
@@ -107,8 +107,13 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     return { ...this.jobsOpts };
   }
 
-  /** Adds one job. A custom `jobId` that exists already returns the existing job unchanged. */
-  async add(name: NameType, data: DataType, opts: JobsOptions = {}): Promise<Job<DataType, ResultType, NameType>> {
+  /** Adds one job; a custom `jobId` that exists returns that job. With `repeat`, see queue-repeat.ts (v5). */
+  async add(
+    name: NameType,
+    data: DataType,
+    opts: RepeatableJobsOptions = {},
+  ): Promise<Job<DataType, ResultType, NameType>> {
+    if (opts.repeat) return this.addRepeatable(name, data, { ...this.jobsOpts, ...opts });
     // BullMQ's add refuses these before anything else, in these words (addBulk says integer ids are refused).
     if (opts.jobId === '0' || opts.jobId?.startsWith?.('0:'))
       throw new ValidationError("JobId cannot be '0' or start with '0:'");

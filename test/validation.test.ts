@@ -35,7 +35,12 @@ describe.each(stores)('bad input on $kind', (store) => {
       { debounce: { id: 'x' } },
       'Debounce option has been removed. Use deduplication option instead',
     ],
-    ['legacy repeat options', { repeat: { every: 1000 } }, /opts\.repeat/],
+    // add takes BullMQ v5's `repeat` (test/parity/repeatable-v5.test.ts); an invalid one is refused.
+    [
+      'repeat with both pattern and every',
+      { repeat: { every: 1000, pattern: '* * * * *' } },
+      /Both .pattern and .every/,
+    ],
     ['an empty deduplication id', { deduplication: { id: '' } }, 'Deduplication id must be provided'],
     [
       'deduplication with a parent',

@@ -121,7 +121,10 @@ export function validateJobOptions(opts: JobsOptions): void {
     throw new ValidationError('Debounce option has been removed. Use deduplication option instead');
   }
   if (opts.repeat !== undefined) {
-    throw new ValidationError('opts.repeat is not supported (as in BullMQ v6): use queue.upsertJobScheduler');
+    // queue.add takes it before this point (BullMQ v5's repeatable jobs, src/queue-repeat.ts); v5's addBulk never did.
+    throw new ValidationError(
+      'opts.repeat is only taken by queue.add (BullMQ v5 repeatable jobs), not by addBulk, flows or defaultJobOptions: use queue.add or queue.upsertJobScheduler',
+    );
   }
   const dedup = opts.deduplication as Record<string, unknown> | undefined;
   if (dedup !== undefined) {
