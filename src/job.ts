@@ -14,9 +14,10 @@ import {
   type JobProgress,
   type JobSettings,
 } from './job/types.js';
+import * as updates from './job/updates.js';
 import type { DependencyCounts, DependencyFilter, JobDependencies } from './job-dependencies.js';
 import type { JobsOptions } from './options/job-options.js';
-import { toJson, validateJobOptions } from './options/validate.js';
+import { validateJobOptions } from './options/validate.js';
 import { addBatcher } from './store/add-batcher.js';
 import type { DedupOptions, JobState, MoveCode, NewJob } from './store/store.js';
 
@@ -89,10 +90,7 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
     const prepared = jobs.map((j) => Job.toNewJob(j.name, j.data, { timestamp: now, ...j.opts }));
     await queue.waitUntilReady();
     const { ids } = await addBatcher(queue.store).add(queue.qualifiedName, prepared);
-    return jobs.map((j, i) => {
-      const job = new Job<T, R, N>(queue, j.name, j.data, { timestamp: now, ...j.opts }, ids[i]);
-      return job;
-    });
+    return jobs.map((j, i) => new Job<T, R, N>(queue, j.name, j.data, { timestamp: now, ...j.opts }, ids[i]));
   }
 
   /** Rebuilds a Job from a stored record, `toJSON()` output, or `[jobData, jobId]` of a fetchNext move. */
@@ -178,19 +176,14 @@ export class Job<DataType = any, ReturnType = any, NameType extends string = str
 
   // ── updating ─────────────────────────────────────────────────────────────────────
 
-  async updateProgress(progress: JobProgress): Promise<void> {
-    refuseIfStopped(this, 'updateProgress');
-    const code = await this.store.updateProgress(this.queue.qualifiedName, this.jobId, toJson(progress, 'progress'));
-    if (code !== 0) throw moveError(code, this.jobId, 'updateProgress');
-    this.progress = progress;
-    this.queue.emit('progress', this, progress);
+  /** Sets `progress` at once, then stores it and emits the owner's 'progress' (job/updates.ts). */
+  updateProgress(progress: JobProgress): Promise<void> {
+    return updates.updateProgress(this, progress);
   }
 
-  async updateData(data: DataType): Promise<void> {
-    refuseIfStopped(this, 'updateData');
-    const code = await this.store.updateData(this.queue.qualifiedName, this.jobId, toJson(data, 'data'));
-    if (code !== 0) throw moveError(code, this.jobId, 'updateData');
-    this.data = data;
+  /** Sets `data` at once, then stores it (job/updates.ts). */
+  updateData(data: DataType): Promise<void> {
+    return updates.updateData(this, data);
   }
 
   /** Appends a row to the job's log; returns the row count. */

@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimitError, ValidationError } from './errors.js';
+import { RateLimitError } from './errors.js';
 import { Job, type JobSettings } from './job.js';
 import { JobScheduler } from './job-scheduler.js';
 import type { AnyListener, ListenerArgs, WorkerListener } from './listeners.js';
 import { QueueBase } from './queue-base.js';
-import type { FetchRequest } from './store/store.js';
+import type { JobRecord } from './store/store.js';
 import { TelemetryAttributes as A } from './telemetry/attributes.js';
 import { scheduleNextIteration } from './worker/attempt.js';
 import { FetchLoop } from './worker/fetch-loop.js';
+import { FetchRequests } from './worker/fetch-request.js';
 import { JobFinisher } from './worker/finishing.js';
-import { HEARTBEAT_MS, workerInfo } from './worker/heartbeat.js';
+import { Heartbeat } from './worker/heartbeat.js';
 import type { WorkerHost } from './worker/host.js';
 import { jobSettingsOf } from './worker/job-settings.js';
 import { LockRenewer } from './worker/lock-renewer.js';
 import { isClosedError } from './worker/processor-errors.js';
+import { rateLimitGroup, rateLimitQueue } from './worker/rate-limits.js';
 import { Runners } from './worker/runners.js';
 import { createSandbox, type Sandbox } from './worker/sandbox/index.js';
 import { WorkerSpans } from './worker/spans.js';
@@ -60,7 +62,6 @@ export interface Worker<DataType = any, ResultType = any, NameType extends strin
 export class Worker<DataType = any, ResultType = any, NameType extends string = string> extends QueueBase {
   readonly opts: ResolvedWorkerOptions;
   readonly id = randomUUID();
-  private tokenCounter = 0;
   protected override readonly waitsForWork = true;
   private readonly processor?: Processor<DataType, ResultType, NameType>;
   /**
@@ -83,8 +84,8 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
 
   private scheduler?: JobScheduler;
   private readonly sandbox?: Sandbox;
-  private heartbeat?: NodeJS.Timeout;
-  private readonly startedAt = Date.now();
+  private readonly heartbeat: Heartbeat;
+  private readonly host: WorkerHost;
 
   constructor(
     name: string,
@@ -107,14 +108,15 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       this.processor = processor ?? undefined;
       if (this.processor) this.wantsSignal = this.processor.length === 0 || this.processor.length >= 3;
     }
-    const host: WorkerHost = {
+    const requests = new FetchRequests(this.id, this.opts, () => this.fetcher.batchWait);
+    const host: WorkerHost = (this.host = {
       store: this.store,
       qualifiedName: this.qualifiedName,
       opts: this.opts,
       isClosed: () => this.closed,
       isPaused: () => this.paused,
       runningCount: () => this.runners.slotsInUse(),
-      fetchRequest: (n) => this.fetchRequest(n),
+      fetchRequest: (n) => requests.next(n),
       startJobs: (records) => this.runners.start(records),
       metrics: () => this.jobSettings().metrics,
       emit: (event, ...args) => this.emit(event, ...args),
@@ -122,7 +124,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       telemetry: this.telemetry,
       trace: (kind, operation, fn) => this.trace(kind, operation, this.name, fn),
       background: (operation, fn) => this.spans.background(operation, fn),
-    };
+    });
     this.fetcher = new FetchLoop(host);
     this.finisher = new JobFinisher(host, this.fetcher);
     this.locks = new LockRenewer(host, (ids) => this.runners.checkLost(ids));
@@ -144,13 +146,14 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
       settings: () => this.jobSettings(),
       scheduler: () => this.jobScheduler,
     });
+    this.heartbeat = new Heartbeat(host, this.id, this.opts.name, () =>
+      this.runners.running().map(({ job }) => job.id!),
+    );
     this.waitUntilReady()
       .then(() => {
         if (this.closed) return;
         this.emit('ready');
-        void this.beat();
-        this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
-        this.heartbeat.unref();
+        this.heartbeat.start();
       })
       .catch((err) => this.emitError(err));
     if (this.processor && this.opts.autorun !== false) this.run().catch((err) => this.emitError(err));
@@ -166,22 +169,12 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.fetcher.freeSlot();
   }
 
-  private async beat(): Promise<void> {
-    const running = this.runners.running().map(({ job }) => job.id!);
-    const info = workerInfo(this.id, this.opts.name, this.startedAt, running);
-    await this.store.registerWorker(this.qualifiedName, info, HEARTBEAT_MS * 3).catch((err) => this.emitError(err));
-  }
-
   /**
    * A fetched job starts (run by this worker or handed to getNextJob): a scheduler's job first adds
    * its next iteration; then 'active' is emitted, as BullMQ does for manually fetched jobs too.
    */
   private async begin(job: Job): Promise<boolean> {
-    const scheduled = await scheduleNextIteration(
-      job,
-      () => this.jobScheduler,
-      (err) => this.emitError(err),
-    );
+    const scheduled = await scheduleNextIteration(job, () => this.jobScheduler, this.host.emitError);
     if (scheduled) this.emit('active', job, 'waiting');
     return scheduled;
   }
@@ -195,23 +188,6 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     if (this.closed && isClosedError(err)) return;
     if (this.listenerCount('error') > 0) this.emit('error', err);
     else console.error(err);
-  }
-
-  private nextToken(): string {
-    return `${this.id}:${++this.tokenCounter}`;
-  }
-
-  private fetchRequest(n: number): FetchRequest {
-    const tokens = Array.from({ length: n }, () => this.nextToken());
-    return {
-      tokens,
-      lockDuration: this.opts.lockDuration,
-      now: Date.now(),
-      processedBy: this.opts.name,
-      limiter: this.opts.limiter,
-      group: this.opts.group,
-      batch: this.fetcher.batchWait?.rules(),
-    };
   }
 
   isRunning(): boolean {
@@ -282,12 +258,30 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   ): Promise<Job<DataType, ResultType, NameType> | undefined> {
     await this.waitUntilReady();
     const record = await this.fetcher.fetchOne(token, block);
-    let job: Job<DataType, ResultType, NameType> | undefined;
-    if (record) {
-      const fetched = Job.fromJSON<DataType, ResultType, NameType>(this, record);
-      if (await this.begin(fetched)) job = fetched;
-    }
-    return this.spans.getNextJob(job, block);
+    return this.spans.getNextJob(record ? await this.started(record) : undefined, block);
+  }
+
+  /**
+   * Runs the processor on `job` (taken with `getNextJob(token)`) and completes or fails it with the
+   * worker's events, as the worker's own jobs; `fetchNextCallback`, asked once the processor is done,
+   * says whether to take the next job in the same step. Resolves to that job (held by `token`, its
+   * 'active' emitted) or undefined; errors are emitted, never thrown. BullMQ's `processJob`; the
+   * fourth parameter of BullMQ's older versions is accepted and ignored.
+   */
+  async processJob(
+    job: Job<DataType, ResultType, NameType>,
+    token: string,
+    fetchNextCallback: () => boolean = () => true,
+    _jobsInProgress?: Set<{ job: Job; ts: number }>,
+  ): Promise<Job<DataType, ResultType, NameType> | undefined> {
+    const next = await this.runners.jobs.processJob(job, token, fetchNextCallback);
+    return next ? this.started(next) : undefined;
+  }
+
+  /** A job taken for a caller (getNextJob, processJob), begun; undefined when it must not run. */
+  private async started(record: JobRecord): Promise<Job<DataType, ResultType, NameType> | undefined> {
+    const job = Job.fromJSON<DataType, ResultType, NameType>(this, record);
+    return (await this.begin(job)) ? job : undefined;
   }
 
   /** Aborts the signal of a running job; a processor honouring it fails the job. False when not running here. */
@@ -327,23 +321,16 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
   }
 
   /** Stops every worker of this queue from taking jobs for `expireTimeMs`. */
-  async rateLimit(expireTimeMs: number): Promise<void> {
-    await this.spans.internal('rateLimit', async (span) => {
-      span?.setAttributes({ [A.WorkerRateLimit]: expireTimeMs });
-      await this.waitUntilReady();
-      await this.store.rateLimit(this.qualifiedName, expireTimeMs, Date.now());
-    });
+  rateLimit(expireTimeMs: number): Promise<void> {
+    return rateLimitQueue(this.host, this.spans, () => this.waitUntilReady(), expireTimeMs);
   }
 
   /**
    * BullMQ Pro's manual group limit: no job of `job`'s group starts for `expireTimeMs` (other groups
    * go on). Throw `Worker.RateLimitError()` after it to give the job back to its group.
    */
-  async rateLimitGroup(job: Job, expireTimeMs: number): Promise<void> {
-    const group = (job.opts as { group?: { id: string | number } }).group;
-    if (!group) throw new ValidationError(`Job ${job.id} of queue ${this.name} has no group to rate limit`);
-    await this.waitUntilReady();
-    await this.store.updateGroup(this.qualifiedName, String(group.id), { limitedUntil: Date.now() + expireTimeMs });
+  rateLimitGroup(job: Job, expireTimeMs: number): Promise<void> {
+    return rateLimitGroup(this.host, this.name, () => this.waitUntilReady(), job, expireTimeMs);
   }
 
   /** Stops taking new jobs; waits for running ones unless `doNotWaitActive`. */
@@ -395,7 +382,7 @@ export class Worker<DataType = any, ResultType = any, NameType extends string = 
     this.fetcher.wake.abort();
     this.fetcher.freeSlot();
     this.stalled.stop();
-    clearInterval(this.heartbeat);
+    this.heartbeat.stop();
     if (!force) await this.whenIdle();
     for (const { controller } of this.runners.running()) if (force) controller?.abort();
     await this.running?.catch(() => undefined);

@@ -11,6 +11,16 @@ import { CompletionBatcher } from './completion-batcher.js';
 import { retryOnConnectionLoss } from './connection-retry.js';
 import type { FetchLoop } from './fetch-loop.js';
 import type { WorkerHost } from './host.js';
+import { toError } from './processor-errors.js';
+
+/** A completing move's outcome: the store's code, the next job it fetched, and an error other than a refusal. */
+interface Completion {
+  code: number;
+  next?: JobRecord;
+  finishedOn?: number;
+  rateLimitTtl: number;
+  thrown?: Error;
+}
 
 /**
  * The end of a job's run in a worker: completes or fails it (or leaves it where a special error
@@ -47,6 +57,7 @@ export class JobFinisher {
     value: unknown,
     wantNext: boolean,
     span?: Span,
+    viaJob = false,
   ): Promise<JobRecord | undefined> {
     let returnvalue: string;
     try {
@@ -67,31 +78,62 @@ export class JobFinisher {
       retention: toRetention(job.opts.removeOnComplete ?? this.host.opts.removeOnComplete),
       metrics: this.host.metrics(),
     };
-    const { code, next, finishedOn, rateLimitTtl } = await this.host.trace(SpanKind.INTERNAL, 'complete', (scope) => {
-      scope.span?.setAttributes({ [A.JobName]: job.name, [A.JobId]: job.id });
-      return this.retrying(() => this.completions.complete(item, wantNext));
-    });
+    const { code, next, finishedOn, rateLimitTtl, thrown }: Completion = viaJob
+      ? await this.completeViaJob(job, token, value, wantNext)
+      : await this.host.trace(SpanKind.INTERNAL, 'complete', (scope) => {
+          scope.span?.setAttributes({ [A.JobName]: job.name, [A.JobId]: job.id });
+          return this.retrying(() => this.completions.complete(item, wantNext));
+        });
     if (!next && rateLimitTtl > 0) {
       // The fetch that came with the completion met a rate limit: no marker will wake the fetch loop
       // for the jobs still waiting, so cut its wait short and let it sleep out the limit instead.
       this.fetcher.limitUntil = Math.max(this.fetcher.limitUntil, Date.now() + rateLimitTtl);
       this.fetcher.wake.abort();
     }
+    if (thrown) {
+      // As BullMQ's processJob: the error is emitted, then the job fails with it.
+      this.host.emitError(thrown);
+      return this.failed(job, token, thrown, wantNext, span);
+    }
     if (code === -4) return this.failed(job, token, moveError(code, job.id!, 'moveToFinished'), wantNext, span);
     if (code === -9) return this.failed(job, token, failedChildError(job.id!, 'moveToFinished'), wantNext, span);
     if (code !== 0) {
       this.host.emitError(moveError(code, job.id!, 'moveToFinished'));
     } else {
-      job.returnvalue = value;
-      job.finishedOn = finishedOn;
-      job.attemptsMade += 1;
-      recordJobMetric(this.host.telemetry, jobMetricView(job), 'completed');
+      if (!viaJob) {
+        // (job.moveToCompleted sets these itself.)
+        job.returnvalue = value;
+        job.finishedOn = finishedOn;
+        job.attemptsMade += 1;
+        recordJobMetric(this.host.telemetry, jobMetricView(job), 'completed');
+      }
       this.host.emit('completed', job, value, 'active');
       span?.addEvent('job completed', { [A.JobResult]: returnvalue });
       span?.setAttributes({ [A.JobAttemptsMade]: job.attemptsMade });
     }
     if (next) this.fetcher.drained = false;
     return next;
+  }
+
+  /**
+   * The completion as BullMQ's handleCompleted makes it, through `job.moveToCompleted` (code that
+   * wraps it sees the move) with `token`, which then holds the next job; a refused move's code is
+   * handled as the batched completion's is, and any other error fails the job.
+   */
+  private async completeViaJob(job: Job, token: string, value: unknown, wantNext: boolean): Promise<Completion> {
+    let code = 0;
+    let next: JobRecord | undefined;
+    let thrown: Error | undefined;
+    try {
+      const moved = await this.retrying(() => job.moveToCompleted(value, token, wantNext));
+      next = moved?.[0] as JobRecord | undefined;
+    } catch (err) {
+      // A refused move (JobMoveError, failedChildError) carries its code.
+      const refused = (err as { code?: unknown }).code;
+      if (typeof refused === 'number') code = refused;
+      else thrown = toError(err);
+    }
+    return { code, next, finishedOn: job.finishedOn, rateLimitTtl: 0, thrown };
   }
 
   async failed(job: Job, token: string, err: Error, wantNext: boolean, span?: Span): Promise<JobRecord | undefined> {

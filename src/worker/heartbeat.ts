@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { WorkerHost } from './host.js';
 
 /** How often a Worker writes its heartbeat; it stays listed for three of these after the last one. */
 export const HEARTBEAT_MS = 10_000;
@@ -17,4 +18,36 @@ export function workerInfo(id: string, name: string | undefined, started: number
     running: running.length,
     runningIds: running.slice(0, RUNNING_LISTED),
   };
+}
+
+/**
+ * A worker's entry in the workers registry: written once it is ready and every HEARTBEAT_MS after,
+ * with the ids of the jobs it runs.
+ */
+export class Heartbeat {
+  private timer?: NodeJS.Timeout;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly host: WorkerHost,
+    private readonly id: string,
+    private readonly name: string | undefined,
+    private readonly runningIds: () => string[],
+  ) {}
+
+  start(): void {
+    void this.beat();
+    this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async beat(): Promise<void> {
+    const info = workerInfo(this.id, this.name, this.started, this.runningIds());
+    const { store, qualifiedName } = this.host;
+    await store.registerWorker(qualifiedName, info, HEARTBEAT_MS * 3).catch((err) => this.host.emitError(err));
+  }
 }

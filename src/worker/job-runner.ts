@@ -120,19 +120,44 @@ export class JobRunner {
     void run().finally(() => this.parts.fetcher.freeSlot());
   }
 
-  /** Runs one job to its end; returns the next job when the finishing step fetched one. */
-  private async runOne(record: JobRecord, afterTurn: boolean): Promise<JobRecord | undefined> {
+  /** Runs one fetched job to its end; returns the next job when the finishing step fetched one. */
+  private runOne(record: JobRecord, afterTurn: boolean): Promise<JobRecord | undefined> {
+    const job = Job.fromJSON(this.parts.owner, record);
+    const begin = async () => {
+      if (afterTurn) await nextTurn();
+      return this.parts.begin(job);
+    };
+    return this.run(job, record.token!, begin);
+  }
+
+  /**
+   * BullMQ's `worker.processJob`: runs a job its caller took (getNextJob began it already) as a
+   * fetched job runs, counted among this worker's running jobs while it runs (its lock renewed, its
+   * signal cancellable), and asks `fetchNext` (BullMQ's fetchNextCallback) once the processor is
+   * done. Returns the next job when the finishing step fetched one.
+   */
+  processJob(job: Job, token: string, fetchNext: () => boolean): Promise<JobRecord | undefined> {
+    return this.run(job, token, async () => true, fetchNext).finally(() => this.parts.fetcher.freeSlot());
+  }
+
+  /**
+   * Runs `job` held by `token`: `begin` (false: it must not run), then one attempt and its finishing
+   * step. Errors are emitted, not thrown. `fetchNext` marks a job run through processJob.
+   */
+  private async run(
+    job: Job,
+    token: string,
+    begin: () => Promise<boolean>,
+    fetchNext?: () => boolean,
+  ): Promise<JobRecord | undefined> {
     const p = this.parts;
-    const job = Job.fromJSON(p.owner, record);
-    const token = record.token!;
     const controller = p.wantsSignal ? new AbortController() : undefined;
     const running: RunningJob = { job, token, controller };
     this.track(running);
     if (!p.skipLockRenewal) p.locks.track(job.id!, token);
     try {
-      if (afterTurn) await nextTurn();
-      if (!(await p.begin(job))) return undefined;
-      return await p.spans.process(job, (span) => this.attempt(running, span));
+      if (!(await begin())) return undefined;
+      return await p.spans.process(job, (span) => this.attempt(running, span, fetchNext));
     } catch (err) {
       p.host.emitError(err);
       return undefined;
@@ -148,7 +173,11 @@ export class JobRunner {
    * (retried per attempts/backoff, the lock taken away by the failing move); a cancelled one was
    * failed by the store already, so only the worker's `failed` event remains.
    */
-  private async attempt(running: RunningJob, span: Span | undefined): Promise<JobRecord | undefined> {
+  private async attempt(
+    running: RunningJob,
+    span: Span | undefined,
+    fetchNext?: () => boolean,
+  ): Promise<JobRecord | undefined> {
     const p = this.parts;
     const { job, token, controller } = running;
     const timeoutMs = p.timeoutOf(job);
@@ -173,12 +202,15 @@ export class JobRunner {
       host.emit('failed', job, running.stopped, 'active');
       return undefined;
     }
-    const wantNext =
-      !host.isClosed() &&
-      !host.isPaused() &&
-      this.active.size <= host.opts.concurrency &&
-      p.fetcher.limitUntil <= Date.now();
-    if (outcome.ok) return await p.finisher.completed(job, token, outcome.value, wantNext, span);
+    // processJob's caller decides (asked first, as BullMQ calls fetchNextCallback at every finish);
+    // the worker's own slots fetch the next job while the worker is not over its concurrency.
+    const asked = fetchNext ? fetchNext() : this.active.size <= host.opts.concurrency;
+    const wantNext = asked && !host.isClosed() && !host.isPaused() && p.fetcher.limitUntil <= Date.now();
+    // processJob completes through job.moveToCompleted with its caller's token, as BullMQ's
+    // handleCompleted: the next job it fetches is held by that token (the batched completion
+    // hands out the worker's own tokens).
+    const viaJob = fetchNext !== undefined;
+    if (outcome.ok) return await p.finisher.completed(job, token, outcome.value, wantNext, span, viaJob);
     return await p.finisher.failed(job, token, outcome.err, wantNext, span);
   }
 }
