@@ -114,10 +114,10 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     opts: RepeatableJobsOptions = {},
   ): Promise<Job<DataType, ResultType, NameType>> {
     if (opts.repeat) return this.addRepeatable(name, data, { ...this.jobsOpts, ...opts });
-    // BullMQ's add refuses these before anything else, in these words (addBulk says integer ids are refused).
-    if (opts.jobId === '0' || opts.jobId?.startsWith?.('0:'))
-      throw new ValidationError("JobId cannot be '0' or start with '0:'");
     return this.trace(SpanKind.PRODUCER, 'add', `${this.name}.${name}`, async ({ span, metadata }) => {
+      // BullMQ's add refuses these first, in these words, inside its span (addBulk says integer ids are refused).
+      if (opts.jobId === '0' || opts.jobId?.startsWith?.('0:'))
+        throw new ValidationError("JobId cannot be '0' or start with '0:'");
       const [job] = await this.addJobs([{ name, data, opts: withProducerMetadata(opts, metadata()) }]);
       span?.setAttributes({ [A.JobName]: name, [A.JobId]: job.id });
       return job;

@@ -171,6 +171,24 @@ describe('bullmq-otel through the telemetry option', () => {
     });
   });
 
+  it("records an add refused for jobId '0' on the add's span, with BullMQ's text", async () => {
+    const refusedAdd = async (lib: typeof docket | typeof bullmq, connection: any) => {
+      exporter.reset();
+      const name = `otel-${randomUUID().slice(0, 8)}`;
+      const queue = new (lib as typeof docket).Queue(name, {
+        connection,
+        telemetry: new BullMQOtel({ tracerName: 'parity' }),
+      });
+      const err = (await queue.add('zero', {}, { jobId: '0' }).catch((e: Error) => e)) as Error;
+      await queue.close();
+      const span = exporter.getFinishedSpans().find((s) => s.name === `add ${name}.zero`);
+      return { message: err?.message, events: span?.events.map((e) => e.name), status: span?.status.code };
+    };
+    const reference = await refusedAdd(bullmq, { url: inject('redisUrl') });
+    expect(reference.message).toBe("JobId cannot be '0' or start with '0:'");
+    expect(await refusedAdd(docket, stores[0].connection())).toEqual(reference);
+  });
+
   it('carries the producer context to the consumer in opts.telemetry.metadata', async () => {
     const telemetry = new BullMQOtel({ tracerName: 'parity' });
     const connection = stores[0].connection();
