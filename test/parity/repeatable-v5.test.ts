@@ -89,7 +89,11 @@ describe.each(stores)('BullMQ v5 repeatable jobs on $kind', (store) => {
     });
     await until(() => runs.length >= 3, 10_000, 'three runs');
     expect(runs[0].id).toBe(job.id);
-    expect(runs[1].id).toBe(`repeat:${job.repeatJobKey}:${first + every}`);
+    // The next run is `every` after the first, or a later slot when the first was taken late (a loaded machine).
+    const second = Number(runs[1].id!.split(':')[2]);
+    expect(runs[1].id).toBe(`repeat:${job.repeatJobKey}:${second}`);
+    expect(second - first).toBeGreaterThanOrEqual(every);
+    expect((second - first) % every).toBe(0);
     expect(runs.slice(0, 3).map((r) => repeatOf(r)?.count)).toEqual([1, 2, 3]);
     expect(runs.every((r) => r.name === 'now' && r.data.n === 1)).toBe(true);
   });
@@ -107,8 +111,9 @@ describe.each(stores)('BullMQ v5 repeatable jobs on $kind', (store) => {
     const times = runs.slice(0, 3).map((r) => Number(r.id!.split(':')[2]));
     expect(times[0]).toBe(Number(job.id!.split(':')[2]));
     expect(times.every((t) => t % every === 0)).toBe(true);
-    expect(times[1] - times[0]).toBe(every);
-    expect(times[2] - times[1]).toBe(every);
+    // `every` apart, or a multiple of it when a run was taken late (a loaded machine): slots are never shifted.
+    expect(times[1] - times[0]).toBeGreaterThanOrEqual(every);
+    expect(times[2] - times[1]).toBeGreaterThanOrEqual(every);
     expect(runs[0].processedOn).toBeGreaterThanOrEqual(times[0]);
   });
 
@@ -116,11 +121,13 @@ describe.each(stores)('BullMQ v5 repeatable jobs on $kind', (store) => {
     const { queue } = setup();
     const before = Date.now();
     const now = await queue.add('yearly', {}, { repeat: { pattern: '0 0 1 1 *', immediately: true } });
-    // Due now, not next New Year (the schedule reads the clock twice, so its time may be 1 ms after the add's).
+    // Due now, not next New Year (the schedule reads the clock twice, so its time may be a little after the add's).
+    const after = Date.now();
     const at = Number(now.id!.split(':')[2]);
     expect(at).toBeGreaterThanOrEqual(before);
-    expect(at).toBeLessThanOrEqual(Date.now());
-    expect(now.delay).toBeLessThanOrEqual(1);
+    expect(at).toBeLessThanOrEqual(after);
+    // Its delay is at most the add's own duration (a loaded machine stretches it), never a wait for the pattern.
+    expect(now.delay).toBeLessThanOrEqual(after - before);
     const old = await queue.add('cron', {}, { repeat: { cron: '0 0 1 1 *' } as never });
     expect(old.repeatJobKey).toBe(md5('cron::::0 0 1 1 *'));
     expect((await queue.getRepeatableJobs()).find((r) => r.name === 'cron')?.pattern).toBe('0 0 1 1 *');
