@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../test/support/redis-server.js';
 import { runChild } from './child-runner.js';
+import { dropDatabase, freshDatabase } from './postgres-db.js';
 import { renderSummary, summarise } from './cpuprofile.js';
 import { scenarioByName } from './scenarios/index.js';
 import { fmt } from './stats.js';
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
       profileDir: values.out,
       profileMode: mode,
       jobs,
+      ...(system.endsWith('-postgres') || system === 'docket-postgres-async' ? { pgUrl: await freshDatabase() } : {}),
     };
     return runChild(task, scenarioByName(scenario).timeoutMs);
   };
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
   } finally {
     admin.disconnect();
     await server.destroy();
+    await dropDatabase();
   }
 }
 
