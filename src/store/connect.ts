@@ -103,6 +103,8 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
     );
   }
   if (isRedisInstance(connection)) {
+    // As BullMQ: a client of the user's that prefixes keys itself is refused (the queue's `prefix` names keys).
+    if (keyPrefixOf(connection)) throw new ValidationError(KEY_PREFIX_REFUSAL);
     if (opts.blocking && maxRetriesPerRequest(connection) !== null) {
       warn('Docket: a worker was given an ioredis instance whose maxRetriesPerRequest is not null; set it to null.');
     }
@@ -121,6 +123,13 @@ export function connect(opts: ConnectOptions, warn: (msg: string) => void = cons
   throw new ValidationError(
     'connection must be a URL string, ioredis options or an ioredis instance, or a pg pool config or pg.Pool',
   );
+}
+
+/** BullMQ's text, word for word: code written for BullMQ may look for it. */
+const KEY_PREFIX_REFUSAL = 'BullMQ: ioredis does not support ioredis prefixes, use the prefix option instead.';
+
+function keyPrefixOf(client: Redis | Cluster): string | undefined {
+  return client.options.keyPrefix || (isCluster(client) ? client.options.redisOptions?.keyPrefix : undefined);
 }
 
 /** A Cluster keeps the options of its node connections under `redisOptions`. */

@@ -216,6 +216,41 @@ describe.each(stores)('BullMQ parity extras on $kind', (store) => {
   });
 });
 
+describe('an ioredis client that prefixes keys itself', () => {
+  it("is refused by every class with BullMQ's words; the queue's `prefix` option is the way", async () => {
+    const { inject } = await import('vitest');
+    const refusal = 'BullMQ: ioredis does not support ioredis prefixes, use the prefix option instead.';
+    const client = new Redis(inject('redisUrl'), { keyPrefix: 'mine:', lazyConnect: true, maxRetriesPerRequest: null });
+    const cluster = new Redis.Cluster([{ host: '127.0.0.1', port: 1 }], { keyPrefix: 'mine:', lazyConnect: true });
+    try {
+      const name = queueName();
+      expect(() => new Queue(name, { connection: client })).toThrow(refusal);
+      expect(() => new Worker(name, async () => undefined, { connection: client })).toThrow(refusal);
+      expect(() => new QueueEvents(name, { connection: client })).toThrow(refusal);
+      expect(() => new FlowProducer({ connection: client })).toThrow(refusal);
+      expect(() => new Queue(name, { connection: cluster })).toThrow(refusal);
+      // Nothing was sent: the client stays as the user left it.
+      expect(client.status).toBe('wait');
+      // ioredis options with a keyPrefix are not a client of the user's: Docket makes its own, as BullMQ.
+      const queue = new Queue(name, { connection: { ...redisOptions(inject('redisUrl')), keyPrefix: 'mine:' } });
+      try {
+        const job = await queue.add('x', { a: 1 });
+        expect((await queue.getJob(job.id!))?.data).toEqual({ a: 1 });
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      client.disconnect();
+      cluster.disconnect();
+    }
+  });
+});
+
+function redisOptions(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port) };
+}
+
 describe('createIORedisClient', () => {
   it('is accepted as a connection', async () => {
     const { inject } = await import('vitest');
