@@ -35,7 +35,7 @@ function area(url: string, fn: string): string {
   if (!url) return fn.startsWith('(') ? fn : `native ${fn || '(anonymous)'}`;
   const mod = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (mod) return mod[1];
-  const src = /\/(src|bench)\/(.+)$/.exec(url);
+  const src = /\/(src|bench|dist\/cjs)\/(.+)$/.exec(url);
   if (src) return `${src[1]}/${src[2]}`;
   if (url.startsWith('node:')) return url.replace(/^node:internal\//, 'node:').replace(/\/.*$/, '');
   return url;

@@ -5,7 +5,10 @@
  * statements and transactions, and the CPU profile summary.
  *
  *   npx tsx bench/profile.ts [--only process-c50,process-c1] [--systems docket-redis,docket-sqlite]
- *                            [--jobs 20000] [--out /tmp/docket-profile] [--top 20]
+ *                            [--jobs 20000] [--out /tmp/docket-profile] [--top 20] [--from dist|src]
+ *
+ * Docket is profiled from `dist/` (run `npm run build` first), as `npm run bench` measures it; `--from src`
+ * profiles the TypeScript through tsx, whose keepNames adds a `__name` call per closure made.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '20000' },
     out: { type: 'string', default: join(tmpdir(), 'docket-profile') },
     top: { type: 'string', default: '20' },
+    from: { type: 'string', default: 'dist' },
   },
 });
 
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
       profileDir: values.out,
       profileMode: mode,
       jobs,
+      docketFrom: values.from === 'src' ? 'src' : 'dist',
       ...(system.endsWith('-postgres') || system === 'docket-postgres-async' ? { pgUrl: await freshDatabase() } : {}),
     };
     return runChild(task, scenarioByName(scenario).timeoutMs);
