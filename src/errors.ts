@@ -51,11 +51,27 @@ export class UnrecoverableError extends Error {
 }
 
 /** Raised when a connection was closed while a call was waiting on it. */
+/** ioredis's message for a call on a closed connection (BullMQ exports it under this name). */
+export const CONNECTION_CLOSED_ERROR_MSG = 'Connection is closed.';
+
 export class ConnectionClosedError extends Error {
-  constructor(message = 'Connection is closed.') {
-    super(message);
+  /** `cause`: what closed the connection, when known (BullMQ's second argument), kept as `error.cause`. */
+  constructor(message = CONNECTION_CLOSED_ERROR_MSG, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'ConnectionClosedError';
   }
+}
+
+/**
+ * False for an error that only says the connection is closed or was refused, as BullMQ's helper of
+ * this name: code retrying on connection trouble tells such errors from the job's own.
+ */
+export function isNotConnectionError(err: unknown): boolean {
+  if (err instanceof ConnectionClosedError) return false;
+  const { message, code } = (err ?? {}) as { message?: unknown; code?: unknown };
+  if (message === CONNECTION_CLOSED_ERROR_MSG) return false;
+  if (typeof message === 'string' && message.includes('ECONNREFUSED')) return false;
+  return code !== 'ECONNREFUSED';
 }
 
 /**

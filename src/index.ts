@@ -7,10 +7,12 @@ export {
   setDefaultBackendFactory,
 } from './backend.js';
 export {
+  CONNECTION_CLOSED_ERROR_MSG,
   ConnectionClosedError,
   ConnectionError,
   DelayedError,
   GroupMaxSizeExceededError,
+  isNotConnectionError,
   JobMoveError,
   RateLimitError,
   UnrecoverableError,

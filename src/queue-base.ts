@@ -58,6 +58,29 @@ export function withBackendFactory<T extends QueueBaseOptions>(opts: T, backendF
   return { ...opts, [GIVEN_FACTORY]: factory };
 }
 
+/** The suffixes of BullMQ's `keys` map, in its order. */
+const KEY_SUFFIXES = [
+  '',
+  'active',
+  'wait',
+  'waiting-children',
+  'paused',
+  'id',
+  'delayed',
+  'prioritized',
+  'stalled-check',
+  'completed',
+  'failed',
+  'stalled',
+  'repeat',
+  'limiter',
+  'meta',
+  'events',
+  'pc',
+  'marker',
+  'de',
+];
+
 /** Every Queue, Worker, QueueEvents and FlowProducer still open: tests fail when one leaks. */
 export const openInstances = new Set<{ name: string; close(): Promise<void> }>();
 
@@ -66,6 +89,11 @@ export class QueueBase extends EventEmitter {
   readonly name: string;
   readonly qualifiedName: string;
   readonly prefix: string;
+  /**
+   * BullMQ's `keys`: each of its key suffixes → `<prefix>:<name>:<suffix>` (`''` → `<prefix>:<name>:`,
+   * the parent-key prefix code builds job keys from). On SQLite and PostgreSQL they are names only.
+   */
+  readonly keys: Record<string, string>;
   /** @internal the storage seam; the API layer talks to storage only through it. */
   readonly store: Store;
   /** The `telemetry` option (BullMQ's); undefined when not given. */
@@ -94,6 +122,7 @@ export class QueueBase extends EventEmitter {
     this.name = name;
     this.prefix = prefix;
     this.qualifiedName = `${prefix}:${name}`;
+    this.keys = Object.fromEntries(KEY_SUFFIXES.map((suffix) => [suffix, `${this.qualifiedName}:${suffix}`]));
     this.telemetry = opts.telemetry;
     const factory = (opts as { [GIVEN_FACTORY]?: unknown })[GIVEN_FACTORY];
     // BullMQ calls a factory (name, options, { blocking, withBlockingConnection }).

@@ -1,8 +1,11 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
+  CONNECTION_CLOSED_ERROR_MSG,
+  ConnectionClosedError,
   createIORedisClient,
   FlowProducer,
+  isNotConnectionError,
   MetricsTime,
   Queue,
   QueueEvents,
@@ -202,6 +205,22 @@ describe.each(stores)('BullMQ parity extras on $kind', (store) => {
     expect(await queue.getWaitingChildrenCount()).toBe(1);
   });
 
+  it("names BullMQ's keys on every class: `keys[suffix]` is `<prefix>:<name>:<suffix>`", async () => {
+    const { queue, worker, name, connection } = setup({ prefix: 'pfx' });
+    const events = track(new QueueEvents(name, { connection, prefix: 'pfx' }));
+    for (const holder of [queue, worker(null, { prefix: 'pfx' }), events]) {
+      expect(holder.keys['']).toBe(`pfx:${name}:`);
+      expect(holder.keys.wait).toBe(`pfx:${name}:wait`);
+      expect(holder.keys['waiting-children']).toBe(`pfx:${name}:waiting-children`);
+      expect(holder.keys.de).toBe(holder.toKey('de'));
+      expect(Object.keys(holder.keys)).toHaveLength(19);
+    }
+    // The '' key is the parent prefix BullMQ code builds job keys from.
+    const parent = await queue.add('parent', {});
+    const child = await queue.add('child', {}, { parent: { id: parent.id!, queue: queue.keys[''].slice(0, -1) } });
+    expect(child.parentKey).toBe(`${queue.keys['']}${parent.id}`);
+  });
+
   it('refuses a backendFactory argument and waits with Worker.delay', async () => {
     const connection = store.connection();
     expect(() => new Queue('x', { connection }, () => undefined)).toThrow(/backendFactory/);
@@ -250,6 +269,23 @@ function redisOptions(url: string): { host: string; port: number } {
   const u = new URL(url);
   return { host: u.hostname, port: Number(u.port) };
 }
+
+describe('the connection-error helpers BullMQ exports', () => {
+  it('tell connection trouble from other errors, and keep what closed a connection', () => {
+    expect(CONNECTION_CLOSED_ERROR_MSG).toBe('Connection is closed.');
+    const cause = new Error('socket hang up');
+    const closed = new ConnectionClosedError(undefined, cause);
+    expect(closed.message).toBe('Connection is closed.');
+    expect(closed.cause).toBe(cause);
+    expect(new ConnectionClosedError('gone').cause).toBeUndefined();
+    expect(isNotConnectionError(closed)).toBe(false);
+    expect(isNotConnectionError(new Error('Connection is closed.'))).toBe(false);
+    expect(isNotConnectionError(new Error('connect ECONNREFUSED 127.0.0.1:6379'))).toBe(false);
+    expect(isNotConnectionError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(isNotConnectionError(new Error('the job failed'))).toBe(true);
+    expect(isNotConnectionError(new UnrecoverableError('no'))).toBe(true);
+  });
+});
 
 describe('createIORedisClient', () => {
   it('is accepted as a connection', async () => {
