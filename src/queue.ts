@@ -384,10 +384,12 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   }
 
   /**
-   * Removes job records that belong to no state, scanning at most `limit` keys and removing at most
-   * `count` (0 = no bound). Returns how many were removed (always 0 on SQLite, which has none).
+   * Removes what is left of jobs in no state (a job hash, or only its logs or dependencies), as BullMQ:
+   * `count` is the keys read per SCAN step, `limit` stops the scan after the step in which that many
+   * were removed (0 = none). Returns how many jobs' keys were removed (always 0 on SQLite and
+   * PostgreSQL, where every job row has a state).
    */
-  async removeOrphanedJobs(count = 0, limit = 0): Promise<number> {
+  async removeOrphanedJobs(count = 1000, limit = 0): Promise<number> {
     await this.waitUntilReady();
     return this.store.removeOrphanedJobs(this.qualifiedName, count, limit);
   }

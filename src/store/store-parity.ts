@@ -93,8 +93,8 @@ export interface StoreParity {
 
   /**
    * Removes job records that belong to no state (left by a crash in a store without atomic moves, or
-   * by hand), scanning at most `limit` keys (0 = all) and removing at most `count` (0 = all).
-   * Returns how many were removed. SQLite rows always have a state: always 0 there.
+   * by hand): `count` keys read per scan step, stopping after the step in which `limit` (0 = none)
+   * were removed. Returns how many were removed. SQL rows always have a state: always 0 there.
    */
   removeOrphanedJobs(queue: string, count: number, limit: number): Promise<number>;
 }

@@ -33,4 +33,44 @@ describe.each(stores)('removeOrphanedJobs on $kind', (store) => {
     expect(await queue.getJobState('1')).toBe('waiting');
     expect(await queue.getJobState('2')).toBe('delayed');
   });
+
+  it.runIf(store.kind === 'redis')(
+    'finds orphans by their sub-keys too, removes every key of theirs, and reads count and limit as BullMQ',
+    async () => {
+      const { queue, connection } = setup();
+      const parent = await queue.add('parent', {});
+      await queue.add('child', {}, { parent: { id: parent.id!, queue: queue.qualifiedName } });
+      await parent.log('kept');
+      const raw = new Redis(connection);
+      try {
+        const head = queue.keys[''];
+        // 150 orphans with a hash and BullMQ's sub-keys, one with only logs, one with only a lock.
+        const writes = raw.pipeline();
+        for (let i = 0; i < 150; i++) {
+          writes.hset(`${head}o${i}`, 'name', 'lost', 'data', '{}', 'opts', '{}', 'timestamp', 1);
+          writes.rpush(`${head}o${i}:logs`, 'line');
+          writes.set(`${head}o${i}:lock`, 'token');
+          writes.sadd(`${head}o${i}:unsuccessful`, 'x');
+        }
+        writes.rpush(`${head}onlylogs:logs`, 'line');
+        writes.set(`${head}onlylock:lock`, 'token');
+        await writes.exec();
+        // `limit` stops after the scan step that reached it: with 10 keys a step, well before all 152.
+        const first = await queue.removeOrphanedJobs(10, 5);
+        expect(first).toBeGreaterThanOrEqual(5);
+        expect(first).toBeLessThan(152);
+        // `count` is only how many keys a step reads: every orphan goes, whatever it is.
+        expect(await queue.removeOrphanedJobs(10)).toBe(152 - first);
+        expect(await raw.keys(`${head}o*`)).toEqual([]);
+        expect(await raw.exists(`${head}onlylogs:logs`, `${head}onlylock:lock`)).toBe(0);
+        // The live jobs and their keys stay.
+        expect(await queue.getJobState(parent.id!)).toBe('waiting');
+        expect((await queue.getJobLogs(parent.id!)).logs).toEqual(['kept']);
+        expect(await raw.scard(`${head}${parent.id}:dependencies`)).toBe(1);
+        expect(await queue.removeOrphanedJobs()).toBe(0);
+      } finally {
+        raw.disconnect();
+      }
+    },
+  );
 });

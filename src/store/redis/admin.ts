@@ -7,6 +7,8 @@ import { isReservedId, keyOf } from './keys.js';
 export interface OrphanOps {
   getState(queue: string, id: string): Promise<JobState | 'unknown'>;
   remove(queue: string, id: string, now: number): Promise<number>;
+  /** The removeOrphan script: what is left of an id in no state; 1 when a key went. */
+  removeOrphanKeys(queue: string, id: string): Promise<number>;
 }
 
 /**
@@ -121,26 +123,49 @@ export class Admin {
   // ── orphans ───────────────────────────────────────────────────────────────────────
 
   /**
-   * Scans the queue's job hashes (on every master of a Cluster); one whose id is in no state list is
-   * removed (by the remove script).
+   * BullMQ's removeOrphanedJobs: scans the queue's keys (on every master of a Cluster), `count` keys a
+   * SCAN step, for job ids whose hash or sub-keys are there while the id is in no state; each one's hash
+   * goes through the remove transition (its parent's link with it), then what is left of its keys. Stops
+   * after the scan step in which `limit` (0 = none) ids were removed. Returns how many ids were.
    */
   async removeOrphanedJobs(queue: string, count: number, limit: number, ops: OrphanOps): Promise<number> {
     const head = `${queue}:`;
     const pattern = `${head.replace(/[*?[\]\\]/g, '\\$&')}*`;
     let removed = 0;
-    let scanned = 0;
-    await scanAll(this.client, pattern, async (keys) => {
-      for (const key of keys) {
-        const id = key.slice(head.length);
-        if (id.includes(':') || isReservedId(id)) continue;
-        if (limit > 0 && ++scanned > limit) return true;
-        if ((await this.client.type(key)) !== 'hash') continue;
-        if ((await ops.getState(queue, id)) !== 'unknown') continue;
-        removed += await ops.remove(queue, id, Date.now());
-        if (count > 0 && removed >= count) return true;
-      }
-      return false;
-    });
+    await scanAll(
+      this.client,
+      pattern,
+      async (keys) => {
+        for (const id of orphanCandidates(keys, head.length)) {
+          let gone = false;
+          if (
+            (await this.client.type(keyOf.job(queue, id))) === 'hash' &&
+            (await ops.getState(queue, id)) === 'unknown'
+          ) {
+            gone = (await ops.remove(queue, id, Date.now())) > 0;
+          }
+          if ((await ops.removeOrphanKeys(queue, id)) > 0) gone = true;
+          if (gone) removed++;
+        }
+        return limit > 0 && removed >= limit;
+      },
+      count,
+    );
     return removed;
   }
+}
+
+/** A job's own sub-keys, Docket's and those BullMQ writes: `<q>:<id>:<sub>`. */
+const JOB_SUBKEYS = new Set(['logs', 'dependencies', 'processed', 'failed', 'ignored', 'unsuccessful', 'lock']);
+
+/** The job ids a SCAN step's keys name (`<q>:<id>` or `<q>:<id>:<sub>`), each once; the queue's own keys left out. */
+function orphanCandidates(keys: string[], headLength: number): Set<string> {
+  const ids = new Set<string>();
+  for (const key of keys) {
+    const rest = key.slice(headLength).split(':');
+    if (rest.length > 2 || (rest.length === 2 && !JOB_SUBKEYS.has(rest[1]!))) continue;
+    if (rest[0] === '' || isReservedId(rest[0]!) || rest[0] === 'gr') continue;
+    ids.add(rest[0]!);
+  }
+  return ids;
 }

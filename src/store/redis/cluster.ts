@@ -103,11 +103,12 @@ export async function scanAll(
   client: RedisClient,
   pattern: string,
   visit: (keys: string[]) => Promise<boolean>,
+  count = 1000,
 ): Promise<void> {
   for (const node of await masters(client)) {
     let cursor = '0';
     do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
       cursor = next;
       if (await visit(keys)) return;
     } while (cursor !== '0');

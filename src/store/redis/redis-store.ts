@@ -311,6 +311,11 @@ export class RedisStore extends RedisParityStore implements Store {
     return this.admin.removeOrphanedJobs(queue, count, limit, this);
   }
 
+  /** @internal for removeOrphanedJobs (OrphanOps). */
+  async removeOrphanKeys(queue: string, id: string): Promise<number> {
+    return Number(await this.conn.run('removeOrphan', queue, [id]));
+  }
+
   /** Names (without the prefix) of the Docket queues stored under `prefix`, sorted. */
   listQueues(prefix: string): Promise<string[]> {
     return this.reads.queueNames(prefix);

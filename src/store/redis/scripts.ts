@@ -44,6 +44,7 @@ export const SCRIPT_NAMES = [
   'removeScheduler',
   'removeChildDependency',
   'removeUnprocessedChildren',
+  'removeOrphan',
   'updateGroup',
   'getGroups',
 ] as const;
