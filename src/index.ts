@@ -48,6 +48,7 @@ export type { BackoffOptions, BulkJobOptions, JobsOptions, KeepJobs, ParentOptio
 export { Queue, Queue as QueuePro, type QueueOptions } from './queue.js';
 export type { QueueBaseOptions } from './queue-base.js';
 export { QueueEvents, type QueueEventsOptions } from './queue-events.js';
+export { QueueEventsProducer } from './queue-events-producer.js';
 export { type Metrics, MetricsTime } from './queue-getters.js';
 export type { GroupStatus, GroupSummary } from './queue-groups.js';
 export type { RepeatableJob, RepeatableJobsOptions } from './queue-repeat.js';

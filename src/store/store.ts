@@ -335,6 +335,11 @@ export interface Store extends StoreParity, StoreGroups {
   obliterate(queue: string, force: boolean, count: number): Promise<number>;
   /** Keeps only the newest `maxLen` events; returns how many went (Redis: stream entries). */
   trimEvents(queue: string, maxLen: number): Promise<number>;
+  /**
+   * Appends the user's own event `event` with `fields` to the event log (QueueEventsProducer), keeping
+   * about the newest `maxEvents` of the queue's events.
+   */
+  publishEvent(queue: string, event: string, fields: Record<string, string>, maxEvents: number): Promise<void>;
 
   /** Names (without the prefix) of the Docket queues stored under `prefix`, sorted. */
   listQueues(prefix: string): Promise<string[]>;

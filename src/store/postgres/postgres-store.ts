@@ -305,6 +305,14 @@ export class PostgresStore extends PostgresReads implements Store {
     return this.write(queue, (s) => s.t.trimEvents(queue, maxLen));
   }
 
+  /** The event is written as the transaction commits, after the trim: the newest `maxEvents` stay. */
+  publishEvent(queue: string, event: string, fields: Record<string, string>, maxEvents: number): Promise<void> {
+    return this.write(queue, async (s) => {
+      await s.t.trimEvents(queue, maxEvents - 1);
+      s.t.emit(queue, event, fields);
+    });
+  }
+
   upsertScheduler(queue: string, rec: SchedulerRecord, it: SchedulerIteration): Promise<SchedulerUpsertResult> {
     return this.write(queue, (s) => s.s.upsert(queue, rec, it));
   }

@@ -35,6 +35,21 @@ export class Admin {
     return this.client.xtrim(keyOf.events(queue), 'MAXLEN', Math.max(0, maxLen));
   }
 
+  /** One stream entry as BullMQ's producer writes it: `event <name>` and the fields, `MAXLEN ~`. */
+  async publishEvent(queue: string, event: string, fields: Record<string, string>, maxEvents: number): Promise<void> {
+    await this.ready(queue);
+    await this.client.xadd(
+      keyOf.events(queue),
+      'MAXLEN',
+      '~',
+      maxEvents,
+      '*',
+      'event',
+      event,
+      ...Object.entries(fields).flat(),
+    );
+  }
+
   async removeDedupKey(queue: string, dedupId: string, jobId?: string): Promise<number> {
     await this.ready(queue);
     const key = keyOf.dedup(queue, dedupId);

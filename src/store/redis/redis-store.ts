@@ -300,6 +300,10 @@ export class RedisStore extends RedisParityStore implements Store {
     return this.admin.trimEvents(queue, maxLen);
   }
 
+  publishEvent(queue: string, event: string, fields: Record<string, string>, maxEvents: number): Promise<void> {
+    return this.admin.publishEvent(queue, event, fields, maxEvents);
+  }
+
   // ── events ────────────────────────────────────────────────────────────────────────
 
   lastEventId(queue: string): Promise<string> {

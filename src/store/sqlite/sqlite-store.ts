@@ -267,6 +267,14 @@ export class SqliteStore extends SqliteParityStore implements Store {
     return this.write(queue, () => this.t.trimEvents(queue, maxLen));
   }
 
+  /** The event is written as the transaction commits, after the trim: the newest `maxEvents` stay. */
+  publishEvent(queue: string, event: string, fields: Record<string, string>, maxEvents: number): Promise<void> {
+    return this.write(queue, () => {
+      this.t.trimEvents(queue, maxEvents - 1);
+      this.t.emit(queue, event, fields);
+    });
+  }
+
   /** A job row always has a state: there are no orphans to remove. */
   async removeOrphanedJobs(_queue: string, _count: number, _limit: number): Promise<number> {
     return 0;

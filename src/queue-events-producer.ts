@@ -1,0 +1,33 @@
+import { QueueBase, type QueueBaseOptions, withBackendFactory } from './queue-base.js';
+
+/**
+ * BullMQ's QueueEventsProducer: publishes events of the user's own into a queue's event log, where
+ * every QueueEvents of the queue receives them as it receives the queue's own events.
+ */
+export class QueueEventsProducer extends QueueBase {
+  readonly opts: QueueBaseOptions;
+
+  constructor(name: string, opts: QueueBaseOptions = {}, backendFactory?: unknown) {
+    super(name, withBackendFactory(opts, backendFactory), false);
+    this.opts = opts;
+  }
+
+  /**
+   * Appends `{ eventName, ...fields }` to the event log (a QueueEvents listener of `eventName` gets
+   * `(fields, eventId)`, values as strings), then keeps about the newest `maxEvents` events of the
+   * queue, its own included, as BullMQ's `MAXLEN ~`.
+   */
+  async publishEvent<T extends { eventName: string }>(argsObj: T, maxEvents = 1000): Promise<void> {
+    const { eventName, ...rest } = argsObj;
+    if (typeof eventName !== 'string' || eventName === '') {
+      throw new TypeError('publishEvent needs an eventName string');
+    }
+    if (!Number.isInteger(maxEvents) || maxEvents < 1) {
+      throw new TypeError(`publishEvent's maxEvents must be a positive integer (got ${maxEvents})`);
+    }
+    const fields: Record<string, string> = {};
+    for (const [key, value] of Object.entries(rest)) fields[key] = String(value);
+    await this.waitUntilReady();
+    await this.store.publishEvent(this.qualifiedName, eventName, fields, maxEvents);
+  }
+}
