@@ -50,10 +50,10 @@ export class UnrecoverableError extends Error {
   }
 }
 
-/** Raised when a connection was closed while a call was waiting on it. */
 /** ioredis's message for a call on a closed connection (BullMQ exports it under this name). */
 export const CONNECTION_CLOSED_ERROR_MSG = 'Connection is closed.';
 
+/** Raised when a connection was closed while a call was waiting on it. */
 export class ConnectionClosedError extends Error {
   /** `cause`: what closed the connection, when known (BullMQ's second argument), kept as `error.cause`. */
   constructor(message = CONNECTION_CLOSED_ERROR_MSG, cause?: unknown) {

@@ -22,6 +22,11 @@ export class QueueEventsProducer extends QueueBase {
     if (typeof eventName !== 'string' || eventName === '') {
       throw new TypeError('publishEvent needs an eventName string');
     }
+    // The event log's own names: a batch entry holds several events, `id` and `event` name each one.
+    if (eventName === 'batch') throw new TypeError("publishEvent: the eventName 'batch' is Docket's own");
+    for (const reserved of ['id', 'event']) {
+      if (reserved in rest) throw new TypeError(`publishEvent: a field cannot be named '${reserved}'`);
+    }
     if (!Number.isInteger(maxEvents) || maxEvents < 1) {
       throw new TypeError(`publishEvent's maxEvents must be a positive integer (got ${maxEvents})`);
     }

@@ -390,6 +390,12 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
    * PostgreSQL, where every job row has a state).
    */
   async removeOrphanedJobs(count = 1000, limit = 0): Promise<number> {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new ValidationError(`removeOrphanedJobs: count must be a positive integer (got ${count})`);
+    }
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new ValidationError(`removeOrphanedJobs: limit must be an integer of 0 or more (got ${limit})`);
+    }
     await this.waitUntilReady();
     return this.store.removeOrphanedJobs(this.qualifiedName, count, limit);
   }

@@ -37,6 +37,10 @@ describe.each(stores)('QueueEventsProducer on $kind', (store) => {
     if (store.kind === 'redis') expect(left).toBeLessThan(published - 100);
     else expect(left).toBe(5);
     await expect(producer.publishEvent({ eventName: '' })).rejects.toThrow(/eventName/);
+    // The log's own names: a reader would take them for its records and stop at them.
+    await expect(producer.publishEvent({ eventName: 'batch', events: '[]' })).rejects.toThrow(/'batch'/);
+    await expect(producer.publishEvent({ eventName: 'x', id: 'abc' })).rejects.toThrow(/'id'/);
+    await expect(producer.publishEvent({ eventName: 'x', event: 'y' })).rejects.toThrow(/'event'/);
     await expect(producer.publishEvent({ eventName: 'x' }, 0)).rejects.toThrow(/maxEvents/);
   });
 });

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { Queue } from '../../src/index.js';
 import { useQueues } from '../support/fixture.js';
 import { stores } from '../support/stores.js';
 
@@ -68,8 +69,36 @@ describe.each(stores)('removeOrphanedJobs on $kind', (store) => {
         expect((await queue.getJobLogs(parent.id!)).logs).toEqual(['kept']);
         expect(await raw.scard(`${head}${parent.id}:dependencies`)).toBe(1);
         expect(await queue.removeOrphanedJobs()).toBe(0);
+        await expect(queue.removeOrphanedJobs(0)).rejects.toThrow(/count must be a positive integer/);
+        await expect(queue.removeOrphanedJobs(10, -1)).rejects.toThrow(/limit must be/);
       } finally {
         raw.disconnect();
+      }
+    },
+  );
+
+  it.runIf(store.kind === 'redis')(
+    "leaves the keys of a queue whose prefix ends in this queue's name, and keys of other types",
+    async () => {
+      const { queue, connection } = setup();
+      // Queue `emails` under the prefix `<prefix>:<name>`: its keys look like this queue's `<id>:<sub>`.
+      const nested = new Queue('emails', { connection, prefix: queue.qualifiedName });
+      const raw = new Redis(connection);
+      try {
+        const done = await nested.add('sent', {});
+        // The nested queue's failed set: `<this queue>:emails:failed`, a sorted set.
+        await raw.zadd(nested.keys.failed, 1, 'x');
+        expect(nested.keys.failed).toBe(`${queue.keys['']}emails:failed`);
+        await raw.set(`${queue.keys['']}stats`, 'a string of the user');
+        await raw.rpush(`${queue.keys['']}lost:logs`, 'line');
+        expect(await queue.removeOrphanedJobs()).toBe(1);
+        expect(await raw.zcard(nested.keys.failed)).toBe(1);
+        expect(await raw.get(`${queue.keys['']}stats`)).toBe('a string of the user');
+        expect(await nested.getJobState(done.id!)).toBe('waiting');
+      } finally {
+        raw.disconnect();
+        await nested.obliterate({ force: true });
+        await nested.close();
       }
     },
   );

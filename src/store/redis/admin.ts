@@ -152,15 +152,17 @@ export class Admin {
       pattern,
       async (keys) => {
         for (const id of orphanCandidates(keys, head.length)) {
-          let gone = false;
-          if (
-            (await this.client.type(keyOf.job(queue, id))) === 'hash' &&
-            (await ops.getState(queue, id)) === 'unknown'
-          ) {
-            gone = (await ops.remove(queue, id, Date.now())) > 0;
+          if ((await this.client.type(keyOf.job(queue, id))) === 'hash') {
+            // A live job, or one the remove transition keeps (a scheduler's current iteration): left as it is.
+            if ((await ops.getState(queue, id)) !== 'unknown') continue;
+            const code = await ops.remove(queue, id, Date.now());
+            if (code < 0) continue;
+            // The transition removed the hash (and its parent's link); the script what it left.
+            await ops.removeOrphanKeys(queue, id);
+            if (code > 0) removed++;
+          } else if ((await ops.removeOrphanKeys(queue, id)) > 0) {
+            removed++;
           }
-          if ((await ops.removeOrphanKeys(queue, id)) > 0) gone = true;
-          if (gone) removed++;
         }
         return limit > 0 && removed >= limit;
       },

@@ -183,8 +183,11 @@ export function toEvents(raw: unknown): StoredEvent[] {
 }
 
 function toEvent(id: string, name: string, pairs: string[]): StoredEvent {
-  const event: StoredEvent = { id, event: name };
+  const event = {} as StoredEvent;
   for (let i = 0; i + 1 < pairs.length; i += 2) event[pairs[i]] = String(pairs[i + 1]);
+  // The entry's id wins over a field of that name (one written by hand would stop the reader at it).
+  event.id = id;
+  if (name !== '') event.event = name;
   return event;
 }
 

@@ -11,6 +11,19 @@ if jobState(id) ~= 'unknown' then
   return 0
 end
 local jobKey = prefix .. id
-local removed = redis.call('DEL', jobKey, jobKey .. ':logs', jobKey .. ':dependencies', jobKey .. ':processed',
-  jobKey .. ':failed', jobKey .. ':ignored', jobKey .. ':unsuccessful', jobKey .. ':lock')
+-- Each key only when it has the type a job's key of that name has: a queue-level key that happens to
+-- match (another queue's, under a prefix ending in this queue's name: `<q>:<name>:failed` is a sorted
+-- set) is never taken for a job's.
+local kinds = { logs = 'list', dependencies = 'set', processed = 'hash', failed = 'hash', ignored = 'hash',
+  unsuccessful = 'zset set', lock = 'string' }
+local removed = 0
+if redis.call('TYPE', jobKey)['ok'] == 'hash' then
+  removed = removed + redis.call('DEL', jobKey)
+end
+for sub, kind in pairs(kinds) do
+  local key = jobKey .. ':' .. sub
+  if string.find(' ' .. kind .. ' ', ' ' .. redis.call('TYPE', key)['ok'] .. ' ', 1, true) then
+    removed = removed + redis.call('DEL', key)
+  end
+end
 return removed > 0 and 1 or 0
