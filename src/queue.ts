@@ -384,10 +384,8 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   }
 
   /**
-   * Removes what is left of jobs in no state (a job hash, or only its logs or dependencies), as BullMQ:
-   * `count` is the keys read per SCAN step, `limit` stops the scan after the step in which that many
-   * were removed (0 = none). Returns how many jobs' keys were removed (always 0 on SQLite and
-   * PostgreSQL, where every job row has a state).
+   * Removes what is left of jobs in no state, as BullMQ: `count` keys read per SCAN step, `limit` (0 = none)
+   * stops after the step that reached it. Returns how many (always 0 on SQL stores: rows have a state).
    */
   async removeOrphanedJobs(count = 1000, limit = 0): Promise<number> {
     if (!Number.isInteger(count) || count < 1) {
