@@ -11,19 +11,16 @@ if jobState(id) ~= 'unknown' then
   return 0
 end
 local jobKey = prefix .. id
--- Each key only when it has the type a job's key of that name has: a queue-level key that happens to
--- match (another queue's, under a prefix ending in this queue's name: `<q>:<name>:failed` is a sorted
--- set) is never taken for a job's.
-local kinds = { logs = 'list', dependencies = 'set', processed = 'hash', failed = 'hash', ignored = 'hash',
-  unsuccessful = 'zset set', lock = 'string' }
+-- A queue named `id` under the prefix `<q>` (another queue's keys, `<q>:<id>:failed` and so on, look
+-- like this id's sub-keys): left alone. Ready stamps every queue's meta, so one of these exists.
+if redis.call('EXISTS', jobKey .. ':meta', jobKey .. ':events', jobKey .. ':id') > 0 then
+  return 0
+end
 local removed = 0
+-- The id's own key only when it is a job hash: a key of the user's that matched (`<q>:stats`) stays.
 if redis.call('TYPE', jobKey)['ok'] == 'hash' then
   removed = removed + redis.call('DEL', jobKey)
 end
-for sub, kind in pairs(kinds) do
-  local key = jobKey .. ':' .. sub
-  if string.find(' ' .. kind .. ' ', ' ' .. redis.call('TYPE', key)['ok'] .. ' ', 1, true) then
-    removed = removed + redis.call('DEL', key)
-  end
-end
+removed = removed + redis.call('DEL', jobKey .. ':logs', jobKey .. ':dependencies', jobKey .. ':processed',
+  jobKey .. ':failed', jobKey .. ':ignored', jobKey .. ':unsuccessful', jobKey .. ':lock')
 return removed > 0 and 1 or 0
