@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { QueueEvents } from '../src/index.js';
 import { useQueues } from './support/fixture.js';
 import { stores, until } from './support/stores.js';
@@ -94,6 +94,30 @@ describe.each(stores)('QueueEvents on $kind', (store) => {
     await until(() => added.length === 4, 10_000, 'the added event after the obliterate');
     expect(added).toEqual(['1', '2', '3', '1']);
   });
+
+  // SQLite numbers events from the clock when the log is empty: with the clock stopped, the events after
+  // an obliterate fall in the millisecond of those the reader already took, and must still come after them.
+  it.runIf(store.kind === 'sqlite')(
+    'orders events after an obliterate above those read in the same millisecond',
+    async () => {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+      try {
+        const { queue, connection, name } = setup();
+        const events = track(new QueueEvents(name, { connection }));
+        await events.waitUntilReady();
+        const added: string[] = [];
+        events.on('added', ({ jobId }: { jobId: string }) => added.push(jobId));
+        await queue.add('before', {});
+        await until(() => added.length === 1, 10_000, 'the first added event');
+        await queue.obliterate();
+        await queue.add('after', {});
+        await until(() => added.length === 2, 10_000, 'the added event after the obliterate');
+        expect(added).toEqual(['1', '1']);
+      } finally {
+        vi.useRealTimers();
+      }
+    },
+  );
 
   it('replays from lastEventId', async () => {
     const { queue, connection, name } = setup();

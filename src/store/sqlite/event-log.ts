@@ -48,6 +48,8 @@ export class SqliteEventLog {
   /** Events of the running transaction as flat (queue, event, fields JSON) triples. */
   private pending: string[] = [];
   private sinceTrim = 0;
+  /** The newest id this process gave per queue (an emptied log starts above it). */
+  private readonly given = new Map<string, number>();
 
   constructor(
     private readonly sdb: SharedDatabase,
@@ -73,7 +75,15 @@ export class SqliteEventLog {
     const rows: (string | number)[] = [];
     for (let i = 0; i < triples.length; i += 3) {
       const queue = triples[i];
-      const id = Math.max((last.get(queue) ?? this.newest(queue)) + 1, floor);
+      let newest = last.get(queue);
+      if (newest === undefined) {
+        newest = this.newest(queue);
+        // An empty log (obliterated, trimmed to 0) tells nothing of the ids readers saw: this process's
+        // own, and the next millisecond's ids, are above any given in this one (a reader that took an
+        // event in this very millisecond would otherwise miss the next).
+        if (newest === 0) newest = Math.max(this.given.get(queue) ?? 0, floor + IDS_PER_MS - 1);
+      }
+      const id = Math.max(newest + 1, floor);
       last.set(queue, id);
       rows.push(queue, id, triples[i + 1], triples[i + 2]);
     }
@@ -82,6 +92,7 @@ export class SqliteEventLog {
       const chunk = at === 0 && rows.length <= step ? rows : rows.slice(at, at + step);
       this.sdb.stmt(insertEventsSql(chunk.length / 4)).run(chunk);
     }
+    for (const [queue, id] of last) this.given.set(queue, id);
     this.sinceTrim += triples.length / 3;
     if (this.sinceTrim >= 5000) {
       this.sinceTrim = 0;

@@ -306,11 +306,14 @@ export class SqliteStore extends SqliteParityStore implements Store {
     const after = Number(afterId === '$' ? await this.lastEventId(queue) : afterId) || 0;
     const deadline = Date.now() + blockMs;
     for (;;) {
+      // A commit of this process between the read and the wait would wake nobody: the wait only hears
+      // notices that come after it began (other processes are polled). Such a commit is read at once.
+      const seen = this.sdb.generation(queue);
       const events = await this.sdb.read(() => this.r.eventsAfter(queue, after));
       if (events.length > 0 || signal.aborted || this.closed) return events;
       const left = deadline - Date.now();
       if (left <= 0) return [];
-      await this.sdb.waitForChange(queue, left, signal);
+      if (this.sdb.generation(queue) === seen) await this.sdb.waitForChange(queue, left, signal);
     }
   }
 
