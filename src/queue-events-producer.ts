@@ -1,3 +1,4 @@
+import { ValidationError } from './errors.js';
 import { QueueBase, type QueueBaseOptions, withBackendFactory } from './queue-base.js';
 
 /**
@@ -20,15 +21,15 @@ export class QueueEventsProducer extends QueueBase {
   async publishEvent<T extends { eventName: string }>(argsObj: T, maxEvents = 1000): Promise<void> {
     const { eventName, ...rest } = argsObj;
     if (typeof eventName !== 'string' || eventName === '') {
-      throw new TypeError('publishEvent needs an eventName string');
+      throw new ValidationError('publishEvent needs an eventName string');
     }
     // The event log's own names: a batch entry holds several events, `id` and `event` name each one.
-    if (eventName === 'batch') throw new TypeError("publishEvent: the eventName 'batch' is Docket's own");
+    if (eventName === 'batch') throw new ValidationError("publishEvent: the eventName 'batch' is Docket's own");
     for (const reserved of ['id', 'event']) {
-      if (reserved in rest) throw new TypeError(`publishEvent: a field cannot be named '${reserved}'`);
+      if (reserved in rest) throw new ValidationError(`publishEvent: a field cannot be named '${reserved}'`);
     }
     if (!Number.isInteger(maxEvents) || maxEvents < 1) {
-      throw new TypeError(`publishEvent's maxEvents must be a positive integer (got ${maxEvents})`);
+      throw new ValidationError(`publishEvent's maxEvents must be a positive integer (got ${maxEvents})`);
     }
     const fields: Record<string, string> = {};
     for (const [key, value] of Object.entries(rest)) fields[key] = String(value);
