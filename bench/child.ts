@@ -5,14 +5,17 @@
 import { join } from 'node:path';
 import { installProbe, probeReport } from './probe.js';
 import { scenarioByName } from './scenarios/index.js';
+import { meterPostgres, meterRedis } from './server-cpu.js';
 import { createAdapter } from './systems/index.js';
 import type { AdapterConfig, ChildResult, ChildTask } from './types.js';
 
 async function main(): Promise<void> {
   const task = JSON.parse(process.argv[2] ?? '') as ChildTask;
   const scenario = scenarioByName(task.scenario);
+  const onRedis = ['docket-redis', 'bullmq', 'bee-queue'].includes(task.system);
+  if (onRedis && !task.clusterNodes) meterRedis(task.redisUrl);
+  if (task.pgUrl) meterPostgres();
   if (task.profileDir) {
-    const onRedis = ['docket-redis', 'bullmq', 'bee-queue'].includes(task.system);
     const redisUrl = onRedis ? task.redisUrl : undefined;
     installProbe({
       redisUrl,

@@ -46,6 +46,8 @@ export class Summary {
       const metrics: Record<string, number> = m.result ? { ...m.result.metrics, rss: m.result.peakRssMb } : {};
       const keys = [...(scenario?.metrics.map((x) => x.key) ?? []), 'rss'];
       for (const key of keys) {
+        // A metric a system's result leaves out does not apply to it (server CPU of an in-process store).
+        if (m.result && !(key in metrics)) continue;
         const cell = this.cell(m.scenario, m.system, key);
         const v = metrics[key];
         if (m.result && Number.isFinite(v)) cell.values.push(v);
@@ -100,7 +102,7 @@ function mainTable(s: Summary): string {
 function cellText(s: Summary, scenario: string, system: SystemName, m: MetricSpec): string {
   if (!s.has(scenario, system)) return 'n/a';
   const { values, failed } = s.values(scenario, system, m.key);
-  if (values.length === 0) return 'failed';
+  if (values.length === 0) return failed > 0 ? 'failed' : 'n/a';
   return `${fmt(median(values))}${failed > 0 ? ` (${failed} failed)` : ''}`;
 }
 
@@ -195,6 +197,15 @@ function targets(s: Summary): string {
       });
     }
   }
+  for (const sc of ['add', 'add-concurrent', 'addBulk', 'process-c1', 'process-c50', 'flow', 'manual']) {
+    checks.push({
+      what: `${sc}: docket-redis server CPU per job below bullmq's`,
+      value: m(sc, 'docket-redis', 'serverUs') / m(sc, 'bullmq', 'serverUs'),
+      pass: (v) => v < 1,
+      show: (v) =>
+        `${v.toFixed(2)}× (${fmt(m(sc, 'docket-redis', 'serverUs'))} vs ${fmt(m(sc, 'bullmq', 'serverUs'))} µs)`,
+    });
+  }
   for (const sys of ['docket-redis', 'docket-sqlite', 'bullmq']) {
     for (const bg of ['waiting', 'delayed']) {
       checks.push({
@@ -218,7 +229,9 @@ const SETTINGS = `- Every measurement runs in a fresh child process (\`bench/chi
   all on this machine), every master flushed before each measurement; each system connects with one ioredis
   \`Cluster\` per queue (\`maxRetriesPerRequest: null\`), queues named \`{bench-<n>}\`, two per master.
 - Jobs carry \`{ i }\` as data; processors are no-ops. "node CPU µs/job" is the benchmark process's
-  own CPU (user + system) in the timed section; Redis server CPU is not included.
+  own CPU (user + system) in the timed section; "server CPU µs/job" is the store server's in the same
+  section: redis-server's \`INFO cpu\` (user + sys), PostgreSQL's as the sum over this machine's \`postgres\`
+  processes in /proc (10 ms ticks; its other work idle); n/a for in-process stores and the cluster row.
 - docket-sqlite: WAL, \`synchronous = NORMAL\` (Docket's default: a committed job survives a process
   crash, not a power loss), WAL checkpoints in a background thread; docket-sqlite-full (when run):
   \`synchronous = FULL\`. Producer and worker share the process (one better-sqlite3 handle).

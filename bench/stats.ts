@@ -1,5 +1,6 @@
 /** Small numeric helpers shared by the scenarios and the report. */
 import { probeAfter, probeBefore } from './probe.js';
+import { serverCpuNow } from './server-cpu.js';
 
 export function median(values: number[]): number {
   return percentile(values, 50);
@@ -16,18 +17,24 @@ export function percentile(values: number[], p: number): number {
 }
 
 /**
- * Runs `fn` and measures wall time and this process's CPU time (user + system), both in ms. The
+ * Runs `fn` and measures wall time, this process's CPU time (user + system) and, when one is metered
+ * (server-cpu.ts), the store server's CPU time, all in ms. The
  * probe (off unless `bench/profile.ts` turned it on) instruments exactly this section.
  */
-export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuMs: number; value: T }> {
+export async function timed<T>(
+  fn: () => Promise<T>,
+): Promise<{ ms: number; cpuMs: number; serverCpuMs?: number; value: T }> {
   await probeBefore();
+  const server0 = await serverCpuNow();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const value = await fn();
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const server1 = await serverCpuNow();
   await probeAfter();
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, value };
+  const serverCpuMs = server0 === undefined || server1 === undefined ? undefined : server1 - server0;
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, ...(serverCpuMs === undefined ? {} : { serverCpuMs }), value };
 }
 
 /** A promise that resolves once `count()` has been called `n` times. */

@@ -1,21 +1,21 @@
 import { timed } from '../stats.js';
-import { ALL, CPU, makeJobs, RATE, rateMetrics, type Scenario } from './scenario.js';
+import { ALL, CPU, makeJobs, RATE, rateMetrics, type Scenario, SERVER_CPU } from './scenario.js';
 
 /** `add` one job at a time, each awaited before the next. */
 export const addOne: Scenario = {
   name: 'add',
   title: 'add one job at a time (awaited)',
   systems: ALL,
-  metrics: [RATE, CPU],
+  metrics: [RATE, CPU, SERVER_CPU],
   timeoutMs: 180_000,
   async run({ adapter, quick, jobs }) {
     const n = jobs ?? (quick ? 2_000 : 10_000);
     await adapter.ready();
     for (const j of makeJobs(0, 100)) await adapter.add(j);
-    const { ms, cpuMs } = await timed(async () => {
+    const t = await timed(async () => {
       for (let i = 0; i < n; i++) await adapter.add({ name: 'job', data: { i } });
     });
-    return rateMetrics(n, ms, cpuMs);
+    return rateMetrics(n, t);
   },
 };
 
@@ -24,16 +24,16 @@ export const addBulk: Scenario = {
   name: 'addBulk',
   title: 'addBulk, batches of 1000',
   systems: ALL,
-  metrics: [RATE, CPU],
+  metrics: [RATE, CPU, SERVER_CPU],
   timeoutMs: 180_000,
   async run({ adapter, quick, jobs }) {
     const n = jobs ?? (quick ? 20_000 : 100_000);
     await adapter.ready();
     await adapter.addBulk(makeJobs(0, 1000));
-    const { ms, cpuMs } = await timed(async () => {
+    const t = await timed(async () => {
       for (let first = 0; first < n; first += 1000) await adapter.addBulk(makeJobs(first, 1000));
     });
-    return rateMetrics(n, ms, cpuMs);
+    return rateMetrics(n, t);
   },
 };
 
@@ -42,7 +42,7 @@ export const addConcurrent: Scenario = {
   name: 'add-concurrent',
   title: 'add from 100 callers at once (each awaited)',
   systems: ALL,
-  metrics: [RATE, CPU],
+  metrics: [RATE, CPU, SERVER_CPU],
   timeoutMs: 180_000,
   async run({ adapter, quick, jobs }) {
     const n = jobs ?? (quick ? 10_000 : 50_000);
@@ -53,8 +53,8 @@ export const addConcurrent: Scenario = {
     const caller = async () => {
       for (let i = next++; i < n; i = next++) await adapter.add({ name: 'job', data: { i } });
     };
-    const { ms, cpuMs } = await timed(() => Promise.all(Array.from({ length: callers }, caller)));
-    return rateMetrics(n, ms, cpuMs);
+    const t = await timed(() => Promise.all(Array.from({ length: callers }, caller)));
+    return rateMetrics(n, t);
   },
 };
 

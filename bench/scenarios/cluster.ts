@@ -60,12 +60,12 @@ export const cluster: Scenario = {
       for (const adapter of adapters) {
         starts.push(await adapter.startWorker({ concurrency: CONCURRENCY, onCompleted: finished.count }));
       }
-      const { ms, cpuMs } = await timed(async () => {
+      const t = await timed(async () => {
         for (const start of starts) start();
         await finished.done;
       });
       for (const adapter of adapters) await adapter.stopWorker();
-      return rateMetrics(perQueue * adapters.length, ms, cpuMs);
+      return rateMetrics(perQueue * adapters.length, t);
     } finally {
       for (const adapter of adapters) await adapter.close();
     }

@@ -1,5 +1,5 @@
 import { countdown, timed } from '../stats.js';
-import { DOCKET_AND_BULLMQ, type Scenario, settle } from './scenario.js';
+import { DOCKET_AND_BULLMQ, type Scenario, SERVER_CPU, settle } from './scenario.js';
 
 const CHILDREN = 10;
 const FLOWS_PER_CALL = 50;
@@ -15,6 +15,7 @@ export const flow: Scenario = {
   metrics: [
     { key: 'flows', label: 'flows/s', better: 'higher' },
     { key: 'cpuUs', label: 'node CPU µs/job', better: 'lower' },
+    SERVER_CPU,
   ],
   timeoutMs: 240_000,
   async run({ adapter, quick, jobs }) {
@@ -27,13 +28,18 @@ export const flow: Scenario = {
     });
     start();
     await settle();
-    const { ms, cpuMs } = await timed(async () => {
+    const { ms, cpuMs, serverCpuMs } = await timed(async () => {
       for (let first = 0; first < parents; first += FLOWS_PER_CALL) {
         await adapter.addFlows!(first, Math.min(FLOWS_PER_CALL, parents - first), CHILDREN);
       }
       await finished.done;
     });
     await adapter.stopWorker();
-    return { flows: (parents / ms) * 1000, cpuUs: (cpuMs * 1000) / (parents * (CHILDREN + 1)) };
+    const total = parents * (CHILDREN + 1);
+    return {
+      flows: (parents / ms) * 1000,
+      cpuUs: (cpuMs * 1000) / total,
+      ...(serverCpuMs === undefined ? {} : { serverUs: (serverCpuMs * 1000) / total }),
+    };
   },
 };

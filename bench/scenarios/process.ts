@@ -1,17 +1,17 @@
 import { countdown, timed } from '../stats.js';
 import type { Adapter, NewBenchJob } from '../types.js';
-import { ALL, CPU, fill, makeJobs, RATE, rateMetrics, SCALE_SYSTEMS, type Scenario } from './scenario.js';
+import { ALL, CPU, fill, makeJobs, RATE, rateMetrics, SCALE_SYSTEMS, type Scenario, SERVER_CPU } from './scenario.js';
 
 /** Starts a no-op worker at `concurrency` and times `n` completions. */
 export async function timeProcessing(adapter: Adapter, n: number, concurrency: number, batch?: number) {
   const finished = countdown(n);
   const start = await adapter.startWorker({ concurrency, onCompleted: finished.count, batch });
-  const { ms, cpuMs } = await timed(async () => {
+  const t = await timed(async () => {
     start();
     await finished.done;
   });
   await adapter.stopWorker();
-  return rateMetrics(n, ms, cpuMs);
+  return rateMetrics(n, t);
 }
 
 /** Processes 20 000 pre-added jobs (`long`: 100 000, one round) with a no-op processor. */
@@ -21,7 +21,7 @@ function processScenario(concurrency: number, remove: boolean, long = false): Sc
     title: `process ${long ? '100 000 ' : ''}pre-added jobs, no-op, concurrency ${concurrency}, ${remove ? 'removeOnComplete: true' : 'jobs kept'}`,
     // plainjob cannot remove jobs on completion; the 100 000-job rows leave PostgreSQL's systems out (run length).
     systems: long ? LONG_SYSTEMS : remove ? ALL.filter((s) => s !== 'plainjob') : ALL,
-    metrics: [RATE, CPU],
+    metrics: [RATE, CPU, SERVER_CPU],
     removeOnComplete: remove,
     once: long,
     timeoutMs: long ? 600_000 : 240_000,

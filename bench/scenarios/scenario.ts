@@ -54,6 +54,8 @@ export const SCALE_SYSTEMS: readonly SystemName[] = ['docket-redis', 'docket-sql
 
 export const RATE: MetricSpec = { key: 'rate', label: 'jobs/s', better: 'higher' };
 export const CPU: MetricSpec = { key: 'cpuUs', label: 'node CPU µs/job', better: 'lower' };
+/** The store server's CPU (redis-server, PostgreSQL) per job; absent for in-process stores. */
+export const SERVER_CPU: MetricSpec = { key: 'serverUs', label: 'server CPU µs/job', better: 'lower' };
 
 export function makeJobs(first: number, count: number, name = 'job'): NewBenchJob[] {
   return Array.from({ length: count }, (_, k) => ({ name, data: { i: first + k } }));
@@ -68,8 +70,16 @@ export async function fill(
   for (let first = 0; first < count; first += 1000) await adapter.addBulk(make(first, Math.min(1000, count - first)));
 }
 
-export function rateMetrics(count: number, ms: number, cpuMs: number): Record<string, number> {
-  return { rate: (count / ms) * 1000, cpuUs: (cpuMs * 1000) / count };
+/** Rate and CPU per job of a timed section; the server's CPU only where one was metered. */
+export function rateMetrics(
+  count: number,
+  t: { ms: number; cpuMs: number; serverCpuMs?: number },
+): Record<string, number> {
+  return {
+    rate: (count / t.ms) * 1000,
+    cpuUs: (t.cpuMs * 1000) / count,
+    ...(t.serverCpuMs === undefined ? {} : { serverUs: (t.serverCpuMs * 1000) / count }),
+  };
 }
 
 /**
