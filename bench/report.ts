@@ -28,6 +28,7 @@ const RATIOS: [SystemName, SystemName][] = [
   ['docket-sqlite', 'plainjob'],
   ['docket-sqlite', 'bullmq'],
   ['docket-postgres', 'bullmq-postgres'],
+  ['insert-postgres', 'bullmq-postgres'],
 ];
 
 type Cell = { values: number[]; failed: number };
@@ -236,7 +237,9 @@ const SETTINGS = `- Every measurement runs in a fresh child process (\`bench/chi
   crash, not a power loss), WAL checkpoints in a background thread; docket-sqlite-full (when run):
   \`synchronous = FULL\`. Producer and worker share the process (one better-sqlite3 handle).
 - docket-postgres: \`synchronous_commit\` as the server has it (on); docket-postgres-async (when run):
-  \`postgres: { synchronousCommit: false }\`.
+  \`postgres: { synchronousCommit: false }\`. insert-postgres (when run): not a queue, the floor of a durable
+  one-job add here: one one-row \`INSERT\` (a serial key, name, data; a prepared statement) in autocommit
+  through the same \`pg\` driver.
 - bullmq, docket-redis: library defaults; \`removeOnComplete: true\` given as a default job option in
   the \`-remove\` variants. bee-queue: defaults (\`sendEvents\` on, \`delayedDebounce\` 1000 ms),
   \`removeOnSuccess\` in the \`-remove\` variants. plainjob: WAL + \`synchronous = NORMAL\` (its own

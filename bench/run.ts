@@ -36,7 +36,9 @@ function plan(opts: RunOptions): Planned[] {
       (s) =>
         scenario.systems.includes(s) ||
         (s === 'docket-sqlite-full' && scenario.systems.includes('docket-sqlite')) ||
-        (s === 'docket-postgres-async' && scenario.systems.includes('docket-postgres')),
+        (s === 'docket-postgres-async' && scenario.systems.includes('docket-postgres')) ||
+        // The bare-INSERT floor only adds.
+        (s === 'insert-postgres' && (scenario.name === 'add' || scenario.name === 'addBulk')),
     );
     const rounds = scenario.once ? 1 : opts.rounds;
     for (let round = 1; round <= rounds; round++) for (const system of systems) out.push({ scenario, system, round });
@@ -72,7 +74,10 @@ function load(): string {
 }
 
 function primary(result: ChildResult, scenario: Scenario): string {
-  return scenario.metrics.map((m) => `${fmt(result.metrics[m.key])} ${m.label}`).join(', ');
+  return scenario.metrics
+    .filter((m) => m.key in result.metrics)
+    .map((m) => `${fmt(result.metrics[m.key])} ${m.label}`)
+    .join(', ');
 }
 
 async function main(): Promise<void> {

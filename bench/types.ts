@@ -10,7 +10,7 @@ export const SYSTEMS = [
   'plainjob',
 ] as const;
 /** Systems that run only when asked for with `--systems` (not part of the default run). */
-export const EXTRA_SYSTEMS = ['docket-sqlite-full', 'docket-postgres-async'] as const;
+export const EXTRA_SYSTEMS = ['docket-sqlite-full', 'docket-postgres-async', 'insert-postgres'] as const;
 /** plainjob polls for work; this is its poll interval in the suite (its default is 1000 ms). */
 export const PLAINJOB_POLL_MS = 10;
 

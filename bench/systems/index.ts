@@ -29,6 +29,8 @@ export async function createAdapter(
       return (await import('./bullmq.js')).bullmqAdapter(cfg);
     case 'bullmq-postgres':
       return (await import('./bullmq.js')).bullmqAdapter(cfg, 'postgres');
+    case 'insert-postgres':
+      return (await import('./insert-postgres.js')).insertPostgresAdapter(cfg);
     case 'bee-queue':
       return (await import('./beequeue.js')).beeQueueAdapter(cfg);
     case 'plainjob':
