@@ -11,6 +11,7 @@ import {
 import type { AnyListener, ListenerArgs, QueueListener } from './listeners.js';
 import type { BulkJobOptions, JobsOptions } from './options/job-options.js';
 import { toRetention } from './options/retention.js';
+import { eventsMaxLen, type StreamsOptions } from './options/streams.js';
 import { toJson, validateJobOptions } from './options/validate.js';
 import { type QueueBaseOptions, withBackendFactory } from './queue-base.js';
 import { QueueRepeat, type RepeatableJobsOptions } from './queue-repeat.js';
@@ -19,15 +20,17 @@ import { TelemetryAttributes as A } from './telemetry/attributes.js';
 import { SpanKind } from './telemetry/interface.js';
 import { withProducerMetadata } from './telemetry/trace.js';
 import { traceAdd } from './telemetry/tracing.js';
-import { EVENTS_MAX_LEN, LIBRARY_VERSION } from './version.js';
+import { LIBRARY_VERSION } from './version.js';
 
 export interface QueueOptions extends QueueBaseOptions {
   /** Options merged under every job added to this queue. */
   defaultJobOptions?: JobsOptions;
   /** BullMQ's advanced settings: `repeatStrategy` computes pattern schedules' times. */
   settings?: AdvancedRepeatOptions;
-  /** Do not record this library's version in the queue's meta on open (BullMQ's option). */
+  /** Do not record this library's version (nor the event cap) in the queue's meta on open (BullMQ's option). */
   skipMetasUpdate?: boolean;
+  /** The event log's cap, recorded in the queue's meta on open (options/streams.ts). */
+  streams?: StreamsOptions;
 }
 
 /** BullMQ's typed events (src/listeners.ts). */
@@ -65,12 +68,16 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
   private readonly jobsOpts: JobsOptions;
   private scheduler?: JobScheduler;
   private metaReady?: Promise<void>;
+  private readonly maxLenEvents: number;
 
   constructor(name: string, opts: QueueOptions = {}, backendFactory?: unknown) {
+    // Checked before the store opens: a refused option leaves no connection behind.
+    validateJobOptions(opts.defaultJobOptions ?? {});
+    const maxLenEvents = eventsMaxLen(opts.streams);
     super(name, withBackendFactory(opts, backendFactory), false);
     this.opts = opts;
     this.jobsOpts = opts.defaultJobOptions ?? {};
-    validateJobOptions(this.jobsOpts);
+    this.maxLenEvents = maxLenEvents;
     if (!opts.skipWaitingForReady) this.waitUntilReady().catch((err) => this.emitError(err));
   }
 
@@ -79,7 +86,7 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
     if (!this.metaReady) {
       const ready = super.waitUntilReady().then(() => {
         if (!this.opts.skipMetasUpdate && !this.closed) {
-          return this.store.meta.writeVersion(this.qualifiedName, LIBRARY_VERSION, EVENTS_MAX_LEN);
+          return this.store.meta.writeVersion(this.qualifiedName, LIBRARY_VERSION, this.maxLenEvents);
         }
       });
       this.metaReady = ready;
@@ -100,7 +107,7 @@ export class Queue<DataType = any, ResultType = any, NameType extends string = s
    * (bull-board's adapter accepts one whose version starts with `bullmq`): Docket's says `bullmq-docket:…`.
    */
   get metaValues(): Record<string, string | number> {
-    return { 'opts.maxLenEvents': EVENTS_MAX_LEN, version: LIBRARY_VERSION };
+    return { 'opts.maxLenEvents': this.maxLenEvents, version: LIBRARY_VERSION };
   }
 
   get defaultJobOptions(): JobsOptions {

@@ -70,6 +70,27 @@ describe.each(stores)('queue meta and limits on $kind', (store) => {
     expect((await w.getNextJob('c', { block: false }))?.data).toEqual({ n: 3 });
   });
 
+  it('caps the event log at streams.events.maxLen, recorded in the meta by the last Queue opened', async () => {
+    const { queue, connection, name } = setup();
+    await queue.waitUntilReady();
+    expect(() => new Queue(name, { connection, streams: { events: { maxLen: -1 } } })).toThrow(
+      'streams.events.maxLen must be an integer of 0 or more (got -1)',
+    );
+    const capped = track(new Queue(name, { connection, streams: { events: { maxLen: 20 } } }));
+    await capped.waitUntilReady();
+    expect(await queue.getMeta()).toMatchObject({ maxLenEvents: 20 });
+    // 300 adds write 600 events (300 stream entries on Redis, one per call): the cap keeps the log
+    // near 20 (Redis trims whole stream nodes of ~100 entries; SQL stores trim every 100 events).
+    for (let n = 0; n < 300; n++) await capped.add('e', { n });
+    const left = await queue.trimEvents(0);
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(200);
+    // A Queue opened without the option writes BullMQ's default back, as BullMQ's does.
+    const plain = track(new Queue(name, { connection }));
+    await plain.waitUntilReady();
+    expect(await queue.getMeta()).toMatchObject({ maxLenEvents: 10000 });
+  });
+
   it('trims the event log and says how many entries went', async () => {
     const { queue } = setup();
     for (const n of [1, 2, 3, 4, 5]) await queue.add('e', { n });

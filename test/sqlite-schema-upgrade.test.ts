@@ -8,7 +8,7 @@ import { type Job, Queue, Worker } from '../src/index.js';
 /**
  * A file written by an older Docket is upgraded in place when opened (src/store/sqlite/schema.ts):
  * version 2 files gain the `steps` column of durable steps (v3), the `cancels` table (v4), then groups'
- * column, index and table (v5), the per-minute counts' table (v6), and keep their jobs.
+ * column, index and table (v5), the per-minute counts' table (v6), the event cap's column (v9), and keep their jobs.
  */
 const dir = mkdtempSync(join(tmpdir(), 'docket-upgrade-'));
 
@@ -35,6 +35,7 @@ describe('SQLite schema upgrades', () => {
     db.exec('ALTER TABLE jobs DROP COLUMN steps');
     db.exec('DROP TABLE cancels');
     db.exec('DROP TABLE minute_counts');
+    db.exec('ALTER TABLE queues DROP COLUMN max_events');
     oldEventLog(db);
     db.pragma('user_version = 2');
     db.close();
@@ -47,6 +48,8 @@ describe('SQLite schema upgrades', () => {
     try {
       const done = await new Promise<Job>((resolve) => worker.once('completed', resolve));
       expect(done.returnvalue).toBe(2);
+      // Version 9's event cap, written by the Queue that opened the upgraded file.
+      expect(await queue.getMeta()).toMatchObject({ maxLenEvents: 10000 });
       expect((await queue.getJob(done.id!))?.steps).toEqual({ double: 2 });
       const minutes = await queue.store.getMinuteCounts(queue.qualifiedName, 0);
       expect(minutes.map((m) => m.completed)).toEqual([1]);
@@ -61,7 +64,7 @@ describe('SQLite schema upgrades', () => {
       await queue.close();
     }
     const after = new Database(file, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(8);
+    expect(after.pragma('user_version', { simple: true })).toBe(9);
     expect(
       after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('groups', 'jobs_by_group')").get(),
     ).toEqual({
@@ -81,6 +84,7 @@ describe('SQLite schema upgrades', () => {
     oldEventLog(db);
     db.exec('DROP TRIGGER jobs_counted_in; DROP TRIGGER jobs_counted_out; DROP TRIGGER jobs_counted_moved');
     db.exec('DROP TABLE state_counts');
+    db.exec('ALTER TABLE queues DROP COLUMN max_events');
     db.pragma('user_version = 6');
     const oldIds = db.prepare('SELECT id FROM events ORDER BY id').pluck().all() as number[];
     db.close();
@@ -110,7 +114,7 @@ describe('SQLite schema upgrades', () => {
       await queue.close();
     }
     const after = new Database(file, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(8);
+    expect(after.pragma('user_version', { simple: true })).toBe(9);
     expect(
       after.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'events%' ORDER BY name").pluck().all(),
     ).toEqual(['events']);

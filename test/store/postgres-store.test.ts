@@ -176,7 +176,7 @@ describe('PostgreSQL schema and migrations', () => {
     await sql(
       `DROP TABLE "${schema}".groups; DROP INDEX "${schema}".jobs_by_group; ALTER TABLE "${schema}".jobs DROP COLUMN grp;
        DROP TABLE "${schema}".minute_counts; DROP FUNCTION "${schema}".docket_complete;
-       DROP TABLE "${schema}".state_counts;
+       DROP TABLE "${schema}".state_counts; ALTER TABLE "${schema}".queues DROP COLUMN max_events;
        DROP FUNCTION "${schema}".docket_counted_out CASCADE; DROP FUNCTION "${schema}".docket_counted_moved CASCADE;
        UPDATE "${schema}".docket_schema SET version = 1`,
     );
@@ -186,6 +186,9 @@ describe('PostgreSQL schema and migrations', () => {
     expect(version).toEqual([{ version: SCHEMA_VERSION }]);
     // Version 5's counts, filled from the job already there.
     expect(await after.getCounts('bull:old', ['waiting'])).toEqual({ waiting: 1 });
+    // Version 6's event cap.
+    await after.meta.writeVersion('bull:old', 'v', 7);
+    expect(await after.meta.read('bull:old')).toMatchObject({ maxLenEvents: 7 });
     await after.addJobs('bull:old', [
       {
         name: 'grouped',

@@ -3,13 +3,10 @@ import type { CompleteItem, FetchRequest, FetchResult, MoveResult } from '../sto
 import { MINUTE_COUNTS_KEPT } from '../types.js';
 import { queueLockKey } from './conn.js';
 import type { SharedPool } from './database.js';
-import { type EventLog, fieldsJson } from './event-log.js';
+import { type EventLog, fieldsJson, trimThreshold } from './event-log.js';
 import { NOT_ITS_CASE } from './functions.js';
 import { quoteIdent } from './schema.js';
 import { LONE_SURROGATE } from './transition-sql.js';
-
-/** Events written since the last trim past which the general path runs (it trims: transitions.ts). */
-const TRIM_AFTER = 5000;
 
 /** The most calls of a queue that go straight to the general path after its calls kept falling back. */
 const MAX_SKIP = 64;
@@ -72,7 +69,9 @@ export class FunctionCalls {
     fetch?: FetchRequest,
   ): Promise<MoveResult | undefined> {
     const remove = removal(items, fetch);
-    if (this.log.sinceTrim >= TRIM_AFTER || remove === undefined || this.skipping(`c ${queue}`)) return undefined;
+    // Past the trim threshold the general path runs: it trims (transitions.ts).
+    if (this.log.sinceTrim >= trimThreshold(this.log) || remove === undefined || this.skipping(`c ${queue}`))
+      return undefined;
     const minute = Math.floor(now / 60_000);
     const take = fetch?.tokens ?? [];
     const result = await this.call(`c ${queue}`, 'docket_complete', (schema) => [

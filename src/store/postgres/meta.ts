@@ -1,5 +1,6 @@
 import { EVENTS_MAX_LEN, LIBRARY_VERSION } from '../../version.js';
 import type { MetaStore, QueueMeta } from '../meta.js';
+import { noteCap } from './event-log.js';
 import type { Session } from './session.js';
 
 interface LimitsRow {
@@ -7,13 +8,14 @@ interface LimitsRow {
   concurrency: number | null;
   global_max: number | null;
   global_duration: number | null;
+  max_events: number | null;
   rate_limit_until: number;
   limiter_window_end: number;
   limiter_count: number;
 }
 
-const LIMITS = `SELECT paused, concurrency, global_max, global_duration, rate_limit_until, limiter_window_end, limiter_count
-  FROM queues WHERE queue = ?`;
+const LIMITS = `SELECT paused, concurrency, global_max, global_duration, max_events, rate_limit_until, limiter_window_end,
+  limiter_count FROM queues WHERE queue = ?`;
 
 /**
  * The meta facet on PostgreSQL, as on SQLite (src/store/sqlite/meta.ts): the schema carries one
@@ -25,8 +27,12 @@ export class PostgresMeta implements MetaStore {
     private readonly readOnly: <T>(queue: string, fn: (s: Session) => Promise<T>) => Promise<T>,
   ) {}
 
-  async writeVersion(queue: string): Promise<void> {
-    await this.write(queue, (s) => s.t.ensureQueue(queue));
+  async writeVersion(queue: string, _version: string, maxLenEvents: number): Promise<void> {
+    await this.write(queue, async (s) => {
+      await s.t.ensureQueue(queue);
+      await s.db.stmt('UPDATE queues SET max_events = ? WHERE queue = ?').run(maxLenEvents, queue);
+      noteCap(s.log, queue, maxLenEvents);
+    });
   }
 
   async read(queue: string): Promise<QueueMeta> {
@@ -34,7 +40,7 @@ export class PostgresMeta implements MetaStore {
     if (!row) return { paused: false };
     return {
       version: LIBRARY_VERSION,
-      maxLenEvents: EVENTS_MAX_LEN,
+      maxLenEvents: row.max_events ?? EVENTS_MAX_LEN,
       paused: row.paused === 1,
       ...(row.concurrency !== null ? { concurrency: row.concurrency } : {}),
       ...(row.global_max !== null && row.global_duration !== null

@@ -21,6 +21,7 @@ import type {
 } from '../store.js';
 import { addPlainJobsNow, isPlainJob } from './adding-fast.js';
 import { SharedPool } from './database.js';
+import { trimThreshold } from './event-log.js';
 import { FunctionCalls } from './function-calls.js';
 import { PostgresMeta } from './meta.js';
 import { type PgConnection, type PostgresOptions, postgresTarget } from './postgres-options.js';
@@ -53,7 +54,13 @@ export class PostgresStore extends PostgresReads implements Store {
   constructor(connection: PgConnection, opts: PostgresOptions = {}) {
     const target = postgresTarget(connection, opts);
     const shared = SharedPool.acquire(target.connection, target.schema, target.synchronousCommit);
-    super(shared, { sinceTrim: 0, channel: shared.channel, sender: shared.sender, maxEvents: MAX_EVENTS });
+    super(shared, {
+      sinceTrim: 0,
+      channel: shared.channel,
+      sender: shared.sender,
+      maxEvents: MAX_EVENTS,
+      caps: new Map(),
+    });
     this.schema = target.schema;
     this.stopErrors = this.shared.onError((err) => this.onError?.(err));
     this.removes = new PlainRemoves(this.shared, this.log);
@@ -101,7 +108,14 @@ export class PostgresStore extends PostgresReads implements Store {
 
   async addJobs(queue: string, jobs: NewJob[]): Promise<AddResult> {
     if (jobs.length > 0 && jobs.every(isPlainJob)) {
-      return this.shared.serial(queue, () => addPlainJobsNow(this.shared, this.log, queue, jobs));
+      const added = await this.shared.serial(queue, () => addPlainJobsNow(this.shared, this.log, queue, jobs));
+      // Two events a job: counted, so that a process that only adds trims the log too.
+      this.log.sinceTrim += 2 * jobs.length;
+      if (this.log.sinceTrim >= trimThreshold(this.log)) {
+        this.log.sinceTrim = 0;
+        await this.write(queue, (s) => s.t.trimToCap(queue));
+      }
+      return added;
     }
     const now = Date.now();
     return this.write(queue, (s) => s.add.addJobs(queue, jobs, now));

@@ -4,7 +4,7 @@ import { FUNCTION_NAMES, functionsDdl } from './functions.js';
 import { stateCountsDdl } from './state-counts.js';
 
 /** Bumped when the tables change; stored in the schema's `docket_schema` table. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** `UPGRADES[v - 1]` takes a schema from version v to v + 1 (a new schema gets the DDL as it is now). */
 const UPGRADES: string[] = [
@@ -16,6 +16,8 @@ const UPGRADES: string[] = [
   '',
   // 4 → 5: jobs per state kept by triggers (state-counts.ts), filled from the jobs there are.
   stateCountsDdl('$schema'),
+  // 5 → 6: the event log's cap a Queue recorded (BullMQ's streams.events.maxLen); NULL = the default.
+  'ALTER TABLE $schema.queues ADD COLUMN max_events BIGINT',
 ];
 
 /** The functions' tag: a digest of their text, kept as each one's comment (see `functionsCurrent`). */
@@ -93,7 +95,8 @@ CREATE TABLE ${s}.queues (
   concurrency BIGINT,
   global_max BIGINT,
   global_duration BIGINT,
-  metrics_points BIGINT
+  metrics_points BIGINT,
+  max_events BIGINT
 );
 CREATE TABLE ${s}.jobs (
   rowid BIGSERIAL PRIMARY KEY,

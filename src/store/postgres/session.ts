@@ -32,7 +32,7 @@ export class Session {
 
   constructor(
     readonly db: Conn,
-    log: EventLog,
+    readonly log: EventLog,
   ) {
     this.t = new Transitions(db, log);
     this.f = new FlowLinks(db, this.t);

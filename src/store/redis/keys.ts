@@ -17,7 +17,7 @@
  * | `<q>:completed`/`failed`   | ZSET   | score = finishedOn, + k/1000 for the k-th later in one ms   |
  * | `<q>:waiting-children`     | ZSET   | parents waiting for children (flows)                        |
  * | `<q>:meta`                 | HASH   | docket-version, paused, rate-limit-until, limiter-*, …      |
- * | `<q>:events`               | STREAM | event log, MAXLEN ~ 10000                                   |
+ * | `<q>:events`               | STREAM | event log, MAXLEN ~ the meta's opts.maxLenEvents (10000)    |
  * | `<q>:marker`               | ZSET   | wake-up signal, popped by blocked workers                   |
  * | `<q>:id`                   | STRING | counter for auto ids                                        |
  * | `<q>:repeat`               | ZSET   | job schedulers: score = current iteration's time, member = id |

@@ -50,6 +50,8 @@ export class SqliteEventLog {
   private sinceTrim = 0;
   /** The newest id this process gave per queue (an emptied log starts above it). */
   private readonly given = new Map<string, number>();
+  /** Caps below the default this process knows of (streams.events.maxLen), by queue: trimmed sooner. */
+  private readonly caps = new Map<string, number>();
 
   constructor(
     private readonly sdb: SharedDatabase,
@@ -94,10 +96,36 @@ export class SqliteEventLog {
     }
     for (const [queue, id] of last) this.given.set(queue, id);
     this.sinceTrim += triples.length / 3;
-    if (this.sinceTrim >= 5000) {
+    if (this.sinceTrim >= this.trimThreshold()) {
       this.sinceTrim = 0;
-      for (const queue of last.keys()) this.trim(queue, this.maxEvents);
+      for (const queue of new Set([...last.keys(), ...this.caps.keys()])) this.trim(queue, this.capOf(queue));
     }
+  }
+
+  /**
+   * Events since the last trim at which the process trims: every 5 000, or sooner when a queue it
+   * knows of has a smaller cap (never below 100 events: a trim per commit would cost more than it keeps).
+   */
+  private trimThreshold(): number {
+    let at = 5000;
+    for (const cap of this.caps.values()) at = Math.min(at, Math.max(100, cap));
+    return at;
+  }
+
+  /** Notes a queue's cap (read from or written to its row). */
+  noteCap(queue: string, cap: number): void {
+    if (cap < this.maxEvents) this.caps.set(queue, cap);
+    else this.caps.delete(queue);
+  }
+
+  /** The cap a Queue recorded for the queue's log (BullMQ's streams.events.maxLen), else the default. */
+  private capOf(queue: string): number {
+    const row = this.sdb.stmt('SELECT max_events FROM queues WHERE queue = ?').get(queue) as
+      | { max_events: number | null }
+      | undefined;
+    const cap = row?.max_events ?? this.maxEvents;
+    this.noteCap(queue, cap);
+    return cap;
   }
 
   /** The id of the queue's newest event, 0 when it has none. */

@@ -9,6 +9,7 @@ interface LimitsRow {
   concurrency: number | null;
   global_max: number | null;
   global_duration: number | null;
+  max_events: number | null;
   rate_limit_until: number;
   limiter_window_end: number;
   limiter_count: number;
@@ -26,8 +27,8 @@ export class SqliteMeta implements MetaStore {
     private readonly write: <T>(queue: string, fn: () => T) => Promise<T>,
   ) {}
 
-  async writeVersion(queue: string): Promise<void> {
-    await this.write(queue, () => this.t.ensureQueue(queue));
+  async writeVersion(queue: string, _version: string, maxLenEvents: number): Promise<void> {
+    await this.write(queue, () => this.t.setEventCap(queue, maxLenEvents));
   }
 
   async read(queue: string): Promise<QueueMeta> {
@@ -35,7 +36,7 @@ export class SqliteMeta implements MetaStore {
     if (!row) return { paused: false };
     return {
       version: LIBRARY_VERSION,
-      maxLenEvents: EVENTS_MAX_LEN,
+      maxLenEvents: row.max_events ?? EVENTS_MAX_LEN,
       paused: row.paused === 1,
       ...(row.concurrency !== null ? { concurrency: row.concurrency } : {}),
       ...(row.global_max !== null && row.global_duration !== null
@@ -59,8 +60,8 @@ export class SqliteMeta implements MetaStore {
   private row(queue: string): LimitsRow | undefined {
     return this.sdb
       .stmt(
-        `SELECT paused, concurrency, global_max, global_duration, rate_limit_until, limiter_window_end, limiter_count
-         FROM queues WHERE queue = ?`,
+        `SELECT paused, concurrency, global_max, global_duration, max_events, rate_limit_until, limiter_window_end,
+           limiter_count FROM queues WHERE queue = ?`,
       )
       .get(queue) as LimitsRow | undefined;
   }

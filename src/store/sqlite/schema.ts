@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { STATE_COUNTS_DDL } from './state-counts.js';
 
 /** Bumped when the tables change; stored in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /**
  * Cancel notices: one row per active job failed by Store.cancelJob, read by watchers in other
@@ -85,6 +85,8 @@ ${EVENTS_DDL}
 INSERT INTO events (queue, id, event, fields) SELECT queue, id, event, fields FROM events_before_8;
 DROP TABLE events_before_8;
 DELETE FROM sqlite_sequence WHERE name = 'events';`,
+  // 8 → 9: the event log's cap a Queue recorded (BullMQ's streams.events.maxLen); NULL = the default.
+  'ALTER TABLE queues ADD COLUMN max_events INTEGER',
 ];
 
 const DDL = `
@@ -100,7 +102,8 @@ CREATE TABLE IF NOT EXISTS queues (
   concurrency INTEGER,
   global_max INTEGER,
   global_duration INTEGER,
-  metrics_points INTEGER
+  metrics_points INTEGER,
+  max_events INTEGER
 );
 -- One row per job. 'prioritized' is state 'waiting' with lane > 0.
 -- lane: the priority while waiting, else 0. sort: waiting = sequence (negative for lifo),

@@ -58,6 +58,13 @@ export class Transitions {
     this.txClock = undefined;
   }
 
+  /** Records the queue's event cap (BullMQ's streams.events.maxLen) in its row; this process trims to it. */
+  setEventCap(queue: string, cap: number): void {
+    this.ensureQueue(queue);
+    this.sdb.stmt('UPDATE queues SET max_events = ? WHERE queue = ?').run(cap, queue);
+    this.events.noteCap(queue, cap);
+  }
+
   ensureQueue(queue: string): void {
     this.sdb.stmt('INSERT OR IGNORE INTO queues (queue) VALUES (?)').run(queue);
   }

@@ -11,7 +11,7 @@
 --   <q>:completed          ZSET   score = finishedOn (+ a fraction orders finishes within one ms)
 --   <q>:failed             ZSET   score = finishedOn (the same)
 --   <q>:meta               HASH   docket-version, paused, rate limit and sequence state
---   <q>:events             STREAM event log, MAXLEN ~ 10000
+--   <q>:events             STREAM event log, MAXLEN ~ the meta's opts.maxLenEvents (10000)
 --   <q>:marker             ZSET   wake-up signal for blocked workers (BZPOPMIN)
 --   <q>:id                 STRING counter for auto ids
 --   <q>:waiting-children   ZSET   parents waiting for their children (score = timestamp)
@@ -152,10 +152,12 @@ end
 local function flushEvents()
   for _, q in ipairs(pendingQueues) do
     local list = pendingEvents[q]
+    -- The cap a Queue recorded in the meta (BullMQ's streams.events.maxLen), else BullMQ's default.
+    local maxLen = tonumber(redis.call('HGET', q .. ':meta', 'opts.maxLenEvents')) or 10000
     if #list == 1 then
-      redis.call('XADD', q .. ':events', 'MAXLEN', '~', 10000, '*', 'event', unpack(list[1]))
+      redis.call('XADD', q .. ':events', 'MAXLEN', '~', maxLen, '*', 'event', unpack(list[1]))
     else
-      redis.call('XADD', q .. ':events', 'MAXLEN', '~', 10000, '*', 'event', 'batch', 'events', cjson.encode(list))
+      redis.call('XADD', q .. ':events', 'MAXLEN', '~', maxLen, '*', 'event', 'batch', 'events', cjson.encode(list))
     end
   end
   resetEvents()
