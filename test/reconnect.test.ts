@@ -120,3 +120,37 @@ describe('a connection cut while a job runs', () => {
     }
   });
 });
+
+describe('a client closed under a worker', () => {
+  const server = new RedisServer();
+  beforeAll(() => server.start());
+  afterAll(() => server.destroy());
+
+  it("retries quietly, as BullMQ's fetch loop, and works again once the client reconnects", async () => {
+    const name = queueName();
+    const client = new Redis(server.url, { maxRetriesPerRequest: null });
+    // Counts the commands the worker sent while its client was closed (they fail with "Connection is closed.").
+    let refused = 0;
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = ((...args: Parameters<typeof send>) => {
+      if (client.status === 'end') refused++;
+      return send(...args);
+    }) as typeof client.sendCommand;
+    const queue = new Queue(name, { connection: server.url });
+    const worker = new Worker(name, async (job) => job.data.n, { connection: client, drainDelay: 1 });
+    const errors: Error[] = [];
+    worker.on('error', (err) => errors.push(err));
+    try {
+      await worker.waitUntilReady();
+      client.disconnect();
+      await queue.add('while-closed', { n: 7 });
+      await until(() => refused > 0, 10_000, 'a fetch on the closed client');
+      await client.connect();
+      await until(async () => (await queue.getJob('1'))?.returnvalue === 7, 15_000, 'the job once reconnected');
+      expect(errors.map((e) => e.message)).not.toContain('Connection is closed.');
+    } finally {
+      await Promise.all([worker.close(), queue.close()]);
+      client.disconnect();
+    }
+  });
+});

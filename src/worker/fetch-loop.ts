@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isNotConnectionError } from '../errors.js';
 import type { FetchResult, JobRecord } from '../store/store.js';
 import { BatchWait } from './batch-wait.js';
 import type { WorkerHost } from './host.js';
@@ -70,7 +71,9 @@ export class FetchLoop {
         this.batchWait?.fetched(res.jobs.length);
       } catch (err) {
         if (host.isClosed()) break;
-        host.emitError(err);
+        // As BullMQ's loop: a lost connection is retried quietly (the client's own 'error' events say
+        // why); any other failure is the worker's error.
+        if (isNotConnectionError(err)) host.emitError(err);
         await this.idle(Math.min(host.opts.runRetryDelay ?? 1000, 1000));
         continue;
       }
@@ -98,7 +101,7 @@ export class FetchLoop {
         if (wait > 0) await host.store.waitForWork(host.qualifiedName, wait, this.wake.signal);
       } catch (err) {
         if (host.isClosed()) break;
-        host.emitError(err);
+        if (isNotConnectionError(err)) host.emitError(err);
         await this.idle(1000);
       }
       if (this.wake.signal.aborted) this.wake = wakeController();

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { isNotConnectionError } from '../errors.js';
 import type { WorkerHost } from './host.js';
 
 /** How often a Worker writes its heartbeat; it stays listed for three of these after the last one. */
@@ -48,6 +49,9 @@ export class Heartbeat {
   private async beat(): Promise<void> {
     const info = workerInfo(this.id, this.name, this.started, this.runningIds());
     const { store, qualifiedName } = this.host;
-    await store.registerWorker(qualifiedName, info, HEARTBEAT_MS * 3).catch((err) => this.host.emitError(err));
+    // A lost connection is not reported (as the fetch loop's): the next beat registers again.
+    await store.registerWorker(qualifiedName, info, HEARTBEAT_MS * 3).catch((err) => {
+      if (isNotConnectionError(err)) this.host.emitError(err);
+    });
   }
 }

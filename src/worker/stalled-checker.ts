@@ -1,3 +1,4 @@
+import { isNotConnectionError } from '../errors.js';
 import type { StalledResult } from '../store/store.js';
 import { TelemetryAttributes as A } from '../telemetry/attributes.js';
 import type { WorkerHost } from './host.js';
@@ -42,7 +43,8 @@ export class StalledChecker {
         return result;
       });
     } catch (err) {
-      host.emitError(err);
+      // As BullMQ's: a lost connection is not the worker's error; the next check runs as planned.
+      if (isNotConnectionError(err)) host.emitError(err);
       return { recovered: [], failing: [] };
     }
   }
