@@ -1,3 +1,5 @@
+import type { EventCaps } from '../event-caps.js';
+
 /** What every transaction of one pool shares: how many events were written since the last trim. */
 export interface EventLog {
   sinceTrim: number;
@@ -5,27 +7,8 @@ export interface EventLog {
   /** This pool's id, sent with each notice: the pool's own listener skips it (woken at commit instead). */
   readonly sender: string;
   readonly maxEvents: number;
-  /** Caps below the default this process knows of (streams.events.maxLen), by queue: trimmed sooner. */
-  readonly caps: Map<string, number>;
-}
-
-/** A process trims the logs it writes to once it has written this many events since its last trim. */
-export const TRIM_EVERY = 5000;
-
-/**
- * Events since the last trim at which the process trims: TRIM_EVERY, or sooner when a queue it knows
- * of has a smaller cap (never below 100 events: a trim per commit would cost more than it keeps).
- */
-export function trimThreshold(log: EventLog): number {
-  let at = TRIM_EVERY;
-  for (const cap of log.caps.values()) at = Math.min(at, Math.max(100, cap));
-  return at;
-}
-
-/** Notes a queue's cap (read from or written to its row). */
-export function noteCap(log: EventLog, queue: string, cap: number): void {
-  if (cap < log.maxEvents) log.caps.set(queue, cap);
-  else log.caps.delete(queue);
+  /** When to trim, and the small caps this process knows of (../event-caps.ts). */
+  readonly caps: EventCaps;
 }
 
 /** How a cancel notice starts on the NOTIFY channel: never a pool's id (8 hex digits), so never a wake-up notice. */

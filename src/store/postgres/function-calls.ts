@@ -3,7 +3,7 @@ import type { CompleteItem, FetchRequest, FetchResult, MoveResult } from '../sto
 import { MINUTE_COUNTS_KEPT } from '../types.js';
 import { queueLockKey } from './conn.js';
 import type { SharedPool } from './database.js';
-import { type EventLog, fieldsJson, trimThreshold } from './event-log.js';
+import { type EventLog, fieldsJson } from './event-log.js';
 import { NOT_ITS_CASE } from './functions.js';
 import { quoteIdent } from './schema.js';
 import { LONE_SURROGATE } from './transition-sql.js';
@@ -70,7 +70,7 @@ export class FunctionCalls {
   ): Promise<MoveResult | undefined> {
     const remove = removal(items, fetch);
     // Past the trim threshold the general path runs: it trims (transitions.ts).
-    if (this.log.sinceTrim >= trimThreshold(this.log) || remove === undefined || this.skipping(`c ${queue}`))
+    if (this.log.sinceTrim >= this.log.caps.threshold() || remove === undefined || this.skipping(`c ${queue}`))
       return undefined;
     const minute = Math.floor(now / 60_000);
     const take = fetch?.tokens ?? [];

@@ -1,6 +1,5 @@
 import { EVENTS_MAX_LEN, LIBRARY_VERSION } from '../../version.js';
 import type { MetaStore, QueueMeta } from '../meta.js';
-import { noteCap } from './event-log.js';
 import type { Session } from './session.js';
 
 interface LimitsRow {
@@ -31,7 +30,7 @@ export class PostgresMeta implements MetaStore {
     await this.write(queue, async (s) => {
       await s.t.ensureQueue(queue);
       await s.db.stmt('UPDATE queues SET max_events = ? WHERE queue = ?').run(maxLenEvents, queue);
-      noteCap(s.log, queue, maxLenEvents);
+      s.log.caps.note(queue, maxLenEvents);
     });
   }
 

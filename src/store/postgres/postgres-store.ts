@@ -1,3 +1,4 @@
+import { EventCaps } from '../event-caps.js';
 import type {
   AddResult,
   CancelNotice,
@@ -21,7 +22,6 @@ import type {
 } from '../store.js';
 import { addPlainJobsNow, isPlainJob } from './adding-fast.js';
 import { SharedPool } from './database.js';
-import { trimThreshold } from './event-log.js';
 import { FunctionCalls } from './function-calls.js';
 import { PostgresMeta } from './meta.js';
 import { type PgConnection, type PostgresOptions, postgresTarget } from './postgres-options.js';
@@ -59,7 +59,7 @@ export class PostgresStore extends PostgresReads implements Store {
       channel: shared.channel,
       sender: shared.sender,
       maxEvents: MAX_EVENTS,
-      caps: new Map(),
+      caps: new EventCaps(MAX_EVENTS),
     });
     this.schema = target.schema;
     this.stopErrors = this.shared.onError((err) => this.onError?.(err));
@@ -111,7 +111,7 @@ export class PostgresStore extends PostgresReads implements Store {
       const added = await this.shared.serial(queue, () => addPlainJobsNow(this.shared, this.log, queue, jobs));
       // Two events a job: counted, so that a process that only adds trims the log too.
       this.log.sinceTrim += 2 * jobs.length;
-      if (this.log.sinceTrim >= trimThreshold(this.log)) {
+      if (this.log.sinceTrim >= this.log.caps.threshold()) {
         this.log.sinceTrim = 0;
         await this.write(queue, (s) => s.t.trimToCap(queue));
       }

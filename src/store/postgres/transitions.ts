@@ -2,7 +2,7 @@ import type { JobRow, QueueRow } from '../sql/rows.js';
 import type { FetchRequest, FetchResult, MoveCode, NewJob } from '../store.js';
 import { CommitTail } from './commit-tail.js';
 import { CLOCK_SQL, type Conn, queueLockKey } from './conn.js';
-import { CANCEL_NOTICE, type EventLog, fieldsJson, noteCap, trimThreshold } from './event-log.js';
+import { CANCEL_NOTICE, type EventLog, fieldsJson } from './event-log.js';
 import { Fetching } from './fetching.js';
 import { COUNT_INSERTED } from './state-counts.js';
 import { FLUSH_AND_COMMIT, LONE_SURROGATE } from './transition-sql.js';
@@ -129,7 +129,7 @@ export class Transitions {
     for (const queue of changed) await this.lockQueue(queue);
     this.notified = changed;
     this.log.sinceTrim += queues.length;
-    const trim = this.log.sinceTrim >= trimThreshold(this.log);
+    const trim = this.log.sinceTrim >= this.log.caps.threshold();
     // JSON cannot carry a lone surrogate PostgreSQL would take: such text goes as parameters.
     if (commit && !trim && !fields.some((f) => LONE_SURROGATE.test(f))) {
       const json = JSON.stringify;
@@ -168,7 +168,7 @@ export class Transitions {
     if (after.length > 0) this.log.sinceTrim += this.tail.ran(await this.db.simple(after));
     if (trim) {
       this.log.sinceTrim = 0;
-      for (const queue of new Set([...queues, ...this.log.caps.keys()])) await this.trimToCap(queue);
+      for (const queue of new Set([...queues, ...this.log.caps.queues()])) await this.trimToCap(queue);
     }
   }
 
@@ -196,7 +196,7 @@ export class Transitions {
       | { max_events: number | null }
       | undefined;
     const cap = row?.max_events ?? this.log.maxEvents;
-    noteCap(this.log, queue, cap);
+    this.log.caps.note(queue, cap);
     return this.trimEvents(queue, cap);
   }
 

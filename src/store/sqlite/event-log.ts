@@ -1,3 +1,4 @@
+import { EventCaps } from '../event-caps.js';
 import type { SharedDatabase } from './database.js';
 
 /** Most events one INSERT writes (4 bound values each). */
@@ -50,13 +51,16 @@ export class SqliteEventLog {
   private sinceTrim = 0;
   /** The newest id this process gave per queue (an emptied log starts above it). */
   private readonly given = new Map<string, number>();
-  /** Caps below the default this process knows of (streams.events.maxLen), by queue: trimmed sooner. */
-  private readonly caps = new Map<string, number>();
+
+  /** When to trim, and the small caps this process knows of (../event-caps.ts). */
+  readonly caps: EventCaps;
 
   constructor(
     private readonly sdb: SharedDatabase,
     private readonly maxEvents: number,
-  ) {}
+  ) {
+    this.caps = new EventCaps(maxEvents);
+  }
 
   emit(queue: string, event: string, fields: Record<string, string | number | undefined>): void {
     this.pending.push(queue, event, fieldsJson(fields));
@@ -96,26 +100,10 @@ export class SqliteEventLog {
     }
     for (const [queue, id] of last) this.given.set(queue, id);
     this.sinceTrim += triples.length / 3;
-    if (this.sinceTrim >= this.trimThreshold()) {
+    if (this.sinceTrim >= this.caps.threshold()) {
       this.sinceTrim = 0;
-      for (const queue of new Set([...last.keys(), ...this.caps.keys()])) this.trim(queue, this.capOf(queue));
+      for (const queue of new Set([...last.keys(), ...this.caps.queues()])) this.trim(queue, this.capOf(queue));
     }
-  }
-
-  /**
-   * Events since the last trim at which the process trims: every 5 000, or sooner when a queue it
-   * knows of has a smaller cap (never below 100 events: a trim per commit would cost more than it keeps).
-   */
-  private trimThreshold(): number {
-    let at = 5000;
-    for (const cap of this.caps.values()) at = Math.min(at, Math.max(100, cap));
-    return at;
-  }
-
-  /** Notes a queue's cap (read from or written to its row). */
-  noteCap(queue: string, cap: number): void {
-    if (cap < this.maxEvents) this.caps.set(queue, cap);
-    else this.caps.delete(queue);
   }
 
   /** The cap a Queue recorded for the queue's log (BullMQ's streams.events.maxLen), else the default. */
@@ -124,7 +112,7 @@ export class SqliteEventLog {
       | { max_events: number | null }
       | undefined;
     const cap = row?.max_events ?? this.maxEvents;
-    this.noteCap(queue, cap);
+    this.caps.note(queue, cap);
     return cap;
   }
 

@@ -62,7 +62,7 @@ export class Transitions {
   setEventCap(queue: string, cap: number): void {
     this.ensureQueue(queue);
     this.sdb.stmt('UPDATE queues SET max_events = ? WHERE queue = ?').run(cap, queue);
-    this.events.noteCap(queue, cap);
+    this.events.caps.note(queue, cap);
   }
 
   ensureQueue(queue: string): void {
