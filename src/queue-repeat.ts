@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Job } from './job.js';
 import type { AdvancedRepeatOptions, JobScheduler, RepeatOptions } from './job-scheduler.js';
 import type { JobsOptions } from './options/job-options.js';
-import { QueueDedup } from './queue-dedup.js';
+import { QueueCleanup } from './queue-cleanup.js';
 import { TelemetryAttributes as A } from './telemetry/attributes.js';
 import { SpanKind } from './telemetry/interface.js';
 
@@ -43,7 +43,7 @@ export abstract class QueueRepeat<
   DataType = any,
   ResultType = any,
   NameType extends string = string,
-> extends QueueDedup<DataType, ResultType, NameType> {
+> extends QueueCleanup<DataType, ResultType, NameType> {
   abstract readonly opts: { settings?: AdvancedRepeatOptions };
   abstract get jobScheduler(): Promise<JobScheduler>;
 

@@ -22,6 +22,7 @@ import type {
 } from '../store.js';
 import { addPlainJobsNow, isPlainJob } from './adding-fast.js';
 import { SharedPool } from './database.js';
+import { trimEvents, trimToCap } from './event-trim.js';
 import { FunctionCalls } from './function-calls.js';
 import { PostgresMeta } from './meta.js';
 import { type PgConnection, type PostgresOptions, postgresTarget } from './postgres-options.js';
@@ -113,7 +114,7 @@ export class PostgresStore extends PostgresReads implements Store {
       this.log.sinceTrim += 2 * jobs.length;
       if (this.log.sinceTrim >= this.log.caps.threshold()) {
         this.log.sinceTrim = 0;
-        await this.write(queue, (s) => s.t.trimToCap(queue));
+        await this.write(queue, (s) => trimToCap(s.db, s.log, queue));
       }
       return added;
     }
@@ -316,13 +317,13 @@ export class PostgresStore extends PostgresReads implements Store {
   }
 
   trimEvents(queue: string, maxLen: number): Promise<number> {
-    return this.write(queue, (s) => s.t.trimEvents(queue, maxLen));
+    return this.write(queue, (s) => trimEvents(s.db, queue, maxLen));
   }
 
   /** The event is written as the transaction commits, after the trim: the newest `maxEvents` stay. */
   publishEvent(queue: string, event: string, fields: Record<string, string>, maxEvents: number): Promise<void> {
     return this.write(queue, async (s) => {
-      await s.t.trimEvents(queue, maxEvents - 1);
+      await trimEvents(s.db, queue, maxEvents - 1);
       s.t.emit(queue, event, fields);
     });
   }

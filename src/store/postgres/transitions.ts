@@ -3,6 +3,7 @@ import type { FetchRequest, FetchResult, MoveCode, NewJob } from '../store.js';
 import { CommitTail } from './commit-tail.js';
 import { CLOCK_SQL, type Conn, queueLockKey } from './conn.js';
 import { CANCEL_NOTICE, type EventLog, fieldsJson } from './event-log.js';
+import { trimToCap } from './event-trim.js';
 import { Fetching } from './fetching.js';
 import { COUNT_INSERTED } from './state-counts.js';
 import { FLUSH_AND_COMMIT, LONE_SURROGATE } from './transition-sql.js';
@@ -168,7 +169,7 @@ export class Transitions {
     if (after.length > 0) this.log.sinceTrim += this.tail.ran(await this.db.simple(after));
     if (trim) {
       this.log.sinceTrim = 0;
-      for (const queue of new Set([...queues, ...this.log.caps.queues()])) await this.trimToCap(queue);
+      for (const queue of new Set([...queues, ...this.log.caps.queues()])) await trimToCap(this.db, this.log, queue);
     }
   }
 
@@ -188,25 +189,6 @@ export class Transitions {
     this.pendingNames.push(event);
     this.pendingFields.push(fieldsJson(fields));
     this.emitted++;
-  }
-
-  /** Trims to the cap a Queue recorded for the queue's log (BullMQ's streams.events.maxLen), else the default. */
-  async trimToCap(queue: string): Promise<number> {
-    const row = (await this.db.stmt('SELECT max_events FROM queues WHERE queue = ?').get(queue)) as
-      | { max_events: number | null }
-      | undefined;
-    const cap = row?.max_events ?? this.log.maxEvents;
-    this.log.caps.note(queue, cap);
-    return this.trimEvents(queue, cap);
-  }
-
-  /** Returns how many events went. */
-  async trimEvents(queue: string, maxLen: number): Promise<number> {
-    const cut = (await this.db
-      .stmt('SELECT id FROM events WHERE queue = ? ORDER BY id DESC LIMIT 1 OFFSET ?')
-      .get(queue, maxLen)) as { id: number } | undefined;
-    if (!cut) return 0;
-    return (await this.db.stmt('DELETE FROM events WHERE queue = ? AND id <= ?').run(queue, cut.id)).changes;
   }
 
   /**
